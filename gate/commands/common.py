@@ -1,0 +1,36 @@
+"""Options and loading shared by the commands that need policies."""
+from __future__ import annotations
+
+import argparse
+
+from gate.config import Config, apply_config, find_config, load_config
+from gate.policy import Policy, check_unique, load_builtin, load_directory
+from gate.results import SEVERITIES
+
+
+def add_policy_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("policies and configuration")
+    group.add_argument("-c", "--config", metavar="FILE",
+                       help="config file (default: the nearest .gate.yaml)")
+    group.add_argument("--policies", metavar="DIR", action="append", default=[],
+                       help="load policies from DIR as well (repeatable)")
+    group.add_argument("--no-builtin", action="store_true",
+                       help="do not load the built-in policy pack")
+
+
+def add_fail_on(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--fail-on", metavar="SEVERITY", choices=SEVERITIES,
+                        help="lowest severity of a blocking finding that fails the gate "
+                             f"({', '.join(SEVERITIES)}; default: every severity)")
+
+
+def load_all(args: argparse.Namespace) -> tuple[Config, list[Policy], list[Policy]]:
+    """(config, every loaded policy, the enabled and configured ones)."""
+    config = load_config(args.config if args.config else find_config())
+    policies: list[Policy] = []
+    if config.builtin and not args.no_builtin:
+        policies.extend(load_builtin())
+    for directory in [*config.policy_dirs, *args.policies]:
+        policies.extend(load_directory(directory))
+    check_unique(policies)
+    return config, policies, apply_config(config, policies)

@@ -1,0 +1,31 @@
+"""``gate policies``: list the loaded policies and their settings."""
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from gate.commands.common import add_policy_options, load_all
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser("policies", help="list the loaded policies",
+                                 description="List every loaded policy with its settings.")
+    add_policy_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    _, loaded, enabled = load_all(args)
+    enabled_by_id = {policy.id: policy for policy in enabled}
+    rows = []
+    for policy in sorted(loaded, key=lambda p: p.id):
+        effective = enabled_by_id.get(policy.id)
+        info = (effective or policy).info
+        state = "on" if effective else "off"
+        rows.append((policy.id, info.severity, info.enforcement, state, info.title))
+    header = ("ID", "SEVERITY", "ENFORCEMENT", "ENABLED", "TITLE")
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+    print(f"\n{len(enabled)} of {len(loaded)} policies enabled")
+    return 0

@@ -1,0 +1,51 @@
+"""Command line: ``gate check``, ``gate policies``, ``gate explain``."""
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from gate import __version__
+from gate.error_handler import guarded
+
+COMMANDS = ("check", "policies", "explain")
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        self.exit(2, f"gate: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="gate",
+        description="Policy-as-code compliance gate for GitOps manifest repositories.",
+    )
+    parser.add_argument("--version", action="version", version=f"gate {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+    from gate.commands import check, explain, policies
+
+    check.add_parser(commands)
+    policies.add_parser(commands)
+    explain.add_parser(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    if args_list in (["--version"], ["-V"]):
+        # Answer without importing anything heavy.
+        print(f"gate {__version__}")
+        return 0
+
+    def run() -> int:
+        args = build_parser().parse_args(args_list)
+        code: int = args.handler(args)
+        return code
+
+    try:
+        return guarded(run)
+    except SystemExit as exc:  # argparse: --help exits 0, usage errors exit 2
+        return exc.code if isinstance(exc.code, int) else 2

@@ -1,0 +1,65 @@
+"""``match`` and ``exclude`` selectors: which resources a policy applies to.
+
+Every criterion a selector gives must hold; within one list, any entry may.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from gate.expressions import FUNCTIONS, Expression
+from gate.globs import match_name, match_path
+from gate.resources import Resource
+from gate.rules.base import truthy
+
+
+def _kind_matches(patterns: list[str], resource: Resource) -> bool:
+    kind = resource.kind
+    full = f"{resource.api_version}/{kind}"
+    return any(match_name(p, full if "/" in p else kind) for p in patterns)
+
+
+def _labels_match(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
+    for key, value in selector.get("matchLabels", {}).items():
+        if labels.get(key) != value:
+            return False
+    for expression in selector.get("matchExpressions", []):
+        key, operator = expression["key"], expression["operator"]
+        values = expression.get("values", [])
+        present = key in labels
+        if operator == "In" and not (present and labels[key] in values):
+            return False
+        if operator == "NotIn" and present and labels[key] in values:
+            return False
+        if operator == "Exists" and not present:
+            return False
+        if operator == "DoesNotExist" and present:
+            return False
+    return True
+
+
+class Selector:
+    """A compiled ``match`` or ``exclude`` block."""
+
+    def __init__(self, spec: dict[str, Any]) -> None:
+        self.kinds: list[str] = spec.get("kinds", [])
+        self.namespaces: list[str] = spec.get("namespaces", [])
+        self.names: list[str] = spec.get("names", [])
+        self.paths: list[str] = spec.get("paths", [])
+        self.labels: dict[str, Any] | None = spec.get("labels")
+        self.where = Expression(spec["where"]) if spec.get("where") else None
+
+    def matches(self, resource: Resource) -> bool:
+        if self.kinds and not _kind_matches(self.kinds, resource):
+            return False
+        if self.namespaces and not any(match_name(p, resource.namespace) for p in self.namespaces):
+            return False
+        if self.names and not any(match_name(p, resource.name) for p in self.names):
+            return False
+        if self.paths and not any(match_path(p, resource.file) for p in self.paths):
+            return False
+        if self.labels is not None and not _labels_match(self.labels, resource.labels):
+            return False
+        if self.where is not None:
+            FUNCTIONS.scope.item = resource.obj
+            return truthy(self.where.search(resource.obj))
+        return True

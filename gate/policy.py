@@ -1,0 +1,337 @@
+"""Policies: loaded from YAML, validated against the policy schema, compiled once."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from functools import cache
+from importlib import resources as importlib_resources
+from typing import Any
+
+from jmespath import exceptions as jexc
+
+from gate import fieldpath, schemas
+from gate.errors import PolicyError
+from gate.expressions import FUNCTIONS, ExpressionError
+from gate.match import Selector
+from gate.resources import Resource
+from gate.results import FAIL, PASS, SKIP, WARN, PolicyInfo, ResourceRef, Result, severity_rank
+from gate.rules.base import Rule, RuleError
+from gate.yamlio import LocatedYaml, YamlInputError, load_located
+
+API_VERSION = "gate.dev/v1"
+BUILTIN_PREFIX = "builtin:"
+
+
+@cache
+def load_schema(name: str) -> dict[str, Any]:
+    text = importlib_resources.files(schemas).joinpath(name).read_text(encoding="utf-8")
+    schema: dict[str, Any] = json.loads(text)
+    return schema
+
+
+@cache
+def schema_validator(name: str) -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema(name))
+
+
+def schema_error(validator: Any, document: Any) -> tuple[tuple[str | int, ...], str] | None:
+    """The most relevant schema error as (path, message), or None if valid."""
+    from jsonschema.exceptions import best_match
+
+    error = best_match(validator.iter_errors(document))
+    if error is None:
+        return None
+    path = tuple(error.absolute_path)
+    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    where = fieldpath.display(path)
+    return path, f"{where}: {message}" if where else message
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    description: str
+    default: Any
+    schema: dict[str, Any] | None
+
+    def validate(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, or None."""
+        if self.schema is None:
+            return None
+        import jsonschema
+
+        found = schema_error(jsonschema.Draft202012Validator(self.schema), value)
+        return None if found is None else f"parameter {self.name!r}: {found[1]}"
+
+
+@dataclass
+class Policy:
+    """A compiled policy, with the configuration in force applied."""
+
+    info: PolicyInfo
+    line: int
+    spec: dict[str, Any] = field(repr=False)
+    rules: list[Rule] = field(repr=False)
+    parameters: dict[str, Parameter]
+    params: dict[str, Any]
+    match: Selector | None = field(default=None, repr=False)
+    exclude: Selector | None = field(default=None, repr=False)
+    enabled: bool = True
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    def configured(
+        self,
+        *,
+        enabled: bool | None = None,
+        severity: str | None = None,
+        enforcement: str | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> Policy:
+        info = replace(
+            self.info,
+            severity=severity or self.info.severity,
+            enforcement=enforcement or self.info.enforcement,
+        )
+        return replace(
+            self,
+            info=info,
+            enabled=self.enabled if enabled is None else enabled,
+            params={**self.params, **(params or {})},
+        )
+
+    def applies_to(self, resource: Resource) -> bool:
+        if self.match is not None and not self.match.matches(resource):
+            return False
+        return self.exclude is None or not self.exclude.matches(resource)
+
+    def evaluate(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
+        """Results of this policy on one resource it applies to."""
+        FUNCTIONS.scope.resource = resource.obj
+        FUNCTIONS.scope.params = self.params
+        checked = False
+        findings: list[tuple[str, fieldpath.PathParts | None]] = []
+        for rule in self.rules:
+            try:
+                applied, rule_findings = rule.evaluate(resource.obj)
+            except jexc.JMESPathError as exc:
+                # Fail closed: a resource a rule cannot judge does not pass.
+                applied = True
+                rule_findings = []
+                findings.append((f"{rule.name} could not be evaluated: {exc}", None))
+            checked = checked or applied
+            findings.extend((f.message, f.path) for f in rule_findings)
+        if not findings:
+            if not checked:
+                return [Result(self.info, ref, SKIP, "nothing to check")]
+            return [Result(self.info, ref, PASS)]
+        blocking = (
+            self.info.enforcement == "block"
+            and severity_rank(self.info.severity) <= fail_on_rank
+        )
+        status = FAIL if blocking else WARN
+        results = []
+        for message, path in findings:
+            line = resource.line_of(path) if path is not None else resource.line
+            results.append(
+                Result(self.info, ref, status, message,
+                       fieldpath.display(path) if path else None, line)
+            )
+        return results
+
+
+def _rule_problem(rule: Any) -> tuple[str | None, str] | None:
+    """A clearer message than the schema's for a rule of no (or two) kinds."""
+    if not isinstance(rule, dict):
+        return None
+    kinds = [key for key in ("assert", "schema") if key in rule]
+    if not kinds:
+        return None, "a rule needs 'assert' (a JMESPath expression) or 'schema' (a JSON Schema)"
+    if len(kinds) > 1:
+        return "schema", "a rule has either 'assert' or 'schema', not both"
+    if "assert" in rule and "message" not in rule:
+        return "assert", "an 'assert' rule needs a 'message'"
+    return None
+
+
+def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: int) -> Policy:
+    file = located.file
+
+    def fail(message: str, path: tuple[str | int, ...] = ()) -> PolicyError:
+        return PolicyError(message, file, located.line(doc_index, path))
+
+    if not isinstance(document, dict):
+        raise fail(f"a policy must be a mapping, not a {type(document).__name__}")
+    if document.get("apiVersion") != API_VERSION or document.get("kind") != "Policy":
+        raise fail(f"not a gate policy: expected 'apiVersion: {API_VERSION}' and 'kind: Policy'")
+    for index, rule in enumerate(document.get("rules") or []):
+        problem = _rule_problem(rule)
+        if problem is not None:
+            key, message = problem
+            path: tuple[str | int, ...] = ("rules", index) + ((key,) if key else ())
+            raise fail(f"rules[{index}]: {message}", path)
+    found = schema_error(schema_validator("policy.schema.json"), document)
+    if found is not None:
+        raise fail(found[1], found[0])
+
+    parameters = _compile_parameters(document, fail)
+    rules: list[Rule] = []
+    for index, spec in enumerate(document["rules"]):
+        try:
+            rules.append(Rule(spec, index))
+        except RuleError as exc:
+            key_path: tuple[str | int, ...] = ("rules", index) + ((exc.key,) if exc.key else ())
+            raise fail(f"rules[{index}]: {exc}", key_path) from None
+    selectors: dict[str, Selector | None] = {}
+    for key in ("match", "exclude"):
+        try:
+            selectors[key] = Selector(document[key]) if key in document else None
+        except ExpressionError as exc:
+            raise fail(f"{key}.where: {exc}", (key, "where")) from None
+    _check_param_references(document, rules, selectors, parameters, fail)
+
+    info = PolicyInfo(
+        id=document["id"],
+        title=document["title"].strip(),
+        description=document["description"].strip(),
+        rationale=document["rationale"].strip(),
+        remediation=document["remediation"].strip(),
+        severity=document["severity"],
+        enforcement=document.get("enforcement", "block"),
+        controls=tuple(document.get("controls", ())),
+        file=file,
+    )
+    return Policy(
+        info=info,
+        line=located.line(doc_index) or 1,
+        spec=document,
+        rules=rules,
+        parameters=parameters,
+        params={name: copy.deepcopy(p.default) for name, p in parameters.items()},
+        match=selectors["match"],
+        exclude=selectors["exclude"],
+    )
+
+
+def _compile_parameters(document: dict[str, Any], fail: Any) -> dict[str, Parameter]:
+    parameters: dict[str, Parameter] = {}
+    for name, spec in document.get("parameters", {}).items():
+        schema = spec.get("schema")
+        if schema is not None:
+            import jsonschema
+            from jsonschema.exceptions import SchemaError
+
+            try:
+                jsonschema.Draft202012Validator.check_schema(schema)
+            except SchemaError as exc:
+                raise fail(
+                    f"parameter {name!r}: invalid JSON Schema: {exc.message}",
+                    ("parameters", name, "schema"),
+                ) from None
+        parameter = Parameter(name, spec["description"], spec["default"], schema)
+        problem = parameter.validate(parameter.default)
+        if problem is not None:
+            raise fail(f"default of {problem}", ("parameters", name, "default"))
+        parameters[name] = parameter
+    return parameters
+
+
+def _check_param_references(
+    document: dict[str, Any],
+    rules: list[Rule],
+    selectors: dict[str, Selector | None],
+    parameters: dict[str, Parameter],
+    fail: Any,
+) -> None:
+    for index, rule in enumerate(rules):
+        for name in sorted(rule.param_references()):
+            if name not in parameters:
+                raise fail(f"rules[{index}]: unknown parameter {name!r}", ("rules", index))
+    for key, selector in selectors.items():
+        if selector is not None and selector.where is not None:
+            for name in sorted(selector.where.references.params):
+                if name not in parameters:
+                    raise fail(f"{key}.where: unknown parameter {name!r}", (key, "where"))
+
+
+def load_policy_text(text: str, file: str) -> list[Policy]:
+    try:
+        located = load_located(text, file)
+    except YamlInputError as exc:
+        raise PolicyError(exc.message, exc.file, exc.line) from None
+    return [
+        compile_policy(document.data, located, document.index)
+        for document in located.documents
+        if document.data is not None
+    ]
+
+
+def _policy_files(directory: str) -> list[str]:
+    found: list[str] = []
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found.extend(
+            os.path.join(root, name) for name in sorted(files) if name.endswith((".yaml", ".yml"))
+        )
+    return found
+
+
+def load_directory(directory: str) -> list[Policy]:
+    from gate.sources import display_name
+
+    if not os.path.isdir(directory):
+        raise PolicyError(f"policy directory not found: {directory}")
+    policies: list[Policy] = []
+    for path in _policy_files(directory):
+        name = display_name(path)
+        try:
+            with open(path, "rb") as handle:
+                raw = handle.read()
+        except OSError as exc:
+            raise PolicyError(f"cannot read: {exc.strerror}", name) from None
+        from gate.yamlio import decode
+
+        try:
+            text = decode(raw, name)
+        except YamlInputError as exc:
+            raise PolicyError(exc.message, exc.file, exc.line) from None
+        policies.extend(load_policy_text(text, name))
+    return policies
+
+
+def builtin_files() -> Iterator[tuple[str, str]]:
+    """(display name, text) of each built-in policy file, in name order."""
+    package = importlib_resources.files("gate.policies")
+    entries = sorted(
+        (entry for entry in package.iterdir() if entry.name.endswith((".yaml", ".yml"))),
+        key=lambda entry: entry.name,
+    )
+    for entry in entries:
+        yield BUILTIN_PREFIX + entry.name, entry.read_text(encoding="utf-8")
+
+
+def load_builtin() -> list[Policy]:
+    policies: list[Policy] = []
+    for name, text in builtin_files():
+        policies.extend(load_policy_text(text, name))
+    return policies
+
+
+def check_unique(policies: list[Policy]) -> None:
+    seen: dict[str, Policy] = {}
+    for policy in policies:
+        first = seen.get(policy.id)
+        if first is not None:
+            raise PolicyError(
+                f"duplicate policy id {policy.id!r} "
+                f"(first defined at {first.info.file}:{first.line})",
+                policy.info.file, policy.line,
+            )
+        seen[policy.id] = policy

@@ -1,0 +1,289 @@
+"""JUnit XML report, for GitLab, Jenkins and the GitHub JUnit reporters.
+
+Shape of the document (written with ``junitparser``)::
+
+    <testsuites name="gate" tests failures errors time="0">
+      <testsuite name="<policy id>" tests failures errors skipped time="0">
+        <properties> title, severity, enforcement, controls </properties>
+        <testcase name="Deployment prod/web (apps/web.yaml:12)" classname="<policy id>"
+                  file="apps/web.yaml" line="12"> ... </testcase>
+      </testsuite>
+      <testsuite name="gate.errors"> one testcase with an <error> per unreadable input
+    </testsuites>
+
+* One suite per policy, sorted by id (policies that matched nothing give an empty
+  suite), and one testcase per (policy, resource) pair: the findings of a policy on
+  one resource collapse into a single testcase. ``classname`` is the policy id and
+  ``name`` is the resource identity plus ``file:line``, unique within the suite
+  (GitLab keeps only the first of duplicate names). ``file`` and ``line`` are set on
+  every testcase for GitLab and mikepenz/action-junit-report.
+* ``fail`` findings give ``<failure message="first message (+N more)" type="<severity>">``
+  whose body lists every finding as ``file:line: message (at field)`` followed by the
+  policy's remediation.
+* ``warn`` findings do not block, so they must not count as failures: the testcase
+  passes and each warning is written to its ``<system-out>`` as
+  ``warning: file:line: message``. GitLab and Jenkins show system-out with the test
+  case, so the warning is visible without turning the test (or a Jenkins build
+  UNSTABLE) red. A ``<skipped>`` would hide warnings among waivers instead.
+* ``waived`` results give ``<skipped message="waived: <reason>">``; ``skip`` results
+  (nothing to check) give ``<skipped message="<their message>">``. A testcase holds at
+  most one result element, chosen as failure > waived > skipped; findings of any
+  other status on the same testcase are listed in its system-out.
+* ``Report.errors`` (inputs that could not be read, which fail the gate closed) go to
+  a suite named ``gate.errors``: one testcase per error with
+  ``<error message="file:line: message" type="input-error">``.
+* ``Report.notes`` (documents that are not Kubernetes resources) are not tests and
+  are left out.
+
+The output is deterministic: no timestamps, no hostnames, ``time="0"`` on suites and
+on the root, no ``time`` on testcases. The root has no ``skipped`` total because
+the Jenkins xUnit ``junit-10.xsd`` does not allow it there (each suite has one).
+Every string is stripped of the characters XML 1.0 forbids, and attribute values
+are put on one line, so the document is always well-formed.
+"""
+from __future__ import annotations
+
+import io
+from collections.abc import Iterable, Sequence
+
+from junitparser import Attr, Error, Failure, IntAttr, JUnitXml, Skipped, TestCase, TestSuite
+
+from gate.reports import RenderOptions
+from gate.reports._escape import one_line, shorten, strip_illegal
+from gate.resources import InputError
+from gate.results import FAIL, SKIP, WAIVED, WARN, PolicyInfo, Report, ResourceRef, Result
+
+ROOT_NAME = "gate"
+ERRORS_SUITE = "gate.errors"
+MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everything
+
+# The status whose element a testcase carries, most important first.
+_PRIMARY = (FAIL, WAIVED, SKIP)
+_NOTE_PREFIX = {WARN: "warning", WAIVED: "waived", SKIP: "skipped"}
+
+_Group = tuple[ResourceRef, list[Result]]
+
+
+class GateTestCase(TestCase):
+    """A testcase with the ``file`` and ``line`` attributes GitLab and action-junit-report read."""
+
+    file = Attr()
+    line = IntAttr()
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The report as a JUnit XML document, with an XML declaration."""
+    del options  # no option changes JUnit output
+    root = JUnitXml(name=ROOT_NAME)
+    groups = _group_by_policy(report.results)
+    for policy in _policies(report):
+        root.add_testsuite(_policy_suite(policy, groups.get(policy.id, [])))
+    if report.errors:
+        root.add_testsuite(_errors_suite(report.errors))
+    _set_totals(root)
+    return _serialise(root)
+
+
+# -- structure ---------------------------------------------------------------------
+
+
+def _policies(report: Report) -> list[PolicyInfo]:
+    """Every policy of the report, and any only seen in a result, sorted by id."""
+    by_id: dict[str, PolicyInfo] = {}
+    for policy in [*report.policies, *(result.policy for result in report.results)]:
+        by_id.setdefault(policy.id, policy)
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _resource_key(resource: ResourceRef) -> tuple[str, int, str, str, str, str]:
+    return (
+        resource.file, resource.line, resource.kind,
+        resource.namespace, resource.name, resource.api_version,
+    )
+
+
+def _group_by_policy(results: Iterable[Result]) -> dict[str, list[_Group]]:
+    """Results per policy id, then per resource (sorted by file, line, identity)."""
+    nested: dict[str, dict[ResourceRef, list[Result]]] = {}
+    for result in results:
+        nested.setdefault(result.policy.id, {}).setdefault(result.resource, []).append(result)
+    return {
+        policy_id: [
+            (resource, sorted(found, key=Result.sort_key))
+            for resource, found in sorted(per_resource.items(), key=lambda i: _resource_key(i[0]))
+        ]
+        for policy_id, per_resource in nested.items()
+    }
+
+
+def _unique(names: Sequence[str]) -> list[str]:
+    """``names`` with ``#2``, ``#3``… appended to repeats, so that no two are equal."""
+    seen: set[str] = set()
+    unique: list[str] = []
+    for name in names:
+        candidate, number = name, 1
+        while candidate in seen:
+            number += 1
+            candidate = f"{name} #{number}"
+        seen.add(candidate)
+        unique.append(candidate)
+    return unique
+
+
+def _set_totals(root: JUnitXml) -> None:
+    suites = list(root)
+    root.tests = sum(suite.tests for suite in suites)
+    root.failures = sum(suite.failures for suite in suites)
+    root.errors = sum(suite.errors for suite in suites)
+    root.time = 0
+
+
+def _serialise(root: JUnitXml) -> str:
+    buffer = io.BytesIO()
+    root.write(buffer, pretty=True)
+    return buffer.getvalue().decode("utf-8")
+
+
+# -- policy suites -----------------------------------------------------------------
+
+
+def _policy_suite(policy: PolicyInfo, groups: list[_Group]) -> TestSuite:
+    suite = TestSuite(_attr(policy.id))
+    suite.add_property("title", _attr(policy.title))
+    suite.add_property("severity", _attr(policy.severity))
+    suite.add_property("enforcement", _attr(policy.enforcement))
+    suite.add_property("controls", _attr(", ".join(policy.controls)))
+    names = _unique([_case_name(resource) for resource, _ in groups])
+    cases: list[TestCase] = [
+        _policy_case(policy, resource, results, name)
+        for (resource, results), name in zip(groups, names, strict=True)
+    ]
+    suite.add_testcases(cases)  # also computes tests/failures/errors/skipped, time="0"
+    return suite
+
+
+def _case_name(resource: ResourceRef) -> str:
+    namespace = f"{resource.namespace}/" if resource.namespace else ""
+    name = resource.name or "(unnamed)"
+    return _attr(f"{resource.kind} {namespace}{name} ({resource.file}:{resource.line})")
+
+
+def _policy_case(
+    policy: PolicyInfo, resource: ResourceRef, results: list[Result], name: str
+) -> GateTestCase:
+    case = GateTestCase(name, _attr(policy.id))
+    case.file = _attr(resource.file)
+    case.line = resource.line
+    primary = _primary_status(results)
+    if primary == FAIL:
+        case.result = [_failure(policy, _with_status(results, FAIL))]
+    elif primary == WAIVED:
+        case.result = [_waived(_with_status(results, WAIVED))]
+    elif primary == SKIP:
+        case.result = [_skipped(_with_status(results, SKIP))]
+    notes = [_note(result) for result in results if _is_note(result, primary)]
+    if notes:
+        case.system_out = "\n".join(notes)
+    return case
+
+
+def _primary_status(results: Sequence[Result]) -> str | None:
+    statuses = {result.status for result in results}
+    return next((status for status in _PRIMARY if status in statuses), None)
+
+
+def _with_status(results: Iterable[Result], status: str) -> list[Result]:
+    return [result for result in results if result.status == status]
+
+
+def _is_note(result: Result, primary: str | None) -> bool:
+    return result.status in _NOTE_PREFIX and result.status != primary
+
+
+def _failure(policy: PolicyInfo, fails: Sequence[Result]) -> Failure:
+    failure = Failure(_summary(fails), _attr(policy.severity))
+    failure.text = _failure_body(policy, fails)
+    return failure
+
+
+def _failure_body(policy: PolicyInfo, fails: Sequence[Result]) -> str:
+    lines = [f"{policy.id}: {policy.title} (severity {policy.severity})"]
+    lines += [_finding(result) for result in fails]
+    if policy.remediation.strip():
+        lines += ["", f"Remediation: {policy.remediation.strip()}"]
+    return strip_illegal("\n".join(lines))
+
+
+def _waived(waived: Sequence[Result]) -> Skipped:
+    reasons = dict.fromkeys(result.waiver or "no reason given" for result in waived)
+    skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT))
+    skipped.text = strip_illegal("\n".join(_note(result) for result in waived))
+    return skipped
+
+
+def _skipped(skips: Sequence[Result]) -> Skipped:
+    skipped = Skipped(_summary(skips))
+    if len(skips) > 1:
+        skipped.text = strip_illegal("\n".join(_finding(result) for result in skips))
+    return skipped
+
+
+def _summary(results: Sequence[Result]) -> str:
+    """First message, and how many more, for a ``message`` attribute."""
+    first = _attr(_message(results[0]), MESSAGE_LIMIT)
+    more = len(results) - 1
+    return f"{first} (+{more} more)" if more else first
+
+
+def _message(result: Result) -> str:
+    return result.message or result.policy.title or result.status
+
+
+def _finding(result: Result) -> str:
+    """``file:line: message (at field)`` on one line."""
+    text = f"{result.resource.file}:{result.location_line}: {_message(result)}"
+    if result.field:
+        text += f" (at {result.field})"
+    return one_line(text)
+
+
+def _note(result: Result) -> str:
+    """A system-out line for a finding that is not the testcase's result element."""
+    text = f"{_NOTE_PREFIX[result.status]}: {_finding(result)}"
+    if result.status == WAIVED:
+        text += one_line(f" (waiver: {result.waiver or 'no reason given'})")
+    return text
+
+
+# -- input errors ------------------------------------------------------------------
+
+
+def _errors_suite(errors: Sequence[InputError]) -> TestSuite:
+    suite = TestSuite(ERRORS_SUITE)
+    names = _unique([_attr(_location(error)) for error in errors])
+    pairs = zip(errors, names, strict=True)
+    cases: list[TestCase] = [_error_case(error, name) for error, name in pairs]
+    suite.add_testcases(cases)
+    return suite
+
+
+def _location(error: InputError) -> str:
+    return error.file if error.line is None else f"{error.file}:{error.line}"
+
+
+def _error_case(error: InputError, name: str) -> GateTestCase:
+    case = GateTestCase(name, ERRORS_SUITE)
+    case.file = _attr(error.file)
+    if error.line is not None:
+        case.line = error.line
+    text = f"{_location(error)}: {error.message}"
+    element = Error(_attr(text, MESSAGE_LIMIT), "input-error")
+    element.text = strip_illegal(text)
+    case.result = [element]
+    return case
+
+
+def _attr(text: str, limit: int | None = None) -> str:
+    """``text`` made fit for an attribute: legal characters only, on one line."""
+    text = one_line(text)
+    return text if limit is None else shorten(text, limit)

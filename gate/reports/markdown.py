@@ -1,0 +1,389 @@
+"""Markdown report, for pull-request comments, step summaries and compliance officers.
+
+Layout (GitHub-flavoured Markdown):
+
+* ``<!-- gate-report:v1 -->`` on the first line, so a bot can find and update its
+  comment, then a heading, the verdict line with the counts, and a context line.
+* Input errors (they fail the gate closed), blocking findings, warnings, waived
+  results, and a per-policy summary with control ids, each as a table.
+* Passed checks and skipped documents folded in ``<details>`` blocks.
+
+Every value that comes from a manifest, a message or a waiver is hostile: it is put
+on one line, capped in length, and escaped (see ``escape``) so it can never end a
+table cell or row, close a ``<details>``, forge a link or an image, start a heading,
+mention a user or team, or become a bare ``http://`` / ``www.`` autolink. No
+untrusted value goes into a code span.
+
+The report stays shorter than ``MAX_CHARS`` (counted in UTF-16 code units, never
+fewer than the characters): when it would be longer, rows are dropped from
+the least important sections first (passed checks, skipped documents, warnings,
+waived results, then blocking findings, input errors and policies) and every
+section says how many rows it left out. The heading and the verdict with its
+counts always remain. The output is deterministic: no timestamps.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from gate.reports import RenderOptions
+from gate.reports._escape import one_line, shorten
+from gate.resources import InputError, Note
+from gate.results import (
+    FAIL,
+    PASS,
+    SEVERITIES,
+    SKIP,
+    WAIVED,
+    WARN,
+    PolicyInfo,
+    Report,
+    Result,
+    severity_rank,
+)
+
+MARKER = "<!-- gate-report:v1 -->"
+# The report is always shorter than this: below GitHub's 65,536-character limit on a
+# comment body, with room for a wrapper to add a line or two.
+MAX_CHARS = 65_000
+CELL_LIMIT = 300  # characters of one untrusted value, before escaping
+SEE_ALSO = "see the JSON or JUnit report"
+
+# Markdown punctuation that could start markup, each written with a backslash;
+# ``&``, ``<``, ``>`` and ``@`` become character references (``&#64;`` because a
+# backslash does not stop a mention). One ``str.translate`` pass does it all, so
+# nothing is escaped twice.
+_ESCAPES = str.maketrans(
+    {
+        **{char: "\\" + char for char in "\\`*_[]()!#|~"},
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        "@": "&#64;",
+    }
+)
+# GFM also links bare ``scheme://`` and ``www.`` text; a backslash before the ``:`` or
+# the ``.`` keeps them plain text.
+_BARE_LINK = re.compile(r"://|www\.", re.IGNORECASE)
+
+
+def escape(value: object, limit: int = CELL_LIMIT) -> str:
+    """``value`` as inert Markdown text, on one line and at most ``limit`` characters long."""
+    text = shorten(one_line(str(value)), limit).translate(_ESCAPES)
+    return _BARE_LINK.sub(_unlink, text)
+
+
+def _unlink(match: re.Match[str]) -> str:
+    """``\\://`` for ``://``, ``www\\.`` for ``www.`` (in its own case)."""
+    found = match[0]
+    return "\\://" if found == "://" else found[:3] + "\\."
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    """The report as GitHub-flavoured Markdown, shorter than ``MAX_CHARS``."""
+    del options  # no option changes the Markdown output
+    head = _head(report)
+    sections = _sections(report)
+    shown = _fit(head, sections)
+    return _document(head, sections, shown)
+
+
+# -- sections and truncation -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Section:
+    """A table of pre-rendered rows, under a heading or folded in ``<details>``."""
+
+    key: str
+    title: str  # a heading, or the <summary> text when folded; trusted text only
+    columns: tuple[str, ...]
+    rows: tuple[str, ...]
+    noun: str  # plural, for "… 12 more <noun> not shown"
+    folded: bool = False
+    intro: str = ""
+
+    def lines(self, shown: int) -> list[str]:
+        body = self._intro() + self._table(shown) + self._omitted(shown)
+        if not self.folded:
+            return [self.title, "", *body]
+        return [f"<details><summary>{self.title}</summary>", "", *body, "</details>", ""]
+
+    def _intro(self) -> list[str]:
+        return [self.intro, ""] if self.intro else []
+
+    def _table(self, shown: int) -> list[str]:
+        if shown <= 0:
+            return []
+        header = "| " + " | ".join(self.columns) + " |"
+        rule = "|" + "|".join("---" for _ in self.columns) + "|"
+        return [header, rule, *self.rows[:shown], ""]
+
+    def _omitted(self, shown: int) -> list[str]:
+        left_out = len(self.rows) - shown
+        if left_out <= 0:
+            return []
+        more = "more " if shown else ""
+        return [f"… {left_out:,} {more}{self.noun} not shown; {SEE_ALSO}.", ""]
+
+
+# Sections lose rows in this order when the report is too long.
+_DROP_ORDER = ("passed", "notes", "warnings", "waived", "blocking", "errors", "policies")
+
+
+def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
+    """How many rows of each section to show so that the document is short enough."""
+    shown = {section.key: len(section.rows) for section in sections}
+    for key in _DROP_ORDER:
+        if _fits(head, sections, shown):
+            break
+        if key in shown:
+            shown[key] = _most_rows(key, head, sections, shown)
+    return shown
+
+
+def _most_rows(
+    key: str, head: list[str], sections: Sequence[_Section], shown: dict[str, int]
+) -> int:
+    """The most rows of section ``key`` (fewer than now) that fit, or 0: a binary search."""
+    low, high = 0, shown[key] - 1
+    while low < high:
+        middle = (low + high + 1) // 2
+        if _fits(head, sections, {**shown, key: middle}):
+            low = middle
+        else:
+            high = middle - 1
+    return max(low, 0)
+
+
+def _fits(head: list[str], sections: Sequence[_Section], shown: dict[str, int]) -> bool:
+    return _size(_document(head, sections, shown)) < MAX_CHARS
+
+
+def _size(text: str) -> int:
+    """Length in UTF-16 code units, as JavaScript and most APIs count it."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _document(head: list[str], sections: Sequence[_Section], shown: dict[str, int]) -> str:
+    lines = [*head, *_truncation_note(sections, shown)]
+    for section in sections:
+        lines += section.lines(shown[section.key])
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _truncation_note(sections: Sequence[_Section], shown: dict[str, int]) -> list[str]:
+    left_out = [
+        f"{len(section.rows) - shown[section.key]:,} {section.noun}"
+        for section in sections
+        if shown[section.key] < len(section.rows)
+    ]
+    if not left_out:
+        return []
+    return [
+        f"> ✂️ Shortened to fit {MAX_CHARS:,} characters: {', '.join(left_out)} "
+        f"not shown; {SEE_ALSO} for everything.",
+        "",
+    ]
+
+
+# -- head --------------------------------------------------------------------------
+
+
+def _head(report: Report) -> list[str]:
+    verdict = "❌ gate: failed" if report.verdict == "fail" else "✅ gate: passed"
+    return [MARKER, f"## {verdict}", "", _counts(report), "", _context(report), ""]
+
+
+def _counts(report: Report) -> str:
+    errors = len(report.errors)
+    counts = [
+        f"**❌ {report.count(FAIL):,} blocking**",
+        f"⚠️ {report.count(WARN):,} {_plural(report.count(WARN), 'warning')}",
+        f"✅ {report.count(PASS):,} passed",
+        f"{report.count(WAIVED):,} waived",
+        f"{report.count(SKIP):,} skipped",
+        f"{'**⛔ ' if errors else ''}{errors:,} input {_plural(errors, 'error')}"
+        f"{'**' if errors else ''}",
+    ]
+    return " · ".join(counts)
+
+
+def _context(report: Report) -> str:
+    parts = [
+        f"{report.resource_count:,} {_plural(report.resource_count, 'resource')}",
+        f"{len(report.policies):,} {_plural(len(report.policies), 'policy', 'policies')}",
+        f"fail-on: {escape(report.fail_on)}",
+        f"gate {escape(report.tool_version)}",
+    ]
+    if report.notes:
+        parts.insert(2, f"{len(report.notes):,} skipped {_plural(len(report.notes), 'document')}")
+    return " · ".join(parts)
+
+
+def _plural(count: int, singular: str, plural: str | None = None) -> str:
+    return singular if count == 1 else (plural or singular + "s")
+
+
+# -- building the sections ---------------------------------------------------------
+
+
+def _sections(report: Report) -> list[_Section]:
+    candidates = [
+        _errors_section(report.errors),
+        _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
+        _findings_section(report.by_status(WARN), "warnings", "### ⚠️ Warnings"),
+        _waived_section(sorted(report.by_status(WAIVED), key=Result.sort_key)),
+        _policies_section(report),
+        _passed_section(sorted(report.by_status(PASS), key=Result.sort_key)),
+        _notes_section(report.notes),
+    ]
+    return [section for section in candidates if section.rows]
+
+
+def _row(cells: Iterable[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
+def _with_count(section: _Section) -> _Section:
+    return replace(section, title=f"{section.title} ({len(section.rows):,})")
+
+
+def _errors_section(errors: Sequence[InputError]) -> _Section:
+    rows = tuple(_row([_location(e.file, e.line), escape(e.message)]) for e in errors)
+    return _with_count(_Section(
+        key="errors",
+        title="### ⛔ Input errors",
+        intro="These inputs could not be read, so the gate fails closed.",
+        columns=("Location", "Message"),
+        rows=rows,
+        noun="input errors",
+    ))
+
+
+def _findings_section(results: Sequence[Result], key: str, title: str) -> _Section:
+    ordered = sorted(results, key=lambda r: (_rank(r.policy.severity), r.sort_key()))
+    return _with_count(_Section(
+        key=key,
+        title=title,
+        columns=("Policy", "Severity", "Resource", "Location", "Message"),
+        rows=tuple(_finding_row(result) for result in ordered),
+        noun="blocking findings" if key == "blocking" else "warnings",
+    ))
+
+
+def _finding_row(result: Result) -> str:
+    message = result.message or result.policy.title
+    if result.field:
+        message = f"{message} (at {result.field})"
+    return _row([
+        escape(result.policy.id),
+        escape(result.policy.severity),
+        _resource(result),
+        _location(result.resource.file, result.location_line),
+        escape(message),
+    ])
+
+
+def _waived_section(results: Sequence[Result]) -> _Section:
+    rows = tuple(
+        _row([
+            escape(result.policy.id),
+            _resource(result),
+            _location(result.resource.file, result.location_line),
+            escape(result.waiver or "no reason given"),
+        ])
+        for result in results
+    )
+    return _with_count(_Section(
+        key="waived",
+        title="### Waived",
+        columns=("Policy", "Resource", "Location", "Waiver reason"),
+        rows=rows,
+        noun="waived results",
+    ))
+
+
+def _policies_section(report: Report) -> _Section:
+    counts: dict[tuple[str, str], int] = {}
+    for result in report.results:
+        key = (result.policy.id, result.status)
+        counts[key] = counts.get(key, 0) + 1
+    rows = tuple(
+        _row([
+            escape(policy.id),
+            escape(policy.title),
+            escape(policy.severity),
+            escape(policy.enforcement),
+            ", ".join(escape(control) for control in policy.controls) or "—",
+            *(f"{counts.get((policy.id, status), 0):,}" for status in (PASS, FAIL, WARN, WAIVED)),
+        ])
+        for policy in _policies(report)
+    )
+    return _Section(
+        key="policies",
+        title="### Policies",
+        columns=(
+            "Policy", "Title", "Severity", "Enforcement", "Controls",
+            "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
+        ),
+        rows=rows,
+        noun="policies",
+    )
+
+
+def _passed_section(results: Sequence[Result]) -> _Section:
+    rows = tuple(
+        _row([
+            escape(result.policy.id),
+            _resource(result),
+            _location(result.resource.file, result.location_line),
+        ])
+        for result in results
+    )
+    return _Section(
+        key="passed",
+        title=f"✅ {len(rows):,} passed {_plural(len(rows), 'check')}",
+        columns=("Policy", "Resource", "Location"),
+        rows=rows,
+        noun="passed checks",
+        folded=True,
+    )
+
+
+def _notes_section(notes: Sequence[Note]) -> _Section:
+    rows = tuple(_row([_location(note.file, note.line), escape(note.message)]) for note in notes)
+    return _Section(
+        key="notes",
+        title=f"{len(rows):,} skipped {_plural(len(rows), 'document')} (not Kubernetes resources)",
+        columns=("Location", "Reason"),
+        rows=rows,
+        noun="skipped documents",
+        folded=True,
+    )
+
+
+# -- values ------------------------------------------------------------------------
+
+
+def _policies(report: Report) -> list[PolicyInfo]:
+    """Every policy of the report, and any only seen in a result, sorted by id."""
+    by_id: dict[str, PolicyInfo] = {}
+    for policy in [*report.policies, *(result.policy for result in report.results)]:
+        by_id.setdefault(policy.id, policy)
+    return [by_id[key] for key in sorted(by_id)]
+
+
+def _resource(result: Result) -> str:
+    resource = result.resource
+    namespace = f"{resource.namespace}/" if resource.namespace else ""
+    return escape(f"{resource.kind} {namespace}{resource.name or '(unnamed)'}")
+
+
+def _location(file: str, line: int | None) -> str:
+    return escape(file if line is None else f"{file}:{line}")
+
+
+def _rank(severity: str) -> int:
+    return severity_rank(severity) if severity in SEVERITIES else len(SEVERITIES)

@@ -1,0 +1,79 @@
+"""``text``: ``file:line: [policy] message`` lines for terminals and pre-commit."""
+from __future__ import annotations
+
+from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
+from gate.reports import RenderOptions
+from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report, Result
+
+
+def _finding(result: Result, color: bool) -> str:
+    location = f"{result.resource.file}:{result.location_line}"
+    tag = paint(f"[{result.policy.id}]", RED if result.status == FAIL else YELLOW, color)
+    prefix = "" if result.status == FAIL else paint("warning: ", YELLOW, color)
+    return f"{location}: {prefix}{tag} {_one_line(result.message)}"
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _first_sentence(text: str, limit: int = 140) -> str:
+    paragraph = " ".join(text.strip().split("\n\n")[0].split())
+    end = paragraph.find(". ")
+    sentence = paragraph if end == -1 else paragraph[: end + 1]
+    return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
+
+
+def render(report: Report, options: RenderOptions) -> str:
+    color = options.color
+    lines = _error_lines(report, color)
+    findings = [r for r in report.results if r.status in (FAIL, WARN)]
+    lines.extend(_finding(result, color) for result in findings)
+    if options.verbose:
+        for result in report.by_status(WAIVED):
+            lines.append(f"{result.resource.file}:{result.location_line}: waived: "
+                         f"[{result.policy.id}] {_one_line(result.waiver or '')}")
+        for note in report.notes:
+            where = f"{note.file}:{note.line}" if note.line else note.file
+            lines.append(paint(f"{where}: note: {note.message}", DIM, color))
+    failing = sorted({r.policy.id: r.policy for r in findings}.items())
+    if failing:
+        lines.append("")
+        lines.append(paint("How to fix:", BOLD, color))
+        for policy_id, policy in failing:
+            lines.append(f"  {policy_id}: {_first_sentence(policy.remediation)} "
+                         f"(gate explain {policy_id})")
+    if lines:
+        lines.append("")
+    lines.append(_summary(report, color))
+    return "\n".join(lines) + "\n"
+
+
+def _error_lines(report: Report, color: bool) -> list[str]:
+    lines = []
+    for error in report.errors:
+        where = f"{error.file}:{error.line}" if error.line else error.file
+        lines.append(f"{where}: {paint('error:', RED, color)} {_one_line(error.message)}")
+    return lines
+
+
+def summary_lines(report: Report, color: bool) -> list[str]:
+    """Input errors and the summary line, for when every report went to a file."""
+    return [*_error_lines(report, color), _summary(report, color)]
+
+
+def _summary(report: Report, color: bool) -> str:
+    verdict = report.verdict.upper()
+    verdict_text = paint(verdict, GREEN if verdict == "PASS" else RED, color)
+    parts = [f"{report.count(FAIL)} blocking", f"{report.count(WARN)} warning(s)",
+             f"{report.count(PASS)} passed"]
+    if report.count(WAIVED):
+        parts.append(f"{report.count(WAIVED)} waived")
+    if report.count(SKIP):
+        parts.append(f"{report.count(SKIP)} not applicable")
+    if report.errors:
+        parts.append(f"{len(report.errors)} input error(s)")
+    scope = f"{report.resource_count} resource(s), {len(report.policies)} policies"
+    if report.notes:
+        scope += f", {len(report.notes)} document(s) skipped (-v lists them)"
+    return f"gate: {verdict_text}: {', '.join(parts)} ({scope})"

@@ -1,0 +1,185 @@
+"""What every rule kind shares: conditions, iteration, named values, messages, fields."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from jmespath import exceptions as jexc
+
+from gate import fieldpath
+from gate.expressions import FUNCTIONS, Expression, ExpressionError, Template
+from gate.rules import RULE_KINDS
+
+
+@dataclass(frozen=True, slots=True)
+class Violation:
+    """One way an item breaks a rule, from the rule kind's check."""
+
+    message: str | None = None  # the kind's own wording, used when the rule has no message
+    path: fieldpath.PathParts = ()  # relative to the item
+    variables: tuple[tuple[str, Any], ...] = ()  # extra var() values for the message
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation placed in its resource: message and absolute field path."""
+
+    message: str
+    path: fieldpath.PathParts | None
+
+
+class Check(Protocol):
+    """The kind-specific part of a rule: judge one item."""
+
+    provided_vars: frozenset[str]
+
+    def check(self, item: Any) -> Iterator[Violation]: ...
+
+
+class RuleError(ValueError):
+    """A rule that cannot be compiled; ``key`` names the offending field."""
+
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key
+
+
+def truthy(value: Any) -> bool:
+    """JMESPath truthiness: false, null and empty strings, arrays and objects are false."""
+    if value is None or value is False:
+        return False
+    if isinstance(value, (str, list, dict)):
+        return len(value) > 0
+    return True
+
+
+def _compile(key: str, source: str) -> Expression:
+    try:
+        return Expression(source)
+    except ExpressionError as exc:
+        raise RuleError(str(exc), key) from None
+
+
+def _template(key: str, source: str) -> Template:
+    try:
+        return Template(source)
+    except ExpressionError as exc:
+        raise RuleError(str(exc), key) from None
+
+
+class Rule:
+    """One compiled rule of a policy."""
+
+    def __init__(self, spec: dict[str, Any], index: int) -> None:
+        self.name = spec.get("name") or f"rule {index + 1}"
+        self.kind = next(key for key in RULE_KINDS if key in spec)
+        module = importlib.import_module(RULE_KINDS[self.kind])
+        try:
+            self.check: Check = module.compile_check(spec)
+        except ExpressionError as exc:
+            raise RuleError(str(exc), self.kind) from None
+        self.when = _compile("when", spec["when"]) if "when" in spec else None
+        self.for_each = _compile("for_each", spec["for_each"]) if "for_each" in spec else None
+        self.lets = [
+            (name, _compile("let", source)) for name, source in spec.get("let", {}).items()
+        ]
+        self.message = _template("message", spec["message"]) if "message" in spec else None
+        self.field = _template("field", spec["field"]) if spec.get("field") else None
+        if self.field is not None and "{{" not in self.field.source:
+            try:
+                _parse_field(self.field.source)
+            except fieldpath.FieldPathError as exc:
+                raise RuleError(str(exc), "field") from None
+        self._check_references()
+
+    def expressions(self) -> Iterator[Expression | Template]:
+        yield from (e for e in (self.when, self.for_each, self.message, self.field) if e)
+        yield from (expression for _, expression in self.lets)
+        yield from getattr(self.check, "expressions", ())
+
+    def _check_references(self) -> None:
+        known = {name for name, _ in self.lets} | set(self.check.provided_vars)
+        defined: set[str] = set()
+        for name, let_expression in self.lets:
+            unknown = let_expression.references.vars - defined
+            if unknown:
+                raise RuleError(f"var({sorted(unknown)[0]!r}) is used before it is defined", "let")
+            defined.add(name)
+        for expression in self.expressions():
+            unknown = expression.references.vars - known
+            if unknown:
+                raise RuleError(
+                    f"var({sorted(unknown)[0]!r}) is not defined by this rule's let", "let"
+                )
+
+    def param_references(self) -> set[str]:
+        names: set[str] = set()
+        for expression in self.expressions():
+            names |= expression.references.params
+        return names
+
+    def evaluate(self, resource: Any) -> tuple[bool, list[Finding]]:
+        """(whether the rule found anything to check, its findings) for one resource.
+
+        Raises jmespath errors (e.g. a function given the wrong type); the
+        caller reports them as findings, since an unjudged resource must not pass.
+        """
+        scope = FUNCTIONS.scope
+        scope.item = resource
+        scope.vars = {}
+        if self.when is not None and not truthy(self.when.search(resource)):
+            return False, []
+        items = [resource] if self.for_each is None else _as_items(self.for_each.search(resource))
+        if not items:
+            return False, []
+        findings: list[Finding] = []
+        for item in items:
+            scope.item = item
+            scope.vars = {}
+            for name, expression in self.lets:
+                scope.vars[name] = expression.search(item)
+            for violation in self.check.check(item):
+                findings.append(self._finding(resource, item, violation))
+        return True, findings
+
+    def _finding(self, resource: Any, item: Any, violation: Violation) -> Finding:
+        scope = FUNCTIONS.scope
+        if violation.variables:
+            scope.vars = {**scope.vars, **dict(violation.variables)}
+        if self.message is not None:
+            message = self.message.render(item)
+        else:
+            message = violation.message or f"{self.name} failed"
+        return Finding(message, self._path(resource, item, violation))
+
+    def _path(self, resource: Any, item: Any, violation: Violation) -> fieldpath.PathParts | None:
+        base = fieldpath.find(resource, item)
+        relative = violation.path
+        if self.field is not None:
+            try:
+                text = self.field.render(item)
+                parts = _parse_field(text)
+            except (fieldpath.FieldPathError, jexc.JMESPathError):
+                parts = None
+            if parts is not None:
+                if text.strip().startswith("$"):  # absolute: from the resource root
+                    return parts
+                relative = parts + relative
+        if base is None:
+            return relative or None
+        return base + relative
+
+
+def _parse_field(text: str) -> fieldpath.PathParts:
+    text = text.strip()
+    if text == "$":
+        return ()
+    return fieldpath.parse(text.removeprefix("$").removeprefix("."))
+
+
+def _as_items(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]

@@ -1,0 +1,1 @@
+"""The built-in policy pack: YAML policy files, installed as ``gate.policies``."""
