@@ -1,0 +1,308 @@
+"""The JUnit XML report: structure, counts, escaping, determinism and schema validity."""
+from __future__ import annotations
+
+import random
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+
+from gate.reports import RenderOptions
+from gate.reports.junit import ERRORS_SUITE, render
+from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report
+from tests.report_factory import make_error, make_note, make_policy, make_report, make_result
+
+# The Jenkins xUnit plugin's junit-10.xsd, kept beside the project (not part of it).
+JUNIT_XSD = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "junit-10.xsd"
+
+ROOT_POLICY = make_policy(
+    "K8S001",
+    title="Containers must not run as root",
+    controls=("CIS-5.2.6", "NIST-AC-6"),
+    remediation="Set securityContext.runAsNonRoot: true.",
+)
+PROBE_POLICY = make_policy("K8S002", title="Probes", severity="low", enforcement="warn")
+IMAGE_POLICY = make_policy("K8S003", title="Pinned images", severity="medium")
+
+
+def sample_report() -> Report:
+    return make_report(
+        [
+            # three findings of one policy on one resource: one testcase
+            make_result(ROOT_POLICY, status=FAIL, message="container web runs as root",
+                        line=12, finding_line=20, field="spec.template.spec.containers[0]"),
+            make_result(ROOT_POLICY, status=FAIL, message="container log runs as root",
+                        line=12, finding_line=30),
+            make_result(ROOT_POLICY, status=FAIL, message="initContainer runs as root",
+                        line=12, finding_line=40),
+            make_result(ROOT_POLICY, status=PASS, name="api", file="apps/api.yaml", line=1),
+            make_result(ROOT_POLICY, status=WAIVED, name="db", file="apps/db.yaml", line=3,
+                        waiver="legacy image, ticket SEC-42"),
+            make_result(PROBE_POLICY, status=WARN, message="no readinessProbe", line=12,
+                        finding_line=25),
+            make_result(PROBE_POLICY, status=PASS, name="api", file="apps/api.yaml", line=1),
+            make_result(IMAGE_POLICY, status=SKIP, message="no containers to check",
+                        kind="ConfigMap", name="settings", file="apps/cm.yaml", line=1),
+        ],
+        errors=[make_error("apps/broken.yaml", 7, "could not parse YAML: bad indentation")],
+        notes=[make_note("apps/notes.yaml", 1, "skipped: not a Kubernetes object")],
+    )
+
+
+def parse(xml: str) -> JUnitXml:
+    return JUnitXml.fromstring(xml.encode("utf-8"))
+
+
+def suites(xml: JUnitXml) -> dict[str, TestSuite]:
+    return {suite.name: suite for suite in xml}
+
+
+def cases(suite: TestSuite) -> dict[str, TestCase]:
+    return {case.name: case for case in suite}
+
+
+def element_attrs(xml: str, tag: str) -> list[dict[str, str]]:
+    return [dict(element.attrib) for element in ET.fromstring(xml).iter(tag)]
+
+
+@pytest.fixture()
+def xml_text() -> str:
+    return render(sample_report(), RenderOptions())
+
+
+def test_starts_with_an_xml_declaration(xml_text: str) -> None:
+    assert xml_text.startswith("<?xml version=")
+    assert ET.fromstring(xml_text).tag == "testsuites"
+
+
+def test_one_suite_per_policy_sorted_by_id_then_errors(xml_text: str) -> None:
+    names = [suite.name for suite in parse(xml_text)]
+    assert names == ["K8S001", "K8S002", "K8S003", ERRORS_SUITE]
+
+
+def test_totals_on_root_and_suites(xml_text: str) -> None:
+    xml = parse(xml_text)
+    assert (xml.tests, xml.failures, xml.errors) == (7, 1, 1)
+    by_name = suites(xml)
+    counts = {
+        name: (suite.tests, suite.failures, suite.errors, suite.skipped)
+        for name, suite in by_name.items()
+    }
+    assert counts == {
+        "K8S001": (3, 1, 0, 1),  # web (3 findings, one case), api passed, db waived
+        "K8S002": (2, 0, 0, 0),  # the warning is not a failure
+        "K8S003": (1, 0, 0, 1),
+        ERRORS_SUITE: (1, 0, 1, 0),
+    }
+
+
+def test_findings_on_one_resource_collapse_into_one_testcase(xml_text: str) -> None:
+    suite = suites(parse(xml_text))["K8S001"]
+    web = cases(suite)["Deployment prod/web (apps/web.yaml:12)"]
+    (failure,) = web.result
+    assert isinstance(failure, Failure)
+    assert failure.message == "container web runs as root (+2 more)"
+    assert failure.type == "high"
+    body = failure.text
+    field = "spec.template.spec.containers[0]"
+    assert f"apps/web.yaml:20: container web runs as root (at {field})" in body
+    assert "apps/web.yaml:30: container log runs as root" in body
+    assert "apps/web.yaml:40: initContainer runs as root" in body
+    assert body.rstrip().endswith("Remediation: Set securityContext.runAsNonRoot: true.")
+
+
+def test_classname_is_policy_and_names_are_unique(xml_text: str) -> None:
+    for suite in parse(xml_text):
+        names = [case.name for case in suite]
+        assert len(names) == len(set(names))
+        assert {case.classname for case in suite} <= {suite.name}
+
+
+def test_same_identity_and_location_still_get_unique_names() -> None:
+    # same kind/namespace/name/file/line but another apiVersion: two resources
+    report = make_report([
+        make_result(ROOT_POLICY, status=FAIL, message="a"),
+        make_result(ROOT_POLICY, status=FAIL, message="b", api_version="apps/v1beta1"),
+    ])
+    suite = suites(parse(render(report, RenderOptions())))["K8S001"]
+    assert [case.name for case in suite] == [
+        "Deployment prod/web (apps/web.yaml:1)",
+        "Deployment prod/web (apps/web.yaml:1) #2",
+    ]
+
+
+def test_testcases_carry_file_and_line(xml_text: str) -> None:
+    found = {
+        (attrs["classname"], attrs["name"]): (attrs.get("file"), attrs.get("line"))
+        for attrs in element_attrs(xml_text, "testcase")
+    }
+    assert found[("K8S001", "Deployment prod/web (apps/web.yaml:12)")] == ("apps/web.yaml", "12")
+    assert found[("K8S001", "Deployment prod/db (apps/db.yaml:3)")] == ("apps/db.yaml", "3")
+    assert found[(ERRORS_SUITE, "apps/broken.yaml:7")] == ("apps/broken.yaml", "7")
+    assert all(file and line for file, line in found.values())
+
+
+def test_warning_is_a_passed_testcase_with_system_out(xml_text: str) -> None:
+    suite = suites(parse(xml_text))["K8S002"]
+    web = cases(suite)["Deployment prod/web (apps/web.yaml:12)"]
+    assert web.is_passed
+    assert web.system_out == "warning: apps/web.yaml:25: no readinessProbe"
+    assert suite.failures == 0
+
+
+def test_waived_is_skipped_with_the_reason(xml_text: str) -> None:
+    db = cases(suites(parse(xml_text))["K8S001"])["Deployment prod/db (apps/db.yaml:3)"]
+    (skipped,) = db.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.message == "waived: legacy image, ticket SEC-42"
+
+
+def test_skip_status_is_skipped_with_its_message(xml_text: str) -> None:
+    case = cases(suites(parse(xml_text))["K8S003"])["ConfigMap prod/settings (apps/cm.yaml:1)"]
+    (skipped,) = case.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.message == "no containers to check"
+
+
+def test_passed_results_are_plain_testcases(xml_text: str) -> None:
+    api = cases(suites(parse(xml_text))["K8S001"])["Deployment prod/api (apps/api.yaml:1)"]
+    assert api.is_passed
+    assert api.system_out is None
+
+
+def test_input_errors_become_error_elements(xml_text: str) -> None:
+    suite = suites(parse(xml_text))[ERRORS_SUITE]
+    (case,) = list(suite)
+    (error,) = case.result
+    assert isinstance(error, Error)
+    assert error.message == "apps/broken.yaml:7: could not parse YAML: bad indentation"
+    assert case.classname == ERRORS_SUITE
+
+
+def test_error_without_line_and_with_multiline_message() -> None:
+    report = make_report([], errors=[make_error("k.yaml", None, "line one\nline two")])
+    suite = suites(parse(render(report, RenderOptions())))[ERRORS_SUITE]
+    (case,) = list(suite)
+    (error,) = case.result
+    assert case.name == "k.yaml"
+    assert error.message == "k.yaml: line one line two"  # attributes stay on one line
+    assert error.text == "k.yaml: line one\nline two"  # the body keeps the lines
+
+
+def test_mixed_statuses_on_one_testcase() -> None:
+    report = make_report([
+        make_result(ROOT_POLICY, status=FAIL, message="bad", finding_line=5),
+        make_result(ROOT_POLICY, status=WARN, message="meh", finding_line=6),
+        make_result(ROOT_POLICY, status=WAIVED, message="ok", finding_line=7, waiver="why"),
+    ])
+    (case,) = list(suites(parse(render(report, RenderOptions())))["K8S001"])
+    assert [type(element) for element in case.result] == [Failure]
+    assert case.system_out.splitlines() == [
+        "warning: apps/web.yaml:6: meh",
+        "waived: apps/web.yaml:7: ok (waiver: why)",
+    ]
+
+
+def test_notes_are_left_out(xml_text: str) -> None:
+    assert "notes.yaml" not in xml_text
+
+
+ILLEGAL = "".join(chr(c) for c in [*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+ILLEGAL += "\ufffe\uffff\ud800\udfff"
+
+
+def test_control_characters_are_stripped_everywhere() -> None:
+    hostile = f"bad{ILLEGAL}value"
+    policy = make_policy(f"K8S{ILLEGAL}9", title=hostile, remediation=hostile, controls=[hostile])
+    report = make_report(
+        [
+            make_result(policy, status=FAIL, message=hostile, name=hostile, file=hostile,
+                        field=hostile),
+            make_result(policy, status=WARN, message=hostile, name="w"),
+            make_result(policy, status=WAIVED, message=hostile, name="x", waiver=hostile),
+        ],
+        errors=[make_error(hostile, 1, hostile)],
+    )
+    xml_text = render(report, RenderOptions())
+    root = ET.fromstring(xml_text.encode("utf-8"))  # well-formed, or this raises
+    assert not any(char in xml_text for char in ILLEGAL)
+    assert "badvalue" in xml_text
+    assert next(suite.get("name") for suite in root.iter("testsuite")) == "K8S9"
+
+
+def test_markup_in_values_is_escaped_not_interpreted() -> None:
+    hostile = '</failure><testcase name="x"/>]]>&amp;"\''
+    report = make_report([make_result(ROOT_POLICY, status=FAIL, message=hostile, name=hostile)])
+    xml = parse(render(report, RenderOptions()))
+    (suite,) = list(xml)
+    (case,) = list(suite)
+    assert case.result[0].message == hostile
+    assert xml.tests == 1
+
+
+def test_output_is_deterministic() -> None:
+    first = render(sample_report(), RenderOptions())
+    report = sample_report()
+    random.Random(7).shuffle(report.results)  # the renderer must not depend on input order
+    second = render(report, RenderOptions(color=True, verbose=True))
+    assert first == second
+    assert "timestamp" not in first
+    assert "hostname" not in first
+    times = {attrs.get("time") for tag in ("testsuites", "testsuite")
+             for attrs in element_attrs(first, tag)}
+    assert times == {"0"}
+    assert all("time" not in attrs for attrs in element_attrs(first, "testcase"))
+
+
+def test_policies_without_results_give_empty_suites() -> None:
+    report = make_report([], policies=[IMAGE_POLICY])
+    xml = parse(render(report, RenderOptions()))
+    (suite,) = list(xml)
+    assert (suite.name, suite.tests, xml.tests) == ("K8S003", 0, 0)
+
+
+def test_suite_properties_describe_the_policy(xml_text: str) -> None:
+    props = {prop.name: prop.value for prop in suites(parse(xml_text))["K8S001"].properties()}
+    assert props == {
+        "title": "Containers must not run as root",
+        "severity": "high",
+        "enforcement": "block",
+        "controls": "CIS-5.2.6, NIST-AC-6",
+    }
+
+
+def without_file_and_line(xml_text: str) -> ET.Element:
+    """The document without testcase ``file``/``line``, which junit-10.xsd does not allow.
+
+    We strip the two attributes rather than extend the XSD: everything else must
+    validate against the schema exactly as Jenkins ships it.
+    """
+    root = ET.fromstring(xml_text.encode("utf-8"))
+    for case in root.iter("testcase"):
+        case.attrib.pop("file", None)
+        case.attrib.pop("line", None)
+    return root
+
+
+@pytest.mark.skipif(not JUNIT_XSD.is_file(), reason=f"JUnit schema not found at {JUNIT_XSD}")
+@pytest.mark.parametrize("hostile", [False, True])
+def test_validates_against_junit_10_xsd(hostile: bool) -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    report = sample_report()
+    if hostile:
+        bad = f"x{ILLEGAL}<>&\"'\n\ty"
+        policy = make_policy("K8S009", title=bad, remediation=bad, controls=[bad])
+        report = make_report(
+            [*report.results, make_result(policy, status=FAIL, message=bad, name=bad)],
+            errors=[*report.errors, make_error(bad, None, bad)],
+        )
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    schema.validate(without_file_and_line(render(report, RenderOptions())))
+
+
+@pytest.mark.skipif(not JUNIT_XSD.is_file(), reason=f"JUnit schema not found at {JUNIT_XSD}")
+def test_empty_report_validates() -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    schema.validate(without_file_and_line(render(make_report([]), RenderOptions())))
