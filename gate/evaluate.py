@@ -1,7 +1,11 @@
-"""Evaluation: every enabled policy against every resource it applies to."""
+"""Evaluation: every enabled policy against every resource it applies to.
+
+Files are read and judged one at a time: the YAML node trees that give
+findings their lines are kept only while their own file is evaluated.
+"""
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource, read_resources
@@ -10,22 +14,20 @@ from gate.sources import SourceFile, read_source
 from gate.yamlio import YamlInputError
 
 
-def load_inputs(paths: Iterable[str]) -> tuple[list[Resource], list[Note], list[InputError]]:
-    """Read every file; a file that cannot be read becomes an error, not a pass."""
+def read_file(path: str) -> tuple[SourceFile | None, list[Resource], list[Note], list[InputError]]:
+    """One file's resources and notes; a file that cannot be read is an error, not a pass."""
     resources: list[Resource] = []
     notes: list[Note] = []
-    errors: list[InputError] = []
-    for path in paths:
-        try:
-            source: SourceFile = read_source(path)
-            for entry in read_resources(source):
-                if isinstance(entry, Note):
-                    notes.append(entry)
-                else:
-                    resources.append(entry)
-        except YamlInputError as exc:
-            errors.append(InputError(exc.file or path, exc.line, exc.message))
-    return resources, notes, errors
+    try:
+        source = read_source(path)
+        for entry in read_resources(source):
+            if isinstance(entry, Note):
+                notes.append(entry)
+            else:
+                resources.append(entry)
+    except YamlInputError as exc:
+        return None, [], [], [InputError(exc.file or path, exc.line, exc.message)]
+    return source, resources, notes, []
 
 
 def resource_ref(resource: Resource) -> ResourceRef:
@@ -40,25 +42,37 @@ def resource_ref(resource: Resource) -> ResourceRef:
 
 
 def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str) -> list[Result]:
-    threshold = severity_rank(fail_on)
-    results: list[Result] = []
+    return list(_evaluate(policies, resources, severity_rank(fail_on)))
+
+
+def _evaluate(policies: list[Policy], resources: list[Resource], threshold: int) -> Iterator[Result]:
     for resource in resources:
         ref = None
         for policy in policies:
             if policy.applies_to(resource):
                 ref = ref or resource_ref(resource)
-                results.extend(policy.evaluate(resource, ref, threshold))
-    return results
+                yield from policy.evaluate(resource, ref, threshold)
 
 
 def run(policies: list[Policy], paths: Iterable[str], fail_on: str) -> Report:
-    resources, notes, errors = load_inputs(paths)
-    results = evaluate(policies, resources, fail_on)
+    threshold = severity_rank(fail_on)
+    results: list[Result] = []
+    notes: list[Note] = []
+    errors: list[InputError] = []
+    resource_count = 0
+    for path in paths:
+        source, resources, file_notes, file_errors = read_file(path)
+        notes.extend(file_notes)
+        errors.extend(file_errors)
+        resource_count += len(resources)
+        results.extend(_evaluate(policies, resources, threshold))
+        if source is not None:
+            source.release_nodes()
     return Report(
         results=results,
         errors=errors,
         notes=notes,
         policies=[policy.info for policy in policies],
-        resource_count=len(resources),
+        resource_count=resource_count,
         fail_on=fail_on,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ import jmespath
 from jmespath import exceptions as jexc
 
 from gate.functions import GateFunctions, function_arity
+from gate.jmescompile import NotCompilable, compile_tree
 
 FUNCTIONS = GateFunctions()
 OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
@@ -39,7 +40,7 @@ class References:
 class Expression:
     """A JMESPath expression compiled once, run against many subjects."""
 
-    __slots__ = ("_parsed", "references", "source")
+    __slots__ = ("_parsed", "references", "search", "source")
 
     def __init__(self, source: str) -> None:
         self.source = source
@@ -59,8 +60,13 @@ class Expression:
             if node.get("type") == "function_expression":
                 _check_call(node, source, params, variables)
         self.references = References(frozenset(params), frozenset(variables))
+        self.search: Callable[[Any], Any]
+        try:
+            self.search = compile_tree(self._parsed.parsed, FUNCTIONS)
+        except NotCompilable:
+            self.search = self._interpret
 
-    def search(self, subject: Any) -> Any:
+    def _interpret(self, subject: Any) -> Any:
         return self._parsed.search(subject, options=OPTIONS)
 
 

@@ -1,5 +1,9 @@
 """JMESPath functions that policies may call, beyond the JMESPath standard ones.
 
+All of them accept arguments of any type and answer null where a value does
+not fit, as JMESPath's own field access does; only a broken regular
+expression is an error.
+
 Scope functions (``param``, ``resource``, ``item``, ``var``) read the
 evaluation in progress: JMESPath has no variables, so an expression over one
 container can still reach the whole resource or the policy's parameters.
@@ -13,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from jmespath import functions
+from jmespath.exceptions import JMESPathError
 
 from gate import fieldpath, kube
 from gate.imageref import parse_image
@@ -40,6 +45,15 @@ class GateFunctions(functions.Functions):
         super().__init__()
         self.scope = Scope()
 
+    def call_function(self, function_name: str, resolved_args: list[Any]) -> Any:
+        # gate's own functions accept any argument types (returning null where a
+        # value does not fit) and their arity is checked when a policy loads, so
+        # they skip JMESPath's per-call signature validation, a hot path.
+        method = self._gate_functions.get(function_name)
+        if method is not None:
+            return method(self, *resolved_args)
+        return super().call_function(function_name, resolved_args)
+
     def _validate_arguments(self, args: list[Any], signature: Any, function_name: str) -> Any:
         # JMESPath has no optional arguments; gate's functions mark them "optional".
         optional = sum(1 for arg in signature if arg.get("optional"))
@@ -50,7 +64,7 @@ class GateFunctions(functions.Functions):
     # -- scope ------------------------------------------------------------
     @functions.signature({"types": ["string"]})
     def _func_param(self, name: str) -> Any:
-        return self.scope.params.get(name)
+        return self.scope.params.get(name) if isinstance(name, str) else None
 
     @functions.signature()
     def _func_resource(self) -> Any:
@@ -62,7 +76,7 @@ class GateFunctions(functions.Functions):
 
     @functions.signature({"types": ["string"]})
     def _func_var(self, name: str) -> Any:
-        return self.scope.vars.get(name)
+        return self.scope.vars.get(name) if isinstance(name, str) else None
 
     @functions.signature({"types": []})
     def _func_path(self, obj: Any) -> Any:
@@ -82,6 +96,8 @@ class GateFunctions(functions.Functions):
 
     @functions.signature({"types": []}, {"types": ["array", "null"], "optional": True})
     def _func_containers(self, obj: Any, lists: list[str] | None = None) -> list[Any]:
+        if lists is not None and not isinstance(lists, list):
+            return []
         return kube.containers(obj, lists)
 
     @functions.signature({"types": []})
@@ -97,16 +113,24 @@ class GateFunctions(functions.Functions):
     # -- general helpers ----------------------------------------------------
     @functions.signature({"types": ["string"]}, {"types": []})
     def _func_regex_match(self, pattern: str, value: Any) -> bool:
-        return isinstance(value, str) and _regex(pattern).search(value) is not None
+        if not isinstance(pattern, str):
+            raise JMESPathError(f"regex_match() pattern must be a string, not {pattern!r}")
+        try:
+            regex = _regex(pattern)
+        except re.error as exc:
+            raise JMESPathError(f"regex_match(): invalid regular expression {pattern!r}: {exc}")
+        return isinstance(value, str) and regex.search(value) is not None
 
     @functions.signature({"types": ["string"]}, {"types": []})
     def _func_glob_match(self, pattern: str, value: Any) -> bool:
-        return isinstance(value, str) and fnmatch.fnmatchcase(value, pattern)
+        return isinstance(pattern, str) and isinstance(value, str) and fnmatch.fnmatchcase(
+            value, pattern
+        )
 
     @functions.signature({"types": []}, {"types": ["string", "array"]})
     def _func_get(self, obj: Any, key: str | list[Any]) -> Any:
         for part in key if isinstance(key, list) else [key]:
-            if isinstance(obj, dict):
+            if isinstance(obj, dict) and isinstance(part, (str, int, float, bool)):
                 obj = obj.get(part)
             elif isinstance(obj, list) and isinstance(part, int) and -len(obj) <= part < len(obj):
                 obj = obj[part]
@@ -115,20 +139,24 @@ class GateFunctions(functions.Functions):
         return obj
 
     @functions.signature({"types": ["string"]}, {"types": ["string"]})
-    def _func_split(self, value: str, separator: str) -> list[str]:
+    def _func_split(self, value: str, separator: str) -> list[str] | None:
+        if not isinstance(value, str) or not isinstance(separator, str):
+            return None
         return value.split(separator) if separator else list(value)
 
     @functions.signature({"types": ["string"]})
-    def _func_lower(self, value: str) -> str:
-        return value.lower()
+    def _func_lower(self, value: str) -> str | None:
+        return value.lower() if isinstance(value, str) else None
 
     @functions.signature({"types": ["string"]})
-    def _func_upper(self, value: str) -> str:
-        return value.upper()
+    def _func_upper(self, value: str) -> str | None:
+        return value.upper() if isinstance(value, str) else None
 
     @functions.signature({"types": ["object", "null"]})
-    def _func_entries(self, obj: dict[str, Any] | None) -> list[dict[str, Any]]:
-        return [{"key": k, "value": v} for k, v in (obj or {}).items()]
+    def _func_entries(self, obj: dict[str, Any] | None) -> list[dict[str, Any]] | None:
+        if not isinstance(obj, dict):
+            return None
+        return [{"key": k, "value": v} for k, v in obj.items()]
 
 
 def function_arity() -> dict[str, tuple[int, int | None]]:
@@ -142,3 +170,10 @@ def function_arity() -> dict[str, tuple[int, int | None]]:
         variadic = any(arg.get("variadic") for arg in signature)
         table[name] = (required, None if variadic else len(signature))
     return table
+
+
+GateFunctions._gate_functions = {
+    name.removeprefix("_func_"): function
+    for name, function in vars(GateFunctions).items()
+    if name.startswith("_func_")
+}

@@ -121,7 +121,7 @@ class Policy:
         for rule in self.rules:
             try:
                 applied, rule_findings = rule.evaluate(resource.obj)
-            except jexc.JMESPathError as exc:
+            except (jexc.JMESPathError, TypeError, ValueError) as exc:
                 # Fail closed: a resource a rule cannot judge does not pass.
                 applied = True
                 rule_findings = []

@@ -128,6 +128,7 @@ def read_resources(source: SourceFile) -> Iterator[Resource | Note]:
     broken file is trusted.
     """
     documents = list(load_documents(source.text, source.name))
+    source.keep_nodes([document.node for document in documents])
     for document in documents:
         reason = _not_a_resource(document.data)
         if reason is not None:

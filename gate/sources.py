@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from gate.errors import ConfigError
+from yaml.nodes import Node
+
 from gate.yamlio import NodeIndex, YamlInputError, decode
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -26,6 +28,15 @@ class SourceFile:
         if self._index is None:
             self._index = NodeIndex(self.text, self.name)
         return self._index.line(doc_index, path)
+
+    def keep_nodes(self, nodes: list[Node]) -> None:
+        """Use the node trees from loading for line lookups (no second parse)."""
+        self._index = NodeIndex(self.text, self.name, nodes)
+
+    def release_nodes(self) -> None:
+        """Free the node trees once the file's findings have their lines."""
+        if self._index is not None:
+            self._index.release()
 
 
 def display_name(path: str) -> str:

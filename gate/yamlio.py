@@ -16,6 +16,7 @@ document); :class:`NodeIndex` re-composes a file only when a finding needs one.
 from __future__ import annotations
 
 import codecs
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +28,12 @@ from gate.errors import GateError
 
 try:  # libyaml is an order of magnitude faster; fall back to pure Python.
     from yaml import CSafeLoader as _BaseLoader
+
+    _BYTE_POSITIONS = True  # libyaml's reader errors count UTF-8 bytes
 except ImportError:  # pragma: no cover - depends on the PyYAML build
     from yaml import SafeLoader as _BaseLoader  # type: ignore[assignment]
+
+    _BYTE_POSITIONS = False
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
 # A document may expand aliases up to this many nodes without further question...
@@ -36,6 +41,15 @@ ALIAS_EXPANSION_FLOOR = 100_000
 # ...and beyond it only while expansion stays within this factor of its real size.
 ALIAS_EXPANSION_FACTOR = 10
 MAX_FILE_BYTES = 64 * 1024 * 1024
+# Collections nested deeper than this are refused: libyaml's composer recurses in C
+# and overflows the stack (a segmentation fault) some tens of thousands of levels down,
+# and no manifest comes anywhere near this.
+MAX_DEPTH = 1_000
+# Block collections nest by indentation and indicators ("- - x"): a line whose prefix
+# of spaces and indicators is short lies few levels deep. Flow ones need [ or {.
+_DEEP_BLOCK = re.compile(
+    rf"(?:^|[\r\x85\u2028\u2029])[ \t?:-]{{{MAX_DEPTH // 4}}}", re.MULTILINE
+)
 
 
 class YamlInputError(GateError):
@@ -70,6 +84,8 @@ class GateLoader(_BaseLoader):
             pairs = node.value
             merged = len(pairs) - explicit  # merged pairs come first, explicit ones win
         mapping: dict[Any, Any] = {}
+        # By the key itself (Python would merge 1 and True) and by the JSON key
+        # Kubernetes reads (1 and "1" are both "1" there).
         explicit_lines: dict[Any, int] = {}
         for index, (key_node, value_node) in enumerate(pairs):
             key = self.construct_object(key_node, deep=deep)
@@ -81,17 +97,30 @@ class GateLoader(_BaseLoader):
                     "found unhashable key", key_node.start_mark,
                 ) from exc
             if index >= merged:
-                first = explicit_lines.get(key)
+                json_key = _json_key(key)
+                first = explicit_lines.get(key) or explicit_lines.get(json_key)
                 if first is not None:
                     raise yaml.constructor.ConstructorError(
                         None, None,
                         f"duplicate key {key!r} (first defined at line {first})",
                         key_node.start_mark,
                     )
-                explicit_lines[key] = key_node.start_mark.line + 1
+                explicit_lines[key] = explicit_lines[json_key] = key_node.start_mark.line + 1
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
 
+
+def _json_key(key: Any) -> Any:
+    """The object key Kubernetes' YAML-to-JSON conversion makes of a mapping key."""
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, float) and key.is_integer() and abs(key) < 1e21:
+        return str(int(key))
+    if isinstance(key, float):
+        return repr(key)
+    return key
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +128,7 @@ class ParsedDocument:
     data: Any
     line: int  # 1-based line of the document's root node
     index: int  # position of the document in its file
+    node: Node  # the composed node tree, which knows the line of every field
 
 
 def decode(raw: bytes, file: str) -> str:
@@ -128,17 +158,55 @@ def decode(raw: bytes, file: str) -> str:
         ) from exc
 
 
-def _error_from_yaml(exc: yaml.YAMLError, file: str) -> YamlInputError:
+def _error_from_yaml(exc: yaml.YAMLError, file: str, text: str) -> YamlInputError:
     mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    line = mark.line + 1 if mark is not None else None
     problem = getattr(exc, "problem", None)
     context = getattr(exc, "context", None)
     if problem:
-        message = f"{context}, {problem}" if context and "duplicate" not in problem else problem
+        if context and "duplicate" not in problem:
+            context_mark = getattr(exc, "context_mark", None)
+            if context_mark is not None and context_mark.line + 1 != line:
+                # An unclosed quote or bracket is found where the stream ends.
+                context = f"{context} started at line {context_mark.line + 1}"
+            message = f"{context}, {problem}"
+        else:
+            message = problem
     else:
         message = str(exc).splitlines()[0]
-    return YamlInputError(
-        f"invalid YAML: {message}", file, mark.line + 1 if mark is not None else None
-    )
+    if line is None and isinstance(exc, yaml.reader.ReaderError):
+        line = _line_at(text, exc.position)
+    return YamlInputError(f"invalid YAML: {message}", file, line)
+
+
+def _line_at(text: str, position: int) -> int:
+    """1-based line of a reader error's position (bytes of UTF-8 for libyaml)."""
+    if _BYTE_POSITIONS:
+        return text.encode("utf-8", "surrogatepass").count(b"\n", 0, position) + 1
+    return text.count("\n", 0, position) + 1
+
+
+def check_depth(text: str, file: str) -> None:
+    """Refuse collections nested more than MAX_DEPTH levels deep, before composing."""
+    if text.count("[") + text.count("{") < MAX_DEPTH // 2 and not _DEEP_BLOCK.search(text):
+        return  # cannot nest that deep: at most 2 levels per prefix character, 1 per bracket
+    parser = _BaseLoader(text)
+    depth = 0
+    try:
+        while parser.check_event():
+            event = parser.get_event()
+            if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
+                depth += 1
+                if depth > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise YamlInputError(
+                        f"YAML nesting is deeper than {MAX_DEPTH:,} levels; refusing to read it",
+                        file, mark.line + 1 if mark is not None else None,
+                    )
+            elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
+                depth -= 1
+    finally:
+        parser.dispose()
 
 
 def check_alias_expansion(root: Node, file: str) -> None:
@@ -191,16 +259,17 @@ def load_documents(text: str, file: str) -> Iterator[ParsedDocument]:
     loader = GateLoader(text)
     index = 0
     try:
+        check_depth(text, file)
         while loader.check_node():
             node = loader.get_node()
             assert node is not None  # check_node() said a document follows
             if may_alias:
                 check_alias_expansion(node, file)
             data = loader.construct_document(node)
-            yield ParsedDocument(data, node.start_mark.line + 1, index)
+            yield ParsedDocument(data, node.start_mark.line + 1, index, node)
             index += 1
     except yaml.YAMLError as exc:
-        raise _error_from_yaml(exc, file) from None
+        raise _error_from_yaml(exc, file, text) from None
     except RecursionError:
         raise YamlInputError("YAML nesting is too deep to read", file) from None
     finally:
@@ -272,12 +341,19 @@ def line_of_path(root: Node, path: Path) -> int:
 
 
 class NodeIndex:
-    """Line lookups for one file's documents, composed on first use."""
+    """Line lookups for one file's documents.
 
-    def __init__(self, text: str, file: str) -> None:
+    Holds the node trees from loading while the file's resources are evaluated;
+    once they are released, a later lookup composes the file again.
+    """
+
+    def __init__(self, text: str, file: str, nodes: list[Node] | None = None) -> None:
         self._text = text
         self._file = file
-        self._nodes: list[Node] | None = None
+        self._nodes = nodes
+
+    def release(self) -> None:
+        self._nodes = None
 
     def line(self, doc_index: int, path: Path) -> int | None:
         if self._nodes is None:
@@ -303,7 +379,7 @@ class LocatedYaml:
 
 def load_located(text: str, file: str) -> LocatedYaml:
     documents = list(load_documents(text, file))
-    return LocatedYaml(file, documents, compose_documents(text, file))
+    return LocatedYaml(file, documents, [document.node for document in documents])
 
 
 def read_located(path: str, display: str | None = None) -> LocatedYaml:
