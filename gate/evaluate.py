@@ -45,7 +45,9 @@ def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str) ->
     return list(_evaluate(policies, resources, severity_rank(fail_on)))
 
 
-def _evaluate(policies: list[Policy], resources: list[Resource], threshold: int) -> Iterator[Result]:
+def _evaluate(
+    policies: list[Policy], resources: list[Resource], threshold: int
+) -> Iterator[Result]:
     for resource in resources:
         ref = None
         for policy in policies:

@@ -118,7 +118,9 @@ class GateFunctions(functions.Functions):
         try:
             regex = _regex(pattern)
         except re.error as exc:
-            raise JMESPathError(f"regex_match(): invalid regular expression {pattern!r}: {exc}")
+            raise JMESPathError(
+                f"regex_match(): invalid regular expression {pattern!r}: {exc}"
+            ) from None
         return isinstance(value, str) and regex.search(value) is not None
 
     @functions.signature({"types": ["string"]}, {"types": []})

@@ -6,9 +6,9 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.errors import ConfigError
 from yaml.nodes import Node
 
+from gate.errors import ConfigError
 from gate.yamlio import NodeIndex, YamlInputError, decode
 
 YAML_SUFFIXES = (".yaml", ".yml")

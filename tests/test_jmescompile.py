@@ -24,7 +24,7 @@ EXPRESSIONS = [
     "items[*].name", "items[].name", "items[?n > `0`].name", "items[?n].name",
     "items[?!n].name", "items[?tags].tags[]", "items[*].tags[]", "[*].a", "[].a", "[][]",
     "m.*.v", "m.*", "*.v", "a == `1`", "a != `1`", "a < `2`", "s < `2`", "a >= b",
-    "s == 'abc'", "z || 'default'", "a && s", "!z", "!a", "!s", "!``", "![]",
+    "s == 'abc'", "z || 'default'", "a && s", "!z", "!a", "!s", "!''", "![]",
     "{x: a, y: s}", "[a, s, missing]", "length(b)", "length(@)", "keys(m)",
     "contains(b, `2`)", "join(', ', items[*].name)", "items | [0].name", "b | length(@)",
     "max(b)", "to_string(a)", "type(@)", "not_null(missing, a)", "items[?n == `0`] | [0]",
