@@ -96,6 +96,14 @@ def _check_call(node: dict[str, Any], source: str, params: set[str], variables: 
                 and isinstance(literal.get("value"), str)):
             raise ExpressionError(f"{name}() needs a quoted name, e.g. {name}('x'), in {source!r}")
         (params if name == "param" else variables).add(literal["value"])
+    if name == "regex_match" and args and args[0].get("type") == "literal":
+        pattern = args[0].get("value")
+        try:
+            re.compile(pattern)
+        except (re.error, TypeError) as exc:
+            raise ExpressionError(
+                f"regex_match(): invalid regular expression {pattern!r} in {source!r}: {exc}"
+            ) from None
 
 
 def render_value(value: Any) -> str:

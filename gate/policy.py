@@ -65,7 +65,10 @@ class Parameter:
             return None
         import jsonschema
 
-        found = schema_error(jsonschema.Draft202012Validator(self.schema), value)
+        validator = jsonschema.Draft202012Validator(
+            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
+        )
+        found = schema_error(validator, value)
         return None if found is None else f"parameter {self.name!r}: {found[1]}"
 
 

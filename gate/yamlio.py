@@ -46,10 +46,12 @@ MAX_FILE_BYTES = 64 * 1024 * 1024
 # and no manifest comes anywhere near this.
 MAX_DEPTH = 1_000
 # Block collections nest by indentation and indicators ("- - x"): a line whose prefix
-# of spaces and indicators is short lies few levels deep. Flow ones need [ or {.
+# of spaces and indicators is short lies few levels deep.
 _DEEP_BLOCK = re.compile(
     rf"(?:^|[\r\x85\u2028\u2029])[ \t?:-]{{{MAX_DEPTH // 4}}}", re.MULTILINE
 )
+# Flow collections need a [ or { each, and a "---" line ends them (it is an error inside).
+_DOCUMENT_START = re.compile(r"^---(?=[ \t\r\n]|\Z)", re.MULTILINE)
 
 
 class YamlInputError(GateError):
@@ -186,10 +188,25 @@ def _line_at(text: str, position: int) -> int:
     return text.count("\n", 0, position) + 1
 
 
+def _may_nest_deeply(text: str) -> bool:
+    """False when ``text`` surely nests less than MAX_DEPTH levels deep (a cheap bound)."""
+    if _DEEP_BLOCK.search(text):
+        return True
+    limit = MAX_DEPTH // 2
+    if text.count("[") + text.count("{") < limit:
+        return False
+    start = 0
+    for end in [*(m.start() for m in _DOCUMENT_START.finditer(text)), len(text)]:
+        if text.count("[", start, end) + text.count("{", start, end) >= limit:
+            return True
+        start = end
+    return False
+
+
 def check_depth(text: str, file: str) -> None:
     """Refuse collections nested more than MAX_DEPTH levels deep, before composing."""
-    if text.count("[") + text.count("{") < MAX_DEPTH // 2 and not _DEEP_BLOCK.search(text):
-        return  # cannot nest that deep: at most 2 levels per prefix character, 1 per bracket
+    if not _may_nest_deeply(text):
+        return
     parser = _BaseLoader(text)
     depth = 0
     try:

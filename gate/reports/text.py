@@ -1,6 +1,8 @@
 """``text``: ``file:line: [policy] message`` lines for terminals and pre-commit."""
 from __future__ import annotations
 
+import re
+
 from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
 from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report, Result
@@ -17,10 +19,13 @@ def _one_line(text: str) -> str:
     return " ".join(text.split())
 
 
+_SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s")
+
+
 def _first_sentence(text: str, limit: int = 140) -> str:
     paragraph = " ".join(text.strip().split("\n\n")[0].split())
-    end = paragraph.find(". ")
-    sentence = paragraph if end == -1 else paragraph[: end + 1]
+    end = _SENTENCE_END.search(paragraph)
+    sentence = paragraph if end is None else paragraph[: end.start() + 1]
     return sentence if len(sentence) <= limit else sentence[: limit - 3].rstrip() + "..."
 
 
