@@ -1,0 +1,52 @@
+"""Shared fixtures: run the real CLI in a subprocess, and find the repository."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Mapping
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = 60  # seconds; a hang fails the test instead of blocking CI
+# Variables of the caller's environment that would change gate's output.
+_SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "GATE_DEBUG", "TERM")
+
+RunGate = Callable[..., "subprocess.CompletedProcess[str]"]
+
+
+def gate_process(
+    *args: str | os.PathLike[str],
+    cwd: str | os.PathLike[str] | None = None,
+    input: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """``python -m gate ARGS`` with text output; stdin is empty unless ``input`` is given."""
+    environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
+    environment.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "gate", *(os.fspath(a) for a in args)],
+        cwd=cwd,
+        input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        env=environment,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        errors="replace",
+        timeout=TIMEOUT,
+        check=False,
+    )
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    return REPO_ROOT
+
+
+@pytest.fixture
+def run_gate() -> RunGate:
+    """``run_gate(*args, cwd=None, input=None, env=None)`` -> CompletedProcess[str]."""
+    return gate_process

@@ -1,0 +1,96 @@
+"""gate on ~420 real manifest files nobody here wrote (``../shared/corpus``).
+
+Every YAML file of the corpus must be accounted for: it yields resources, an input
+error with a message, a skipped-document note with a reason, or it is empty.
+"""
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.yamlio import decode, load_documents
+from tests.conftest import gate_process
+
+CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+# Files of the corpus with duplicate mapping keys, which gate refuses (fail closed).
+DUPLICATE_KEY_FILES = 5
+
+pytestmark = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS} (../shared is not checked out)"
+)
+
+
+def corpus_yaml_files() -> list[str]:
+    found = []
+    for root, dirs, files in os.walk(CORPUS):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        for name in files:
+            if name.endswith((".yaml", ".yml")):
+                found.append(Path(root, name).relative_to(CORPUS).as_posix())
+    return sorted(found)
+
+
+def is_empty(relative: str) -> bool:
+    text = decode((CORPUS / relative).read_bytes(), relative)
+    return all(document.data is None for document in load_documents(text, relative))
+
+
+@pytest.fixture(scope="module")
+def corpus_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[int, str, dict[str, Any]]:
+    """One run over the whole corpus, shared by the tests of this module."""
+    report_path = tmp_path_factory.mktemp("corpus") / "report.json"
+    proc = gate_process("check", ".", "-f", f"json={report_path}", "-v", cwd=CORPUS)
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    return proc.returncode, proc.stdout + proc.stderr, report
+
+
+def test_corpus_runs_cleanly(corpus_run: tuple[int, str, dict[str, Any]]) -> None:
+    code, output, report = corpus_run
+    assert "Traceback" not in output
+    assert "internal error" not in output
+    assert code in (1, 2), output[-2000:]
+    assert report["verdict"] == "fail"
+    assert report["summary"]["resources"] > 400
+    if report["errors"]:
+        assert code == 2
+
+
+def test_every_corpus_file_is_accounted_for(
+    corpus_run: tuple[int, str, dict[str, Any]]
+) -> None:
+    _, _, report = corpus_run
+    with_results = {r["resource"]["file"] for r in report["results"]}
+    with_errors = {e["file"] for e in report["errors"] if e["message"].strip()}
+    with_notes = {n["file"] for n in report["skipped"] if n["message"].strip()}
+    files = corpus_yaml_files()
+    assert len(files) > 400
+    unaccounted = [
+        f for f in files
+        if f not in with_results | with_errors | with_notes and not is_empty(f)
+    ]
+    assert unaccounted == []
+    # Nothing is reported that is not a corpus file.
+    assert (with_results | with_errors | with_notes) <= set(files)
+
+
+def test_corpus_errors_are_the_duplicate_keys(
+    corpus_run: tuple[int, str, dict[str, Any]]
+) -> None:
+    _, output, report = corpus_run
+    errors = report["errors"]
+    assert len(errors) == DUPLICATE_KEY_FILES, errors
+    for error in errors:
+        assert "duplicate key" in error["message"], error
+        assert isinstance(error["line"], int) and error["line"] > 1
+        # The text report (stderr, as the JSON went to a file) names file and line.
+        assert f"{error['file']}:{error['line']}: error: " in output
+
+
+def test_corpus_notes_give_reasons(corpus_run: tuple[int, str, dict[str, Any]]) -> None:
+    _, _, report = corpus_run
+    for note in report["skipped"]:
+        assert note["message"].startswith("skipped"), note
