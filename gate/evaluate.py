@@ -49,11 +49,9 @@ def _evaluate(
     policies: list[Policy], resources: list[Resource], threshold: int
 ) -> Iterator[Result]:
     for resource in resources:
-        ref = None
+        ref = resource_ref(resource)
         for policy in policies:
-            if policy.applies_to(resource):
-                ref = ref or resource_ref(resource)
-                yield from policy.evaluate(resource, ref, threshold)
+            yield from policy.check(resource, ref, threshold)
 
 
 def run(policies: list[Policy], paths: Iterable[str], fail_on: str) -> Report:

@@ -50,28 +50,30 @@ def display(parts: PathParts) -> str:
     return "".join(out)
 
 
-def find(root: Any, target: Any) -> PathParts | None:
+def find(root: Any, target: Any, occurrence: int = 0) -> PathParts | None:
     """Path of ``target`` (by identity) inside ``root``, or None if it is not there.
 
     Only containers (dicts and lists) have an identity worth searching for;
     evaluation never copies documents, so what an expression selected from a
-    resource is the very object inside it.
+    resource is the very object inside it. An object a YAML alias repeats sits
+    at several places: ``occurrence`` picks one, in document order.
     """
     if root is target:
         return ()
     if not isinstance(target, (dict, list)):
         return None
+    # Pre-order walk in document order (children pushed in reverse).
     stack: list[tuple[Any, PathParts]] = [(root, ())]
-    seen: set[int] = set()
+    seen = 0
     while stack:
         node, path = stack.pop()
-        if id(node) in seen:
+        if node is target:
+            if seen == occurrence:
+                return path
+            seen += 1
             continue
-        seen.add(id(node))
-        children = node.items() if isinstance(node, dict) else enumerate(node)
-        for key, child in children:
-            if child is target:
-                return (*path, key)
+        children = list(node.items() if isinstance(node, dict) else enumerate(node))
+        for key, child in reversed(children):
             if isinstance(child, (dict, list)):
                 stack.append((child, (*path, key)))
     return None

@@ -12,7 +12,7 @@ from typing import Any
 
 DEFAULT_REGISTRY = "docker.io"
 _COMPONENT = re.compile(r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*\Z")
-_TAG = re.compile(r"[\w][\w.-]{0,127}\Z")
+_TAG = re.compile(r"[\w][\w.-]{0,127}\Z", re.ASCII)
 _DIGEST = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}\Z")
 _DOMAIN = re.compile(
     r"(?:\[[0-9A-Fa-f:]+\]|[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
@@ -26,7 +26,7 @@ def _is_registry(component: str) -> bool:
 
 @lru_cache(maxsize=4096)
 def _parse(reference: str) -> tuple[tuple[str, Any], ...]:
-    name, _, digest = reference.partition("@")
+    name, at, digest = reference.partition("@")
     tag = None
     slash = name.rfind("/")
     colon = name.rfind(":")
@@ -42,13 +42,13 @@ def _parse(reference: str) -> tuple[tuple[str, Any], ...]:
         and all(_COMPONENT.match(part) for part in path.split("/"))
         and (registry is None or _DOMAIN.match(registry))
         and (tag is None or _TAG.match(tag))
-        and (not digest or _DIGEST.match(digest))
+        and (not at or _DIGEST.match(digest))
         and "@" not in digest
     )
     full_registry = registry or DEFAULT_REGISTRY
     repository = path
-    if registry is None and "/" not in path:
-        repository = f"library/{path}"
+    if full_registry == DEFAULT_REGISTRY and "/" not in path:
+        repository = f"library/{path}"  # Docker Hub's official images
     return (
         ("reference", reference),
         ("registry", full_registry),

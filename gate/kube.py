@@ -1,6 +1,7 @@
 """Kubernetes shapes and values the JMESPath functions expose to policies."""
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
@@ -75,17 +76,27 @@ _SUFFIX_SCALE = {
 
 
 def quantity(value: Any) -> float | None:
-    """A Kubernetes resource quantity ("500m", "1Gi", 2) in base units; None if invalid."""
+    """A Kubernetes resource quantity ("500m", "1Gi", 2) in base units.
+
+    None for anything Kubernetes would not accept as one, including infinities and
+    numbers too large for a float.
+    """
     if isinstance(value, bool) or value is None:
         return None
-    if isinstance(value, (int, float)):
-        return float(value)
-    if not isinstance(value, str):
-        return None
-    match = _QUANTITY.match(value.strip())
-    if match is None:
-        return None
-    number = float(match["number"])
-    if match["exponent"]:
-        return number * 10.0 ** int(match["exponent"][1:])
-    return number * _SUFFIX_SCALE[match["suffix"]]
+    try:
+        if isinstance(value, (int, float)):
+            number = float(value)
+        elif isinstance(value, str):
+            match = _QUANTITY.match(value.strip())
+            if match is None:
+                return None
+            number = float(match["number"])
+            if match["exponent"]:
+                number *= 10.0 ** int(match["exponent"][1:])
+            else:
+                number *= _SUFFIX_SCALE[match["suffix"]]
+        else:
+            return None
+    except OverflowError:
+        return None  # beyond any real quantity: Kubernetes rejects it too
+    return number if math.isfinite(number) else None

@@ -22,6 +22,9 @@ from gate.rules.base import Rule, RuleError
 from gate.yamlio import LocatedYaml, YamlInputError, load_located
 
 API_VERSION = "gate.dev/v1"
+# What evaluating an expression or schema on hostile data may raise; each becomes
+# a finding on that resource instead of ending the run.
+EVALUATION_ERRORS = (jexc.JMESPathError, TypeError, ValueError, RecursionError)
 BUILTIN_PREFIX = "builtin:"
 
 
@@ -49,6 +52,12 @@ def schema_error(validator: Any, document: Any) -> tuple[tuple[str | int, ...], 
     path = tuple(error.absolute_path)
     message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
     where = fieldpath.display(path)
+    if error.validator == "additionalProperties" and isinstance(error.instance, dict):
+        # Blame the unexpected key's own line, not the mapping's.
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        extras = [key for key in error.instance if key not in known]
+        if extras:
+            path = (*path, extras[0])
     return path, f"{where}: {message}" if where else message
 
 
@@ -111,9 +120,26 @@ class Policy:
         )
 
     def applies_to(self, resource: Resource) -> bool:
+        """Whether the resource is selected; ``where`` errors propagate (see check)."""
+        scope = FUNCTIONS.scope
+        scope.resource = resource.obj
+        scope.params = self.params
+        scope.vars = {}
         if self.match is not None and not self.match.matches(resource):
             return False
         return self.exclude is None or not self.exclude.matches(resource)
+
+    def check(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
+        """Results of this policy on one resource; none when it does not apply."""
+        try:
+            applies = self.applies_to(resource)
+        except EVALUATION_ERRORS as exc:
+            # Fail closed: a resource the selector cannot judge is treated as selected.
+            message = f"match/exclude 'where' could not be evaluated: {_describe(exc)}"
+            return self._findings(resource, ref, fail_on_rank, [(message, None)])
+        if not applies:
+            return []
+        return self.evaluate(resource, ref, fail_on_rank)
 
     def evaluate(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
         """Results of this policy on one resource it applies to."""
@@ -124,17 +150,26 @@ class Policy:
         for rule in self.rules:
             try:
                 applied, rule_findings = rule.evaluate(resource.obj)
-            except (jexc.JMESPathError, TypeError, ValueError) as exc:
+            except EVALUATION_ERRORS as exc:
                 # Fail closed: a resource a rule cannot judge does not pass.
                 applied = True
                 rule_findings = []
-                findings.append((f"{rule.name} could not be evaluated: {exc}", None))
+                findings.append((f"{rule.name} could not be evaluated: {_describe(exc)}", None))
             checked = checked or applied
             findings.extend((f.message, f.path) for f in rule_findings)
         if not findings:
             if not checked:
                 return [Result(self.info, ref, SKIP, "nothing to check")]
             return [Result(self.info, ref, PASS)]
+        return self._findings(resource, ref, fail_on_rank, findings)
+
+    def _findings(
+        self,
+        resource: Resource,
+        ref: ResourceRef,
+        fail_on_rank: int,
+        findings: list[tuple[str, fieldpath.PathParts | None]],
+    ) -> list[Result]:
         blocking = (
             self.info.enforcement == "block"
             and severity_rank(self.info.severity) <= fail_on_rank
@@ -148,6 +183,12 @@ class Policy:
                        fieldpath.display(path) if path else None, line)
             )
         return results
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "the resource is nested too deeply to evaluate"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def _rule_problem(rule: Any) -> tuple[str | None, str] | None:
@@ -254,9 +295,9 @@ def _check_param_references(
     fail: Any,
 ) -> None:
     for index, rule in enumerate(rules):
-        for name in sorted(rule.param_references()):
+        for name, key in sorted(rule.param_references().items()):
             if name not in parameters:
-                raise fail(f"rules[{index}]: unknown parameter {name!r}", ("rules", index))
+                raise fail(f"rules[{index}]: unknown parameter {name!r}", ("rules", index, key))
     for key, selector in selectors.items():
         if selector is not None and selector.where is not None:
             for name in sorted(selector.where.references.params):

@@ -50,9 +50,14 @@ def display_name(path: str) -> str:
 def _walk_yaml(directory: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
-        # Hidden directories (.git, .github, ...) hold no manifests to deploy.
+        # Hidden directories and files (.git/, .github/, .gitlab-ci.yml, .gate.yaml,
+        # .pre-commit-config.yaml) configure tools; they hold no manifests to deploy.
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(os.path.join(root, f) for f in sorted(files) if f.endswith(YAML_SUFFIXES))
+        found.extend(
+            os.path.join(root, f)
+            for f in sorted(files)
+            if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
+        )
     return found
 
 

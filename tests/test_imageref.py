@@ -114,35 +114,14 @@ def test_result_is_a_fresh_mapping() -> None:
 @pytest.mark.parametrize(
     ("reference", "key", "expected"),
     [
-        pytest.param(
-            "docker.io/nginx", "name", "docker.io/library/nginx",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: single-component repositories on an explicit docker.io registry "
-                "are not normalised to library/ (name is 'docker.io/nginx', while 'nginx' "
-                "gives 'docker.io/library/nginx'), so one image has two names",
-            ),
-        ),
-        pytest.param(
-            "app@", "valid", False,
-            marks=pytest.mark.xfail(
-                strict=True, reason="BUG: an empty digest after '@' is accepted as valid",
-            ),
-        ),
-        pytest.param(
-            "app:1.0@", "valid", False,
-            marks=pytest.mark.xfail(
-                strict=True, reason="BUG: an empty digest after '@' is accepted as valid",
-            ),
-        ),
-        pytest.param(
-            "app:v\u00e9", "valid", False,
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="BUG: _TAG uses \\w without re.ASCII, so non-ASCII tags are valid",
-            ),
-        ),
+        # One image has one name: docker.io/nginx is Docker Hub's library/nginx too.
+        ("docker.io/nginx", "name", "docker.io/library/nginx"),
+        # An empty digest after '@' is not a reference.
+        ("app@", "valid", False),
+        ("app:1.0@", "valid", False),
+        # Tags are ASCII.
+        ("app:v\u00e9", "valid", False),
     ],
 )
-def test_known_parsing_bugs(reference: str, key: str, expected: Any) -> None:
+def test_edge_cases(reference: str, key: str, expected: Any) -> None:
     assert parse_image(reference)[key] == expected

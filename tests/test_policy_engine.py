@@ -308,12 +308,6 @@ def test_field_template_that_is_not_a_path_falls_back_to_the_item() -> None:
     assert found(check(subject, DEPLOYMENT)) == [("x", "spec.template.spec.containers[0]", L_WEB)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: an item whose place is unknown (a scalar or null from for_each) gets its "
-    "relative field reported as if from the resource root (field 'args', which does not "
-    "exist there); Rule._path should report no field (or track item paths)",
-)
 def test_relative_field_of_a_scalar_item_is_not_placed_at_the_root() -> None:
     subject = policy("""
         rules:
@@ -335,11 +329,6 @@ def test_relative_field_of_a_scalar_item_is_not_placed_at_the_root() -> None:
     assert field != "args"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: item paths are found by object identity, so an item shared through a YAML "
-    "alias is reported twice at its first location (fieldpath.find) instead of once at each",
-)
 def test_aliased_items_are_reported_at_each_location() -> None:
     subject = policy("""
         rules:
@@ -639,12 +628,6 @@ def test_empty_selector_matches_everything() -> None:
     assert subject.applies_to(selectable(kind="ConfigMap", namespace=None))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: match/exclude `where` runs before Policy.evaluate sets the scope, so "
-    "param() reads the previous policy's parameters (or none): Policy.applies_to must set "
-    "FUNCTIONS.scope.resource/params/item/vars first",
-)
 def test_where_reads_the_policys_own_parameters() -> None:
     subject = policy("""
         parameters:
@@ -668,22 +651,12 @@ def test_where_reads_the_policys_own_parameters() -> None:
     assert hits == [("web", "test")]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: resource() in match/exclude `where` is the previously evaluated resource "
-    "(or None), not the one being matched",
-)
 def test_where_can_call_resource() -> None:
     subject = selector_policy("where: \"resource().metadata.name == 'web'\"")
     assert subject.applies_to(selectable())
     assert not subject.applies_to(selectable(name="api"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: a runtime error in match/exclude `where` escapes Policy.applies_to and "
-    "ends the run as an internal error; it should fail closed as a finding like rule errors",
-)
 def test_where_runtime_error_is_a_finding() -> None:
     subject = selector_policy("where: \"abs(metadata.name) > `1`\"")
     results = evaluate([subject], [selectable()], "info")
@@ -852,12 +825,6 @@ def test_invalid_regex_from_data_is_a_finding() -> None:
     assert result.status == FAIL and "invalid regular expression" in result.message
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="BUG: var() in `when` or `for_each` loads, but `let` is evaluated per item after "
-    "them, so var() is always null there and the rule silently never applies; "
-    "Rule._check_references should reject it at load time",
-)
 @pytest.mark.parametrize("key", ["when", "for_each"])
 def test_var_outside_let_scope_is_a_load_error(key: str) -> None:
     with pytest.raises(PolicyError):
@@ -908,8 +875,8 @@ LOAD_ERRORS: list[tuple[str, str, str]] = [
         """, "containers() takes 1 to 2 argument(s), 3 given"),
     ("param() of an undeclared parameter", """
         rules:
-          - name: r  # <-
-            assert: "param('nope')"
+          - name: r
+            assert: "param('nope')"  # <-
             message: x
         """, "rules[0]: unknown parameter 'nope'"),
     ("param() of an undeclared parameter in where", """
@@ -1010,9 +977,9 @@ LOAD_ERRORS: list[tuple[str, str, str]] = [
         """, "either 'assert' or 'schema', not both"),
     ("unknown rule key", """
         rules:
-          - assert: "`true`"  # <-
+          - assert: "`true`"
             message: x
-            feild: spec
+            feild: spec  # <-
         """, "'feild' was unexpected"),
     ("selector of the wrong type", """
         match:

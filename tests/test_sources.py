@@ -38,15 +38,18 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_directories_expand_in_a_stable_order(tree: Path) -> None:
     assert expand_paths(["apps"]) == [
-        # a directory's own files first, by name (hidden files too: only hidden
-        # directories are skipped), then its subdirectories, by name
-        "apps/.dotfile.yaml", "apps/api.yml", "apps/web.yaml",
+        # a directory's own files first, by name (hidden ones skipped), then its
+        # subdirectories, by name
+        "apps/api.yml", "apps/web.yaml",
         "apps/a-sub/first.yaml", "apps/base/deploy.yaml",
     ]
 
 
-def test_hidden_directories_are_skipped(tree: Path) -> None:
+def test_hidden_directories_and_files_are_skipped(tree: Path) -> None:
     found = expand_paths(["."])
+    assert "./apps/.dotfile.yaml" not in found
+    # A hidden file named explicitly is read.
+    assert expand_paths(["apps/.dotfile.yaml"]) == ["apps/.dotfile.yaml"]
     assert "./.git/config.yaml" not in found
     assert "./apps/.github/ci.yaml" not in found
     assert "./apps/base/.hidden/x.yaml" not in found
@@ -72,7 +75,7 @@ def test_arguments_keep_their_order(tree: Path) -> None:
 def test_duplicates_are_dropped(tree: Path) -> None:
     assert expand_paths(["apps/web.yaml", "apps", "./apps/web.yaml", "apps/../apps/web.yaml",
                          str(tree / "apps" / "web.yaml")]) == [
-        "apps/web.yaml", "apps/.dotfile.yaml", "apps/api.yml",
+        "apps/web.yaml", "apps/api.yml",
         "apps/a-sub/first.yaml", "apps/base/deploy.yaml",
     ]
 

@@ -100,6 +100,12 @@ class Rule:
         yield from getattr(self.check, "expressions", ())
 
     def _check_references(self) -> None:
+        for key, condition in (("when", self.when), ("for_each", self.for_each)):
+            if condition is not None and condition.references.vars:
+                raise RuleError(
+                    f"var() cannot be used in '{key}': 'let' values are computed for each "
+                    "item, after 'when' and 'for_each'", key,
+                )
         known = {name for name, _ in self.lets} | set(self.check.provided_vars)
         defined: set[str] = set()
         for name, let_expression in self.lets:
@@ -114,10 +120,19 @@ class Rule:
                     f"var({sorted(unknown)[0]!r}) is not defined by this rule's let", "let"
                 )
 
-    def param_references(self) -> set[str]:
-        names: set[str] = set()
-        for expression in self.expressions():
-            names |= expression.references.params
+    def param_references(self) -> dict[str, str]:
+        """Each parameter name the rule uses, with the first key that uses it."""
+        names: dict[str, str] = {}
+        keyed: list[tuple[str, Expression | Template | None]] = [
+            ("when", self.when), ("for_each", self.for_each),
+            *(("let", expression) for _, expression in self.lets),
+            *((self.kind, expression) for expression in getattr(self.check, "expressions", ())),
+            ("message", self.message), ("field", self.field),
+        ]
+        for key, expression in keyed:
+            if expression is not None:
+                for name in sorted(expression.references.params):
+                    names.setdefault(name, key)
         return names
 
     def evaluate(self, resource: Any) -> tuple[bool, list[Finding]]:
@@ -135,16 +150,21 @@ class Rule:
         if not items:
             return False, []
         findings: list[Finding] = []
+        occurrences: dict[int, int] = {}
         for item in items:
             scope.item = item
             scope.vars = {}
             for name, expression in self.lets:
                 scope.vars[name] = expression.search(item)
+            # The n-th time an aliased object comes up, it is at its n-th place.
+            occurrence = occurrences[id(item)] = occurrences.get(id(item), -1) + 1
             for violation in self.check.check(item):
-                findings.append(self._finding(resource, item, violation))
+                findings.append(self._finding(resource, item, violation, occurrence))
         return True, findings
 
-    def _finding(self, resource: Any, item: Any, violation: Violation) -> Finding:
+    def _finding(
+        self, resource: Any, item: Any, violation: Violation, occurrence: int = 0
+    ) -> Finding:
         scope = FUNCTIONS.scope
         if violation.variables:
             scope.vars = {**scope.vars, **dict(violation.variables)}
@@ -152,10 +172,12 @@ class Rule:
             message = self.message.render(item)
         else:
             message = violation.message or f"{self.name} failed"
-        return Finding(message, self._path(resource, item, violation))
+        return Finding(message, self._path(resource, item, violation, occurrence))
 
-    def _path(self, resource: Any, item: Any, violation: Violation) -> fieldpath.PathParts | None:
-        base = fieldpath.find(resource, item)
+    def _path(
+        self, resource: Any, item: Any, violation: Violation, occurrence: int
+    ) -> fieldpath.PathParts | None:
+        base = fieldpath.find(resource, item, occurrence)
         relative = violation.path
         if self.field is not None:
             try:
@@ -168,7 +190,9 @@ class Rule:
                     return parts
                 relative = parts + relative
         if base is None:
-            return relative or None
+            # The item is not an object inside the resource (a parameter, a
+            # string): a field relative to it has no place in the file.
+            return None
         return base + relative
 
 
