@@ -15,13 +15,30 @@ from jsonschema.exceptions import SchemaError
 from gate.rules.base import RuleError, Violation
 
 
+def _validator_class(schema: dict[str, Any]) -> Any:
+    """The validator for the schema's ``$schema`` dialect, 2020-12 when absent."""
+    if "$schema" not in schema:
+        return jsonschema.Draft202012Validator
+    dialect = schema["$schema"]
+    validator_for: Any = jsonschema.validators.validator_for
+    known = validator_for(schema, default=_Unknown)
+    if known is _Unknown:
+        raise RuleError(
+            f"unknown JSON Schema dialect {dialect!r} in $schema (omit it for draft 2020-12)",
+            "schema",
+        )
+    return known
+
+
+class _Unknown:
+    """Marks a ``$schema`` that names no dialect jsonschema knows."""
+
+
 class SchemaCheck:
     provided_vars: frozenset[str] = frozenset({"error"})
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        validator_class = jsonschema.validators.validator_for(
-            schema, default=jsonschema.Draft202012Validator
-        )
+        validator_class = _validator_class(schema)
         try:
             validator_class.check_schema(schema)
         except SchemaError as exc:
