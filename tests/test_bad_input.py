@@ -16,33 +16,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import TIMEOUT, RunGate
-
-CONFIGMAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  labels:
-    app.kubernetes.io/name: settings
-data:
-  mode: fast
-"""
-
-POD_LATEST = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  labels:
-    app.kubernetes.io/name: web
-spec:
-  containers:
-    - name: web
-      image: nginx:latest
-      resources:
-        requests: {cpu: 100m, memory: 64Mi}
-        limits: {cpu: 200m, memory: 128Mi}
-"""
+from tests.manifests import CONFIGMAP, POD_LATEST
 
 
 def output_of(proc: subprocess.CompletedProcess[str]) -> str:

@@ -13,36 +13,11 @@ import pytest
 
 from gate import __version__
 from tests.conftest import TIMEOUT, RunGate
+from tests.manifests import CONFIGMAP, POD_LATEST
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
-CONFIGMAP = """\
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: settings
-  labels:
-    app.kubernetes.io/name: settings
-data:
-  mode: fast
-"""
 
-# no-latest-tag (high, block) fails at line 10; image-digest (warn) warns there too.
-POD_LATEST = """\
-apiVersion: v1
-kind: Pod
-metadata:
-  name: web
-  labels:
-    app.kubernetes.io/name: web
-spec:
-  containers:
-    - name: web
-      image: nginx:latest
-      resources:
-        requests: {cpu: 100m, memory: 64Mi}
-        limits: {cpu: 200m, memory: 128Mi}
-"""
 
 # resource-limits (medium, block) fails at line 9; image-digest (warn) warns at line 10.
 POD_NO_LIMITS = """\

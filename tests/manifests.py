@@ -1,0 +1,30 @@
+"""Small manifests that several test modules share."""
+from __future__ import annotations
+
+CONFIGMAP = """\
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: settings
+  labels:
+    app.kubernetes.io/name: settings
+data:
+  mode: fast
+"""
+
+# no-latest-tag (high, block) fails at line 10; image-digest (warn) warns there too.
+POD_LATEST = """\
+apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  labels:
+    app.kubernetes.io/name: web
+spec:
+  containers:
+    - name: web
+      image: nginx:latest
+      resources:
+        requests: {cpu: 100m, memory: 64Mi}
+        limits: {cpu: 200m, memory: 128Mi}
+"""
