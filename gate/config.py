@@ -5,6 +5,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.policy import Policy, schema_error, schema_validator
 from gate.results import SEVERITIES
@@ -20,6 +21,7 @@ class Config:
     policy_dirs: list[str] = field(default_factory=list)
     fail_on: str = SEVERITIES[-1]
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    environments: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     located: LocatedYaml | None = field(default=None, repr=False)
 
     def line(self, *path: str | int) -> int | None:
@@ -73,6 +75,7 @@ def load_config(path: str | None) -> Config:
     config.policy_dirs = [os.path.join(base, d) for d in data.get("policy_dirs", [])]
     config.fail_on = data.get("fail_on", SEVERITIES[-1])
     config.policies = data.get("policies", {})
+    config.environments = parse_environments(data.get("environments"), name, config.line)
     return config
 
 
@@ -88,24 +91,38 @@ def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
     configured: list[Policy] = []
     for policy in policies:
         settings = config.policies.get(policy.id, {})
-        params = settings.get("parameters", {})
-        for name, value in params.items():
-            parameter = policy.parameters.get(name)
-            where = ("policies", policy.id, "parameters", name)
-            if parameter is None:
-                known = ", ".join(sorted(policy.parameters)) or "none"
-                raise config.error(
-                    f"policy {policy.id!r} has no parameter {name!r} (known: {known})", *where
-                )
-            problem = parameter.validate(value)
-            if problem is not None:
-                raise config.error(f"policy {policy.id!r}: {problem}", *where)
-        policy = policy.configured(
-            enabled=settings.get("enabled"),
-            severity=settings.get("severity"),
-            enforcement=settings.get("enforcement"),
-            params=params,
-        )
-        if policy.enabled:
-            configured.append(policy)
+        base = _configure(config, policy, settings, ("policies", policy.id))
+        variants = {
+            environment: _configure(
+                config, base, overrides, ("policies", policy.id, "environments", environment)
+            )
+            for environment, overrides in sorted(settings.get("environments", {}).items())
+        }
+        if base.enabled or any(variant.enabled for variant in variants.values()):
+            base.variants = variants
+            configured.append(base)
     return configured
+
+
+def _configure(
+    config: Config, policy: Policy, settings: dict[str, Any], where: tuple[str, ...]
+) -> Policy:
+    """``policy`` with one block of settings (the policy's own, or one environment's)."""
+    params = settings.get("parameters", {})
+    for name, value in params.items():
+        parameter = policy.parameters.get(name)
+        at = (*where, "parameters", name)
+        if parameter is None:
+            known = ", ".join(sorted(policy.parameters)) or "none"
+            raise config.error(
+                f"policy {policy.id!r} has no parameter {name!r} (known: {known})", *at
+            )
+        problem = parameter.validate(value)
+        if problem is not None:
+            raise config.error(f"policy {policy.id!r}: {problem}", *at)
+    return policy.configured(
+        enabled=settings.get("enabled"),
+        severity=settings.get("severity"),
+        enforcement=settings.get("enforcement"),
+        params=params,
+    )

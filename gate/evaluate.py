@@ -1,33 +1,17 @@
 """Evaluation: every enabled policy against every resource it applies to.
 
-Files are read and judged one at a time: the YAML node trees that give
-findings their lines are kept only while their own file is evaluated.
+Units are read and judged one at a time: the YAML node trees that give
+findings their lines are kept only while their own unit is evaluated.
 """
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 
+from gate.collect import Batch
 from gate.policy import Policy
-from gate.resources import InputError, Note, Resource, read_resources
+from gate.resources import InputError, Note, Resource
 from gate.results import Report, ResourceRef, Result, severity_rank
-from gate.sources import SourceFile, read_source
-from gate.yamlio import YamlInputError
-
-
-def read_file(path: str) -> tuple[SourceFile | None, list[Resource], list[Note], list[InputError]]:
-    """One file's resources and notes; a file that cannot be read is an error, not a pass."""
-    resources: list[Resource] = []
-    notes: list[Note] = []
-    try:
-        source = read_source(path)
-        for entry in read_resources(source):
-            if isinstance(entry, Note):
-                notes.append(entry)
-            else:
-                resources.append(entry)
-    except YamlInputError as exc:
-        return None, [], [], [InputError(exc.file or path, exc.line, exc.message)]
-    return source, resources, notes, []
 
 
 def resource_ref(resource: Resource) -> ResourceRef:
@@ -38,7 +22,14 @@ def resource_ref(resource: Resource) -> ResourceRef:
         namespace=resource.namespace,
         file=resource.file,
         line=resource.line,
+        environment=resource.environment,
+        rendered_by=resource.rendered_by,
     )
+
+
+def wants_documents(policies: list[Policy]) -> bool:
+    """Whether any policy looks at YAML documents that are not resources."""
+    return any(policy.target == "documents" for policy in policies)
 
 
 def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str) -> list[Result]:
@@ -51,28 +42,46 @@ def _evaluate(
     for resource in resources:
         ref = resource_ref(resource)
         for policy in policies:
-            yield from policy.check(resource, ref, threshold)
+            if resource.is_resource or policy.target == "documents":
+                yield from policy.for_environment(resource.environment).check(
+                    resource, ref, threshold
+                )
 
 
-def run(policies: list[Policy], paths: Iterable[str], fail_on: str) -> Report:
+@dataclass
+class Outcome:
+    """Everything evaluating some batches gave."""
+
+    results: list[Result] = field(default_factory=list)
+    notes: list[Note] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    resources: list[ResourceRef] = field(default_factory=list)
+
+
+def evaluate_batches(policies: list[Policy], batches: Iterable[Batch], fail_on: str) -> Outcome:
     threshold = severity_rank(fail_on)
-    results: list[Result] = []
-    notes: list[Note] = []
-    errors: list[InputError] = []
-    resource_count = 0
-    for path in paths:
-        source, resources, file_notes, file_errors = read_file(path)
-        notes.extend(file_notes)
-        errors.extend(file_errors)
-        resource_count += len(resources)
-        results.extend(_evaluate(policies, resources, threshold))
-        if source is not None:
-            source.release_nodes()
+    outcome = Outcome()
+    for batch in batches:
+        outcome.notes.extend(batch.notes)
+        outcome.errors.extend(batch.errors)
+        outcome.resources.extend(
+            resource_ref(resource) for resource in batch.resources if resource.is_resource
+        )
+        for resource in batch.resources:
+            results = list(_evaluate(policies, [resource], threshold))
+            if not resource.is_resource and not results:
+                outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
+            outcome.results.extend(results)
+        batch.release()
+    return outcome
+
+
+def report(policies: list[Policy], outcome: Outcome, fail_on: str) -> Report:
     return Report(
-        results=results,
-        errors=errors,
-        notes=notes,
+        results=outcome.results,
+        errors=outcome.errors,
+        notes=outcome.notes,
         policies=[policy.info for policy in policies],
-        resource_count=resource_count,
+        resource_count=len(outcome.resources),
         fail_on=fail_on,
     )

@@ -111,6 +111,20 @@ class GateFunctions(functions.Functions):
         return kube.quantity(value)
 
     # -- general helpers ----------------------------------------------------
+    @functions.signature({"types": []})
+    def _func_objects(self, value: Any) -> list[Any]:
+        """Every object (mapping) in ``value``, itself included, in document order."""
+        found: list[Any] = []
+        stack = [value]
+        while stack:
+            current = stack.pop()
+            if isinstance(current, dict):
+                found.append(current)
+                stack.extend(reversed(list(current.values())))
+            elif isinstance(current, list):
+                stack.extend(reversed(current))
+        return found
+
     @functions.signature({"types": ["string"]}, {"types": []})
     def _func_regex_match(self, pattern: str, value: Any) -> bool:
         if not isinstance(pattern, str):

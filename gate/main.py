@@ -1,4 +1,4 @@
-"""Command line: ``gate check``, ``gate policies``, ``gate explain``."""
+"""Command line: ``gate check``, ``gate diff``, ``gate policies``, ``gate explain``."""
 from __future__ import annotations
 
 import argparse
@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from gate import __version__
 from gate.error_handler import guarded
 
-COMMANDS = ("check", "policies", "explain")
+COMMANDS = ("check", "diff", "policies", "explain")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,9 +25,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    from gate.commands import check, explain, policies
+    from gate.commands import check, diff, explain, policies
 
     check.add_parser(commands)
+    diff.add_parser(commands)
     policies.add_parser(commands)
     explain.add_parser(commands)
     return parser

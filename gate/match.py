@@ -45,6 +45,7 @@ class Selector:
         self.namespaces: list[str] = spec.get("namespaces", [])
         self.names: list[str] = spec.get("names", [])
         self.paths: list[str] = spec.get("paths", [])
+        self.environments: list[str] = spec.get("environments", [])
         self.labels: dict[str, Any] | None = spec.get("labels")
         self.where = Expression(spec["where"]) if spec.get("where") else None
 
@@ -56,6 +57,10 @@ class Selector:
         if self.names and not any(match_name(p, resource.name) for p in self.names):
             return False
         if self.paths and not any(match_path(p, resource.file) for p in self.paths):
+            return False
+        if self.environments and not any(
+            match_name(p, resource.environment) for p in self.environments
+        ):
             return False
         if self.labels is not None and not _labels_match(self.labels, resource.labels):
             return False

@@ -94,6 +94,9 @@ class Policy:
     match: Selector | None = field(default=None, repr=False)
     exclude: Selector | None = field(default=None, repr=False)
     enabled: bool = True
+    target: str = "resources"  # or "documents": every YAML document, Kubernetes or not
+    # Settings configured for one environment, by environment name.
+    variants: dict[str, Policy] = field(default_factory=dict, repr=False)
 
     @property
     def id(self) -> str:
@@ -117,7 +120,12 @@ class Policy:
             info=info,
             enabled=self.enabled if enabled is None else enabled,
             params={**self.params, **(params or {})},
+            variants={},
         )
+
+    def for_environment(self, environment: str) -> Policy:
+        """This policy with the settings configured for ``environment``."""
+        return self.variants.get(environment, self) if self.variants else self
 
     def applies_to(self, resource: Resource) -> bool:
         """Whether the resource is selected; ``where`` errors propagate (see check)."""
@@ -131,6 +139,8 @@ class Policy:
 
     def check(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
         """Results of this policy on one resource; none when it does not apply."""
+        if not self.enabled:
+            return []
         try:
             applies = self.applies_to(resource)
         except EVALUATION_ERRORS as exc:
@@ -177,10 +187,10 @@ class Policy:
         status = FAIL if blocking else WARN
         results = []
         for message, path in findings:
-            line = resource.line_of(path) if path is not None else resource.line
+            file, line = resource.locate(path) if path is not None else (None, resource.line)
             results.append(
                 Result(self.info, ref, status, message,
-                       fieldpath.display(path) if path else None, line)
+                       fieldpath.display(path) if path else None, line, file=file)
             )
         return results
 
@@ -261,6 +271,7 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         params={name: copy.deepcopy(p.default) for name, p in parameters.items()},
         match=selectors["match"],
         exclude=selectors["exclude"],
+        target=document.get("target", "resources"),
     )
 
 

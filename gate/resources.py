@@ -43,11 +43,20 @@ class Resource:
     of the object inside its document (non-empty for items of a ``kind: List``).
     """
 
-    obj: dict[str, Any]
+    obj: Any  # a mapping for resources; any YAML value for other documents
     source: SourceFile
     doc_index: int
     line: int
     prefix: Path = ()
+    # Set for rendered resources (see gate.renderers): who rendered it, for which
+    # environment, and which file and line set each overridden field.
+    rendered_by: str = ""
+    environment: str = ""
+    provenance: dict[Path, tuple[str, int]] | None = None
+    # False for a YAML document that is not a Kubernetes object (a Helm values
+    # file, say): only policies with ``target: documents`` look at those.
+    is_resource: bool = True
+    skip_reason: str = ""  # for a document: the note to give if no policy looks at it
 
     @property
     def file(self) -> str:
@@ -55,15 +64,19 @@ class Resource:
 
     @property
     def api_version(self) -> str:
-        return _text(self.obj.get("apiVersion"))
+        return _text(self._get("apiVersion")) if self.is_resource else ""
 
     @property
     def kind(self) -> str:
-        return _text(self.obj.get("kind"))
+        return _text(self._get("kind")) if self.is_resource else ""
+
+    def _get(self, key: str) -> Any:
+        # A document that is not a resource may be any YAML value, not a mapping.
+        return self.obj.get(key) if isinstance(self.obj, dict) else None
 
     @property
     def metadata(self) -> dict[str, Any]:
-        metadata = self.obj.get("metadata")
+        metadata = self._get("metadata")
         return metadata if isinstance(metadata, dict) else {}
 
     @property
@@ -87,6 +100,20 @@ class Resource:
         """Line of ``path`` (or of its deepest existing part) in the file."""
         line = self.source.line(self.doc_index, self.prefix + tuple(path))
         return line if line is not None else self.line
+
+    def locate(self, path: Path) -> tuple[str | None, int]:
+        """(file, line) of what set the field at ``path``; file None means this resource's.
+
+        A rendered field that an overlay or patch set is located there (the
+        longest recorded prefix of ``path`` wins); anything else in the file
+        the resource came from.
+        """
+        if self.provenance:
+            for length in range(len(path), -1, -1):
+                found = self.provenance.get(tuple(path[:length]))
+                if found is not None:
+                    return found
+        return None, self.line_of(path)
 
     def identity(self) -> str:
         namespace = f"{self.namespace}/" if self.namespace else ""
@@ -121,18 +148,27 @@ def _is_list(data: dict[str, Any]) -> bool:
     )
 
 
-def read_resources(source: SourceFile) -> Iterator[Resource | Note]:
+def read_resources(source: SourceFile, documents: bool = False) -> Iterator[Resource | Note]:
     """Resources of one file, and notes for the documents that are not resources.
 
+    With ``documents``, each non-empty document that is not a resource comes as
+    a Resource with ``is_resource=False`` (and its note in ``skip_reason``)
+    instead of a note.
     Raises YamlInputError for a file that is not valid YAML: no document of a
     broken file is trusted.
     """
-    documents = list(load_documents(source.text, source.name))
-    source.keep_nodes([document.node for document in documents])
-    for document in documents:
+    parsed = list(load_documents(source.text, source.name))
+    source.keep_nodes([document.node for document in parsed])
+    for document in parsed:
         reason = _not_a_resource(document.data)
         if reason is not None:
-            if reason != "empty document":
+            if reason == "empty document":
+                continue
+            if documents:
+                # A note only if no document policy ends up looking at it.
+                yield Resource(document.data, source, document.index, document.line,
+                               is_resource=False, skip_reason=f"skipped: {reason}")
+            else:
                 yield Note(source.name, document.line, f"skipped: {reason}")
             continue
         data = document.data

@@ -39,16 +39,30 @@ class PolicyInfo:
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
+    """A resource as reports name it.
+
+    ``rendered_by`` is the directory whose rendering (a Kustomize overlay)
+    produced the resource, empty for a resource read as written; the same base
+    file rendered by three overlays gives three resources.
+    """
+
     api_version: str
     kind: str
     name: str
     namespace: str
     file: str
     line: int
+    environment: str = ""
+    rendered_by: str = ""
 
     def identity(self) -> str:
         namespace = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind}/{namespace}{self.name}"
+
+    def key(self) -> tuple[str, str, str, str, str]:
+        """What makes a resource the same one on both sides of a change."""
+        return (self.environment, self.rendered_by or self.file, self.kind, self.namespace,
+                self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,17 +76,47 @@ class Result:
     field: str | None = None
     line: int | None = None
     waiver: str | None = None
+    file: str | None = None  # where the offending value was set, when not the resource's file
+    new: bool | None = None  # gate diff: absent at the base of the change (None: not a diff)
 
     @property
     def location_line(self) -> int:
         return self.line if self.line is not None else self.resource.line
 
-    def sort_key(self) -> tuple[str, int, str, str, str, str, int, str, str]:
+    @property
+    def location_file(self) -> str:
+        return self.file or self.resource.file
+
+    def sort_key(self) -> tuple[str, str, str, int, str, str, str, str, str, int, str, str]:
         return (
+            self.resource.environment, self.resource.rendered_by,
             self.resource.file, self.resource.line, self.resource.kind,
             self.resource.namespace, self.resource.name, self.policy.id,
-            self.location_line, self.field or "", self.message,
+            self.location_file, self.location_line, self.field or "", self.message,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ChangedFile:
+    status: str  # A, D, M, R, T as git reports them
+    path: str
+    old_path: str | None = None
+
+
+@dataclass
+class ChangeSummary:
+    """What ``gate diff`` compared: the two sides and the files the change touches."""
+
+    mode: str  # "commits", "staged" or "worktree"
+    base_ref: str
+    base_sha: str | None
+    head_ref: str
+    head_sha: str | None
+    merge_base: str | None
+    files: list[ChangedFile]
+    deleted: list[ResourceRef] = field(default_factory=list)
+    blocking: str = "new"  # "new": only new findings block; "all": every blocking finding
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -86,6 +130,7 @@ class Report:
     resource_count: int
     fail_on: str = SEVERITIES[-1]
     tool_version: str = __version__
+    change: ChangeSummary | None = None
     _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -93,6 +138,10 @@ class Report:
         self.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
         self.notes.sort(key=lambda n: (n.file, n.line or 0, n.message))
         self.policies.sort(key=lambda p: p.id)
+        if self.change is not None:
+            self.change.files.sort(key=lambda f: (f.path, f.old_path or ""))
+            self.change.deleted.sort(key=lambda r: (r.environment, r.rendered_by, r.file,
+                                                    r.line, r.kind, r.namespace, r.name))
         counts = dict.fromkeys(STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
@@ -113,6 +162,13 @@ class Report:
         return 1 if self.count(FAIL) else 0
 
     def summary(self) -> dict[str, int]:
+        extra = {}
+        if self.change is not None:
+            extra = {
+                "new": sum(1 for r in self.results if r.new),
+                "changed_files": len(self.change.files),
+                "deleted_resources": len(self.change.deleted),
+            }
         return {
             "resources": self.resource_count,
             "policies": len(self.policies),
@@ -120,6 +176,7 @@ class Report:
             **{status: self.count(status) for status in STATUSES},
             "errors": len(self.errors),
             "skipped_documents": len(self.notes),
+            **extra,
         }
 
     def by_status(self, status: str) -> list[Result]:

@@ -1,6 +1,8 @@
 """The built-in policy pack: fixtures, own examples, documentation, ``gate explain``.
 
-Fixtures live in ``fixtures/policies/<policy-id>/{pass,fail}.yaml``.  Each document
+Fixtures live in ``fixtures/policies/<policy-id>/{pass,fail}.yaml``; for a policy with
+``target: documents`` (which sees only the files its ``match.paths`` select) in
+``values-{pass,fail}.yaml``, read as documents.  Each document
 is one case, introduced by a ``# Case:`` comment.  Annotations under
 ``metadata.annotations`` steer the test:
 
@@ -59,15 +61,22 @@ class Case:
         return f"{self.policy_id}/{self.expect}:{self.resource.line}:{self.resource.identity()}"
 
 
+def reads_documents(policy_id: str) -> bool:
+    return BUILTIN[policy_id].target == "documents"
+
+
 def fixture_path(policy_id: str, expect: str) -> Path:
-    return FIXTURES / policy_id / f"{expect}.yaml"
+    prefix = "values-" if reads_documents(policy_id) else ""  # a name its match.paths select
+    return FIXTURES / policy_id / f"{prefix}{expect}.yaml"
 
 
-def read_fixture(path: Path) -> tuple[SourceFile, list[Resource], list[Note]]:
+def read_fixture(
+    path: Path, documents: bool = False
+) -> tuple[SourceFile, list[Resource], list[Note]]:
     source = SourceFile(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
     resources: list[Resource] = []
     notes: list[Note] = []
-    for entry in read_resources(source):
+    for entry in read_resources(source, documents):
         (resources if isinstance(entry, Resource) else notes).append(entry)
     return source, resources, notes
 
@@ -77,7 +86,7 @@ def collect_cases(expect: str) -> list[Case]:
     for policy_id in POLICY_IDS:
         path = fixture_path(policy_id, expect)
         if path.is_file():  # a missing file fails test_every_builtin_policy_has_fixtures
-            source, resources, _ = read_fixture(path)
+            source, resources, _ = read_fixture(path, reads_documents(policy_id))
             cases.extend(Case(policy_id, expect, source, r) for r in resources)
     return cases
 
@@ -100,8 +109,9 @@ def findings(results: list[Result]) -> list[Result]:
     return [r for r in results if r.status in FINDING]
 
 
-def resources_of(text: str, name: str = "example.yaml") -> list[Resource]:
-    return [r for r in read_resources(SourceFile(name, text)) if isinstance(r, Resource)]
+def resources_of(text: str, name: str = "example.yaml", documents: bool = False) -> list[Resource]:
+    entries = read_resources(SourceFile(name, text), documents)
+    return [r for r in entries if isinstance(r, Resource)]
 
 
 # An oracle for field lines, independent of gate's own path parsing and line lookup.
@@ -150,7 +160,7 @@ def test_every_builtin_policy_has_fixtures(policy_id: str) -> None:
     for expect in ("pass", "fail"):
         path = fixture_path(policy_id, expect)
         assert path.is_file(), f"built-in policy {policy_id} has no {path.relative_to(ROOT)}"
-        _, resources, notes = read_fixture(path)
+        _, resources, notes = read_fixture(path, reads_documents(policy_id))
         assert resources, f"{path} holds no resources"
         assert not notes, f"{path}: documents that are not resources: {notes}"
 
@@ -172,7 +182,7 @@ def test_fixture_documents_name_their_case(policy_id: str, expect: str) -> None:
         assert re.search(r"^# Case: \S", document, re.MULTILINE), (
             f"{path.name} document {number} has no '# Case:' comment"
         )
-    _, resources, _ = read_fixture(path)
+    _, resources, _ = read_fixture(path, reads_documents(policy_id))
     identities = [r.identity() for r in resources]
     assert len(identities) == len(set(identities)), "resource names repeat within the file"
 
@@ -256,9 +266,11 @@ def test_own_examples(policy_id: str) -> None:
     policy = BUILTIN[policy_id]
     examples = policy.spec.get("examples") or {}
     assert "fail" in examples and "pass" in examples, "a built-in policy shows both examples"
-    failing = run(policy, resources_of(examples["fail"]))
+    documents = reads_documents(policy_id)
+    name = "values.yaml" if documents else "example.yaml"
+    failing = run(policy, resources_of(examples["fail"], name, documents))
     assert findings(failing), "examples.fail does not fail"
-    passing = run(policy, resources_of(examples["pass"]))
+    passing = run(policy, resources_of(examples["pass"], name, documents))
     assert passing, "examples.pass is not checked by the policy"
     assert all(r.status in (PASS, SKIP) for r in passing), [r.message for r in passing]
 

@@ -73,8 +73,10 @@ def test_report_with_findings_passes_and_skips(tmp_path: Path) -> None:
     assert failure["line"] == 12
     assert failure["resource"] == {
         "apiVersion": "apps/v1", "kind": "Deployment", "name": "web", "namespace": "shop",
-        "file": "app.yaml", "line": 1,
+        "file": "app.yaml", "line": 1, "environment": None, "rendered_by": None,
     }
+    assert failure["file"] == "app.yaml"
+    assert failure["new"] is None
     assert report["skipped"] == [{
         "file": "app.yaml", "line": 21,
         "message": "skipped: not a Kubernetes object (no apiVersion or kind)",

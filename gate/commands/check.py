@@ -9,6 +9,7 @@ from gate.color import CHOICES, use_color
 from gate.commands.common import add_fail_on, add_policy_options, load_all
 from gate.errors import ConfigError
 from gate.reports import FORMATS, RenderOptions, renderer
+from gate.results import Report
 
 
 def add_parser(commands: Any) -> None:
@@ -20,6 +21,28 @@ def add_parser(commands: Any) -> None:
                         help="files or directories (*.yaml, *.yml), or - for standard input")
     add_policy_options(parser)
     add_fail_on(parser)
+    add_kustomize_option(parser)
+    add_output_options(parser)
+    parser.set_defaults(handler=run)
+
+
+KUSTOMIZE_MODES = ("auto", "builtin", "binary", "off")
+
+
+def add_kustomize_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--helm", action="store_true",
+        help="render Helm charts with `helm template` (needs a helm binary; without one, "
+             "a note says which charts were not rendered)",
+    )
+    parser.add_argument(
+        "--kustomize", choices=KUSTOMIZE_MODES, default="auto",
+        help="render Kustomize overlays with the built-in renderer, a kustomize (or kubectl) "
+             "binary, whichever is available (auto, the default), or not at all (off)",
+    )
+
+
+def add_output_options(parser: argparse.ArgumentParser) -> None:
     output = parser.add_argument_group("output")
     output.add_argument("-f", "--format", metavar="FMT[=FILE]", action="append", default=[],
                         help=f"report format ({', '.join(FORMATS)}), optionally written to FILE; "
@@ -30,7 +53,6 @@ def add_parser(commands: Any) -> None:
                         help="also list skipped documents and waived findings")
     output.add_argument("--exit-zero", action="store_true",
                         help="exit 0 even when findings block (input errors still exit 2)")
-    parser.set_defaults(handler=run)
 
 
 def parse_formats(specs: list[str]) -> list[tuple[str, str | None]]:
@@ -52,13 +74,31 @@ def parse_formats(specs: list[str]) -> list[tuple[str, str | None]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.evaluate import run as evaluate_run
-    from gate.sources import expand_paths
+    from gate.evaluate import evaluate_batches, wants_documents
+    from gate.evaluate import report as build_report
+    from gate.workspace import Workspace
 
     formats = parse_formats(args.format)
     config, _, policies = load_all(args)
     fail_on = args.fail_on or config.fail_on
-    report = evaluate_run(policies, expand_paths(args.paths), fail_on)
+    workspace = Workspace(kustomize_mode=args.kustomize, environments=config.environments,
+                          documents=wants_documents(policies), helm=args.helm)
+    for path in args.paths:
+        workspace.add(path)
+    outcome = evaluate_batches(policies, workspace.batches(), fail_on)
+    outcome.notes.extend(workspace.notes())
+    for warning in workspace.warnings():
+        print(f"gate: note: {warning}", file=sys.stderr)
+    report = build_report(policies, outcome, fail_on)
+    write_reports(report, formats, args)
+    if report.exit_code == 1 and args.exit_zero:
+        return 0
+    return report.exit_code
+
+
+def write_reports(report: Report, formats: list[tuple[str, str | None]],
+                  args: argparse.Namespace) -> None:
+    """Render every requested format to its file or to standard output."""
     for name, path in formats:
         stream = sys.stdout if path is None else None
         options = RenderOptions(
@@ -79,6 +119,3 @@ def run(args: argparse.Namespace) -> int:
         from gate.reports.text import summary_lines
 
         sys.stderr.write("\n".join(summary_lines(report, use_color(args.color, sys.stderr))) + "\n")
-    if report.exit_code == 1 and args.exit_zero:
-        return 0
-    return report.exit_code

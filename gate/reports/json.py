@@ -8,13 +8,12 @@ import json
 from typing import Any
 
 from gate.reports import RenderOptions
-from gate.results import Report, Result
+from gate.results import ChangeSummary, Report, ResourceRef, Result
 
 REPORT_VERSION = 1
 
 
 def _result(result: Result) -> dict[str, Any]:
-    resource = result.resource
     return {
         "policy": result.policy.id,
         "title": result.policy.title,
@@ -22,18 +21,38 @@ def _result(result: Result) -> dict[str, Any]:
         "enforcement": result.policy.enforcement,
         "controls": list(result.policy.controls),
         "status": result.status,
-        "resource": {
-            "apiVersion": resource.api_version,
-            "kind": resource.kind,
-            "name": resource.name,
-            "namespace": resource.namespace,
-            "file": resource.file,
-            "line": resource.line,
-        },
+        "resource": _resource(result.resource),
         "message": result.message,
         "field": result.field,
+        "file": result.location_file,
         "line": result.location_line,
+        "new": result.new,
         "waiver": result.waiver,
+    }
+
+
+def _resource(resource: ResourceRef) -> dict[str, Any]:
+    return {
+        "apiVersion": resource.api_version, "kind": resource.kind, "name": resource.name,
+        "namespace": resource.namespace, "file": resource.file, "line": resource.line,
+        "environment": resource.environment or None,
+        "rendered_by": resource.rendered_by or None,
+    }
+
+
+def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
+    if change is None:
+        return None
+    return {
+        "mode": change.mode,
+        "base": {"ref": change.base_ref, "sha": change.base_sha},
+        "head": {"ref": change.head_ref, "sha": change.head_sha},
+        "merge_base": change.merge_base,
+        "blocking": change.blocking,
+        "files": [{"status": f.status, "path": f.path, "old_path": f.old_path}
+                  for f in change.files],
+        "deleted_resources": [_resource(resource) for resource in change.deleted],
+        "notes": list(change.notes),
     }
 
 
@@ -52,6 +71,7 @@ def to_dict(report: Report) -> dict[str, Any]:
         "results": [_result(result) for result in report.results],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "skipped": [{"file": n.file, "line": n.line, "message": n.message} for n in report.notes],
+        "change": _change(report.change),
     }
 
 

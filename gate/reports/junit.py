@@ -95,10 +95,10 @@ def _policies(report: Report) -> list[PolicyInfo]:
     return [by_id[key] for key in sorted(by_id)]
 
 
-def _resource_key(resource: ResourceRef) -> tuple[str, int, str, str, str, str]:
+def _resource_key(resource: ResourceRef) -> tuple[str, str, str, int, str, str, str, str]:
     return (
-        resource.file, resource.line, resource.kind,
-        resource.namespace, resource.name, resource.api_version,
+        resource.environment, resource.rendered_by, resource.file, resource.line,
+        resource.kind, resource.namespace, resource.name, resource.api_version,
     )
 
 
@@ -165,7 +165,8 @@ def _policy_suite(policy: PolicyInfo, groups: list[_Group]) -> TestSuite:
 def _case_name(resource: ResourceRef) -> str:
     namespace = f"{resource.namespace}/" if resource.namespace else ""
     name = resource.name or "(unnamed)"
-    return _attr(f"{resource.kind} {namespace}{name} ({resource.file}:{resource.line})")
+    context = "".join(f"{part}, " for part in (resource.environment, resource.rendered_by) if part)
+    return _attr(f"{resource.kind} {namespace}{name} ({context}{resource.file}:{resource.line})")
 
 
 def _policy_case(
@@ -241,7 +242,7 @@ def _message(result: Result) -> str:
 
 def _finding(result: Result) -> str:
     """``file:line: message (at field)`` on one line."""
-    text = f"{result.resource.file}:{result.location_line}: {_message(result)}"
+    text = f"{result.location_file}:{result.location_line}: {_message(result)}"
     if result.field:
         text += f" (at {result.field})"
     return one_line(text)

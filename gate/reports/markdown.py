@@ -129,7 +129,8 @@ class _Section:
 
 
 # Sections lose rows in this order when the report is too long.
-_DROP_ORDER = ("passed", "notes", "warnings", "waived", "blocking", "errors", "policies")
+_DROP_ORDER = ("passed", "notes", "change", "deleted", "warnings", "waived", "blocking",
+               "errors", "environments", "policies")
 
 
 def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
@@ -231,10 +232,13 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 def _sections(report: Report) -> list[_Section]:
     candidates = [
+        _change_section(report),
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
         _findings_section(report.by_status(WARN), "warnings", "### ⚠️ Warnings"),
         _waived_section(sorted(report.by_status(WAIVED), key=Result.sort_key)),
+        _environments_section(report),
+        _deleted_section(report),
         _policies_section(report),
         _passed_section(sorted(report.by_status(PASS), key=Result.sort_key)),
         _notes_section(report.notes),
@@ -262,8 +266,70 @@ def _errors_section(errors: Sequence[InputError]) -> _Section:
     ))
 
 
+def _change_section(report: Report) -> _Section:
+    change = report.change
+    if change is None:
+        return _Section(key="change", title="", columns=(), rows=(), noun="changed files")
+    base = escape(change.base_ref) + (f" ({escape(change.merge_base[:12])})"
+                                      if change.merge_base else "")
+    head = escape(change.head_ref) + (f" ({escape(change.head_sha[:12])})"
+                                      if change.head_sha else "")
+    rule = ("only findings this change adds block" if change.blocking == "new"
+            else "every blocking finding blocks")
+    intro = f"Compared {base} with {head}: {rule}."
+    if change.notes:
+        intro += " " + " ".join(escape(note) for note in change.notes)
+    rows = tuple(
+        _row([escape(f.status), escape(f.path if not f.old_path else f"{f.old_path} → {f.path}")])
+        for f in change.files
+    )
+    return _with_count(_Section(
+        key="change", title="### Change", intro=intro, columns=("Status", "File"), rows=rows,
+        noun="changed files",
+    ))
+
+
+def _deleted_section(report: Report) -> _Section:
+    change = report.change
+    deleted = change.deleted if change is not None else []
+    rows = tuple(
+        _row([escape(r.environment or "-"), escape(_identity(r.kind, r.namespace, r.name)),
+              _location(r.rendered_by or r.file, None if r.rendered_by else r.line)])
+        for r in deleted
+    )
+    return _with_count(_Section(
+        key="deleted", title="### 🗑️ Resources this change deletes",
+        columns=("Environment", "Resource", "Defined in"), rows=rows, noun="deleted resources",
+    ))
+
+
+def _environments_section(report: Report) -> _Section:
+    counts: dict[str, dict[str, int]] = {}
+    for result in report.results:
+        environment = result.resource.environment
+        if environment:
+            row = counts.setdefault(environment, dict.fromkeys((FAIL, WARN, PASS, WAIVED), 0))
+            if result.status in row:
+                row[result.status] += 1
+    rows = tuple(
+        _row([escape(name), f"{row[FAIL]:,}", f"{row[WARN]:,}", f"{row[WAIVED]:,}",
+              f"{row[PASS]:,}"])
+        for name, row in sorted(counts.items())
+    )
+    return _with_count(_Section(
+        key="environments", title="### Environments",
+        columns=("Environment", "❌ Blocking", "⚠️ Warnings", "Waived", "✅ Passed"), rows=rows,
+        noun="environments",
+    ))
+
+
+def _identity(kind: str, namespace: str, name: str) -> str:
+    return f"{kind} {namespace + '/' if namespace else ''}{name or '(unnamed)'}"
+
+
 def _findings_section(results: Sequence[Result], key: str, title: str) -> _Section:
-    ordered = sorted(results, key=lambda r: (_rank(r.policy.severity), r.sort_key()))
+    ordered = sorted(results, key=lambda r: (r.resource.environment, _rank(r.policy.severity),
+                                             r.sort_key()))
     return _with_count(_Section(
         key=key,
         title=title,
@@ -277,12 +343,15 @@ def _finding_row(result: Result) -> str:
     message = result.message or result.policy.title
     if result.field:
         message = f"{message} (at {result.field})"
+    marker = ""
+    if result.new is not None and result.status != PASS:
+        marker = "🆕 " if result.new else "(existing) "
     return _row([
         escape(result.policy.id),
         escape(result.policy.severity),
         _resource(result),
-        _location(result.resource.file, result.location_line),
-        escape(message),
+        _location(result.location_file, result.location_line),
+        marker + escape(message),
     ])
 
 
@@ -291,7 +360,7 @@ def _waived_section(results: Sequence[Result]) -> _Section:
         _row([
             escape(result.policy.id),
             _resource(result),
-            _location(result.resource.file, result.location_line),
+            _location(result.location_file, result.location_line),
             escape(result.waiver or "no reason given"),
         ])
         for result in results
@@ -338,7 +407,7 @@ def _passed_section(results: Sequence[Result]) -> _Section:
         _row([
             escape(result.policy.id),
             _resource(result),
-            _location(result.resource.file, result.location_line),
+            _location(result.location_file, result.location_line),
         ])
         for result in results
     )
@@ -377,8 +446,11 @@ def _policies(report: Report) -> list[PolicyInfo]:
 
 def _resource(result: Result) -> str:
     resource = result.resource
-    namespace = f"{resource.namespace}/" if resource.namespace else ""
-    return escape(f"{resource.kind} {namespace}{resource.name or '(unnamed)'}")
+    text = _identity(resource.kind, resource.namespace, resource.name)
+    context = [part for part in (resource.environment, resource.rendered_by) if part]
+    if context:
+        text += f" ({', '.join(context)})"
+    return escape(text)
 
 
 def _location(file: str, line: int | None) -> str:

@@ -9,10 +9,14 @@ from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report, Result
 
 
 def _finding(result: Result, color: bool) -> str:
-    location = f"{result.resource.file}:{result.location_line}"
+    location = f"{result.location_file}:{result.location_line}"
     tag = paint(f"[{result.policy.id}]", RED if result.status == FAIL else YELLOW, color)
     prefix = "" if result.status == FAIL else paint("warning: ", YELLOW, color)
-    return f"{location}: {prefix}{tag} {_one_line(result.message)}"
+    context = [part for part in (result.resource.environment, result.resource.rendered_by) if part]
+    if result.new is not None:
+        context.append("new" if result.new else "existing")
+    suffix = paint(f" ({', '.join(context)})", DIM, color) if context else ""
+    return f"{location}: {prefix}{tag} {_one_line(result.message)}{suffix}"
 
 
 def _one_line(text: str) -> str:
@@ -36,7 +40,7 @@ def render(report: Report, options: RenderOptions) -> str:
     lines.extend(_finding(result, color) for result in findings)
     if options.verbose:
         for result in report.by_status(WAIVED):
-            lines.append(f"{result.resource.file}:{result.location_line}: waived: "
+            lines.append(f"{result.location_file}:{result.location_line}: waived: "
                          f"[{result.policy.id}] {_one_line(result.waiver or '')}")
         for note in report.notes:
             where = f"{note.file}:{note.line}" if note.line else note.file
@@ -48,10 +52,27 @@ def render(report: Report, options: RenderOptions) -> str:
         for policy_id, policy in failing:
             lines.append(f"  {policy_id}: {_first_sentence(policy.remediation)} "
                          f"(gate explain {policy_id})")
+    lines.extend(_change_lines(report, options.verbose))
     if lines:
         lines.append("")
     lines.append(_summary(report, color))
     return "\n".join(lines) + "\n"
+
+
+def _change_lines(report: Report, verbose: bool) -> list[str]:
+    change = report.change
+    if change is None:
+        return []
+    lines: list[str] = []
+    for resource in change.deleted:
+        where = resource.rendered_by or f"{resource.file}:{resource.line}"
+        env = f" ({resource.environment})" if resource.environment else ""
+        lines.append(f"{where}: note: this change deletes {resource.identity()}{env}")
+    lines.extend(f"note: {note}" for note in change.notes)
+    if verbose:
+        lines.extend(f"changed: {f.status} {f.old_path + ' -> ' if f.old_path else ''}{f.path}"
+                     for f in change.files)
+    return lines
 
 
 def _error_lines(report: Report, color: bool) -> list[str]:
@@ -78,7 +99,12 @@ def _summary(report: Report, color: bool) -> str:
         parts.append(f"{report.count(SKIP)} not applicable")
     if report.errors:
         parts.append(f"{len(report.errors)} input error(s)")
+    if report.change is not None:
+        new = sum(1 for r in report.results if r.new and r.status in (FAIL, WARN))
+        parts.insert(0, f"{new} new finding(s)")
     scope = f"{report.resource_count} resource(s), {len(report.policies)} policies"
+    if report.change is not None:
+        scope += f", {len(report.change.files)} changed file(s)"
     if report.notes:
         scope += f", {len(report.notes)} document(s) skipped (-v lists them)"
     return f"gate: {verdict_text}: {', '.join(parts)} ({scope})"

@@ -1,0 +1,149 @@
+"""``gate diff``: judge what a change would deploy, not the whole repository.
+
+Both sides of the change are read straight from git (no checkout): the
+resources in changed files, and every Kustomize overlay whose inputs include a
+changed file. A finding is *new* when the base side had no finding of the same
+policy on the same resource and field; by default only new blocking findings
+fail the gate (a ratchet: debt already merged does not block unrelated work).
+"""
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from typing import Any
+
+from gate.commands.check import (
+    add_kustomize_option,
+    add_output_options,
+    parse_formats,
+    write_reports,
+)
+from gate.commands.common import add_fail_on, add_policy_options, load_all
+from gate.errors import ConfigError
+from gate.results import FAIL, WAIVED, WARN, ChangedFile, ChangeSummary, Report, Result
+
+
+def add_parser(commands: Any) -> None:
+    parser = commands.add_parser(
+        "diff", help="check what a change (a commit range, the index or the working tree) deploys",
+        description="Check the resources a change adds or alters, in every overlay it reaches. "
+                    "Exactly one of --base, --staged or --worktree is required.",
+    )
+    sides = parser.add_argument_group("what to compare (one of)")
+    sides.add_argument("--base", metavar="REF",
+                       help="compare the merge-base of REF and --head with --head")
+    sides.add_argument("--staged", action="store_true",
+                       help="compare the index with HEAD (for pre-commit)")
+    sides.add_argument("--worktree", action="store_true",
+                       help="compare the working tree, untracked files included, with HEAD")
+    sides.add_argument("--head", metavar="REF",
+                       help="the head side with --base (default: HEAD)")
+    parser.add_argument("paths", nargs="*", metavar="PATH",
+                        help="consider only changed files under these paths")
+    parser.add_argument("--all", action="store_true",
+                        help="block on every blocking finding, not only those the change adds")
+    add_policy_options(parser)
+    add_fail_on(parser)
+    add_kustomize_option(parser)
+    add_output_options(parser)
+    parser.set_defaults(handler=run)
+
+
+def _mode(args: argparse.Namespace) -> str:
+    chosen = [name for name, on in (("commits", args.base is not None),
+                                    ("staged", args.staged), ("worktree", args.worktree)) if on]
+    if len(chosen) != 1:
+        raise ConfigError("gate diff needs exactly one of --base REF, --staged or --worktree")
+    if args.head is not None and chosen[0] != "commits":
+        raise ConfigError("--head goes with --base")
+    return chosen[0]
+
+
+def run(args: argparse.Namespace) -> int:
+    from gate import git
+    from gate.changeset import Side, compare
+
+    mode = _mode(args)
+    formats = parse_formats(args.format)
+    config, _, policies = load_all(args)
+    fail_on = args.fail_on or config.fail_on
+    repository = git.open_repository(".")
+    scope = [repository.relative_to_root(path) for path in args.paths]
+
+    if mode == "commits":
+        base_sha = repository.resolve(args.base)
+        head_ref = args.head or "HEAD"
+        head_sha = repository.resolve(head_ref)
+        merge_base = repository.merge_base(base_sha, head_sha)
+        changes = repository.diff_commits(merge_base, head_sha)
+        base = Side(repository.tree_at(merge_base))
+        head = Side(repository.tree_at(head_sha))
+        summary = ChangeSummary(mode, args.base, base_sha, head_ref, head_sha, merge_base, [])
+    else:
+        from gate.trees import WorkTree
+
+        head_commit = repository.head_sha()
+        base = Side(repository.tree_at(head_commit) if head_commit else None)
+        if mode == "staged":
+            changes = repository.diff_index()
+            head = Side(repository.index_tree())
+            summary = ChangeSummary(mode, "HEAD", head_commit, "index", None, None, [])
+        else:
+            changes = repository.diff_worktree()
+            head = Side(WorkTree(repository.root))
+            summary = ChangeSummary(mode, "HEAD", head_commit, "working tree", None, None, [])
+
+    changes = [c for c in changes if _in_scope(c.new_path, scope) or _in_scope(c.old_path, scope)]
+    summary.files = [ChangedFile(c.status, c.new_path or c.old_path or "",
+                                 c.old_path if c.status == "R" else None) for c in changes]
+    summary.blocking = "all" if args.all else "new"
+    comparison = compare(policies, base, head, changes, fail_on, args.kustomize,
+                         environments=config.environments, helm=args.helm)
+    results = classify(comparison.head.results, comparison.base.results, every=args.all)
+    summary.deleted = comparison.deleted
+    summary.notes = comparison.notes
+    report = Report(
+        results=results,
+        errors=comparison.head.errors,
+        notes=comparison.head.notes,
+        policies=[policy.info for policy in policies],
+        resource_count=len(comparison.head.resources),
+        fail_on=fail_on,
+        change=summary,
+    )
+    write_reports(report, formats, args)
+    if report.exit_code == 1 and args.exit_zero:
+        return 0
+    return report.exit_code
+
+
+def _in_scope(path: str | None, scope: list[str]) -> bool:
+    if path is None:
+        return False
+    if not scope:
+        return True
+    return any(not prefix or path == prefix or path.startswith(prefix + "/") for prefix in scope)
+
+
+FINDINGS = (FAIL, WARN, WAIVED)
+
+
+def finding_key(result: Result) -> tuple[str, tuple[str, str, str, str, str], str]:
+    """A finding's identity across the two sides: policy, resource, and field (or message)."""
+    return (result.policy.id, result.resource.key(), result.field or result.message)
+
+
+def classify(head: list[Result], base: list[Result], every: bool) -> list[Result]:
+    """Mark head findings new or existing; existing ones block only with ``every``."""
+    known = {finding_key(result) for result in base if result.status in FINDINGS}
+    classified: list[Result] = []
+    for result in head:
+        if result.status not in FINDINGS:
+            classified.append(replace(result, new=False))
+            continue
+        new = finding_key(result) not in known
+        status = result.status
+        if status == FAIL and not new and not every:
+            status = WARN  # already at the base: reported, but it does not block this change
+        classified.append(replace(result, new=new, status=status))
+    return classified

@@ -1,0 +1,130 @@
+"""What ``gate check`` reads: the paths a user names, as units of one or more trees.
+
+Each path belongs to the tree rooted at its repository (the nearest directory
+holding ``.git``), so Kustomize overlays may reach their bases anywhere inside
+it and nowhere outside. Names in reports are relative to the working directory.
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from gate.collect import Batch, Collector, Unit, use_environments
+from gate.environments import EnvironmentConfig
+from gate.errors import ConfigError
+from gate.resources import InputError, Note, read_resources
+from gate.sources import STDIN, read_source
+from gate.trees import WorkTree, walk_yaml
+from gate.yamlio import YamlInputError
+
+
+def repository_root(path: str) -> str | None:
+    """The nearest directory at or above ``path`` that holds ``.git``."""
+    directory = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    while True:
+        if os.path.exists(os.path.join(directory, ".git")):
+            return directory
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return None
+        directory = parent
+
+
+def _tree_root(path: str) -> str:
+    root = repository_root(path)
+    if root is not None:
+        return root
+    absolute = os.path.abspath(path)
+    cwd = os.getcwd()
+    if absolute == cwd or absolute.startswith(cwd + os.sep):
+        return cwd
+    return absolute if os.path.isdir(absolute) else os.path.dirname(absolute)
+
+
+@dataclass
+class _Group:
+    collector: Collector
+    units: list[Unit]
+
+
+class Workspace:
+    """The units named by command-line paths, grouped by tree."""
+
+    def __init__(self, kustomize_mode: str = "auto",
+                 environments: EnvironmentConfig | None = None, documents: bool = False,
+                 helm: bool = False) -> None:
+        self.kustomize_mode = kustomize_mode
+        self.environments = environments
+        self.documents = documents
+        self.helm = helm
+        self._groups: dict[str, _Group] = {}
+        self._stdin = False
+
+    def _group(self, root: str) -> _Group:
+        group = self._groups.get(root)
+        if group is None:
+            tree = WorkTree(root)
+
+            def display(path: str, root: str = root) -> str:
+                absolute = os.path.join(root, *path.split("/")) if path else root
+                relative = os.path.relpath(absolute)
+                if relative.startswith(os.pardir):
+                    return absolute.replace(os.sep, "/")
+                return relative.replace(os.sep, "/")
+
+            collector = Collector(tree, display, kustomize_mode=self.kustomize_mode,
+                                  documents=self.documents, helm=self.helm)
+            if self.environments is not None and self.environments.enabled:
+                use_environments(collector, self.environments.map(tree))
+            group = self._groups[root] = _Group(collector, [])
+        return group
+
+    def add(self, path: str) -> None:
+        if path == STDIN:
+            self._stdin = True
+            return
+        if not os.path.exists(path):
+            raise ConfigError(f"no such file or directory: {path}")
+        root = _tree_root(path)
+        group = self._group(root)
+        relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
+        tree_path = "" if relative == "." else relative
+        if os.path.isdir(path):
+            files = walk_yaml(group.collector.tree, tree_path)
+            group.units += group.collector.units_under(tree_path, files)
+        else:
+            group.units.append(Unit("file", tree_path))
+
+    def notes(self) -> list[Note]:
+        """What could not be rendered (e.g. charts without a helm binary)."""
+        return [note for group in self._groups.values() for note in group.collector.notes]
+
+    def warnings(self) -> list[str]:
+        return [w for group in self._groups.values() for w in group.collector.warnings]
+
+    def batches(self) -> Iterator[Batch]:
+        if self._stdin:
+            yield _stdin_batch(self.documents)
+        for root in sorted(self._groups):
+            group = self._groups[root]
+            seen: set[Unit] = set()
+            for unit in group.units:
+                if unit not in seen:
+                    seen.add(unit)
+                    yield group.collector.read(unit)
+
+
+def _stdin_batch(documents: bool) -> Batch:
+    batch = Batch(Unit("file", STDIN))
+    try:
+        source = read_source(STDIN)
+        batch.sources.append(source)
+        for entry in read_resources(source, documents):
+            if isinstance(entry, Note):
+                batch.notes.append(entry)
+            else:
+                batch.resources.append(entry)
+    except YamlInputError as exc:
+        batch.errors.append(InputError(exc.file or STDIN, exc.line, exc.message))
+    return batch

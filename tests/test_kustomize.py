@@ -1,0 +1,733 @@
+"""The Kustomize renderer: fixtures, provenance, inputs and roots, errors, trees, modes."""
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.renderers import FieldPath, RenderError, Rendering, kustomize_binary
+from gate.renderers import kustomize as K
+from gate.renderers.kustomize_patch import (
+    PatchError,
+    Provenance,
+    apply_json6902,
+    strategic_merge,
+)
+from gate.trees import WorkTree
+from gate.yamlio import load_documents
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "kustomize"
+
+
+# -- helpers -------------------------------------------------------------------------
+
+class MemoryTree:
+    """A FileTree held in memory: tree path -> bytes."""
+
+    def __init__(self, files: Mapping[str, str | bytes], label: str = "memory") -> None:
+        self.label = label
+        self.files = {p: c.encode() if isinstance(c, str) else c for p, c in files.items()}
+        self.dirs = {""}
+        for path in self.files:
+            parts = path.split("/")
+            self.dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            return self.files[path]
+        except KeyError:
+            raise FileNotFoundError(path) from None
+
+    def is_file(self, path: str) -> bool:
+        return path in self.files
+
+    def is_dir(self, path: str) -> bool:
+        return path in self.dirs
+
+    def list_dir(self, path: str) -> list[str]:
+        prefix = f"{path}/" if path else ""
+        names = {p[len(prefix):].split("/")[0] for p in [*self.files, *self.dirs]
+                 if p.startswith(prefix) and p != path and p[len(prefix):]}
+        return sorted(names)
+
+
+def memory_copy(directory: Path) -> MemoryTree:
+    return MemoryTree({
+        path.relative_to(directory).as_posix(): path.read_bytes()
+        for path in directory.rglob("*") if path.is_file()
+    })
+
+
+def fixture_cases() -> list[tuple[str, str]]:
+    """(case, overlay directory inside the case) for every expected.yaml."""
+    cases = []
+    for expected in sorted(FIXTURES.rglob("expected.yaml")):
+        relative = expected.parent.relative_to(FIXTURES)
+        case, *rest = relative.parts
+        cases.append((case, "/".join(rest)))
+    return cases
+
+
+def expected_documents(case: str, directory: str) -> list[Any]:
+    path = FIXTURES / case / directory / "expected.yaml"
+    text = path.read_text(encoding="utf-8")
+    return [d.data for d in load_documents(text, str(path)) if d.data is not None]
+
+
+def objects(rendering: Rendering) -> list[dict[str, Any]]:
+    return [r.obj for r in rendering.resources]
+
+
+def render(files: Mapping[str, str | bytes], directory: str = "") -> Rendering:
+    return K.render(MemoryTree(files), directory, "builtin")
+
+
+def line_of(path: Path, text: str, after: str | None = None) -> int:
+    """1-based line of the first line containing ``text`` (after one containing ``after``)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    start = 0
+    if after is not None:
+        start = next(i for i, line in enumerate(lines) if after in line)
+    return next(i for i in range(start, len(lines)) if text in lines[i]) + 1
+
+
+def find(rendering: Rendering, kind: str, name: str) -> Any:
+    for resource in rendering.resources:
+        if resource.obj["kind"] == kind and resource.obj["metadata"]["name"] == name:
+            return resource
+    names = [r.obj["metadata"]["name"] for r in rendering.resources]
+    raise AssertionError(f"no {kind} {name} in {names}")
+
+
+DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  template:
+    spec:
+      containers:
+        - name: web
+          image: nginx:1.25
+"""
+
+
+# -- fixtures render to their expected output ---------------------------------------------
+
+@pytest.mark.parametrize(("case", "directory"), fixture_cases(),
+                         ids=[f"{c}/{d}" if d else c for c, d in fixture_cases()])
+def test_fixture_renders_to_expected(case: str, directory: str) -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / case)), directory, "builtin")
+    assert objects(rendering) == expected_documents(case, directory)
+    assert rendering.directory == directory
+    assert rendering.inputs == K.inputs(WorkTree(str(FIXTURES / case)), directory)
+
+
+@pytest.mark.parametrize(("case", "directory"), fixture_cases(),
+                         ids=[f"{c}/{d}" if d else c for c, d in fixture_cases()])
+def test_memory_tree_renders_like_the_work_tree(case: str, directory: str) -> None:
+    on_disk = K.render(WorkTree(str(FIXTURES / case)), directory, "builtin")
+    in_memory = K.render(memory_copy(FIXTURES / case), directory, "builtin")
+    assert objects(in_memory) == objects(on_disk)
+    assert [(r.origin_file, r.origin_doc, r.origin_prefix, r.origin_line, r.provenance)
+            for r in in_memory.resources] == [
+        (r.origin_file, r.origin_doc, r.origin_prefix, r.origin_line, r.provenance)
+        for r in on_disk.resources]
+    assert in_memory.inputs == on_disk.inputs
+
+
+def test_every_fixture_case_has_an_expected_rendering() -> None:
+    for case in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
+        roots = K.find_roots(WorkTree(str(case)))
+        assert roots, case
+        for root in roots:
+            assert (case / root / "expected.yaml").is_file(), (case.name, root)
+
+
+def test_a_shared_base_renders_independently_for_each_overlay() -> None:
+    tree = WorkTree(str(FIXTURES / "basic"))
+    dev = K.render(tree, "overlays/dev", "builtin")
+    prod = K.render(tree, "overlays/prod", "builtin")
+    again = K.render(tree, "overlays/dev", "builtin")
+    dev_web = find(dev, "Deployment", "dev-shop").obj
+    prod_web = find(prod, "Deployment", "shop-prod").obj
+    assert dev_web is not prod_web
+    assert dev_web["spec"]["template"] is not prod_web["spec"]["template"]
+    dev_web["spec"]["template"]["spec"]["containers"][0]["image"] = "mutated"
+    assert objects(again) == expected_documents("basic", "overlays/dev")
+    assert objects(K.render(tree, "overlays/dev", "builtin")) == expected_documents(
+        "basic", "overlays/dev")
+
+
+# -- provenance ------------------------------------------------------------------------
+
+CONTAINERS: FieldPath = ("spec", "template", "spec", "containers")
+
+
+def at(path: FieldPath, *more: str | int) -> FieldPath:
+    return tuple(path) + tuple(more)
+
+IMAGE = ("spec", "template", "spec", "containers", 0, "image")
+
+
+def test_provenance_of_an_overlay_image_tag() -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/dev", "builtin")
+    web = find(rendering, "Deployment", "dev-shop")
+    kustomization = FIXTURES / "basic/overlays/dev/kustomization.yaml"
+    assert web.obj["spec"]["template"]["spec"]["containers"][0]["image"] == (
+        "registry.example.com/shop/web:latest")
+    assert web.provenance[IMAGE] == ("overlays/dev/kustomization.yaml",
+                                     line_of(kustomization, "newTag: latest"))
+    assert web.origin_file == "base/deployment.yaml"
+    assert (web.origin_doc, web.origin_prefix, web.origin_line) == (0, (), 1)
+    # the second container's image was not touched by the overlay
+    assert ("spec", "template", "spec", "containers", 1, "image") not in web.provenance
+
+
+def test_provenance_of_kustomization_fields() -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
+    web = find(rendering, "Deployment", "shop-prod")
+    kustomization = FIXTURES / "basic/overlays/prod/kustomization.yaml"
+    file = "overlays/prod/kustomization.yaml"
+    assert web.provenance[("metadata", "namespace")] == (file, line_of(kustomization,
+                                                                        "namespace:"))
+    assert web.provenance[("metadata", "name")] == (file, line_of(kustomization, "nameSuffix"))
+    assert web.provenance[("spec", "replicas")] == (file, line_of(kustomization, "count: 3"))
+    assert web.provenance[("metadata", "labels", "env")] == (file, line_of(kustomization,
+                                                                            "env: prod"))
+    assert web.provenance[("spec", "template", "metadata", "annotations", "team")] == (
+        file, line_of(kustomization, "team: checkout"))
+    # the image entry sets both tag and digest: the newTag line
+    assert web.provenance[IMAGE] == (file, line_of(kustomization, "newTag: 1.5.0"))
+    assert web.provenance[("spec", "template", "spec", "containers", 1, "image")] == (
+        file, line_of(kustomization, "newName: mirror.example.com/envoy"))
+    # a label the base set keeps pointing at the base
+    assert web.provenance[("metadata", "labels", "app.kubernetes.io/name")] == (
+        "base/kustomization.yaml", line_of(FIXTURES / "basic/base/kustomization.yaml",
+                                           "app.kubernetes.io/name"))
+
+
+def test_provenance_of_patches() -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
+    web = find(rendering, "Deployment", "shop-prod")
+    patch = FIXTURES / "basic/overlays/prod/resources.yaml"
+    web_container, proxy = at(CONTAINERS, 0), at(CONTAINERS, 1)
+    assert web.provenance[at(web_container, "resources", "limits")] == (
+        "overlays/prod/resources.yaml", line_of(patch, "limits:"))
+    assert web.provenance[at(proxy, "resources")] == (
+        "overlays/prod/resources.yaml", line_of(patch, "resources:", after="name: proxy"))
+    # a merge key names the container; it sets nothing
+    assert at(web_container, "name") not in web.provenance
+    ops = FIXTURES / "basic/overlays/prod/probes.yaml"
+    assert web.provenance[at(web_container, "readinessProbe")] == (
+        "overlays/prod/probes.yaml", line_of(ops, "op: add"))
+    assert web.provenance[at(web_container, "ports", 0, "containerPort")] == (
+        "overlays/prod/probes.yaml", line_of(ops, "op: replace"))
+
+
+def test_provenance_of_an_inline_patch_points_into_the_kustomization() -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / "components")), "overlays/staging",
+                         "builtin")
+    cart = find(rendering, "Deployment", "cart")
+    component = FIXTURES / "components/components/tracing/kustomization.yaml"
+    file = "components/tracing/kustomization.yaml"
+    env: FieldPath = ("spec", "template", "spec", "containers", 0, "env")
+    # the JSON 6902 op appended to env, then the strategic merge patch rewrote env
+    assert cart.obj["spec"]["template"]["spec"]["containers"][0]["env"] == [
+        {"name": "ENABLE_TRACING", "value": "1"},
+        {"name": "OTEL_EXPORTER_OTLP_ENDPOINT", "value": "http://collector:4317"},
+    ]
+    assert cart.provenance[at(env, 0)] == (file, line_of(component, "name: ENABLE_TRACING"))
+    assert cart.provenance[at(env, 1)] == (file, line_of(component, "- op: add"))
+    frontend = find(rendering, "Deployment", "frontend")
+    assert frontend.provenance[IMAGE] == ("overlays/staging/kustomization.yaml", line_of(
+        FIXTURES / "components/overlays/staging/kustomization.yaml", "newTag: v0.10.2"))
+
+
+def test_origin_of_generated_and_listed_resources() -> None:
+    rendering = K.render(WorkTree(str(FIXTURES / "generators")), "overlay", "builtin")
+    kustomization = FIXTURES / "generators/base/kustomization.yaml"
+    flags = find(rendering, "ConfigMap", "prod-flags")
+    assert (flags.origin_file, flags.origin_doc, flags.origin_prefix) == (
+        "base/kustomization.yaml", 0, ("configMapGenerator", 2))
+    assert flags.origin_line == line_of(kustomization, "name: flags")
+    app_env = next(r for r in rendering.resources
+                   if r.obj["metadata"]["name"].startswith("prod-app-env-"))
+    overlay = FIXTURES / "generators/overlay/kustomization.yaml"
+    assert app_env.provenance[("data", "LOG_LEVEL")] == (
+        "overlay/kustomization.yaml", line_of(overlay, "LOG_LEVEL=warn"))
+    assert app_env.provenance[("data", "CACHE_TTL")] == (
+        "base/kustomization.yaml", line_of(kustomization, "files/app.env"))
+    listed = K.render(WorkTree(str(FIXTURES / "kinds")), "overlay", "builtin")
+    item = find(listed, "ConfigMap", "pf-listed-b")
+    assert (item.origin_file, item.origin_doc, item.origin_prefix) == (
+        "base/list.yaml", 0, ("items", 1))
+    assert item.origin_line == line_of(FIXTURES / "kinds/base/list.yaml", "- apiVersion",
+                                       after="key: a")
+
+
+# -- inputs and roots ---------------------------------------------------------------------
+
+def test_inputs_follow_everything_a_kustomization_reads() -> None:
+    tree = WorkTree(str(FIXTURES / "generators"))
+    assert K.inputs(tree, "overlay") == {
+        "overlay/kustomization.yaml", "base/kustomization.yaml", "base/job.yaml",
+        "base/files/app.env", "base/files/nginx.conf", "base/files/index.html",
+        "base/files/logo.png", "base/files/tls.crt", "base/files/tls.key",
+        "base/files/token.env",
+    }
+    components = WorkTree(str(FIXTURES / "components"))
+    assert K.inputs(components, "overlays/staging") == {
+        "overlays/staging/kustomization.yaml", "base/kustomization.yaml",
+        "base/frontend.yaml", "base/cart.yaml", "components/tracing/kustomization.yaml",
+        "components/tracing/collector.yaml", "components/tracing/collector-config.yaml",
+        "components/mirror-images/kustomization.yaml",
+    }
+    patches = WorkTree(str(FIXTURES / "patches"))
+    assert {p for p in K.inputs(patches, "overlay") if "patches/" in p} == {
+        "overlay/patches/api-merge.yaml", "overlay/patches/service-ports.yaml",
+        "overlay/patches/widget.yaml", "overlay/patches/api-ops.yaml",
+    }
+
+
+def test_inputs_of_a_broken_kustomization_do_not_raise() -> None:
+    tree = MemoryTree({
+        "a/kustomization.yaml": "resources: [../b, missing.yaml, https://x.io/y]\n",
+        "b/kustomization.yaml": "resources: [: broken\n",
+        "c/kustomization.yaml": "- not a mapping\n",
+    })
+    assert K.inputs(tree, "a") == {"a/kustomization.yaml", "a/missing.yaml",
+                                   "b/kustomization.yaml"}
+    assert K.inputs(tree, "c") == {"c/kustomization.yaml"}
+    assert K.inputs(tree, "nowhere") == set()
+
+
+def test_find_roots() -> None:
+    assert K.find_roots(WorkTree(str(FIXTURES / "basic"))) == ["overlays/dev", "overlays/prod"]
+    assert K.find_roots(WorkTree(str(FIXTURES / "components"))) == ["overlays/staging"]
+    assert K.find_roots(WorkTree(str(FIXTURES / "multilevel"))) == ["overlays/eu-prod"]
+    assert K.find_roots(WorkTree(str(FIXTURES))) == sorted(
+        f"{case}/{directory}" if directory else case for case, directory in fixture_cases())
+    assert K.find_roots(WorkTree(str(FIXTURES)), "basic/overlays") == [
+        "basic/overlays/dev", "basic/overlays/prod"]
+    # a base is a root when its overlays lie outside the directory searched
+    assert K.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
+
+
+def test_find_roots_skips_hidden_directories_and_components() -> None:
+    tree = MemoryTree({
+        "app/kustomization.yaml": "resources: [deploy.yaml]\n",
+        "app/deploy.yaml": DEPLOYMENT,
+        ".github/kustomization.yaml": "resources: []\n",
+        "lonely-component/kustomization.yaml": "kind: Component\n"
+                                               "apiVersion: kustomize.config.k8s.io/v1alpha1\n",
+        "Kustomization/x.yaml": "",
+        "other/Kustomization": "resources: [../app]\n",
+    })
+    assert K.find_roots(tree) == ["other"]
+    assert K.kustomization_file(tree, "other") == "other/Kustomization"
+    assert K.kustomization_file(tree, "nowhere") is None
+
+
+# -- errors -----------------------------------------------------------------------------
+
+def render_error(files: Mapping[str, str | bytes], directory: str = "") -> RenderError:
+    with pytest.raises(RenderError) as caught:
+        render(files, directory)
+    return caught.value
+
+
+@pytest.mark.parametrize(("field", "value", "feature"), [
+    ("helmCharts", "[{name: x}]", "Helm"),
+    ("replacements", "[{path: r.yaml}]", "replacements"),
+    ("vars", "[{name: X}]", "vars"),
+    ("transformers", "[t.yaml]", "transformer"),
+    ("generators", "[g.yaml]", "generator"),
+    ("validators", "[v.yaml]", "validator"),
+    ("openapi", "{path: schema.json}", "OpenAPI"),
+    ("crds", "[crd.json]", "CRD"),
+    ("configurations", "[c.yaml]", "configurations"),
+    ("buildMetadata", "[originAnnotations]", "annotations"),
+])
+def test_unsupported_fields_are_errors(field: str, value: str, feature: str) -> None:
+    error = render_error({"kustomization.yaml": f"resources: []\n{field}: {value}\n"})
+    assert field in error.message and feature in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 2)
+
+
+@pytest.mark.parametrize(("text", "expected", "line"), [
+    ("resources: []\nfoo: bar\n", "unknown kustomization field 'foo'", 2),
+    ("namePrefix: 1\n", "namePrefix: must be a string", 1),
+    ("resources: a.yaml\n", "resources: must be a list of strings", 1),
+    ("commonLabels:\n  version: 1.0\n", "commonLabels.version: must be a map of strings", 2),
+    ("images:\n- name: nginx\n  newTag: 1.10\n", "images[0].newTag: must be a string", 3),
+    ("images:\n- name: nginx\n  tag: x\n", "images[0]: unknown field 'tag'", 3),
+    ("replicas:\n- name: web\n  count: '3'\n", "replicas[0].count: must be an integer", 3),
+    ("kind: Overlay\n", "kind: must be Kustomization or Component", 1),
+    ("apiVersion: v1\n", "apiVersion: must be kustomize.config.k8s.io/v1beta1", 1),
+    ("sortOptions: {order: random}\n", "sortOptions.order", 1),
+    ("- resources\n", "must be a mapping", 1),
+    ("", "the kustomization is empty", None),
+    ("resources: []\n---\nresources: []\n", "single YAML document", 3),
+    ("resources: [a, a\n", "invalid YAML", 2),
+])
+def test_invalid_kustomizations(text: str, expected: str, line: int | None) -> None:
+    error = render_error({"kustomization.yaml": text})
+    assert expected in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", line)
+
+
+@pytest.mark.parametrize("entry", [
+    "https://github.com/acme/config//base?ref=v1",
+    "github.com/acme/config/base?ref=main",
+    "git@github.com:acme/config.git",
+    "ssh://git@example.com/config.git",
+    "example.com/acme/config/base",
+])
+def test_remote_resources_are_errors(entry: str) -> None:
+    error = render_error({"o/kustomization.yaml": f"resources:\n  - ok.yaml\n  - {entry}\n",
+                          "o/ok.yaml": DEPLOYMENT}, "o")
+    assert "remote resources are not supported (gate reads no network)" in error.message
+    assert (error.file, error.line) == ("o/kustomization.yaml", 3)
+
+
+@pytest.mark.parametrize(("entry", "expected"), [
+    ("../../outside", "leaves the repository"),
+    ("/etc/passwd", "absolute path"),
+])
+def test_paths_that_leave_the_tree_are_errors(entry: str, expected: str) -> None:
+    error = render_error({"o/kustomization.yaml": f"resources:\n  - {entry}\n"}, "o")
+    assert expected in error.message and "resources" in error.message
+    assert (error.file, error.line) == ("o/kustomization.yaml", 2)
+
+
+def test_missing_files_are_errors() -> None:
+    error = render_error({"o/kustomization.yaml": "resources:\n  - deploy.yaml\n"}, "o")
+    assert "resources[0]: 'deploy.yaml': no such file or directory" in error.message
+    assert (error.file, error.line) == ("o/kustomization.yaml", 2)
+    error = render_error({"o/kustomization.yaml": "patches:\n  - path: p.yaml\n"}, "o")
+    assert "o/p.yaml: no such file" in error.message
+    assert (error.file, error.line) == ("o/kustomization.yaml", 2)
+    error = render_error({"kustomization.yaml": "resources: [base]\n", "base/x.yaml": ""})
+    assert "no kustomization" in error.message and "base" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 1)
+    error = render_error({}, "nowhere")
+    assert "no kustomization" in error.message and error.file == "nowhere"
+
+
+@pytest.mark.parametrize("kustomization", [
+    "resources:\n  - ../shared/deploy.yaml\n",
+    "patches:\n  - path: ../shared/deploy.yaml\n",
+    "configMapGenerator:\n  - name: c\n    files:\n      - ../shared/deploy.yaml\n",
+])
+def test_files_outside_the_kustomization_directory_are_errors(kustomization: str) -> None:
+    files = {"o/kustomization.yaml": kustomization, "shared/deploy.yaml": DEPLOYMENT}
+    error = render_error(files, "o")
+    assert "not in or below" in error.message and "load restrictor" in error.message
+    assert error.file == "o/kustomization.yaml"
+    assert error.line == kustomization.count("\n")
+
+
+def test_cycles_are_errors() -> None:
+    error = render_error({"a/kustomization.yaml": "resources: [../b]\n",
+                          "b/kustomization.yaml": "resources:\n  - ../a\n"}, "a")
+    assert "kustomization cycle" in error.message
+    assert (error.file, error.line) == ("b/kustomization.yaml", 2)
+    error = render_error({"a/b/kustomization.yaml": "resources:\n  - ..\n",
+                          "a/kustomization.yaml": "resources: []\n"}, "a/b")
+    assert "kustomization cycle" in error.message
+
+
+def test_duplicate_ids_are_errors() -> None:
+    error = render_error({"kustomization.yaml": "resources:\n  - a.yaml\n  - b.yaml\n",
+                          "a.yaml": DEPLOYMENT, "b.yaml": DEPLOYMENT})
+    assert "Deployment web" in error.message and "already in the resources" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 3)
+    error = render_error({
+        "kustomization.yaml": "namespace: one\nresources: [a.yaml]\n",
+        "a.yaml": DEPLOYMENT + "---\n" + DEPLOYMENT.replace("name: web\n",
+                                                            "name: web\n  namespace: two\n", 1),
+    })
+    assert "same id" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 1)
+
+
+def test_components_and_kustomizations_must_be_used_as_such() -> None:
+    component = ("apiVersion: kustomize.config.k8s.io/v1alpha1\nkind: Component\n")
+    error = render_error({"kustomization.yaml": "resources:\n  - c\n",
+                          "c/kustomization.yaml": component})
+    assert "is a Component" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 2)
+    error = render_error({"kustomization.yaml": "components:\n  - k\n",
+                          "k/kustomization.yaml": "resources: []\n"})
+    assert "components[0]" in error.message and "not a Component" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 2)
+
+
+@pytest.mark.parametrize(("kustomization", "files", "expected", "where"), [
+    ("resources: [d.yaml]\npatches:\n  - path: p.yaml\n",
+     {"p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: nope\n"},
+     "no resource matches this strategic merge patch (apps/v1 Deployment nope)", ("p.yaml", 1)),
+    ("resources: [d.yaml]\npatchesStrategicMerge:\n  - p.yaml\n",
+     {"p.yaml": "kind: Deployment\nmetadata:\n  name: web\n"},
+     "no resource matches", ("p.yaml", 1)),
+    ("resources: [d.yaml]\npatches:\n  - path: p.yaml\n",
+     {"p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                "spec:\n  template:\n    spec:\n      $setElementOrder/containers: []\n"},
+     "$setElementOrder/containers", ("p.yaml", 8)),
+    ("resources: [d.yaml]\npatches:\n  - path: p.yaml\n",
+     {"p.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\n"
+                "spec:\n  template: [1]\n"},
+     "cannot merge a list into a map", ("p.yaml", 6)),
+    ("resources: [d.yaml]\npatches:\n  - path: p.yaml\n",
+     {"p.yaml": "- op: add\n  path: /spec/x\n  value: 1\n"},
+     "needs a target", ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\npatches:\n  - target: {kind: Deployment}\n    path: p.yaml\n",
+     {"p.yaml": "- op: add\n  path: /spec/x\n  value: 1\n- op: remove\n  path: /spec/nope\n"},
+     "JSON 6902 remove operation does not apply: doc is missing path '/spec/nope'",
+     ("p.yaml", 4)),
+    ("resources: [d.yaml]\npatches:\n  - target: {kind: Deployment}\n    patch: |-\n"
+     "      - op: test\n        path: /metadata/name\n        value: api\n", {},
+     "JSON 6902 test failed", ("kustomization.yaml", 5)),
+    ("resources: [d.yaml]\npatches:\n  - target: {kind: Deployment}\n    patch: |-\n"
+     "      - op: launch\n        path: /x\n", {},
+     "unknown JSON 6902 operation 'launch'", ("kustomization.yaml", 5)),
+    ("resources: [d.yaml]\npatches:\n  - {}\n", {}, "path or patch is required",
+     ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\npatches:\n  - target: {name: '('}\n    patch: '[]'\n", {},
+     "invalid regular expression", ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\npatches:\n  - target: {labelSelector: 'a in b'}\n    patch: '[]'\n",
+     {}, "invalid selector", ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\npatchesJson6902:\n  - path: p.yaml\n", {"p.yaml": "[]"},
+     "target is required", ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\nreplicas:\n  - name: api\n    count: 2\n", {},
+     "no Deployment, ReplicationController, ReplicaSet or StatefulSet is named 'api'",
+     ("kustomization.yaml", 3)),
+    ("resources: [d.yaml]\nimages:\n  - name: '['\n    newTag: x\n", {},
+     "images[0].name", ("kustomization.yaml", 3)),
+])
+def test_transformer_errors(kustomization: str, files: dict[str, str], expected: str,
+                            where: tuple[str, int]) -> None:
+    error = render_error({"kustomization.yaml": kustomization, "d.yaml": DEPLOYMENT, **files})
+    assert expected in error.message
+    assert (error.file, error.line) == where
+
+
+@pytest.mark.parametrize(("generator", "files", "expected", "line"), [
+    ("- name: c\n  literals: [A=1, A=2]\n", {}, "key 'A' is defined twice", 3),
+    ("- literals: [A=1]\n", {}, "name is required", 2),
+    ("- name: c\n  literals:\n    - A\n", {}, "'A' is not KEY=VALUE", 4),
+    ("- name: c\n  behavior: merge\n  literals: [A=1]\n", {}, "there is no ConfigMap c", 2),
+    ("- name: c\n  behavior: upsert\n", {}, "behavior: must be create, merge or replace", 3),
+    ("- name: c\n  files:\n    - a=b=c\n", {}, "must be PATH or KEY=PATH", 4),
+    ("- name: c\n  envs:\n    - app.env\n", {"app.env": "=x\n"}, "a variable needs a name", 4),
+    ("- name: c\n  envs:\n    - app.env\n", {"app.env": b"A=\xff\n"}, "not valid UTF-8", 4),
+])
+def test_generator_errors(generator: str, files: dict[str, Any], expected: str,
+                          line: int) -> None:
+    error = render_error({"kustomization.yaml": "configMapGenerator:\n" + generator, **files})
+    assert expected in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", line)
+
+
+def test_generating_an_existing_name_needs_a_behavior() -> None:
+    error = render_error({
+        "kustomization.yaml": "resources: [cm.yaml]\nconfigMapGenerator:\n  - name: c\n",
+        "cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: c\n",
+    })
+    assert "already exists" in error.message and "behavior: merge or replace" in error.message
+    assert (error.file, error.line) == ("kustomization.yaml", 3)
+
+
+@pytest.mark.parametrize(("document", "expected", "line"), [
+    ("apiVersion: v1\nmetadata:\n  name: a\n", "missing kind", 1),
+    ("apiVersion: v1\nkind: ConfigMap\nmetadata: {}\n", "missing metadata.name", 1),
+    ("---\n- a\n", "document 1 is not a mapping", 2),
+    ("a: [\n", "invalid YAML", 2),
+    ("a: 1\na: 2\n", "duplicate key", 2),
+])
+def test_bad_resource_files(document: str, expected: str, line: int) -> None:
+    error = render_error({"kustomization.yaml": "resources: [r.yaml]\n", "r.yaml": document})
+    assert expected in error.message
+    assert (error.file, error.line) == ("r.yaml", line)
+
+
+# -- a few behaviours in detail ----------------------------------------------------------------
+
+def test_content_hash_matches_kustomize() -> None:
+    # names kubectl kustomize (v5.5.0) gave these generators
+    assert K.content_hash({"kind": "ConfigMap"}) == "6ct58987ht"
+    assert K.content_hash({"kind": "ConfigMap", "data": {"A": "1", "B": "two", "C": "'x",
+                                                        "U": "é ü 日本"}}) == "5dm8tfh7bc"
+    assert K.content_hash({"kind": "ConfigMap", "binaryData": {"bin.dat": "//4="}}) == (
+        "8bfh529d7k")
+    text = 'hello <world> & "x"\n\ttab\x01\n'
+    assert K.content_hash({"kind": "ConfigMap", "data": {"f.txt": text, "other": text}}) == (
+        "mh25m779bf")
+    assert K.content_hash({"kind": "Secret", "type": "Opaque", "data": {}}) == "46f8b28mk5"
+    assert K.content_hash({"kind": "Secret", "type": "kubernetes.io/tls",
+                           "data": {"tls.crt": "eA==", "tls.key": "eQ=="}}) == "f4c6k54dt5"
+
+
+@pytest.mark.parametrize(("image", "parts"), [
+    ("nginx", ("nginx", "", "")),
+    ("nginx:1.25", ("nginx", "1.25", "")),
+    ("nginx@sha256:abc", ("nginx", "", "sha256:abc")),
+    ("nginx:1.25@sha256:abc", ("nginx", "1.25", "sha256:abc")),
+    ("registry:5000/app", ("registry:5000/app", "", "")),
+    ("registry:5000/app:v1", ("registry:5000/app", "v1", "")),
+])
+def test_split_image(image: str, parts: tuple[str, str, str]) -> None:
+    assert K.split_image(image) == parts
+
+
+def test_sort_options_fifo_keeps_the_order_of_accumulation() -> None:
+    files = {
+        "kustomization.yaml": "sortOptions:\n  order: fifo\nresources: [d.yaml, ns.yaml]\n",
+        "d.yaml": DEPLOYMENT,
+        "ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: web\n",
+    }
+    assert [r.obj["kind"] for r in render(files).resources] == ["Deployment", "Namespace"]
+    files["kustomization.yaml"] = "resources: [d.yaml, ns.yaml]\n"
+    assert [r.obj["kind"] for r in render(files).resources] == ["Namespace", "Deployment"]
+
+
+def test_bases_component_generators_and_kustomization_file_names() -> None:
+    files = {
+        "base/Kustomization": "resources: [d.yaml]\n",
+        "base/d.yaml": DEPLOYMENT,
+        "comp/kustomization.yml": "apiVersion: kustomize.config.k8s.io/v1alpha1\n"
+                                  "kind: Component\nconfigMapGenerator:\n  - name: c\n"
+                                  "    literals: [A=1]\n",
+        "o/kustomization.yaml": "bases: [../base]\ncomponents: [../comp]\nnamePrefix: o-\n",
+    }
+    rendering = render(files, "o")
+    assert [r.obj["metadata"]["name"] for r in rendering.resources] == [
+        "o-c-89g4tffbfk", "o-web"]
+    assert rendering.inputs == {"base/Kustomization", "base/d.yaml", "comp/kustomization.yml",
+                                "o/kustomization.yaml"}
+
+
+def test_two_kustomization_files_are_an_error() -> None:
+    error = render_error({"kustomization.yaml": "resources: []\n",
+                          "kustomization.yml": "resources: []\n"})
+    assert "more than one kustomization file" in error.message
+
+
+def test_strategic_merge_and_json_patch_functions() -> None:
+    target = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p"},
+              "spec": {"containers": [{"name": "a", "image": "x"}, {"name": "b"}]}}
+    provenance = Provenance({("spec", "containers", 1, "name"): ("old.yaml", 3)})
+    result = strategic_merge(target, {"spec": {"containers": [{"name": "c"}, {
+        "name": "a", "image": "y"}]}}, provenance, lambda path: ("p.yaml", len(path)))
+    assert result is not None
+    assert [c["name"] for c in result["spec"]["containers"]] == ["c", "a", "b"]
+    assert provenance[("spec", "containers", 0)] == ("p.yaml", 3)
+    assert provenance[("spec", "containers", 1, "image")] == ("p.yaml", 4)
+    assert provenance[("spec", "containers", 2, "name")] == ("old.yaml", 3)
+    assert strategic_merge(target, {"$patch": "delete"}) is None
+    doc = {"a": [1, 2, 3]}
+    provenance = Provenance({("a", 2): ("x", 1)})
+    apply_json6902(doc, [{"op": "add", "path": "/a/0", "value": 0},
+                         {"op": "remove", "path": "/a/1"}], provenance, lambda i: ("j", i))
+    assert doc == {"a": [0, 2, 3]}
+    assert provenance == {("a", 0): ("j", 0), ("a", 2): ("x", 1)}
+    with pytest.raises(PatchError):
+        apply_json6902({"a": []}, [{"op": "replace", "path": "/a/0", "value": 1}])
+
+
+# -- modes and the binary ------------------------------------------------------------------------
+
+def test_render_modes(monkeypatch: pytest.MonkeyPatch) -> None:
+    tree = MemoryTree({"kustomization.yaml": "resources: [d.yaml]\n", "d.yaml": DEPLOYMENT})
+    with pytest.raises(RenderError, match="unknown Kustomize mode 'sometimes'"):
+        K.render(tree, "", "sometimes")
+    monkeypatch.setattr(kustomize_binary, "find_binary", lambda: None)
+    assert objects(K.render(tree, "", "auto")) == objects(K.render(tree, "", "builtin"))
+    with pytest.raises(RenderError, match="neither kustomize nor kubectl") as caught:
+        K.render(tree, "", "binary")
+    assert caught.value.file == "kustomization.yaml"
+
+
+def test_binary_error_lines() -> None:
+    stderr = ('E1128 05:22:25 run.go:72] "command failed" err="accumulating resources: '
+              'accumulation err=\'boom\': must build at directory"\n')
+    assert kustomize_binary._error_line(stderr).startswith("accumulating resources")
+    stderr = ('E1128 run.go:72] "command failed" err=<\n\tFailed to read kustomization file '
+              'under /x:\n\tkind should be Kustomization or Component\n >\n')
+    assert kustomize_binary._error_line(stderr) == "Failed to read kustomization file under /x:"
+    assert kustomize_binary._error_line("Error: no such file\n") == "no such file"
+    assert kustomize_binary._error_line("") == "failed without a message"
+
+
+needs_binary = pytest.mark.skipif(kustomize_binary.find_binary() is None,
+                                  reason="neither kustomize nor kubectl is installed")
+
+
+@needs_binary
+def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
+    tree = WorkTree(str(FIXTURES / "basic"))
+    on_disk = K.render(tree, "overlays/prod", "binary")
+    assert objects(on_disk) == expected_documents("basic", "overlays/prod")
+    assert on_disk.inputs == K.inputs(tree, "overlays/prod")
+    builtin = K.render(tree, "overlays/prod", "builtin")
+    assert [(r.origin_file, r.origin_line, r.provenance) for r in on_disk.resources] == [
+        (r.origin_file, r.origin_line, r.provenance) for r in builtin.resources]
+    in_memory = K.render(memory_copy(FIXTURES / "basic"), "overlays/prod", "binary")
+    assert objects(in_memory) == objects(on_disk)
+
+
+@needs_binary
+def test_binary_mode_without_builtin_support_points_at_the_kustomization() -> None:
+    files = {"kustomization.yaml": "resources: [d.yaml]\nvars: []\nbuildMetadata: []\n"
+                                   "replacements:\n  - source: {kind: Deployment, "
+                                   "fieldPath: metadata.name}\n    targets:\n"
+                                   "      - select: {kind: Deployment}\n"
+                                   "        fieldPaths: [metadata.annotations.copy]\n"
+                                   "        options: {create: true}\n",
+             "d.yaml": DEPLOYMENT}
+    with pytest.raises(RenderError, match="replacements"):
+        render(files)
+    rendering = K.render(MemoryTree(files), "", "binary")
+    [web] = rendering.resources
+    assert web.obj["metadata"]["annotations"] == {"copy": "web"}
+    assert (web.origin_file, web.origin_doc, web.origin_line, web.provenance) == (
+        "kustomization.yaml", 0, 1, {})
+
+
+@needs_binary
+def test_binary_failure_is_a_render_error() -> None:
+    with pytest.raises(RenderError) as caught:
+        K.render(MemoryTree({"o/kustomization.yaml": "resources: [missing.yaml]\n"}), "o",
+                 "binary")
+    assert caught.value.file == "o/kustomization.yaml"
+    assert "missing.yaml" in caught.value.message
+    assert "failed" in caught.value.message
+
+
+def test_auto_uses_a_binary_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[list[str]] = []
+
+    def fake(tree: Any, directory: str, command: list[str]) -> Rendering:
+        calls.append(command)
+        return Rendering(directory, [], set())
+
+    monkeypatch.setattr(kustomize_binary, "find_binary", lambda: ["kustomize", "build"])
+    monkeypatch.setattr(kustomize_binary, "render_with_binary", fake)
+    K.render(MemoryTree({"kustomization.yaml": "resources: []\n"}), "", "auto")
+    assert calls == [["kustomize", "build"]]
+
+
+def test_find_binary_prefers_kustomize(monkeypatch: pytest.MonkeyPatch) -> None:
+    found = {"kustomize": "/bin/kustomize", "kubectl": "/bin/kubectl"}
+    monkeypatch.setattr(shutil, "which", lambda name: found.get(name))
+    assert kustomize_binary.find_binary() == ["/bin/kustomize", "build"]
+    del found["kustomize"]
+    assert kustomize_binary.find_binary() == ["/bin/kubectl", "kustomize"]
+    found.clear()
+    assert kustomize_binary.find_binary() is None

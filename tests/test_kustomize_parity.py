@@ -1,0 +1,99 @@
+"""The built-in Kustomize renderer against the real one: ``kubectl kustomize``.
+
+Every fixture overlay, and every kustomization of the shared corpus of public
+repositories, is rendered both ways; the documents must be the same, in the
+same order. A corpus directory that uses a feature the built-in renderer does
+not implement is skipped, naming the feature; one that the binary cannot build
+either (the corpus leaves out files that are not manifests) must fail built-in too.
+"""
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from gate.renderers import RenderError
+from gate.renderers import kustomize as K
+from gate.trees import WorkTree
+from gate.yamlio import load_documents
+
+ROOT = Path(__file__).resolve().parents[1]
+FIXTURES = ROOT / "fixtures" / "kustomize"
+CORPUS = ROOT.parent / "shared" / "corpus"
+KUBECTL = shutil.which("kubectl")
+
+pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installed")
+
+
+def kubectl_kustomize(directory: Path) -> tuple[list[Any] | None, str]:
+    """The documents kubectl renders, or None and the error it printed."""
+    assert KUBECTL is not None
+    result = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True,
+                            text=True, timeout=60, check=False)
+    if result.returncode != 0:
+        return None, result.stderr.strip()
+    documents = load_documents(result.stdout, str(directory))
+    return [d.data for d in documents if d.data is not None], ""
+
+
+def builtin(root: Path, directory: str) -> list[Any]:
+    return [r.obj for r in K.render(WorkTree(str(root)), directory, "builtin").resources]
+
+
+def fixture_overlays() -> list[tuple[str, str]]:
+    found = []
+    for expected in sorted(FIXTURES.rglob("expected.yaml")):
+        case, *rest = expected.parent.relative_to(FIXTURES).parts
+        found.append((case, "/".join(rest)))
+    return found
+
+
+def corpus_kustomizations() -> list[str]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(
+        path.parent.relative_to(CORPUS).as_posix()
+        for name in K.KUSTOMIZATION_FILES for path in CORPUS.rglob(name)
+        if not any(part.startswith(".") for part in path.relative_to(CORPUS).parts)
+    )
+
+
+@pytest.mark.parametrize(("case", "directory"), fixture_overlays(),
+                         ids=[f"{c}/{d}" if d else c for c, d in fixture_overlays()])
+def test_fixture_matches_kubectl(case: str, directory: str) -> None:
+    theirs, error = kubectl_kustomize(FIXTURES / case / directory)
+    assert theirs is not None, error
+    assert builtin(FIXTURES / case, directory) == theirs
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no shared corpus at {CORPUS}")
+@pytest.mark.parametrize("directory", corpus_kustomizations() or ["(none)"])
+def test_corpus_matches_kubectl(directory: str) -> None:
+    try:
+        mine: list[Any] | None = builtin(CORPUS, directory)
+        failure = ""
+    except RenderError as exc:
+        if "is not supported by gate's built-in Kustomize renderer" in exc.message:
+            pytest.skip(f"uses a feature the built-in renderer does not implement: {exc}")
+        mine, failure = None, str(exc)
+    theirs, error = kubectl_kustomize(CORPUS / directory)
+    if theirs is None:
+        assert mine is None, f"kubectl fails ({error}) but the built-in renderer does not"
+        return
+    assert mine is not None, f"kubectl renders it but the built-in renderer fails: {failure}"
+    assert mine == theirs
+
+
+def test_the_corpus_has_kustomizations_that_render() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"no shared corpus at {CORPUS}")
+    rendered = []
+    for directory in corpus_kustomizations():
+        try:
+            rendered.append(len(builtin(CORPUS, directory)))
+        except RenderError:
+            continue
+    assert len(rendered) >= 10 and sum(rendered) >= 100
