@@ -8,9 +8,11 @@ existing and a resource the change removes can be listed.
 """
 from __future__ import annotations
 
+import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+from gate.affected import Reach, reach
 from gate.collect import Collector, Unit, in_chart_templates, use_environments
 from gate.environments import EnvironmentConfig
 from gate.evaluate import Outcome, evaluate_batches, wants_documents
@@ -19,6 +21,7 @@ from gate.results import ResourceRef
 from gate.trees import FileTree
 
 YAML_SUFFIXES = (".yaml", ".yml")
+KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 class _EmptyTree:
@@ -62,35 +65,42 @@ def _is_manifest(path: str) -> bool:
     )
 
 
+def chart_of(tree: FileTree, path: str) -> str | None:
+    """The chart directory (holding ``Chart.yaml``) that ``path`` lies in, if any."""
+    directory = posixpath.dirname(path)
+    while True:
+        if tree.is_file(f"{directory}/Chart.yaml" if directory else "Chart.yaml"):
+            return directory
+        if not directory:
+            return None
+        directory = posixpath.dirname(directory)
+
+
 @dataclass
-class _SideUnits:
-    collector: Collector
-    roots: set[str]
-    root_inputs: dict[str, set[str]]
-    consumed: set[str]
-    charts: list[str]
+class _Affected:
+    overlays: set[str]
+    charts: set[str]
+    files: list[str]
 
 
-def _side_units(collector: Collector) -> _SideUnits:
-    roots, root_inputs = collector.kustomize_roots("")
-    consumed = set().union(*root_inputs.values()) if root_inputs else set()
-    return _SideUnits(collector, set(roots), root_inputs, consumed, collector.charts(""))
-
-
-def _affected(side: _SideUnits, changed: set[str]) -> tuple[set[str], set[str], list[str]]:
-    """(affected overlays, affected charts, changed plain manifest files) of one side."""
-    overlays = {root for root, inputs in side.root_inputs.items() if inputs & changed}
-    charts = {
-        chart for chart in side.charts
-        if any(not chart or path.startswith(chart + "/") for path in changed)
-    }
-    tree = side.collector.tree
+def _affected(collector: Collector, changed: set[str]) -> _Affected:
+    """What a side's changed paths reach: overlays, charts, and plain manifest files."""
+    tree = collector.tree
+    found = Reach() if collector.kustomize_mode == "off" else reach(tree, changed)
+    charts = {chart for chart in (chart_of(tree, path) for path in changed) if chart is not None}
     files = sorted(
         path for path in changed
-        if _is_manifest(path) and path not in side.consumed
-        and not in_chart_templates(path, side.charts) and tree.is_file(path)
+        if _is_manifest(path) and path not in found.consumed
+        and (collector.kustomize_mode == "off" or posixpath.basename(path) not in KUSTOMIZATIONS)
+        and not in_chart_templates(path, charts) and tree.is_file(path)
     )
-    return overlays, charts, files
+    return _Affected(found.overlays, charts, files)
+
+
+def _exists(tree: FileTree, overlay: str) -> bool:
+    from gate.renderers import kustomize
+
+    return kustomize.kustomization_file(tree, overlay) is not None
 
 
 def compare(
@@ -124,23 +134,27 @@ def compare(
             use_environments(made, environments.map(tree))
         return made
 
-    head_units = _side_units(collector(head))
-    base_units = _side_units(collector(base))
-    head_overlays, head_charts, head_files = _affected(head_units, changed_new)
-    base_overlays, base_charts, base_files = _affected(base_units, changed_old)
+    head_collector, base_collector = collector(head), collector(base)
+    head_found = _affected(head_collector, changed_new)
+    base_found = _affected(base_collector, changed_old)
     # An overlay or chart either side reaches is judged on both sides where it exists.
-    overlays = head_overlays | base_overlays
-    charts = head_charts | base_charts
-    head_plan = [Unit("kustomize", r) for r in sorted(overlays & head_units.roots)]
-    head_plan += head_units.collector.chart_units(sorted(charts & set(head_units.charts)))
-    head_plan += [Unit("file", path) for path in head_files]
-    base_plan = [Unit("kustomize", r) for r in sorted(overlays & base_units.roots)]
-    base_plan += base_units.collector.chart_units(sorted(charts & set(base_units.charts)))
-    base_plan += [Unit("file", path) for path in base_files]
+    overlays = sorted(head_found.overlays | base_found.overlays)
+    charts = sorted(head_found.charts | base_found.charts)
 
-    head_outcome = evaluate_batches(policies, head_units.collector.read_all(head_plan), fail_on)
-    base_outcome = evaluate_batches(policies, base_units.collector.read_all(base_plan), fail_on)
-    notes = [*head_units.collector.warnings]
+    def plan(made: Collector, files: list[str]) -> list[Unit]:
+        tree = made.tree
+        units = [Unit("kustomize", overlay) for overlay in overlays if _exists(tree, overlay)]
+        units += made.chart_units(
+            [chart for chart in charts if tree.is_file(posixpath.join(chart, "Chart.yaml"))]
+        )
+        return units + [Unit("file", path) for path in files]
+
+    head_plan = plan(head_collector, head_found.files)
+    base_plan = plan(base_collector, base_found.files)
+
+    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan), fail_on)
+    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan), fail_on)
+    notes = [*head_collector.warnings]
     notes += [
         f"the base side could not be read at {error.file}"
         f"{f':{error.line}' if error.line else ''}: {error.message}; its findings count as new"

@@ -49,6 +49,36 @@ def normalize(path: str, base: str = "") -> str:
     return joined
 
 
+def walk_files(tree: FileTree, directory: str = "") -> list[str]:
+    """Every file under a directory, hidden entries skipped, sorted.
+
+    A tree that can list all its paths at once (a git revision) is not walked.
+    """
+    listed = getattr(tree, "paths", None)
+    if listed is not None:
+        prefix = f"{directory}/" if directory else ""
+        return [
+            path for path in listed()
+            if path.startswith(prefix)
+            and not any(part.startswith(".") for part in path[len(prefix):].split("/"))
+        ]
+    found: list[str] = []
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        subdirs: list[str] = []
+        for name in tree.list_dir(current):
+            if name.startswith("."):
+                continue
+            path = f"{current}/{name}" if current else name
+            if tree.is_dir(path):
+                subdirs.append(path)
+            else:
+                found.append(path)
+        stack.extend(reversed(subdirs))
+    return sorted(found)
+
+
 def walk_yaml(tree: FileTree, directory: str = "") -> list[str]:
     """Every ``*.yaml``/``*.yml`` file under a directory, hidden entries skipped, sorted."""
     found: list[str] = []

@@ -19,6 +19,7 @@ from __future__ import annotations
 import base64
 import functools
 import hashlib
+import json
 import posixpath
 import re
 import weakref
@@ -1396,6 +1397,21 @@ def _apply_json_patch(ra: list[_Res], selector: _Selector, source: _PatchSource,
             raise RenderError("the JSON 6902 patch turns the resource into a non-mapping",
                               *source.where(document))
         res.obj = result
+        _annotations_as_strings(result)
+
+
+def _annotations_as_strings(obj: dict[str, Any]) -> None:
+    """After a JSON 6902 patch kustomize rewrites annotations as strings (a map or
+    list becomes an empty string)."""
+    metadata = obj.get("metadata")
+    annotations = metadata.get("annotations") if isinstance(metadata, dict) else None
+    if not isinstance(annotations, dict):
+        return
+    for key, value in annotations.items():
+        if isinstance(value, (dict, list)):
+            annotations[key] = ""
+        elif not isinstance(value, str):
+            annotations[key] = json.dumps(value)
 
 
 # -- the other transformers ----------------------------------------------------------
@@ -1839,8 +1855,11 @@ def _fix_name_references(ra: list[_Res]) -> None:
             referrer.target, referrer.spec = target, spec
             try:
                 _apply_spec(res.obj, spec, referrer.visit, False)
-            except _FieldError:
-                continue
+            except _FieldError as exc:
+                raise RenderError(
+                    f"{res.id().text()}: {_field_name(exc.path)} is a scalar where kustomize "
+                    f"looks for {'/'.join(name for name, _ in spec.path)} (a name reference)",
+                    res.origin[0], res.origin[3]) from None
 
 
 def _sort(ra: list[_Res], options: dict[str, Any]) -> list[_Res]:
@@ -2034,3 +2053,13 @@ def _is_component(tree: FileTree, directory: str) -> bool:
         return False
     return (len(documents) == 1 and isinstance(documents[0].data, dict)
             and documents[0].data.get("kind") == "Component")
+
+
+def references(tree: FileTree, directory: str) -> _References | None:
+    """The files and kustomization directories one kustomization names directly."""
+    return _references(tree, directory)
+
+
+def is_component(tree: FileTree, directory: str) -> bool:
+    """Whether the kustomization of ``directory`` is a ``kind: Component``."""
+    return _is_component(tree, directory)

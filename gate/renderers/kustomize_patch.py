@@ -257,12 +257,9 @@ def _merge_map(merge: _Merge, dest: Any, patch: dict[str, Any], schema: Schema |
     directive = _directive(patch, ppath)
     if directive == "delete":
         return _DELETE
-    if directive == "replace":
+    if directive == "replace" or dest is None:
         merge.record(path, ppath)
-        return _clean({k: v for k, v in patch.items() if k != DIRECTIVE}, ppath)
-    if dest is None:
-        merge.record(path, ppath)
-        return _clean(patch, ppath)
+        return _clean(patch, schema, ppath)
     for key, value in patch.items():
         if key == DIRECTIVE:
             continue
@@ -272,8 +269,8 @@ def _merge_map(merge: _Merge, dest: Any, patch: dict[str, Any], schema: Schema |
                 del dest[key]
                 merge.forget(child_path)
             continue
-        if key not in dest or dest[key] is None:
-            cleaned = _clean(value, child_ppath)
+        if dest.get(key) is None:
+            cleaned = _clean(value, _child(schema, key), child_ppath)
             if cleaned is not _DELETE:
                 dest[key] = cleaned
                 merge.record(child_path, child_ppath)
@@ -288,15 +285,16 @@ def _merge_map(merge: _Merge, dest: Any, patch: dict[str, Any], schema: Schema |
     return dest
 
 
-def _list_directive(patch: list[Any], ppath: FieldPath) -> tuple[str, list[Any]]:
-    """A ``- $patch: replace|delete|merge`` element of a list, and the other elements."""
+def _list_directive(patch: list[Any], ppath: FieldPath) -> tuple[str, list[tuple[int, Any]]]:
+    """A ``- $patch: replace|delete|merge`` element of a list, and the other elements
+    (with their indices in the patch)."""
     directive = "merge"
-    elements: list[Any] = []
+    elements: list[tuple[int, Any]] = []
     for index, element in enumerate(patch):
         if isinstance(element, dict) and set(element) == {DIRECTIVE}:
             directive = _directive(element, (*ppath, index))
         else:
-            elements.append(element)
+            elements.append((index, element))
     return directive, elements
 
 
@@ -304,14 +302,19 @@ def _merge_list(merge: _Merge, dest: Any, patch: list[Any], field: _ListField | 
                 path: FieldPath, ppath: FieldPath) -> Any:
     if dest is not None and not isinstance(dest, list):
         raise PatchError(f"cannot merge a list into {_kind_name(dest)}", ppath)
+    if field is None:  # a list without a merge strategy: the patch's, verbatim
+        merge.record(path, ppath)
+        return clone(patch)
     directive, elements = _list_directive(patch, ppath)
     if directive == "delete":
         return _DELETE
-    if dest is None or field is None or directive == "replace":
+    if directive == "replace":  # kustomize also drops the elements that carry a directive
+        elements = [(i, e) for i, e in elements if not (isinstance(e, dict) and DIRECTIVE in e)]
+    if dest is None or directive == "replace":
         merge.record(path, ppath)
-        return _clean(elements, ppath)
+        return _clean_elements(elements, field, ppath)
     if field.key is None:
-        return _merge_set(merge, dest, elements, path, ppath)
+        return _merge_set(merge, dest, [element for _, element in elements], path, ppath)
     return _merge_keyed(merge, dest, elements, field, path, ppath)
 
 
@@ -326,74 +329,86 @@ def _merge_set(merge: _Merge, dest: list[Any], elements: list[Any],
     return result
 
 
-def _merge_keyed(merge: _Merge, dest: list[Any], elements: list[Any], field: _ListField,
-                 path: FieldPath, ppath: FieldPath) -> list[Any]:
+def _merge_keyed(merge: _Merge, dest: list[Any], elements: list[tuple[int, Any]],
+                 field: _ListField, path: FieldPath, ppath: FieldPath) -> list[Any]:
+    """Merge by key: the patch's elements first (merged into the target's of the same
+    key), then the target's other elements, as kustomize orders them."""
     key = field.key
     assert key is not None
     patch_index: dict[Any, int] = {}
-    for index, element in enumerate(elements):
+    for index, element in elements:
         if not isinstance(element, dict) or key not in element:
             raise PatchError(f"a list element of this patch has no merge key {key!r}",
                              (*ppath, index))
         patch_index.setdefault(_hashable(element[key]), index)
-    matched: dict[int, int] = {}  # patch element -> dest element
+    matched: dict[int, int] = {}  # patch index -> target index
     for position, existing in enumerate(dest):
         if isinstance(existing, dict) and key in existing:
             found = patch_index.get(_hashable(existing[key]))
             if found is not None and found not in matched:
                 matched[found] = position
-    kept = [i for i in range(len(dest)) if i not in matched.values()]
-    result: list[Any] = []
     moves: dict[int, int | None] = {i: None for i in matched.values()}
     plan: list[tuple[int, Any]] = []
-    for index, element in enumerate(elements):
+    for index, element in elements:
         if element.get(DIRECTIVE) == "delete":
             continue
         old = matched.get(index)
         if old is not None:
             moves[old] = len(plan)
         plan.append((index, dest[old] if old is not None else None))
-    for position in kept:
-        moves[position] = len(plan) + len(result)
-        result.append(dest[position])
+    rest = [position for position in range(len(dest)) if position not in matched.values()]
+    for offset, position in enumerate(rest):
+        moves[position] = len(plan) + offset
     if merge.provenance is not None:
         merge.provenance.remap(path, moves)
+    by_index = dict(elements)
     merged: list[Any] = []
     for new_index, (index, existing) in enumerate(plan):
-        element = elements[index]
+        element = by_index[index]
+        if existing is not None and element.get(DIRECTIVE) == "replace":
+            merged.append(existing)  # kustomize leaves a matched "replace" element as it was
+            continue
         if existing is not None:  # the merge key names the element; it sets nothing
             element = {k: v for k, v in element.items() if k != key}
-        value = _merge_value(merge, existing, element, field.element,
-                             (*path, new_index), (*ppath, index))
-        merged.append(value)
-    return merged + result
+        merged.append(_merge_value(merge, existing, element, field.element,
+                                   (*path, new_index), (*ppath, index)))
+    return merged + [dest[position] for position in rest]
 
 
 def _hashable(value: Any) -> Any:
     return value if isinstance(value, (str, int, float, bool, type(None))) else repr(value)
 
 
-def _clean(value: Any, ppath: FieldPath) -> Any:
-    """A patch value added where the target had nothing: directives resolved."""
+def _clean(value: Any, schema: Any, ppath: FieldPath) -> Any:
+    """A patch value added where the target had nothing, as kustomize adds it: maps
+    lose their null fields and directives, lists that merge lose deleted elements,
+    other lists are taken verbatim."""
     if isinstance(value, dict):
-        directive = _directive(value, ppath)
-        if directive == "delete":
+        if _directive(value, ppath) == "delete":
             return _DELETE
+        fields = schema if isinstance(schema, dict) else None
         cleaned: dict[Any, Any] = {}
         for key, item in value.items():
-            if key == DIRECTIVE:
+            if key == DIRECTIVE or item is None:
                 continue
-            result = _clean(item, (*ppath, key))
+            result = _clean(item, _child(fields, key), (*ppath, key))
             if result is not _DELETE:
                 cleaned[key] = result
         return cleaned
     if isinstance(value, list):
+        if not isinstance(schema, _ListField):
+            return clone(value)
         directive, elements = _list_directive(value, ppath)
         if directive == "delete":
             return _DELETE
-        items = [_clean(item, (*ppath, i)) for i, item in enumerate(elements)]
-        return [item for item in items if item is not _DELETE]
+        return _clean_elements(elements, schema, ppath)
     return value
+
+
+def _clean_elements(elements: list[tuple[int, Any]], field: _ListField,
+                    ppath: FieldPath) -> list[Any]:
+    items = [_clean(item, field.element, (*ppath, index)) for index, item in elements]
+    return [item for item in items if item is not _DELETE]
 
 
 # -- JSON 6902 ---------------------------------------------------------------------
@@ -487,8 +502,14 @@ class _JsonPatch:
                           f"{path!r}", (self.index,))
 
     def get(self, op: str, pointer: str, key: str = "path") -> Any:
+        """The value at ``pointer``; like kustomize's json-patch, null for a missing key
+        of an existing map."""
+        tokens = _pointer(pointer, self.index, key)
         try:
-            return _resolve(self.doc, _pointer(pointer, self.index, key))[0]
+            parent, _ = _resolve(self.doc, tokens[:-1])
+            if tokens and isinstance(parent, dict):
+                return parent.get(tokens[-1])
+            return _resolve(self.doc, tokens)[0]
         except KeyError:
             raise self.fail(op, pointer) from None
 

@@ -1,0 +1,141 @@
+"""Which Kustomize overlays a change reaches, found from the changed files upward.
+
+Rendering every overlay's input list would read every kustomization file of
+the repository and parse it several times; a change touches a few files. So
+the search runs backwards: a kustomization can only include a file or
+directory by naming it, so only kustomization files whose text contains the
+target's name (or that sit below it, for ``..`` references) are parsed, and
+each one that really includes the target becomes a target in turn. An
+affected kustomization that nothing includes is an overlay to render.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from gate.renderers import kustomize
+from gate.trees import FileTree, walk_files
+
+
+@dataclass
+class Reach:
+    """What a set of changed paths reaches in one tree."""
+
+    overlays: set[str] = field(default_factory=set)  # overlays (roots) to render
+    consumed: set[str] = field(default_factory=set)  # changed files some kustomization reads
+
+
+class KustomizationIndex:
+    """The kustomization files of a tree, their text, and what each one includes."""
+
+    def __init__(self, tree: FileTree) -> None:
+        self.tree = tree
+        self.files = [path for path in walk_files(tree)
+                      if posixpath.basename(path) in kustomize.KUSTOMIZATION_FILES]
+        self._texts: dict[str, str] | None = None
+        self._references: dict[str, tuple[set[str], set[str]]] = {}
+
+    def texts(self) -> dict[str, str]:
+        if self._texts is None:
+            read_many = getattr(self.tree, "read_many", None)
+            if read_many is not None:
+                raw = read_many(self.files)
+            else:
+                raw = {}
+                for path in self.files:
+                    try:
+                        raw[path] = self.tree.read_bytes(path)
+                    except OSError:
+                        continue
+            self._texts = {path: data.decode("utf-8", "replace") for path, data in raw.items()}
+        return self._texts
+
+    def references(self, directory: str) -> tuple[set[str], set[str]]:
+        """(files, directories) the kustomization of ``directory`` names directly."""
+        found = self._references.get(directory)
+        if found is None:
+            named = kustomize.references(_TextTree(self.tree, self.texts()), directory)
+            found = (set(named.files), set(named.directories)) if named else (set(), set())
+            self._references[directory] = found
+        return found
+
+    def candidates(self, target: str, is_directory: bool) -> list[str]:
+        """Directories of kustomizations that may name ``target``.
+
+        Any way of naming a path ends in its last segment, except a reference
+        made only of ``..`` to a directory above the kustomization.
+        """
+        name = posixpath.basename(target)
+        found = []
+        for path, text in self.texts().items():
+            directory = posixpath.dirname(path)
+            named = bool(name) and name in text
+            above = is_directory and ".." in text and (
+                not target or directory.startswith(target + "/")
+            )
+            if named or above:
+                found.append(directory)
+        return sorted(set(found))
+
+    def includers(self, target: str, is_directory: bool) -> list[str]:
+        """Directories whose kustomization includes ``target`` directly."""
+        found = []
+        for directory in self.candidates(target, is_directory):
+            files, directories = self.references(directory)
+            if (target in directories) if is_directory else (target in files):
+                found.append(directory)
+        return found
+
+
+def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
+    """The overlays whose inputs include a changed path, and which changed files they read."""
+    index = KustomizationIndex(tree)
+    result = Reach()
+    if not index.files:
+        return result
+    affected: set[str] = set()
+    pending: list[str] = []
+    for path in sorted(set(changed)):
+        directory = posixpath.dirname(path)
+        if posixpath.basename(path) in kustomize.KUSTOMIZATION_FILES:
+            if path in index.texts():
+                pending.append(directory)
+            continue
+        includers = index.includers(path, is_directory=False)
+        if includers:
+            result.consumed.add(path)
+            pending.extend(includers)
+    while pending:
+        directory = pending.pop()
+        if directory in affected:
+            continue
+        affected.add(directory)
+        includers = index.includers(directory, is_directory=True)
+        if includers:
+            pending.extend(includers)
+        elif not kustomize.is_component(tree, directory):
+            result.overlays.add(directory)
+    return result
+
+
+class _TextTree:
+    """A tree whose kustomization files are served from texts already read in bulk."""
+
+    def __init__(self, tree: FileTree, texts: dict[str, str]) -> None:
+        self.tree = tree
+        self.texts = texts
+        self.label = tree.label
+
+    def read_bytes(self, path: str) -> bytes:
+        text = self.texts.get(path)
+        return text.encode("utf-8") if text is not None else self.tree.read_bytes(path)
+
+    def is_file(self, path: str) -> bool:
+        return path in self.texts or self.tree.is_file(path)
+
+    def is_dir(self, path: str) -> bool:
+        return self.tree.is_dir(path)
+
+    def list_dir(self, path: str) -> list[str]:
+        return self.tree.list_dir(path)
