@@ -164,6 +164,13 @@ def test_a_shared_base_renders_independently_for_each_overlay() -> None:
         "basic", "overlays/dev")
 
 
+def test_a_changed_file_is_read_again() -> None:
+    tree = MemoryTree({"kustomization.yaml": "resources: [d.yaml]\n", "d.yaml": DEPLOYMENT})
+    assert objects(K.render(tree, "", "builtin"))[0]["metadata"]["name"] == "web"
+    tree.files["d.yaml"] = DEPLOYMENT.replace("name: web\n", "name: api\n", 1).encode()
+    assert objects(K.render(tree, "", "builtin"))[0]["metadata"]["name"] == "api"
+
+
 # -- provenance ------------------------------------------------------------------------
 
 CONTAINERS: FieldPath = ("spec", "template", "spec", "containers")

@@ -1218,7 +1218,7 @@ def _absorb(ra: list[_Res], res: _Res, behavior: str, k: _Kustomization,
                       "behavior: merge or replace", *key)
     old_meta, new_meta = _metadata(old.obj), _metadata(res.obj)
     for field_name in ("labels", "annotations"):
-        merged = {**(old_meta.get(field_name) or {}), **(new_meta.get(field_name) or {})}
+        merged = {**_as_map(old_meta.get(field_name)), **_as_map(new_meta.get(field_name))}
         if merged:
             new_meta[field_name] = merged
     for field_name in ("name", "namespace"):
@@ -1229,7 +1229,7 @@ def _absorb(ra: list[_Res], res: _Res, behavior: str, k: _Kustomization,
     provenance = Provenance(old.provenance)
     if behavior == "merge":
         for field_name in ("data", "binaryData"):
-            merged = {**(old.obj.get(field_name) or {}), **(res.obj.get(field_name) or {})}
+            merged = {**_as_map(old.obj.get(field_name)), **_as_map(res.obj.get(field_name))}
             if merged:
                 res.obj[field_name] = merged
     else:
@@ -1238,6 +1238,10 @@ def _absorb(ra: list[_Res], res: _Res, behavior: str, k: _Kustomization,
     provenance.update(res.provenance)
     ra[ra.index(old)] = _Res(res.obj, old.origin, provenance, list(old.previous),
                              list(old.prefixes), list(old.suffixes), res.hashed and old.hashed)
+
+
+def _as_map(value: Any) -> dict[Any, Any]:
+    return value if isinstance(value, dict) else {}
 
 
 # -- patches -----------------------------------------------------------------------
@@ -1790,13 +1794,12 @@ class _Referrer:
         raise RenderError(f"{rid.text()} refers to {old!r}, which could be any of: {names}",
                           self.res.origin[0], self.res.origin[3])
 
-    def set_scalar(self, parent: dict[str, Any] | list[Any], key: str | int) -> None:
-        old = parent[key]  # type: ignore[index]
+    def new_name(self, old: Any) -> str | None:
+        """The name a scalar reference should now use, or None to leave it."""
         if not isinstance(old, str):
-            return
+            return None
         referral = self.select(old, self.candidates())
-        if referral is not None:
-            parent[key] = _str(_metadata(referral.obj).get("name"))  # type: ignore[index]
+        return None if referral is None else _str(_metadata(referral.obj).get("name"))
 
     def set_mapping(self, node: dict[str, Any]) -> None:
         name = node.get("name")
@@ -1826,16 +1829,16 @@ class _Referrer:
 
     def visit(self, parent: dict[str, Any], key: str, path: FieldPath) -> None:
         value = parent.get(key)
-        if isinstance(value, str):
-            self.set_scalar(parent, key)
-        elif isinstance(value, dict):
+        if isinstance(value, dict):
             self.set_mapping(value)
         elif isinstance(value, list):
             for position, item in enumerate(value):
-                if isinstance(item, str):
-                    self.set_scalar(value, position)
-                elif isinstance(item, dict):
+                if isinstance(item, dict):
                     self.set_mapping(item)
+                elif (name := self.new_name(item)) is not None:
+                    value[position] = name
+        elif (name := self.new_name(value)) is not None:
+            parent[key] = name
 
 
 def _same_ending(left: list[str], right: list[str]) -> bool:
