@@ -326,6 +326,18 @@ def test_find_roots() -> None:
     assert K.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
 
 
+def test_references_and_is_component() -> None:
+    tree = WorkTree(str(FIXTURES / "components"))
+    named = K.references(tree, "overlays/staging")
+    assert named is not None
+    assert named.files == ["overlays/staging/kustomization.yaml"]
+    assert named.directories == ["base", "components/tracing", "components/mirror-images"]
+    assert K.references(tree, "nowhere") is None
+    assert K.is_component(tree, "components/tracing")
+    assert not K.is_component(tree, "base")
+    assert not K.is_component(tree, "nowhere")
+
+
 def test_find_roots_skips_hidden_directories_and_components() -> None:
     tree = MemoryTree({
         "app/kustomization.yaml": "resources: [deploy.yaml]\n",

@@ -1941,13 +1941,16 @@ def render(tree: FileTree, directory: str, mode: str = "auto") -> Rendering:
     return kustomize_binary.render_with_binary(tree, directory, command)
 
 
-class _References(NamedTuple):
+class References(NamedTuple):
+    """What one kustomization names directly."""
+
     files: list[str]  # files the kustomization reads itself
-    directories: list[str]  # kustomization directories it includes
+    directories: list[str]  # directories it includes (resources, bases, components)
 
 
-def _references(tree: FileTree, directory: str) -> _References | None:
-    """What one kustomization names, read leniently (no errors; None if unreadable)."""
+def references(tree: FileTree, directory: str) -> References | None:
+    """What the kustomization of ``directory`` names directly, read leniently: never
+    an error (None when there is no kustomization)."""
     path = kustomization_file(tree, directory)
     if path is None:
         return None
@@ -1955,10 +1958,10 @@ def _references(tree: FileTree, directory: str) -> _References | None:
         raw = tree.read_bytes(path)
         documents = [d for d in load_documents(decode(raw, path), path) if d.data is not None]
     except (OSError, GateError):
-        return _References([path], [])
+        return References([path], [])
     data = documents[0].data if len(documents) == 1 else None
     if not isinstance(data, dict):
-        return _References([path], [])
+        return References([path], [])
     files, directories = [path], []
 
     def local(entry: Any) -> str | None:
@@ -1997,7 +2000,7 @@ def _references(tree: FileTree, directory: str) -> _References | None:
                     files.append(local(source.rpartition("=")[2]) or "")
             for source in [*strings(entry.get("envs")), entry.get("env")]:
                 files.append(local(source) or "")
-    return _References([f for f in files if f], directories)
+    return References([f for f in files if f], directories)
 
 
 def inputs(tree: FileTree, directory: str) -> set[str]:
@@ -2014,11 +2017,11 @@ def inputs(tree: FileTree, directory: str) -> set[str]:
         if current in seen:
             continue
         seen.add(current)
-        references = _references(tree, current)
-        if references is None:
+        named = references(tree, current)
+        if named is None:
             continue
-        found.update(references.files)
-        pending.extend(references.directories)
+        found.update(named.files)
+        pending.extend(named.directories)
     return found
 
 
@@ -2040,13 +2043,14 @@ def find_roots(tree: FileTree, directory: str = "") -> list[str]:
                 stack.append(path)
     included: set[str] = set()
     for path in kustomizations:
-        references = _references(tree, path)
-        if references is not None:
-            included.update(references.directories)
-    return sorted(p for p in kustomizations if p not in included and not _is_component(tree, p))
+        named = references(tree, path)
+        if named is not None:
+            included.update(named.directories)
+    return sorted(p for p in kustomizations if p not in included and not is_component(tree, p))
 
 
-def _is_component(tree: FileTree, directory: str) -> bool:
+def is_component(tree: FileTree, directory: str) -> bool:
+    """Whether the kustomization of ``directory`` is a ``kind: Component``."""
     path = kustomization_file(tree, directory)
     if path is None:
         return False
@@ -2057,12 +2061,3 @@ def _is_component(tree: FileTree, directory: str) -> bool:
     return (len(documents) == 1 and isinstance(documents[0].data, dict)
             and documents[0].data.get("kind") == "Component")
 
-
-def references(tree: FileTree, directory: str) -> _References | None:
-    """The files and kustomization directories one kustomization names directly."""
-    return _references(tree, directory)
-
-
-def is_component(tree: FileTree, directory: str) -> bool:
-    """Whether the kustomization of ``directory`` is a ``kind: Component``."""
-    return _is_component(tree, directory)
