@@ -665,3 +665,58 @@ def test_doc_console_sessions(run_gate: RunGate) -> None:
         assert findings == [line for line in expected if line.startswith("fixtures/")]
         [verdict] = [line for line in expected if line.startswith("gate: ")]
         assert verdict.split(" (")[0] in output[-1], output
+
+
+# -- gate check --helm, end to end -----------------------------------------------------
+
+FAKE_HELM_SCRIPT = """\
+#!{python}
+import sys
+chart = sys.argv[3]
+print("---")
+print("# Source: shop/templates/deployment.yaml")
+print('''apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: shop
+  labels: {{app.kubernetes.io/name: shop}}
+spec:
+  template:
+    spec:
+      containers:
+        - name: shop
+          image: ghcr.io/acme/shop:latest
+          resources:
+            requests: {{cpu: 100m, memory: 64Mi}}
+            limits: {{cpu: 200m, memory: 128Mi}}''')
+"""
+
+
+def test_gate_check_helm_renders_charts_and_blames_templates(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    shutil.copytree(ROOT / "fixtures" / "helm", tmp_path / "shop")
+    script = tmp_path / "helm"
+    script.write_text(FAKE_HELM_SCRIPT.format(python=sys.executable))
+    script.chmod(0o755)
+    proc = run_gate("check", "--helm", "shop", "-f", "json=report.json", cwd=tmp_path,
+                    env={"GATE_HELM": str(script)})
+    assert "Traceback" not in proc.stderr
+    report = json.loads((tmp_path / "report.json").read_text())
+    rendered = [r for r in report["results"] if r["resource"]["rendered_by"]]
+    latest = [r for r in rendered if r["policy"] == "no-latest-tag" and r["status"] == "fail"]
+    assert latest, report["results"]
+    assert latest[0]["file"] == "shop/templates/deployment.yaml"
+    assert latest[0]["resource"]["rendered_by"].startswith("shop")
+
+
+def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    shutil.copytree(ROOT / "fixtures" / "helm", tmp_path / "shop")
+    proc = run_gate("check", "--helm", "shop", cwd=tmp_path,
+                    env={"GATE_HELM": str(tmp_path / "no-such-helm")})
+    assert "helm not found: 1 chart(s) not rendered: shop" in proc.stderr
+    # The values files are still checked (values-prod.yaml has deliberate problems).
+    assert proc.returncode == 1
+    assert "values-prod.yaml" in proc.stdout
