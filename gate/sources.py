@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from yaml.nodes import Node
 
-from gate.errors import ConfigError
 from gate.yamlio import NodeIndex, YamlInputError, decode
 
 YAML_SUFFIXES = (".yaml", ".yml")
@@ -45,41 +43,6 @@ def display_name(path: str) -> str:
     if relative.startswith(os.pardir + os.sep) or (os.path.isabs(path) and relative == path):
         return path.replace(os.sep, "/")
     return relative.replace(os.sep, "/")
-
-
-def _walk_yaml(directory: str) -> list[str]:
-    found: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        # Hidden directories and files (.git/, .github/, .gitlab-ci.yml, .gate.yaml,
-        # .pre-commit-config.yaml) configure tools; they hold no manifests to deploy.
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(
-            os.path.join(root, f)
-            for f in sorted(files)
-            if f.endswith(YAML_SUFFIXES) and not f.startswith(".")
-        )
-    return found
-
-
-def expand_paths(paths: Iterable[str]) -> list[str]:
-    """Files named on the command line, with directories expanded, in a stable order."""
-    files: list[str] = []
-    seen: set[str] = set()
-    for path in paths:
-        if path == STDIN:
-            candidates = [STDIN]
-        elif os.path.isdir(path):
-            candidates = _walk_yaml(path)
-        elif os.path.exists(path):
-            candidates = [path]
-        else:
-            raise ConfigError(f"no such file or directory: {path}")
-        for candidate in candidates:
-            key = candidate if candidate == STDIN else os.path.realpath(candidate)
-            if key not in seen:
-                seen.add(key)
-                files.append(candidate)
-    return files
 
 
 def read_source(path: str) -> SourceFile:

@@ -50,9 +50,11 @@ def normalize(path: str, base: str = "") -> str:
 
 
 def walk_files(tree: FileTree, directory: str = "") -> list[str]:
-    """Every file under a directory, hidden entries skipped, sorted.
+    """Every file under a directory, hidden entries skipped.
 
-    A tree that can list all its paths at once (a git revision) is not walked.
+    A directory's own files come first, by name, then its subdirectories, by
+    name. A tree that can list all its paths at once (a git revision) gives them
+    sorted instead, without a walk.
     """
     listed = getattr(tree, "paths", None)
     if listed is not None:
@@ -76,26 +78,12 @@ def walk_files(tree: FileTree, directory: str = "") -> list[str]:
             else:
                 found.append(path)
         stack.extend(reversed(subdirs))
-    return sorted(found)
+    return found
 
 
 def walk_yaml(tree: FileTree, directory: str = "") -> list[str]:
-    """Every ``*.yaml``/``*.yml`` file under a directory, hidden entries skipped, sorted."""
-    found: list[str] = []
-    stack = [directory]
-    while stack:
-        current = stack.pop()
-        subdirs: list[str] = []
-        for name in tree.list_dir(current):
-            if name.startswith("."):
-                continue
-            path = f"{current}/{name}" if current else name
-            if tree.is_dir(path):
-                subdirs.append(path)
-            elif name.endswith((".yaml", ".yml")):
-                found.append(path)
-        stack.extend(reversed(subdirs))
-    return found
+    """Every ``*.yaml``/``*.yml`` file under a directory, hidden entries skipped."""
+    return [path for path in walk_files(tree, directory) if path.endswith((".yaml", ".yml"))]
 
 
 class WorkTree:

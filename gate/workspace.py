@@ -60,6 +60,8 @@ class Workspace:
         self.helm = helm
         self._groups: dict[str, _Group] = {}
         self._stdin = False
+        self._order: list[tuple[str, Unit]] = []  # (tree root, unit), as named
+        self._seen: set[tuple[str, str]] = set()  # (kind, real path) already planned
 
     def _group(self, root: str) -> _Group:
         group = self._groups.get(root)
@@ -92,9 +94,23 @@ class Workspace:
         tree_path = "" if relative == "." else relative
         if os.path.isdir(path):
             files = walk_yaml(group.collector.tree, tree_path)
-            group.units += group.collector.units_under(tree_path, files)
+            units = group.collector.units_under(tree_path, files)
         else:
-            group.units.append(Unit("file", tree_path))
+            units = [Unit("file", tree_path)]
+        for unit in units:
+            # The same file named twice (or through a symbolic link) is read once.
+            real = os.path.realpath(os.path.join(root, *unit.path.split("/")))
+            key = (unit.kind, f"{real}\0{unit.release}")
+            if key not in self._seen:
+                self._seen.add(key)
+                group.units.append(unit)
+                self._order.append((root, unit))
+
+    def planned(self) -> list[str]:
+        """Display names of what will be read, in order (``-`` for standard input)."""
+        names = [STDIN] if self._stdin else []
+        return names + [self._groups[root].collector.display(unit.path)
+                        for root, unit in self._order]
 
     def notes(self) -> list[Note]:
         """What could not be rendered (e.g. charts without a helm binary)."""
@@ -106,13 +122,8 @@ class Workspace:
     def batches(self) -> Iterator[Batch]:
         if self._stdin:
             yield _stdin_batch(self.documents)
-        for root in sorted(self._groups):
-            group = self._groups[root]
-            seen: set[Unit] = set()
-            for unit in group.units:
-                if unit not in seen:
-                    seen.add(unit)
-                    yield group.collector.read(unit)
+        for root, unit in self._order:
+            yield self._groups[root].collector.read(unit)
 
 
 def _stdin_batch(documents: bool) -> Batch:

@@ -10,7 +10,8 @@ import pytest
 
 from gate.errors import ConfigError
 from gate.resources import Note, Resource, read_resources
-from gate.sources import STDIN_NAME, SourceFile, display_name, expand_paths, read_source
+from gate.sources import STDIN_NAME, SourceFile, display_name, read_source
+from gate.workspace import Workspace
 from gate.yamlio import YamlInputError
 
 
@@ -34,7 +35,16 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-# -- expand_paths --------------------------------------------------------------------
+# -- what a run reads (gate.workspace) -------------------------------------------------
+
+
+def expand_paths(paths: list[str]) -> list[str]:
+    """The files (display names) a run over ``paths`` reads, in order."""
+    workspace = Workspace(kustomize_mode="off")
+    for path in paths:
+        workspace.add(path)
+    return workspace.planned()
+
 
 def test_directories_expand_in_a_stable_order(tree: Path) -> None:
     assert expand_paths(["apps"]) == [
@@ -47,13 +57,13 @@ def test_directories_expand_in_a_stable_order(tree: Path) -> None:
 
 def test_hidden_directories_and_files_are_skipped(tree: Path) -> None:
     found = expand_paths(["."])
-    assert "./apps/.dotfile.yaml" not in found
+    assert "apps/.dotfile.yaml" not in found
     # A hidden file named explicitly is read.
     assert expand_paths(["apps/.dotfile.yaml"]) == ["apps/.dotfile.yaml"]
-    assert "./.git/config.yaml" not in found
-    assert "./apps/.github/ci.yaml" not in found
-    assert "./apps/base/.hidden/x.yaml" not in found
-    assert "./zz.yaml" in found
+    assert ".git/config.yaml" not in found
+    assert "apps/.github/ci.yaml" not in found
+    assert "apps/base/.hidden/x.yaml" not in found
+    assert "zz.yaml" in found
     # A hidden directory named explicitly is read.
     assert expand_paths(["apps/.github"]) == ["apps/.github/ci.yaml"]
 
