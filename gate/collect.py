@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from gate.environments import EnvironmentMap
 from gate.renderers import Rendering
 from gate.resources import InputError, Note, Resource, read_resources
-from gate.sources import SourceFile
-from gate.trees import FileTree
+from gate.sources import YAML_SUFFIXES, SourceFile
+from gate.trees import FileTree, walk_files
 from gate.yamlio import YamlInputError, decode
 
 #: Maps a tree path to the environment it deploys to (None: no known environment).
@@ -24,6 +24,14 @@ EnvironmentOf = Callable[[str], "str | None"]
 DisplayName = Callable[[str], str]
 #: The releases (units of kind "helm") to render a chart directory as.
 HelmReleases = Callable[[str], "list[Unit]"]
+
+
+def _outermost_charts(directories: Iterable[str]) -> list[str]:
+    """Chart directories, leaving out subcharts (inside another chart's ``charts/``)."""
+    charts = sorted(directories)
+    return [chart for chart in charts if not in_chart_templates(chart + "/Chart.yaml", [
+        other for other in charts if other != chart
+    ])]
 
 
 def in_chart_templates(path: str, charts: Iterable[str]) -> bool:
@@ -97,29 +105,31 @@ class Collector:
         self._sources: dict[str, SourceFile] = {}
 
     # -- which units ---------------------------------------------------------
-    def kustomize_roots(self, directory: str = "") -> tuple[list[str], dict[str, set[str]]]:
-        """The overlays under ``directory`` to render, and each one's input files."""
-        if self.kustomize_mode == "off":
-            return [], {}
+    def units_under(self, directory: str) -> list[Unit]:
+        """Units for a directory: overlays, charts, and the YAML files they do not read.
+
+        One walk of the directory finds all three. A chart's ``templates/`` and
+        ``charts/`` hold Go templates, never read as YAML; its values files are
+        read as documents, for policies on them.
+        """
         from gate.renderers import kustomize
 
-        roots = kustomize.find_roots(self.tree, directory)
-        return roots, {root: kustomize.inputs(self.tree, root) for root in roots}
-
-    def charts(self, directory: str = "") -> list[str]:
-        from gate.renderers import helm
-
-        return helm.find_charts(self.tree, directory)
-
-    def units_under(self, directory: str, files: Iterable[str]) -> list[Unit]:
-        """Units for the YAML ``files`` under ``directory``: overlays, charts, and files.
-
-        A chart's ``templates/`` and ``charts/`` hold Go templates, never read as
-        YAML; its values files are read as documents, for policies on them.
-        """
-        roots, root_inputs = self.kustomize_roots(directory)
+        every = walk_files(self.tree, directory)
+        files = [path for path in every if path.endswith(YAML_SUFFIXES)]
+        by_dir: dict[str, set[str]] = {}
+        for path in every:
+            parent, _, name = path.rpartition("/")
+            by_dir.setdefault(parent, set()).add(name)
+        kustomizations = sorted(
+            d for d, names in by_dir.items() if names & set(kustomize.KUSTOMIZATION_FILES)
+        )
+        roots: list[str] = []
+        root_inputs: dict[str, set[str]] = {}
+        if self.kustomize_mode != "off" and kustomizations:
+            roots = kustomize.roots_among(self.tree, kustomizations)
+            root_inputs = {root: kustomize.inputs(self.tree, root) for root in roots}
         consumed = set().union(*root_inputs.values()) if root_inputs else set()
-        charts = self.charts(directory)
+        charts = _outermost_charts(d for d, names in by_dir.items() if "Chart.yaml" in names)
         units = [Unit("kustomize", root) for root in roots]
         units += self.chart_units(charts)
         units += [Unit("file", path) for path in files

@@ -15,7 +15,7 @@ from gate.environments import EnvironmentConfig
 from gate.errors import ConfigError
 from gate.resources import InputError, Note, read_resources
 from gate.sources import STDIN, read_source
-from gate.trees import WorkTree, walk_yaml
+from gate.trees import WorkTree
 from gate.yamlio import YamlInputError
 
 
@@ -68,12 +68,14 @@ class Workspace:
         if group is None:
             tree = WorkTree(root)
 
-            def display(path: str, root: str = root) -> str:
-                absolute = os.path.join(root, *path.split("/")) if path else root
-                relative = os.path.relpath(absolute)
-                if relative.startswith(os.pardir):
-                    return absolute.replace(os.sep, "/")
-                return relative.replace(os.sep, "/")
+            relative_root = os.path.relpath(root).replace(os.sep, "/")
+            outside = relative_root == ".." or relative_root.startswith("../")
+            prefix = root.replace(os.sep, "/") if outside else relative_root
+
+            def display(path: str, prefix: str = prefix) -> str:
+                if prefix == ".":
+                    return path or "."
+                return f"{prefix}/{path}" if path else prefix
 
             collector = Collector(tree, display, kustomize_mode=self.kustomize_mode,
                                   documents=self.documents, helm=self.helm)
@@ -93,14 +95,17 @@ class Workspace:
         relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         tree_path = "" if relative == "." else relative
         if os.path.isdir(path):
-            files = walk_yaml(group.collector.tree, tree_path)
-            units = group.collector.units_under(tree_path, files)
+            units = group.collector.units_under(tree_path)
         else:
+            # A file named through a symbolic link is the file it points to.
+            real = os.path.realpath(path)
+            real_root = os.path.realpath(root)
+            if real.startswith(real_root + os.sep):
+                tree_path = os.path.relpath(real, real_root).replace(os.sep, "/")
             units = [Unit("file", tree_path)]
         for unit in units:
-            # The same file named twice (or through a symbolic link) is read once.
-            real = os.path.realpath(os.path.join(root, *unit.path.split("/")))
-            key = (unit.kind, f"{real}\0{unit.release}")
+            # The same file named twice is read once.
+            key = (unit.kind, f"{root}\0{unit.path}\0{unit.release}")
             if key not in self._seen:
                 self._seen.add(key)
                 group.units.append(unit)

@@ -2041,6 +2041,11 @@ def find_roots(tree: FileTree, directory: str = "") -> list[str]:
             path = f"{current}/{name}" if current else name
             if not name.startswith(".") and tree.is_dir(path):
                 stack.append(path)
+    return roots_among(tree, kustomizations)
+
+
+def roots_among(tree: FileTree, kustomizations: list[str]) -> list[str]:
+    """Those of the kustomization directories that none of the others includes."""
     included: set[str] = set()
     for path in kustomizations:
         named = references(tree, path)
