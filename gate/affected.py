@@ -31,7 +31,8 @@ class KustomizationIndex:
 
     def __init__(self, tree: FileTree) -> None:
         self.tree = tree
-        self.files = [path for path in walk_files(tree)
+        # Hidden directories too: an overlay may include a base kept in one.
+        self.files = [path for path in walk_files(tree, hidden=True)
                       if posixpath.basename(path) in kustomize.KUSTOMIZATION_FILES]
         self._texts: dict[str, str] | None = None
         self._references: dict[str, tuple[set[str], set[str]]] = {}

@@ -49,8 +49,8 @@ def normalize(path: str, base: str = "") -> str:
     return joined
 
 
-def walk_files(tree: FileTree, directory: str = "") -> list[str]:
-    """Every file under a directory, hidden entries skipped.
+def walk_files(tree: FileTree, directory: str = "", hidden: bool = False) -> list[str]:
+    """Every file under a directory, hidden entries skipped unless ``hidden``.
 
     A directory's own files come first, by name, then its subdirectories, by
     name. A tree that can list all its paths at once (a git revision) gives them
@@ -62,7 +62,7 @@ def walk_files(tree: FileTree, directory: str = "") -> list[str]:
         return [
             path for path in listed()
             if path.startswith(prefix)
-            and not any(part.startswith(".") for part in path[len(prefix):].split("/"))
+            and (hidden or not any(part.startswith(".") for part in path[len(prefix):].split("/")))
         ]
     found: list[str] = []
     stack = [directory]
@@ -70,7 +70,7 @@ def walk_files(tree: FileTree, directory: str = "") -> list[str]:
         current = stack.pop()
         subdirs: list[str] = []
         for name in tree.list_dir(current):
-            if name.startswith("."):
+            if name.startswith(".") and not hidden:
                 continue
             path = f"{current}/{name}" if current else name
             if tree.is_dir(path):
