@@ -115,7 +115,9 @@ def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
         includers = index.includers(directory, is_directory=True)
         if includers:
             pending.extend(includers)
-        elif not kustomize.is_component(tree, directory):
+        elif not _hidden(directory) and not kustomize.is_component(tree, directory):
+            # An overlay nothing includes; one in a hidden directory is never
+            # rendered on its own (gate check does not look there either).
             result.overlays.add(directory)
     return result
 
@@ -140,3 +142,7 @@ class _TextTree:
 
     def list_dir(self, path: str) -> list[str]:
         return self.tree.list_dir(path)
+
+
+def _hidden(directory: str) -> bool:
+    return any(part.startswith(".") for part in directory.split("/") if part)

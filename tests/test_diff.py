@@ -200,7 +200,7 @@ Diff = Callable[..., Run]
 
 def gate(cwd: Path, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "gate", *map(os.fspath, args)], cwd=cwd, env=_GATE_ENV,
+        [sys.executable, "-m", "gate", *(os.fspath(arg) for arg in args)], cwd=cwd, env=_GATE_ENV,
         stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
         timeout=TIMEOUT, check=False,
     )
@@ -258,10 +258,11 @@ def kustomized(tmp_path: Path) -> GitRepo:
     return made
 
 
-def by_environment(findings: list[dict[str, Any]]) -> dict[str | None, dict[str, Any]]:
-    found: dict[str | None, dict[str, Any]] = {}
+def by_environment(findings: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Findings by environment ("" for none), one each."""
+    found: dict[str, dict[str, Any]] = {}
     for finding in findings:
-        environment = finding["resource"]["environment"]
+        environment = finding["resource"]["environment"] or ""
         assert environment not in found, f"two findings in {environment}"
         found[environment] = finding
     return found
