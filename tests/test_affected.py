@@ -563,10 +563,11 @@ def test_each_kustomization_is_read_once() -> None:
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "BUG: since KustomizationIndex lists hidden kustomization files too (walk_files("
-    "hidden=True)), reach makes a hidden kustomization nothing includes an overlay "
-    "('.github', '.ci/check'), so 'base' is no longer rendered for a change to it and "
-    "apps/x.yaml counts as consumed; find_roots skips hidden directories"))
+    "BUG: reach counts a kustomization in a hidden directory as an includer (the index "
+    "lists hidden ones since walk_files(hidden=True)): 'base', included only by "
+    "'.ci/check', is then no overlay and a change to it reaches nothing (find_roots: base "
+    "is a root); apps/x.yaml, read only by '.github', counts as consumed, so gate diff "
+    "never judges it while gate check does"))
 def test_hidden_kustomizations_count_only_where_a_visible_one_includes_them() -> None:
     """find_roots skips hidden directories (.github/, .ci/): a kustomization there is
     no overlay, and neither makes what it includes less of a root nor consumes a file."""
