@@ -12,9 +12,10 @@ ENFORCEMENTS = ("block", "warn")
 PASS = "pass"
 FAIL = "fail"  # a finding that blocks the gate
 WARN = "warn"  # a finding that does not block: enforcement warn, or below --fail-on
-WAIVED = "waived"
+WAIVED = "waived"  # a finding a valid waiver (file or inline annotation) covers
+OVERRIDDEN = "overridden"  # a blocking finding let through by an emergency override
 SKIP = "skip"  # the policy applied but found nothing to check
-STATUSES = (FAIL, WARN, WAIVED, SKIP, PASS)
+STATUSES = (FAIL, WARN, OVERRIDDEN, WAIVED, SKIP, PASS)
 
 
 def severity_rank(severity: str) -> int:
@@ -35,6 +36,53 @@ class PolicyInfo:
     enforcement: str
     controls: tuple[str, ...]
     file: str
+    target: str = "resources"  # "resources", "documents" or "change"
+    overridable: bool = False  # an emergency override may let its blocking findings pass
+    inline_waivers: bool = False  # a resource annotation may waive it
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverRef:
+    """The waiver that covers a finding, as reports show it.
+
+    ``source`` is ``waivers.yaml:12`` for a waiver file entry, or
+    ``annotation gate.dev/waive.<id>`` for an inline waiver (no approver, no expiry).
+    """
+
+    source: str
+    reason: str
+    ticket: str | None = None
+    approved_by: str | None = None
+    expires: str | None = None  # ISO date, the last day the waiver applies
+
+    def __str__(self) -> str:
+        parts = [self.reason]
+        if self.ticket:
+            parts.append(f"ticket {self.ticket}")
+        if self.approved_by:
+            parts.append(f"approved by {self.approved_by}")
+        if self.expires:
+            parts.append(f"expires {self.expires}")
+        return f"{'; '.join(parts)} ({self.source})"
+
+
+@dataclass(frozen=True, slots=True)
+class OverrideRef:
+    """An emergency override (a commit trailer) that let blocking findings pass."""
+
+    trailer: str  # e.g. "Gate-Override"
+    value: str  # the trailer's whole value, e.g. "INC-1234 payment outage"
+    ticket: str  # the incident or change id the value starts with
+    reason: str
+    commit: str  # sha of the commit carrying the trailer
+    author: str  # "Name <email>" of that commit's author
+
+    def __str__(self) -> str:
+        return f"{self.trailer}: {self.value} (by {self.author}, commit {self.commit[:12]})"
+
+
+CHANGE_API_VERSION = "gate.dev/v1"
+CHANGE_KIND = "Change"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +103,11 @@ class ResourceRef:
     environment: str = ""
     rendered_by: str = ""
 
+    @property
+    def is_change(self) -> bool:
+        """Whether this names a change (a change policy's subject), not a resource."""
+        return self.kind == CHANGE_KIND and self.api_version == CHANGE_API_VERSION
+
     def identity(self) -> str:
         namespace = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind}/{namespace}{self.name}"
@@ -63,6 +116,16 @@ class ResourceRef:
         """What makes a resource the same one on both sides of a change."""
         return (self.environment, self.rendered_by or self.file, self.kind, self.namespace,
                 self.name)
+
+
+def change_ref(environment: str) -> ResourceRef:
+    """The subject of a change policy's result: the change, as it reaches one environment.
+
+    It has no file (``file`` is empty, ``line`` 0); a finding about something in the
+    change (an image line, say) carries its own ``Result.file`` and ``Result.line``.
+    """
+    return ResourceRef(CHANGE_API_VERSION, CHANGE_KIND, environment or "(no environment)", "",
+                       "", 0, environment=environment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +138,8 @@ class Result:
     message: str = ""
     field: str | None = None
     line: int | None = None
-    waiver: str | None = None
+    waiver: WaiverRef | None = None
+    override: OverrideRef | None = None
     file: str | None = None  # where the offending value was set, when not the resource's file
     new: bool | None = None  # gate diff: absent at the base of the change (None: not a diff)
 
@@ -117,6 +181,67 @@ class ChangeSummary:
     deleted: list[ResourceRef] = field(default_factory=list)
     blocking: str = "new"  # "new": only new findings block; "all": every blocking finding
     notes: list[str] = field(default_factory=list)
+    environments: list[str] = field(default_factory=list)  # environments the change touches
+    commits: int = 0  # commits in base..head (0 for --staged and --worktree)
+
+
+ACTIVE = "active"
+EXPIRED = "expired"
+STALE = "stale"
+WAIVER_STATES = (ACTIVE, EXPIRED, STALE)
+
+
+@dataclass(frozen=True, slots=True)
+class WaiverUse:
+    """One waiver-file entry and what became of it in this run.
+
+    ``active``: in force, ``matched`` findings waived (0 is impossible: that is stale);
+    ``expired``: past its date, ``matched`` findings it would have covered now count;
+    ``stale``: in force but matched nothing (the finding is fixed, or the match is wrong).
+    """
+
+    source: str  # "waivers.yaml:12"
+    policy: str
+    reason: str
+    ticket: str | None
+    approved_by: str
+    expires: str  # ISO date, the last day the waiver applies
+    state: str
+    matched: int
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Values a change policy records for the audit trail (e.g. change tickets)."""
+
+    policy: str
+    label: str
+    environment: str
+    values: tuple[str, ...]
+
+
+@dataclass
+class Audit:
+    """What a compliance officer files as evidence of a run.
+
+    ``fingerprint`` is the sha256 over ``inputs`` (each policy file, the config and the
+    waivers file by name and content sha256), so two runs with the same fingerprint
+    judged by the same rules.
+    """
+
+    evaluated_at: str  # ISO-8601, UTC
+    time_source: str  # "--now", "head commit", "SOURCE_DATE_EPOCH" or "clock"
+    fingerprint: str
+    inputs: list[tuple[str, str]]  # (name, sha256 of its bytes), sorted by name
+    waivers: list[WaiverUse] = field(default_factory=list)
+    overrides: list[OverrideRef] = field(default_factory=list)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    def sort(self) -> None:
+        self.inputs.sort()
+        self.waivers.sort(key=lambda w: (WAIVER_STATES.index(w.state), w.source))
+        self.overrides = sorted(set(self.overrides), key=lambda o: (o.commit, o.value))
+        self.evidence.sort(key=lambda e: (e.label, e.environment, e.policy, e.values))
 
 
 @dataclass
@@ -131,6 +256,7 @@ class Report:
     fail_on: str = SEVERITIES[-1]
     tool_version: str = __version__
     change: ChangeSummary | None = None
+    audit: Audit | None = None
     _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -139,9 +265,12 @@ class Report:
         self.notes.sort(key=lambda n: (n.file, n.line or 0, n.message))
         self.policies.sort(key=lambda p: p.id)
         if self.change is not None:
+            self.change.environments.sort()
             self.change.files.sort(key=lambda f: (f.path, f.old_path or ""))
             self.change.deleted.sort(key=lambda r: (r.environment, r.rendered_by, r.file,
                                                     r.line, r.kind, r.namespace, r.name))
+        if self.audit is not None:
+            self.audit.sort()
         counts = dict.fromkeys(STATUSES, 0)
         for result in self.results:
             counts[result.status] += 1
