@@ -53,6 +53,11 @@ class Comparison:
     base: Outcome
     deleted: list[ResourceRef] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    # Environments the change reaches ("" for resources in none), and each changed
+    # path's environments (all of the change's, when it cannot be told).
+    environments: list[str] = field(default_factory=list)
+    file_environments: dict[str, list[str]] = field(default_factory=dict)
+    collectors: dict[str, Collector] = field(default_factory=dict, repr=False)
 
 
 def _identity(path: str) -> str:
@@ -163,7 +168,35 @@ def compare(
     _follow_renames(base_outcome, renamed)
     head_keys = {resource.key() for resource in head_outcome.resources}
     deleted = [r for r in base_outcome.resources if r.key() not in head_keys]
-    return Comparison(head_outcome, base_outcome, deleted, notes)
+    comparison = Comparison(head_outcome, base_outcome, deleted, notes,
+                            collectors={"head": head_collector, "base": base_collector})
+    _reached_environments(comparison, changed_new | changed_old)
+    return comparison
+
+
+def _reached_environments(comparison: Comparison, changed: set[str]) -> None:
+    """Which environments the change reaches, in all and through each changed path."""
+    resources = [*comparison.head.resources, *comparison.base.resources]
+    environments = {resource.environment for resource in resources}
+    by_path: dict[str, set[str]] = {}
+    for resource in resources:
+        by_path.setdefault(resource.file, set()).add(resource.environment)
+    own: dict[str, str] = {}
+    for path in changed:
+        for made in comparison.collectors.values():
+            environment = made.environment_of(path)
+            if environment:
+                own[path] = environment
+                environments.add(environment)
+                break
+    if not environments:
+        environments = {""}
+    every = sorted(environments)
+    comparison.environments = every
+    comparison.file_environments = {
+        path: sorted({own[path]} if path in own else by_path.get(path) or set(every))
+        for path in sorted(changed)
+    }
 
 
 def _follow_renames(outcome: Outcome, renamed: dict[str, str]) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
@@ -11,7 +11,21 @@ from gate.policy import Policy, schema_error, schema_validator
 from gate.results import SEVERITIES
 from gate.yamlio import LocatedYaml, YamlInputError, read_located
 
+if TYPE_CHECKING:
+    from gate.calendar import Calendar
+
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")
+WAIVERS_NAME = "waivers.yaml"
+
+
+@dataclass(frozen=True)
+class OverrideConfig:
+    """Emergency overrides: off unless the config allows them."""
+
+    allowed: bool = False
+    trailer: str = "Gate-Override"
+    ticket_pattern: str = "[A-Z][A-Z0-9]*-[0-9]+"
+    commits: str = "head"  # or "any"
 
 
 @dataclass
@@ -22,7 +36,12 @@ class Config:
     fail_on: str = SEVERITIES[-1]
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     environments: EnvironmentConfig = field(default_factory=EnvironmentConfig)
+    calendar: Calendar | None = None
+    waivers: str | None = None  # path of the waivers file, if any
+    overrides: OverrideConfig = field(default_factory=OverrideConfig)
+    release_manifest: str | None = None  # repository path
     located: LocatedYaml | None = field(default=None, repr=False)
+    path: str | None = None  # the file as opened (``file`` is its display name)
 
     def line(self, *path: str | int) -> int | None:
         return self.located.line(0, path) if self.located else None
@@ -50,7 +69,7 @@ def find_config(start: str = ".") -> str | None:
 def load_config(path: str | None) -> Config:
     """Load and validate a config file; no path means the defaults."""
     if path is None:
-        return Config()
+        return Config(waivers=_default_waivers(None))
     from gate.sources import display_name
 
     name = display_name(path)
@@ -64,7 +83,7 @@ def load_config(path: str | None) -> Config:
     if len(documents) > 1:
         raise ConfigError("a config file holds one YAML document", name, documents[1].line)
     data = documents[0].data if documents else {}
-    config = Config(file=name, located=located)
+    config = Config(file=name, located=located, path=path)
     if not isinstance(data, dict):
         raise config.error(f"config must be a mapping, not a {type(data).__name__}")
     found = schema_error(schema_validator("config.schema.json"), data)
@@ -76,7 +95,52 @@ def load_config(path: str | None) -> Config:
     config.fail_on = data.get("fail_on", SEVERITIES[-1])
     config.policies = data.get("policies", {})
     config.environments = parse_environments(data.get("environments"), name, config.line)
+    if "calendar" in data:
+        from gate.calendar import parse_calendar
+
+        config.calendar = parse_calendar(data["calendar"], name, config.line,
+                                         prefix=("calendar",))
+    waivers = data.get("waivers")
+    if isinstance(waivers, str):
+        config.waivers = os.path.join(base, waivers)
+        if not os.path.isfile(config.waivers):
+            raise config.error(f"waivers file not found: {waivers}", "waivers")
+    elif waivers is None:
+        config.waivers = _default_waivers(base)
+    config.overrides = _overrides(config, data.get("overrides", {}))
+    config.release_manifest = data.get("release_manifest")
     return config
+
+
+def _default_waivers(directory: str | None) -> str | None:
+    """``waivers.yaml`` beside the config (or in the repository root), when present."""
+    if directory is None:
+        directory = repository_root(os.path.abspath("."))
+    candidate = os.path.join(directory, WAIVERS_NAME)
+    return candidate if os.path.isfile(candidate) else None
+
+
+def repository_root(directory: str) -> str:
+    """The nearest directory holding ``.git`` at or above ``directory`` (else itself)."""
+    current = directory
+    while not os.path.exists(os.path.join(current, ".git")):
+        parent = os.path.dirname(current)
+        if parent == current:
+            return directory
+        current = parent
+    return current
+
+
+def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:
+    import re
+
+    settings = OverrideConfig(**{key.replace("-", "_"): value for key, value in data.items()})
+    try:
+        re.compile(settings.ticket_pattern)
+    except re.error as exc:
+        raise config.error(f"overrides.ticket_pattern: invalid regular expression: {exc}",
+                           "overrides", "ticket_pattern") from None
+    return settings
 
 
 def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
@@ -125,4 +189,6 @@ def _configure(
         severity=settings.get("severity"),
         enforcement=settings.get("enforcement"),
         params=params,
+        overridable=settings.get("overridable"),
+        inline_waivers=settings.get("inline_waivers"),
     )

@@ -32,8 +32,13 @@ def wants_documents(policies: list[Policy]) -> bool:
     return any(policy.target == "documents" for policy in policies)
 
 
+def resource_policies(policies: list[Policy]) -> list[Policy]:
+    """The policies judged per resource or document (change policies judge changes)."""
+    return [policy for policy in policies if policy.target != "change"]
+
+
 def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str) -> list[Result]:
-    return list(_evaluate(policies, resources, severity_rank(fail_on)))
+    return list(_evaluate(resource_policies(policies), resources, severity_rank(fail_on)))
 
 
 def _evaluate(
@@ -60,6 +65,7 @@ class Outcome:
 
 def evaluate_batches(policies: list[Policy], batches: Iterable[Batch], fail_on: str) -> Outcome:
     threshold = severity_rank(fail_on)
+    policies = resource_policies(policies)
     outcome = Outcome()
     for batch in batches:
         outcome.notes.extend(batch.notes)

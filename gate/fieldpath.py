@@ -72,7 +72,9 @@ def find(root: Any, target: Any, occurrence: int = 0) -> PathParts | None:
                 return path
             seen += 1
             continue
-        children = list(node.items() if isinstance(node, dict) else enumerate(node))
+        # dict.items, not node.items: a lazy mapping (the change document's images)
+        # shows only what was computed, which is all an expression can have selected.
+        children = list(dict.items(node) if isinstance(node, dict) else enumerate(node))
         for key, child in reversed(children):
             if isinstance(child, (dict, list)):
                 stack.append((child, (*path, key)))

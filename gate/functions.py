@@ -168,6 +168,29 @@ class GateFunctions(functions.Functions):
     def _func_upper(self, value: str) -> str | None:
         return value.upper() if isinstance(value, str) else None
 
+    @functions.signature({"types": []})
+    def _func_unique(self, values: Any) -> list[Any] | None:
+        """The distinct values of an array, in first-seen order."""
+        if not isinstance(values, list):
+            return None
+        distinct: list[Any] = []
+        for value in values:
+            if value not in distinct:
+                distinct.append(value)
+        return distinct
+
+    @functions.signature({"types": []}, {"types": ["string"]})
+    def _func_trailers(self, commit: Any, name: str) -> list[str]:
+        """A commit's values of one trailer (change documents), the key matched as git
+        does: case-insensitively."""
+        trailers = commit.get("trailers") if isinstance(commit, dict) else None
+        if not isinstance(trailers, dict) or not isinstance(name, str):
+            return []
+        wanted = name.lower()
+        return [value for key, values in trailers.items()
+                if isinstance(key, str) and key.lower() == wanted and isinstance(values, list)
+                for value in values if isinstance(value, str)]
+
     @functions.signature({"types": ["object", "null"]})
     def _func_entries(self, obj: dict[str, Any] | None) -> list[dict[str, Any]] | None:
         if not isinstance(obj, dict):

@@ -441,6 +441,14 @@ class Repository:
         text = output.stdout.decode("utf-8", "replace")
         return [_parse_commit(record) for record in text.split("\0") if record]
 
+    def commit_time(self, sha: str) -> datetime:
+        """The committer time of one commit."""
+        _check_sha(sha)
+        output = self._git("log", "-1", "-z", "--date=raw", "--no-show-signature",
+                           "--no-mailmap", "--no-color", f"--format={_LOG_FORMAT}", sha, "--")
+        record = output.stdout.decode("utf-8", "replace").split("\0")[0]
+        return _parse_commit(record).committed_at
+
     # -- paths -----------------------------------------------------------------------
 
     def relative_to_root(self, path: str) -> str:

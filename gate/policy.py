@@ -14,10 +14,23 @@ from jmespath import exceptions as jexc
 
 from gate import fieldpath, schemas
 from gate.errors import PolicyError
-from gate.expressions import FUNCTIONS, ExpressionError
+from gate.expressions import FUNCTIONS, Expression, ExpressionError
 from gate.match import Selector
 from gate.resources import Resource
-from gate.results import FAIL, PASS, SKIP, WARN, PolicyInfo, ResourceRef, Result, severity_rank
+from gate.results import (
+    FAIL,
+    PASS,
+    SKIP,
+    WAIVED,
+    WARN,
+    Evidence,
+    PolicyInfo,
+    ResourceRef,
+    Result,
+    WaiverRef,
+    change_ref,
+    severity_rank,
+)
 from gate.rules.base import Rule, RuleError
 from gate.yamlio import LocatedYaml, YamlInputError, load_located
 
@@ -94,7 +107,9 @@ class Policy:
     match: Selector | None = field(default=None, repr=False)
     exclude: Selector | None = field(default=None, repr=False)
     enabled: bool = True
-    target: str = "resources"  # or "documents": every YAML document, Kubernetes or not
+    target: str = "resources"  # or "documents" (every YAML document) or "change"
+    # Change policies: (label, expression) of values recorded for the audit trail.
+    evidence: list[tuple[str, Expression]] = field(default_factory=list, repr=False)
     # Settings configured for one environment, by environment name.
     variants: dict[str, Policy] = field(default_factory=dict, repr=False)
 
@@ -109,11 +124,15 @@ class Policy:
         severity: str | None = None,
         enforcement: str | None = None,
         params: dict[str, Any] | None = None,
+        overridable: bool | None = None,
+        inline_waivers: bool | None = None,
     ) -> Policy:
         info = replace(
             self.info,
             severity=severity or self.info.severity,
             enforcement=enforcement or self.info.enforcement,
+            overridable=self.info.overridable if overridable is None else overridable,
+            inline_waivers=self.info.inline_waivers if inline_waivers is None else inline_waivers,
         )
         return replace(
             self,
@@ -185,14 +204,56 @@ class Policy:
             and severity_rank(self.info.severity) <= fail_on_rank
         )
         status = FAIL if blocking else WARN
+        waiver, ignored = self._inline_waiver(resource)
         results = []
         for message, path in findings:
             file, line = resource.locate(path) if path is not None else (None, resource.line)
             results.append(
-                Result(self.info, ref, status, message,
-                       fieldpath.display(path) if path else None, line, file=file)
+                Result(self.info, ref, WAIVED if waiver else status, message + ignored,
+                       fieldpath.display(path) if path else None, line, waiver=waiver,
+                       file=file)
             )
         return results
+
+    def _inline_waiver(self, resource: Resource) -> tuple[WaiverRef | None, str]:
+        """(the waiver a resource annotation gives, or a note that it was ignored)."""
+        if not resource.is_resource:
+            return None, ""
+        from gate.waivers import INLINE_PREFIX, inline_reason
+
+        reason = inline_reason(resource.obj, self.id)
+        if reason is None:
+            return None, ""
+        key = f"{INLINE_PREFIX}{self.id}"
+        if not self.info.inline_waivers:
+            return None, f" (annotation {key} ignored: this policy does not allow inline waivers)"
+        return WaiverRef(f"annotation {key}", reason), ""
+
+    def check_change(self, subject: Resource, fail_on_rank: int) -> list[Result]:
+        """Results of a change policy on one environment's change document."""
+        return self.check(subject, change_ref(subject.environment), fail_on_rank)
+
+    def record(self, subject: Resource) -> list[Evidence]:
+        """The evidence values this change policy records, where it applies."""
+        if not self.evidence or not self.enabled:
+            return []
+        try:
+            if not self.applies_to(subject):
+                return []
+        except EVALUATION_ERRORS:
+            return []
+        recorded: list[Evidence] = []
+        for label, expression in self.evidence:
+            FUNCTIONS.scope.item = subject.obj
+            try:
+                value = expression.search(subject.obj)
+            except EVALUATION_ERRORS:
+                continue
+            values = value if isinstance(value, list) else [value]
+            texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
+            if texts:
+                recorded.append(Evidence(self.id, label, subject.environment, texts))
+        return recorded
 
 
 def _describe(exc: BaseException) -> str:
@@ -250,6 +311,18 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         except ExpressionError as exc:
             raise fail(f"{key}.where: {exc}", (key, "where")) from None
     _check_param_references(document, rules, selectors, parameters, fail)
+    target = document.get("target", "resources")
+    if target == "change":
+        _check_change_selectors(document, fail)
+    elif "evidence" in document:
+        raise fail("evidence: only change policies (target: change) record evidence",
+                   ("evidence",))
+    evidence: list[tuple[str, Expression]] = []
+    for index, entry in enumerate(document.get("evidence", [])):
+        try:
+            evidence.append((entry["label"], Expression(entry["value"])))
+        except ExpressionError as exc:
+            raise fail(f"evidence[{index}].value: {exc}", ("evidence", index, "value")) from None
 
     info = PolicyInfo(
         id=document["id"],
@@ -261,6 +334,9 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         enforcement=document.get("enforcement", "block"),
         controls=tuple(document.get("controls", ())),
         file=file,
+        target=target,
+        overridable=document.get("overridable", False),
+        inline_waivers=document.get("inline_waivers", False),
     )
     return Policy(
         info=info,
@@ -271,8 +347,22 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         params={name: copy.deepcopy(p.default) for name, p in parameters.items()},
         match=selectors["match"],
         exclude=selectors["exclude"],
-        target=document.get("target", "resources"),
+        enabled=document.get("enabled", True),
+        target=target,
+        evidence=evidence,
     )
+
+
+CHANGE_SELECTOR_KEYS = ("environments", "where")
+
+
+def _check_change_selectors(document: dict[str, Any], fail: Any) -> None:
+    """A change has no kind, name, namespace, labels or file of its own to select by."""
+    for key in ("match", "exclude"):
+        for name in document.get(key) or {}:
+            if name not in CHANGE_SELECTOR_KEYS:
+                raise fail(f"{key}.{name}: a change policy selects by "
+                           f"{' and '.join(CHANGE_SELECTOR_KEYS)} only", (key, name))
 
 
 def _compile_parameters(document: dict[str, Any], fail: Any) -> dict[str, Parameter]:
@@ -328,7 +418,7 @@ def load_policy_text(text: str, file: str) -> list[Policy]:
     ]
 
 
-def _policy_files(directory: str) -> list[str]:
+def policy_files(directory: str) -> list[str]:
     found: list[str] = []
     for root, dirs, files in os.walk(directory):
         dirs[:] = sorted(d for d in dirs if not d.startswith("."))
@@ -344,7 +434,7 @@ def load_directory(directory: str) -> list[Policy]:
     if not os.path.isdir(directory):
         raise PolicyError(f"policy directory not found: {directory}")
     policies: list[Policy] = []
-    for path in _policy_files(directory):
+    for path in policy_files(directory):
         name = display_name(path)
         try:
             with open(path, "rb") as handle:

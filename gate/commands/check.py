@@ -6,7 +6,14 @@ import sys
 from typing import Any
 
 from gate.color import CHOICES, use_color
-from gate.commands.common import add_fail_on, add_policy_options, load_all
+from gate.commands.common import (
+    add_fail_on,
+    add_policy_options,
+    add_time_options,
+    load_all,
+    policy_inputs,
+)
+from gate.config import Config
 from gate.errors import ConfigError
 from gate.reports import FORMATS, RenderOptions, renderer
 from gate.results import Report
@@ -22,6 +29,7 @@ def add_parser(commands: Any) -> None:
     add_policy_options(parser)
     add_fail_on(parser)
     add_kustomize_option(parser)
+    add_time_options(parser)
     add_output_options(parser)
     parser.set_defaults(handler=run)
 
@@ -74,12 +82,18 @@ def parse_formats(specs: list[str]) -> list[tuple[str, str | None]]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.evaluate import evaluate_batches, wants_documents
+    from gate import governance
+    from gate.clock import evaluation_time
+    from gate.evaluate import evaluate_batches, resource_policies, wants_documents
     from gate.evaluate import report as build_report
     from gate.workspace import Workspace
 
     formats = parse_formats(args.format)
-    config, _, policies = load_all(args)
+    time = evaluation_time(args.now)
+    config, loaded, policies = load_all(args)
+    waivers = governance.load_waivers(config, loaded)
+    # Change policies judge a change (gate diff); a check has none.
+    policies = resource_policies(policies)
     fail_on = args.fail_on or config.fail_on
     workspace = Workspace(kustomize_mode=args.kustomize, environments=config.environments,
                           documents=wants_documents(policies), helm=args.helm)
@@ -89,11 +103,27 @@ def run(args: argparse.Namespace) -> int:
     outcome.notes.extend(workspace.notes())
     for warning in workspace.warnings():
         print(f"gate: note: {warning}", file=sys.stderr)
+    outcome.results, uses = governance.waive(outcome.results, waivers, time,
+                                             complete=_whole_repository(args.paths, config))
     report = build_report(policies, outcome, fail_on)
+    report.audit = governance.audit(time, policy_inputs(args, config), uses, [], [])
+    report.audit.sort()
     write_reports(report, formats, args)
     if report.exit_code == 1 and args.exit_zero:
         return 0
     return report.exit_code
+
+
+def _whole_repository(paths: list[str], config: Config) -> bool:
+    """Whether the check covers everything the waivers can name, so an unmatched
+    waiver is stale: one of the paths is the config's (or repository's) directory."""
+    import os
+
+    from gate.config import repository_root
+
+    home = os.path.dirname(os.path.abspath(config.path)) if config.path else repository_root(
+        os.path.abspath("."))
+    return any(path != "-" and os.path.abspath(path) == home for path in paths)
 
 
 def write_reports(report: Report, formats: list[tuple[str, str | None]],

@@ -24,6 +24,25 @@ def add_fail_on(parser: argparse.ArgumentParser) -> None:
                              f"({', '.join(SEVERITIES)}; default: every severity)")
 
 
+def add_time_options(parser: argparse.ArgumentParser, at: bool = False) -> None:
+    group = parser.add_argument_group("evaluation time")
+    group.add_argument("--now", metavar="ISO-8601",
+                       help="judge release windows, freezes and waiver expiry at this instant, "
+                            "e.g. 2026-12-24T18:00:00+01:00 (default: SOURCE_DATE_EPOCH if set, "
+                            "else the clock)")
+    if at:
+        group.add_argument("--at", choices=("now", "commit"),
+                           help="commit: judge at the head commit's committer time")
+
+
+def policy_inputs(args: argparse.Namespace, config: Config) -> list[tuple[str, str]]:
+    """(name, sha256) of the policy files, config and waivers this run was judged by."""
+    from gate.governance import policy_inputs as inputs
+
+    builtin = config.builtin and not args.no_builtin
+    return inputs(config, builtin, [*config.policy_dirs, *args.policies])
+
+
 def load_all(args: argparse.Namespace) -> tuple[Config, list[Policy], list[Policy]]:
     """(config, every loaded policy, the enabled and configured ones)."""
     config = load_config(args.config if args.config else find_config())

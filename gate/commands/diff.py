@@ -9,8 +9,9 @@ fail the gate (a ratchet: debt already merged does not block unrelated work).
 from __future__ import annotations
 
 import argparse
+import hashlib
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.commands.check import (
     add_kustomize_option,
@@ -18,8 +19,21 @@ from gate.commands.check import (
     parse_formats,
     write_reports,
 )
-from gate.commands.common import add_fail_on, add_policy_options, load_all
+from gate.commands.common import (
+    add_fail_on,
+    add_policy_options,
+    add_time_options,
+    load_all,
+    policy_inputs,
+)
 from gate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from gate.change import ChangeContext
+    from gate.changeset import Comparison, Side
+    from gate.clock import EvaluationTime
+    from gate.config import Config
+    from gate.git import Commit
 from gate.results import FAIL, WAIVED, WARN, ChangedFile, ChangeSummary, Report, Result
 
 
@@ -45,6 +59,7 @@ def add_parser(commands: Any) -> None:
     add_policy_options(parser)
     add_fail_on(parser)
     add_kustomize_option(parser)
+    add_time_options(parser, at=True)
     add_output_options(parser)
     parser.set_defaults(handler=run)
 
@@ -60,15 +75,18 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate import git
+    from gate import git, governance
     from gate.changeset import Side, compare
+    from gate.clock import evaluation_time
 
     mode = _mode(args)
     formats = parse_formats(args.format)
-    config, _, policies = load_all(args)
+    config, loaded, policies = load_all(args)
+    waivers = governance.load_waivers(config, loaded)
     fail_on = args.fail_on or config.fail_on
     repository = git.open_repository(".")
     scope = [repository.relative_to_root(path) for path in args.paths]
+    commits: list[git.Commit] = []
 
     if mode == "commits":
         base_sha = repository.resolve(args.base)
@@ -79,6 +97,7 @@ def run(args: argparse.Namespace) -> int:
         base = Side(repository.tree_at(merge_base))
         head = Side(repository.tree_at(head_sha))
         summary = ChangeSummary(mode, args.base, base_sha, head_ref, head_sha, merge_base, [])
+        commits = repository.commits(merge_base, head_sha)
     else:
         from gate.trees import WorkTree
 
@@ -93,6 +112,10 @@ def run(args: argparse.Namespace) -> int:
             head = Side(WorkTree(repository.root))
             summary = ChangeSummary(mode, "HEAD", head_commit, "working tree", None, None, [])
 
+    head_time = commits[0].committed_at if commits else None
+    if args.at == "commit" and mode == "commits" and head_time is None:
+        head_time = repository.commit_time(head_sha)
+    time = evaluation_time(args.now, args.at, head_time)
     changes = [c for c in changes if _in_scope(c.new_path, scope) or _in_scope(c.old_path, scope)]
     summary.files = [ChangedFile(c.status, c.new_path or c.old_path or "",
                                  c.old_path if c.status == "R" else None) for c in changes]
@@ -102,6 +125,15 @@ def run(args: argparse.Namespace) -> int:
     results = classify(comparison.head.results, comparison.base.results, every=args.all)
     summary.deleted = comparison.deleted
     summary.notes = comparison.notes
+    summary.environments = [e for e in comparison.environments if e]
+    summary.commits = len(commits)
+    inputs = policy_inputs(args, config)
+    context = _context(summary, comparison, commits, time, config, head, inputs)
+    change_results, evidence = governance.judge_change(policies, context, fail_on)
+    results, uses = governance.waive(results + change_results, waivers, time, complete=False)
+    found, override_notes = governance.find_overrides(commits, config.overrides)
+    results, used, ignored = governance.override(results, found, config.overrides)
+    summary.notes += override_notes + ignored
     report = Report(
         results=results,
         errors=comparison.head.errors,
@@ -110,11 +142,43 @@ def run(args: argparse.Namespace) -> int:
         resource_count=len(comparison.head.resources),
         fail_on=fail_on,
         change=summary,
+        audit=governance.audit(time, inputs, uses, used, evidence),
     )
     write_reports(report, formats, args)
     if report.exit_code == 1 and args.exit_zero:
         return 0
     return report.exit_code
+
+
+def _context(
+    summary: ChangeSummary,
+    comparison: Comparison,
+    commits: list[Commit],
+    time: EvaluationTime,
+    config: Config,
+    head: Side,
+    inputs: list[tuple[str, str]],
+) -> ChangeContext:
+    """What the change documents are built from."""
+    from gate.change import ChangeContext
+    from gate.deployed import lister
+
+    release = None
+    if config.release_manifest is not None and head.tree is not None:
+        from gate.release import load_release
+
+        release = load_release(head.tree, config.release_manifest)
+        digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
+        inputs.append((f"release manifest {config.release_manifest}", digest))
+    collectors = comparison.collectors
+    return ChangeContext(
+        mode=summary.mode, base_ref=summary.base_ref, base_sha=summary.base_sha,
+        head_ref=summary.head_ref, head_sha=summary.head_sha, merge_base=summary.merge_base,
+        time=time, files=summary.files, file_environments=comparison.file_environments,
+        environments=comparison.environments, commits=commits, calendar=config.calendar,
+        known_environments=config.environments.names(),
+        images=lister(lambda side: collectors[side]), release=release,
+    )
 
 
 def _in_scope(path: str | None, scope: list[str]) -> bool:

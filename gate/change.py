@@ -1,0 +1,212 @@
+"""The change document: what change policies judge, once per environment a change touches.
+
+``gate diff`` builds one document per environment (docs/change-policies.md lists
+every key). Parts that cost a rendering, the images each environment deploys at
+each side, are computed only when a policy reads them.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gate.calendar import Calendar, Decision, Period
+from gate.clock import EvaluationTime
+from gate.git import Commit
+from gate.resources import Path, Resource
+from gate.results import ChangedFile
+from gate.sources import SourceFile
+
+#: (environment, side) -> the images that environment deploys at that side.
+ImageLister = Callable[[str, str], list[dict[str, Any]]]
+SIDES = ("base", "head")
+
+
+class ChangeSubject(Resource):
+    """The change document dressed as a resource, so policies select and judge it.
+
+    A finding is located at the deepest object on its path that names a ``file``
+    and ``line`` (an image, a release entry); otherwise it has no place in a file.
+    """
+
+    __slots__ = ()
+
+    def locate(self, path: Path) -> tuple[str | None, int]:
+        found: tuple[str | None, int] = (None, 0)
+        current: Any = self.obj
+        for part in path:
+            if isinstance(current, dict):
+                current = current.get(part)
+            elif isinstance(current, list) and isinstance(part, int) and part < len(current):
+                current = current[part]
+            else:
+                break
+            if isinstance(current, dict):
+                file, line = current.get("file"), current.get("line")
+                if isinstance(file, str) and file and isinstance(line, int):
+                    found = (file, line)
+        return found
+
+
+def subject(document: dict[str, Any], environment: str) -> ChangeSubject:
+    return ChangeSubject(document, SourceFile("", ""), 0, 0, environment=environment,
+                         is_resource=False)
+
+
+class LazyImages(dict[str, Any]):
+    """``images``: environment -> {base, head} image lists, rendered on first read.
+
+    Reading one environment (``get(images, 'staging')``) renders only that one;
+    iterating (``images.*``) renders every known environment.
+    """
+
+    def __init__(self, environments: list[str], lister: ImageLister) -> None:
+        super().__init__()
+        self._known = environments
+        self._lister = lister
+
+    def _load(self, environment: str) -> dict[str, list[dict[str, Any]]]:
+        if not dict.__contains__(self, environment):
+            dict.__setitem__(self, environment,
+                             {side: self._lister(environment, side) for side in SIDES})
+        value: dict[str, list[dict[str, Any]]] = dict.__getitem__(self, environment)
+        return value
+
+    def get(self, key: Any, default: Any = None) -> Any:
+        if not isinstance(key, str):
+            return default
+        return self._load(key)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._load(key)
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str)
+
+    def _all(self) -> None:
+        for environment in self._known:
+            self._load(environment)
+
+    def __iter__(self) -> Iterator[str]:
+        self._all()
+        return iter(dict.keys(self))
+
+    def __len__(self) -> int:
+        self._all()
+        return dict.__len__(self)
+
+    def keys(self) -> Any:
+        self._all()
+        return dict.keys(self)
+
+    def values(self) -> Any:
+        self._all()
+        return dict.values(self)
+
+    def items(self) -> Any:
+        self._all()
+        return dict.items(self)
+
+
+@dataclass
+class ChangeContext:
+    """Everything about a change that its documents are built from."""
+
+    mode: str  # "commits", "staged" or "worktree"
+    base_ref: str
+    base_sha: str | None
+    head_ref: str
+    head_sha: str | None
+    merge_base: str | None
+    time: EvaluationTime
+    files: list[ChangedFile]
+    file_environments: dict[str, list[str]]  # changed path -> environments it reaches
+    environments: list[str]  # every environment the change touches ("" for none known)
+    commits: list[Commit] = field(default_factory=list)  # newest first
+    calendar: Calendar | None = None
+    known_environments: list[str] = field(default_factory=list)
+    images: ImageLister | None = None
+    release: dict[str, Any] | None = None
+
+
+def commit_document(commit: Commit) -> dict[str, Any]:
+    return {
+        "sha": commit.sha,
+        "short_sha": commit.sha[:12],
+        "author": {"name": commit.author_name, "email": commit.author_email},
+        "authored_at": _iso(commit.authored_at),
+        "committed_at": _iso(commit.committed_at),
+        "subject": commit.subject,
+        "message": commit.message,
+        "trailers": {key: list(values) for key, values in commit.trailers.items()},
+    }
+
+
+def _iso(moment: Any) -> str:
+    return str(moment.isoformat())
+
+
+def _period(period: Period) -> dict[str, Any]:
+    rule = period.rule
+    entry: dict[str, Any] = {
+        "name": rule.name,
+        "kind": rule.kind,
+        "start": period.start.isoformat(),
+        "end": period.end.isoformat(),
+        "end_at_least": period.at_least,
+    }
+    line = getattr(rule, "line", None)
+    if isinstance(line, int):
+        entry["line"] = line
+    return entry
+
+
+def window_document(decision: Decision | None) -> dict[str, Any]:
+    """``window``: the release calendar's decision for this environment, now."""
+    if decision is None:
+        return {"applies": False, "allowed": True, "reason": "no release calendar is configured",
+                "blocking": [], "open": [], "next_open": None}
+    return {
+        "applies": not decision.reason.startswith("no release window or freeze applies"),
+        "allowed": decision.allowed,
+        "reason": decision.reason,
+        "blocking": [_period(p) for p in decision.blocking],
+        "open": [_period(p) for p in decision.active_allow],
+        "next_open": decision.next_open.isoformat() if decision.next_open else None,
+    }
+
+
+def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
+    """One change document per environment the change touches."""
+    commits = [commit_document(commit) for commit in context.commits]
+    files: list[dict[str, Any]] = [
+        {"path": f.path, "status": f.status, "old_path": f.old_path,
+         "environments": context.file_environments.get(f.path, [])}
+        for f in context.files
+    ]
+    images = None
+    if context.images is not None:
+        images = LazyImages(sorted(set(context.known_environments) | set(context.environments)),
+                            context.images)
+    built: dict[str, dict[str, Any]] = {}
+    for environment in context.environments:
+        decision = None
+        if context.calendar is not None:
+            decision = context.calendar.decide(environment, context.time.instant)
+        built[environment] = {
+            "environment": environment,
+            "environments": list(context.environments),
+            "mode": context.mode,
+            "now": context.time.iso(),
+            "base": {"ref": context.base_ref, "sha": context.base_sha,
+                     "merge_base": context.merge_base},
+            "head": {"ref": context.head_ref, "sha": context.head_sha},
+            "files": [f for f in files if environment in f["environments"]],
+            "all_files": files,
+            "commits": commits,
+            "head_commit": commits[0] if commits else None,
+            "window": window_document(decision),
+            "images": images if images is not None else {},
+            "release": context.release,
+        }
+    return built

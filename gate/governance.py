@@ -1,0 +1,198 @@
+"""Change governance: change policies, waivers, emergency overrides and the audit record.
+
+Results flow through here after evaluation, in this order: change policies add
+their results, waivers turn covered findings into ``waived``, then an allowed
+override turns the remaining blocking findings of overridable policies into
+``overridden``. What was used is recorded in the report's audit section.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from gate.clock import EvaluationTime
+from gate.config import Config, OverrideConfig
+from gate.policy import Policy, builtin_files, policy_files
+from gate.results import (
+    FAIL,
+    OVERRIDDEN,
+    Audit,
+    Evidence,
+    OverrideRef,
+    Result,
+    WaiverUse,
+    severity_rank,
+)
+
+if TYPE_CHECKING:
+    from gate.change import ChangeContext
+    from gate.git import Commit
+    from gate.waivers import Waiver
+
+
+# -- change policies ---------------------------------------------------------------------
+
+
+def change_policies(policies: list[Policy]) -> list[Policy]:
+    return [policy for policy in policies if policy.target == "change"]
+
+
+def judge_change(
+    policies: list[Policy], context: ChangeContext, fail_on: str
+) -> tuple[list[Result], list[Evidence]]:
+    """Every change policy on every environment's change document."""
+    from gate.change import documents, subject
+
+    chosen = change_policies(policies)
+    if not chosen:
+        return [], []
+    threshold = severity_rank(fail_on)
+    results: list[Result] = []
+    evidence: list[Evidence] = []
+    for environment, document in documents(context).items():
+        change = subject(document, environment)
+        for policy in chosen:
+            configured = policy.for_environment(environment)
+            results.extend(replace(result, new=True)
+                           for result in configured.check_change(change, threshold))
+            evidence.extend(configured.record(change))
+    return results, evidence
+
+
+# -- waivers -----------------------------------------------------------------------------
+
+
+def load_waivers(config: Config, policies: Iterable[Policy]) -> list[Waiver]:
+    if config.waivers is None:
+        return []
+    from gate.sources import display_name
+    from gate.waivers import check_policies
+    from gate.waivers import load_waivers as load
+
+    waivers = load(config.waivers, display_name(config.waivers))
+    check_policies(waivers, {policy.id for policy in policies})
+    return waivers
+
+
+def waive(
+    results: list[Result], waivers: list[Waiver], time: EvaluationTime, complete: bool
+) -> tuple[list[Result], list[WaiverUse]]:
+    if not waivers:
+        return results, []
+    from gate.waivers import apply_waivers
+
+    return apply_waivers(results, waivers, time.instant.date(), complete=complete)
+
+
+# -- overrides ---------------------------------------------------------------------------
+
+
+def find_overrides(
+    commits: list[Commit], settings: OverrideConfig
+) -> tuple[list[OverrideRef], list[str]]:
+    """Override trailers on the commits that count, and notes on malformed ones."""
+    considered = commits[:1] if settings.commits == "head" else commits
+    pattern = re.compile(settings.ticket_pattern)
+    found: list[OverrideRef] = []
+    notes: list[str] = []
+    wanted = settings.trailer.lower()
+    for commit in considered:
+        author = f"{commit.author_name} <{commit.author_email}>"
+        for key, values in commit.trailers.items():
+            if key.lower() != wanted:
+                continue
+            for value in values:
+                ticket, _, reason = value.strip().partition(" ")
+                reason = reason.strip()
+                if not pattern.fullmatch(ticket) or not reason:
+                    notes.append(
+                        f"{settings.trailer} trailer of commit {commit.sha[:12]} ignored: "
+                        f"it needs an id matching {settings.ticket_pattern!r} and a reason, "
+                        f"e.g. '{settings.trailer}: INC-1234 payment outage' (got {value!r})"
+                    )
+                    continue
+                found.append(OverrideRef(settings.trailer, value.strip(), ticket, reason,
+                                         commit.sha, author))
+    return found, notes
+
+
+def override(
+    results: list[Result], overrides: list[OverrideRef], settings: OverrideConfig
+) -> tuple[list[Result], list[OverrideRef], list[str]]:
+    """Let blocking findings of overridable policies pass under the first valid override."""
+    if not overrides:
+        return results, [], []
+    if not settings.allowed:
+        notes = [f"{o.trailer}: {o.value} (commit {o.commit[:12]}) ignored: overrides are "
+                 "not allowed (set overrides.allowed in the config)" for o in overrides]
+        return results, [], notes
+    used = overrides[0]
+    changed: list[Result] = []
+    for result in results:
+        if result.status != FAIL:
+            changed.append(result)
+        elif result.policy.overridable:
+            changed.append(replace(result, status=OVERRIDDEN, override=used))
+        else:
+            changed.append(replace(result, message=result.message + (
+                f" (not overridable: the {used.trailer} trailer does not apply to "
+                f"{result.policy.id})")))
+    return changed, [used], []
+
+
+# -- the audit record --------------------------------------------------------------------
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def policy_inputs(config: Config, builtin: bool, directories: list[str]) -> list[tuple[str, str]]:
+    """(name, sha256) of every file that decides the verdict: policies, config, waivers."""
+    from gate.sources import display_name
+
+    inputs: list[tuple[str, str]] = []
+    if builtin:
+        inputs.extend((name, _sha256(text.encode("utf-8"))) for name, text in builtin_files())
+    for directory in directories:
+        for path in policy_files(directory):
+            inputs.append((display_name(path), _file_sha256(path)))
+    if config.path is not None:
+        inputs.append((config.file or config.path, _file_sha256(config.path)))
+    if config.waivers is not None:
+        inputs.append((display_name(config.waivers), _file_sha256(config.waivers)))
+    return inputs
+
+
+def _file_sha256(path: str) -> str:
+    try:
+        with open(path, "rb") as handle:
+            return _sha256(handle.read())
+    except OSError:
+        return "unreadable"
+
+
+def fingerprint(inputs: list[tuple[str, str]]) -> str:
+    text = "".join(f"{name}\0{digest}\n" for name, digest in sorted(inputs))
+    return _sha256(text.encode("utf-8"))
+
+
+def audit(
+    time: EvaluationTime,
+    inputs: list[tuple[str, str]],
+    waivers: list[WaiverUse],
+    overrides: list[OverrideRef],
+    evidence: list[Evidence],
+) -> Audit:
+    return Audit(
+        evaluated_at=time.iso(),
+        time_source=time.source,
+        fingerprint=fingerprint(inputs),
+        inputs=sorted(inputs),
+        waivers=list(waivers),
+        overrides=list(overrides),
+        evidence=list(evidence),
+    )
