@@ -33,8 +33,8 @@ spec:
       image: nginx:1.25.3
 """
 
-BUILTINS = ["helm-values-image-tag", "image-digest", "no-latest-tag", "required-labels",
-            "resource-limits"]
+BUILTINS = ["change-ticket", "helm-values-image-tag", "image-digest", "no-latest-tag",
+            "promotion-certified", "release-window", "required-labels", "resource-limits"]
 
 
 def out(proc: subprocess.CompletedProcess[str]) -> str:
@@ -395,7 +395,9 @@ def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
     assert sorted(table) == BUILTINS
     assert table["no-latest-tag"] == ["high", "block", "on"]
     assert table["image-digest"][1:] == ["warn", "on"]
-    assert "5 of 5 policies enabled" in proc.stdout
+    assert table["change-ticket"][2] == "off"  # opt-in change policies
+    assert table["release-window"][2] == "on"
+    assert "6 of 8 policies enabled" in proc.stdout
 
 
 def test_explain(tmp_path: Path, run_gate: RunGate) -> None:
@@ -432,7 +434,7 @@ def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, run_gate: Ru
     assert "4 policies" in proc.stdout
     listed = run_gate("policies", cwd=tmp_path)
     assert re.search(r"^no-latest-tag\s+high\s+block\s+off\s", listed.stdout, re.M)
-    assert "4 of 5 policies enabled" in listed.stdout
+    assert "5 of 8 policies enabled" in listed.stdout
     assert "Enabled: no" in run_gate("explain", "no-latest-tag", cwd=tmp_path).stdout
 
 

@@ -34,6 +34,14 @@ def describe(policy: Policy, enabled: bool) -> str:
                  f"Enabled: {'yes' if enabled else 'no'}")
     if info.controls:
         lines.append(f"Controls: {', '.join(info.controls)}")
+    judges = ("each change, once per environment it reaches (gate diff)"
+              if info.target == "change" else f"{info.target}")
+    traits = [f"Judges: {judges}"]
+    if info.overridable:
+        traits.append("Overridable: yes")
+    if info.inline_waivers:
+        traits.append("Inline waivers: yes")
+    lines.append("    ".join(traits))
     lines.append(f"Defined in: {info.file}")
     lines.append("")
     lines += _section("What it checks", info.description)

@@ -22,10 +22,13 @@ def run(args: argparse.Namespace) -> int:
         effective = enabled_by_id.get(policy.id)
         info = (effective or policy).info
         state = "on" if effective else "off"
-        rows.append((policy.id, info.severity, info.enforcement, state, info.title))
-    header = ("ID", "SEVERITY", "ENFORCEMENT", "ENABLED", "TITLE")
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+        judges = "change" if info.target == "change" else "resource"
+        rows.append((policy.id, info.severity, info.enforcement, state, judges, info.title))
+    header = ("ID", "SEVERITY", "ENFORCEMENT", "ENABLED", "JUDGES", "TITLE")
+    columns = len(header) - 1
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(columns)]
     for row in [header, *rows]:
-        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:4])) + "  " + row[4])
+        print("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:columns]))
+              + "  " + row[columns])
     print(f"\n{len(enabled)} of {len(loaded)} policies enabled")
     return 0
