@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from gate.resources import InputError, Note
-from gate.results import PASS, PolicyInfo, Report, ResourceRef, Result
+from gate.results import PASS, OverrideRef, PolicyInfo, Report, ResourceRef, Result, WaiverRef
 
 
 def make_policy(
@@ -58,8 +58,9 @@ def make_result(
     line: int = 1,
     field: str | None = None,
     finding_line: int | None = None,
-    waiver: str | None = None,
+    waiver: str | WaiverRef | None = None,
     api_version: str = "apps/v1",
+    override: OverrideRef | None = None,
 ) -> Result:
     """A result of ``policy`` on a resource at ``file:line``; ``finding_line`` is the finding's."""
     resource = make_resource(
@@ -72,8 +73,20 @@ def make_result(
         message=message,
         field=field,
         line=finding_line,
-        waiver=waiver,
+        waiver=make_waiver(waiver) if isinstance(waiver, str) else waiver,
+        override=override,
     )
+
+
+def make_waiver(reason: str, *, source: str = "waivers.yaml:3", ticket: str | None = "CHG-9",
+                approved_by: str | None = "jane.doe@example.com",
+                expires: str | None = "2099-12-31") -> WaiverRef:
+    return WaiverRef(source, reason, ticket, approved_by, expires)
+
+
+def make_override(ticket: str = "INC-1234", reason: str = "checkout is down") -> OverrideRef:
+    return OverrideRef("Gate-Override", f"{ticket} {reason}", ticket, reason, "a" * 40,
+                       "Ops Person <ops@example.com>")
 
 
 def make_error(file: str, line: int | None, message: str) -> InputError:

@@ -61,7 +61,7 @@ def test_report_with_findings_passes_and_skips(tmp_path: Path) -> None:
     code, report = run_json(tmp_path, manifest)
     jsonschema.Draft202012Validator(report_schema()).validate(report)
     assert code == 1
-    assert report["version"] == 1
+    assert report["version"] == 2
     assert report["tool"]["name"] == "gate"
     assert report["verdict"] == "fail"
     statuses = {(r["policy"], r["resource"]["kind"], r["status"]) for r in report["results"]}

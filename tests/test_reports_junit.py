@@ -200,7 +200,8 @@ def test_mixed_statuses_on_one_testcase() -> None:
     assert [type(element) for element in case.result] == [Failure]
     assert case.system_out.splitlines() == [
         "warning: apps/web.yaml:6: meh",
-        "waived: apps/web.yaml:7: ok (waiver: why)",
+        "waived: apps/web.yaml:7: ok (waiver: why; ticket CHG-9; approved by "
+            "jane.doe@example.com; expires 2099-12-31 (waivers.yaml:3))",
     ]
 
 

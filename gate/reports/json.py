@@ -8,9 +8,10 @@ import json
 from typing import Any
 
 from gate.reports import RenderOptions
-from gate.results import ChangeSummary, Report, ResourceRef, Result
+from gate.reports.audit import commit_range, controls
+from gate.results import ChangeSummary, OverrideRef, Report, ResourceRef, Result, WaiverRef
 
-REPORT_VERSION = 1
+REPORT_VERSION = 2
 
 
 def _result(result: Result) -> dict[str, Any]:
@@ -24,17 +25,58 @@ def _result(result: Result) -> dict[str, Any]:
         "resource": _resource(result.resource),
         "message": result.message,
         "field": result.field,
-        "file": result.location_file,
-        "line": result.location_line,
+        "file": result.location_file or None,
+        "line": result.location_line or None,
         "new": result.new,
-        "waiver": result.waiver,
+        "waiver": _waiver(result.waiver),
+        "override": _override(result.override),
+    }
+
+
+def _waiver(waiver: WaiverRef | None) -> dict[str, Any] | None:
+    if waiver is None:
+        return None
+    return {"source": waiver.source, "reason": waiver.reason, "ticket": waiver.ticket,
+            "approved_by": waiver.approved_by, "expires": waiver.expires}
+
+
+def _override(override: OverrideRef | None) -> dict[str, Any] | None:
+    if override is None:
+        return None
+    return {"trailer": override.trailer, "value": override.value, "ticket": override.ticket,
+            "reason": override.reason, "commit": override.commit, "author": override.author}
+
+
+def _audit(report: Report) -> dict[str, Any] | None:
+    audit = report.audit
+    if audit is None:
+        return None
+    return {
+        "range": commit_range(report),
+        "evaluated_at": audit.evaluated_at,
+        "time_source": audit.time_source,
+        "gate_version": report.tool_version,
+        "fingerprint": audit.fingerprint,
+        "inputs": [{"name": name, "sha256": digest} for name, digest in audit.inputs],
+        "controls": [{"id": row.id, "policies": row.policies, **row.counts}
+                     for row in controls(report)],
+        "waivers": [
+            {"source": w.source, "policy": w.policy, "reason": w.reason, "ticket": w.ticket,
+             "approved_by": w.approved_by, "expires": w.expires, "state": w.state,
+             "matched": w.matched}
+            for w in audit.waivers
+        ],
+        "overrides": [_override(o) for o in audit.overrides],
+        "evidence": [{"policy": e.policy, "label": e.label, "environment": e.environment or None,
+                      "values": list(e.values)} for e in audit.evidence],
     }
 
 
 def _resource(resource: ResourceRef) -> dict[str, Any]:
     return {
         "apiVersion": resource.api_version, "kind": resource.kind, "name": resource.name,
-        "namespace": resource.namespace, "file": resource.file, "line": resource.line,
+        "namespace": resource.namespace, "file": resource.file or None,
+        "line": resource.line or None,
         "environment": resource.environment or None,
         "rendered_by": resource.rendered_by or None,
     }
@@ -53,6 +95,8 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
                   for f in change.files],
         "deleted_resources": [_resource(resource) for resource in change.deleted],
         "notes": list(change.notes),
+        "environments": list(change.environments),
+        "commits": change.commits,
     }
 
 
@@ -65,13 +109,15 @@ def to_dict(report: Report) -> dict[str, Any]:
         "summary": report.summary(),
         "policies": [
             {"id": p.id, "title": p.title, "severity": p.severity,
-             "enforcement": p.enforcement, "controls": list(p.controls)}
+             "enforcement": p.enforcement, "controls": list(p.controls), "target": p.target,
+             "overridable": p.overridable, "inline_waivers": p.inline_waivers}
             for p in report.policies
         ],
         "results": [_result(result) for result in report.results],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "skipped": [{"file": n.file, "line": n.line, "message": n.message} for n in report.notes],
         "change": _change(report.change),
+        "audit": _audit(report),
     }
 
 

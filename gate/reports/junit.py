@@ -29,6 +29,11 @@ Shape of the document (written with ``junitparser``)::
   (nothing to check) give ``<skipped message="<their message>">``. A testcase holds at
   most one result element, chosen as failure > waived > skipped; findings of any
   other status on the same testcase are listed in its system-out.
+* ``overridden`` findings (an emergency override let them through) do not fail the
+  testcase either; each is written to system-out as ``OVERRIDDEN: file:line: message
+  (emergency override: Gate-Override: INC-1 ... (by who, commit sha))``.
+* A change policy's testcase is named ``change to <environment>``; it has ``file``
+  and ``line`` only when its finding points into a file.
 * ``Report.errors`` (inputs that could not be read, which fail the gate closed) go to
   a suite named ``gate.errors``: one testcase per error with
   ``<error message="file:line: message" type="input-error">``.
@@ -51,7 +56,17 @@ from junitparser import Attr, Error, Failure, IntAttr, JUnitXml, Skipped, TestCa
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten, strip_illegal
 from gate.resources import InputError
-from gate.results import FAIL, SKIP, WAIVED, WARN, PolicyInfo, Report, ResourceRef, Result
+from gate.results import (
+    FAIL,
+    OVERRIDDEN,
+    SKIP,
+    WAIVED,
+    WARN,
+    PolicyInfo,
+    Report,
+    ResourceRef,
+    Result,
+)
 
 ROOT_NAME = "gate"
 ERRORS_SUITE = "gate.errors"
@@ -59,7 +74,7 @@ MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everythi
 
 # The status whose element a testcase carries, most important first.
 _PRIMARY = (FAIL, WAIVED, SKIP)
-_NOTE_PREFIX = {WARN: "warning", WAIVED: "waived", SKIP: "skipped"}
+_NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived", SKIP: "skipped"}
 
 _Group = tuple[ResourceRef, list[Result]]
 
@@ -163,6 +178,8 @@ def _policy_suite(policy: PolicyInfo, groups: list[_Group]) -> TestSuite:
 
 
 def _case_name(resource: ResourceRef) -> str:
+    if resource.is_change:
+        return _attr(f"change to {resource.environment}" if resource.environment else "change")
     namespace = f"{resource.namespace}/" if resource.namespace else ""
     name = resource.name or "(unnamed)"
     context = "".join(f"{part}, " for part in (resource.environment, resource.rendered_by) if part)
@@ -173,8 +190,10 @@ def _policy_case(
     policy: PolicyInfo, resource: ResourceRef, results: list[Result], name: str
 ) -> GateTestCase:
     case = GateTestCase(name, _attr(policy.id))
-    case.file = _attr(resource.file)
-    case.line = resource.line
+    located = next((r for r in results if r.location_file), None)
+    if located is not None:  # a change finding may have no place in a file
+        case.file = _attr(located.location_file if resource.is_change else resource.file)
+        case.line = located.location_line if resource.is_change else resource.line
     primary = _primary_status(results)
     if primary == FAIL:
         case.result = [_failure(policy, _with_status(results, FAIL))]
@@ -216,7 +235,8 @@ def _failure_body(policy: PolicyInfo, fails: Sequence[Result]) -> str:
 
 
 def _waived(waived: Sequence[Result]) -> Skipped:
-    reasons = dict.fromkeys(result.waiver or "no reason given" for result in waived)
+    reasons = dict.fromkeys(result.waiver.reason if result.waiver else "no reason given"
+                            for result in waived)
     skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT))
     skipped.text = strip_illegal("\n".join(_note(result) for result in waived))
     return skipped
@@ -242,7 +262,9 @@ def _message(result: Result) -> str:
 
 def _finding(result: Result) -> str:
     """``file:line: message (at field)`` on one line."""
-    text = f"{result.location_file}:{result.location_line}: {_message(result)}"
+    where = (f"{result.location_file}:{result.location_line}" if result.location_file
+             else _case_name(result.resource))
+    text = f"{where}: {_message(result)}"
     if result.field:
         text += f" (at {result.field})"
     return one_line(text)
@@ -253,6 +275,8 @@ def _note(result: Result) -> str:
     text = f"{_NOTE_PREFIX[result.status]}: {_finding(result)}"
     if result.status == WAIVED:
         text += one_line(f" (waiver: {result.waiver or 'no reason given'})")
+    if result.status == OVERRIDDEN:
+        text += one_line(f" (emergency override: {result.override})")
     return text
 
 

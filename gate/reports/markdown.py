@@ -29,9 +29,11 @@ from dataclasses import dataclass, replace
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten
+from gate.reports.audit import commit_range, controls
 from gate.resources import InputError, Note
 from gate.results import (
     FAIL,
+    OVERRIDDEN,
     PASS,
     SEVERITIES,
     SKIP,
@@ -129,8 +131,9 @@ class _Section:
 
 
 # Sections lose rows in this order when the report is too long.
-_DROP_ORDER = ("passed", "notes", "change", "deleted", "warnings", "waived", "blocking",
-               "errors", "environments", "policies")
+_DROP_ORDER = ("passed", "notes", "inputs", "change", "deleted", "warnings", "waived",
+               "blocking", "errors", "environments", "policies", "evidence", "waivers",
+               "controls", "overridden")
 
 
 def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
@@ -203,6 +206,7 @@ def _counts(report: Report) -> str:
         f"**❌ {report.count(FAIL):,} blocking**",
         f"⚠️ {report.count(WARN):,} {_plural(report.count(WARN), 'warning')}",
         f"✅ {report.count(PASS):,} passed",
+        *([f"**🚨 {report.count(OVERRIDDEN):,} overridden**"] if report.count(OVERRIDDEN) else []),
         f"{report.count(WAIVED):,} waived",
         f"{report.count(SKIP):,} skipped",
         f"{'**⛔ ' if errors else ''}{errors:,} input {_plural(errors, 'error')}"
@@ -232,6 +236,7 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 
 def _sections(report: Report) -> list[_Section]:
     candidates = [
+        _overridden_section(report),
         _change_section(report),
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
@@ -242,8 +247,81 @@ def _sections(report: Report) -> list[_Section]:
         _policies_section(report),
         _passed_section(sorted(report.by_status(PASS), key=Result.sort_key)),
         _notes_section(report.notes),
+        *_audit_sections(report),
     ]
     return [section for section in candidates if section.rows]
+
+
+def _overridden_section(report: Report) -> _Section:
+    """Emergency overrides come first: nobody reading the report may miss one."""
+    results = sorted(report.by_status(OVERRIDDEN), key=Result.sort_key)
+    overrides = dict.fromkeys(result.override for result in results if result.override)
+    intro = " ".join(
+        f"**{escape(o.trailer)}: {escape(o.ticket)}** by {escape(o.author)} in commit "
+        f"{escape(o.commit[:12])}: {escape(o.reason)}."
+        for o in overrides if o is not None
+    )
+    rows = tuple(
+        _row([escape(r.policy.id), escape(r.policy.severity), _resource(r),
+              _location(r.location_file, r.location_line), escape(r.message)])
+        for r in results
+    )
+    return _with_count(_Section(
+        key="overridden", title="### 🚨 Emergency override: blocking findings let through",
+        intro=intro + " These findings would have failed the gate.",
+        columns=("Policy", "Severity", "Subject", "Location", "Message"), rows=rows,
+        noun="overridden findings",
+    ))
+
+
+def _audit_sections(report: Report) -> list[_Section]:
+    audit = report.audit
+    if audit is None:
+        return []
+    intro = (
+        f"Judged: {escape(commit_range(report))} · evaluated at {escape(audit.evaluated_at)} "
+        f"({escape(audit.time_source)}) · gate {escape(report.tool_version)} · "
+        f"policy and config fingerprint (sha256) `{audit.fingerprint}`"
+    )
+    control_rows = tuple(
+        _row([escape(row.id), ", ".join(escape(p) for p in row.policies),
+              *(f"{row.counts[status]:,}" for status in (PASS, FAIL, WARN, WAIVED, OVERRIDDEN))])
+        for row in controls(report)
+    )
+    waiver_rows = tuple(
+        _row([_location(w.source, None), escape(w.policy), escape(w.state), f"{w.matched:,}",
+              escape(w.reason), escape(w.ticket or "—"), escape(w.approved_by),
+              escape(w.expires)])
+        for w in audit.waivers
+    )
+    evidence_rows = tuple(
+        _row([escape(e.label), escape(e.environment or "—"),
+              ", ".join(escape(v) for v in e.values), escape(e.policy)])
+        for e in audit.evidence
+    )
+    override_rows = tuple(
+        _row([escape(o.ticket), escape(o.reason), escape(o.author), escape(o.commit[:12])])
+        for o in audit.overrides
+    )
+    input_rows = tuple(_row([escape(name), f"`{digest}`"]) for name, digest in audit.inputs)
+    return [
+        _Section(key="controls", title="### 📋 Audit", intro=intro,
+                 columns=("Control", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
+                          "Overridden"),
+                 rows=control_rows, noun="controls"),
+        _with_count(_Section(key="waivers", title="#### Waivers",
+                             columns=("Waiver", "Policy", "State", "Findings", "Reason",
+                                      "Ticket", "Approved by", "Expires"),
+                             rows=waiver_rows, noun="waivers")),
+        _with_count(_Section(key="overrides", title="#### Overrides",
+                             columns=("Ticket", "Reason", "By", "Commit"),
+                             rows=override_rows, noun="overrides")),
+        _with_count(_Section(key="evidence", title="#### Change evidence",
+                             columns=("Evidence", "Environment", "Values", "Policy"),
+                             rows=evidence_rows, noun="evidence rows")),
+        _Section(key="inputs", title=f"Inputs of the fingerprint ({len(input_rows):,})",
+                 columns=("Input", "sha256"), rows=input_rows, noun="inputs", folded=True),
+    ]
 
 
 def _row(cells: Iterable[str]) -> str:
@@ -361,14 +439,19 @@ def _waived_section(results: Sequence[Result]) -> _Section:
             escape(result.policy.id),
             _resource(result),
             _location(result.location_file, result.location_line),
-            escape(result.waiver or "no reason given"),
+            escape(result.waiver.reason if result.waiver else "no reason given"),
+            escape(result.waiver.ticket or "—") if result.waiver else "—",
+            escape(result.waiver.approved_by or "—") if result.waiver else "—",
+            escape(result.waiver.expires or "—") if result.waiver else "—",
+            _location(result.waiver.source, None) if result.waiver else "—",
         ])
         for result in results
     )
     return _with_count(_Section(
         key="waived",
         title="### Waived",
-        columns=("Policy", "Resource", "Location", "Waiver reason"),
+        columns=("Policy", "Resource", "Location", "Waiver reason", "Ticket", "Approved by",
+                 "Expires", "Waiver"),
         rows=rows,
         noun="waived results",
     ))
@@ -446,6 +529,8 @@ def _policies(report: Report) -> list[PolicyInfo]:
 
 def _resource(result: Result) -> str:
     resource = result.resource
+    if resource.is_change:
+        return escape(f"change to {resource.environment}" if resource.environment else "change")
     text = _identity(resource.kind, resource.namespace, resource.name)
     context = [part for part in (resource.environment, resource.rendered_by) if part]
     if context:
@@ -454,6 +539,8 @@ def _resource(result: Result) -> str:
 
 
 def _location(file: str, line: int | None) -> str:
+    if not file:
+        return "—"
     return escape(file if line is None else f"{file}:{line}")
 
 

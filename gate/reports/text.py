@@ -5,18 +5,37 @@ import re
 
 from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
-from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report, Result
+from gate.results import (
+    EXPIRED,
+    FAIL,
+    OVERRIDDEN,
+    PASS,
+    SKIP,
+    STALE,
+    WAIVED,
+    WARN,
+    Report,
+    Result,
+)
+
+
+def location(result: Result) -> str:
+    """``file:line``, or ``change to prod`` for a change finding with no place in a file."""
+    if result.location_file:
+        return f"{result.location_file}:{result.location_line}"
+    environment = result.resource.environment
+    return f"change to {environment}" if environment else "change"
 
 
 def _finding(result: Result, color: bool) -> str:
-    location = f"{result.location_file}:{result.location_line}"
+    location_text = location(result)
     tag = paint(f"[{result.policy.id}]", RED if result.status == FAIL else YELLOW, color)
     prefix = "" if result.status == FAIL else paint("warning: ", YELLOW, color)
     context = [part for part in (result.resource.environment, result.resource.rendered_by) if part]
     if result.new is not None:
         context.append("new" if result.new else "existing")
     suffix = paint(f" ({', '.join(context)})", DIM, color) if context else ""
-    return f"{location}: {prefix}{tag} {_one_line(result.message)}{suffix}"
+    return f"{location_text}: {prefix}{tag} {_one_line(result.message)}{suffix}"
 
 
 def _one_line(text: str) -> str:
@@ -38,10 +57,15 @@ def render(report: Report, options: RenderOptions) -> str:
     lines = _error_lines(report, color)
     findings = [r for r in report.results if r.status in (FAIL, WARN)]
     lines.extend(_finding(result, color) for result in findings)
+    # An override is never quiet: whoever reads the log sees what was let through.
+    for result in report.by_status(OVERRIDDEN):
+        lines.append(f"{location(result)}: {paint('overridden:', YELLOW, color)} "
+                     f"[{result.policy.id}] {_one_line(result.message)} -- {result.override}")
+    lines.extend(_waiver_lines(report, color))
     if options.verbose:
         for result in report.by_status(WAIVED):
-            lines.append(f"{result.location_file}:{result.location_line}: waived: "
-                         f"[{result.policy.id}] {_one_line(result.waiver or '')}")
+            lines.append(f"{location(result)}: waived: "
+                         f"[{result.policy.id}] {_one_line(str(result.waiver or ''))}")
         for note in report.notes:
             where = f"{note.file}:{note.line}" if note.line else note.file
             lines.append(paint(f"{where}: note: {note.message}", DIM, color))
@@ -57,6 +81,21 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append("")
     lines.append(_summary(report, color))
     return "\n".join(lines) + "\n"
+
+
+def _waiver_lines(report: Report, color: bool) -> list[str]:
+    """Expired and stale waivers: someone must renew, fix, or delete them."""
+    if report.audit is None:
+        return []
+    lines = []
+    for use in report.audit.waivers:
+        if use.state == EXPIRED:
+            lines.append(f"{use.source}: {paint('warning:', YELLOW, color)} waiver for "
+                         f"{use.policy} expired on {use.expires}")
+        elif use.state == STALE:
+            lines.append(f"{use.source}: note: waiver for {use.policy} matched nothing "
+                         "(stale): remove it, or fix its match")
+    return lines
 
 
 def _change_lines(report: Report, verbose: bool) -> list[str]:
@@ -93,6 +132,8 @@ def _summary(report: Report, color: bool) -> str:
     verdict_text = paint(verdict, GREEN if verdict == "PASS" else RED, color)
     parts = [f"{report.count(FAIL)} blocking", f"{report.count(WARN)} warning(s)",
              f"{report.count(PASS)} passed"]
+    if report.count(OVERRIDDEN):
+        parts.append(f"{report.count(OVERRIDDEN)} overridden")
     if report.count(WAIVED):
         parts.append(f"{report.count(WAIVED)} waived")
     if report.count(SKIP):
