@@ -537,7 +537,7 @@ def _reports(tmp_path: Path, run_gate: RunGate, name: str, *paths: str,
     directory.mkdir()
     proc = run_gate("check", *paths, "-f", f"json={name}/a.json", "-f", f"junit={name}/b.xml",
                     "-f", f"markdown={name}/c.md", "-f", "text", cwd=tmp_path,
-                    env={"PYTHONHASHSEED": seed})
+                    env={"PYTHONHASHSEED": seed, "SOURCE_DATE_EPOCH": "1798102800"})
     assert proc.returncode == 2, out(proc)  # one input error among the findings
     files = {f: (directory / f).read_bytes() for f in ("a.json", "b.xml", "c.md")}
     files["stdout"] = proc.stdout.encode()

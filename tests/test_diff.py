@@ -946,7 +946,7 @@ def test_reports_are_byte_identical_across_runs(kustomized: GitRepo, tmp_path: P
     def outputs(name: str) -> dict[str, bytes]:
         out = tmp_path / name
         out.mkdir()
-        done = gate(kustomized.path, "diff", "--base", "HEAD~1",
+        done = gate(kustomized.path, "diff", "--base", "HEAD~1", "--now", "2026-11-28T10:00:00Z",
                     "-f", f"json={out / 'r.json'}", "-f", f"junit={out / 'r.xml'}",
                     "-f", f"markdown={out / 'r.md'}", "-f", "text")
         assert done.returncode == 1, done.stderr
