@@ -1,0 +1,79 @@
+"""Overrides, fingerprints and the order results pass through governance."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from gate import governance
+from gate.config import Config, OverrideConfig
+from gate.git import Commit
+from gate.results import FAIL, OVERRIDDEN, PASS, WARN
+from tests.report_factory import make_policy, make_result
+
+MOMENT = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+
+def commit(sha: str, **trailers: list[str]) -> Commit:
+    return Commit(sha * 40, "Ops", "ops@example.com", MOMENT, MOMENT, "fix\n", dict(trailers))
+
+
+ALLOWED = OverrideConfig(allowed=True)
+
+
+def test_overrides_are_read_from_the_head_commit_by_default() -> None:
+    commits = [commit("a", **{"gate-override": ["INC-7 outage"]}),
+               commit("b", **{"Gate-Override": ["INC-8 older"]})]
+    found, notes = governance.find_overrides(commits, ALLOWED)
+    assert [(o.ticket, o.reason, o.commit[:1], o.author) for o in found] == [
+        ("INC-7", "outage", "a", "Ops <ops@example.com>")]
+    assert notes == []
+    found, _ = governance.find_overrides(commits, OverrideConfig(allowed=True, commits="any"))
+    assert [o.ticket for o in found] == ["INC-7", "INC-8"]
+
+
+def test_malformed_override_trailers_are_noted_and_ignored() -> None:
+    commits = [commit("a", **{"Gate-Override": ["INC-7", "because", "inc-7 lower case"]})]
+    found, notes = governance.find_overrides(commits, ALLOWED)
+    assert found == []
+    assert len(notes) == 3 and all("ignored" in note for note in notes)
+
+
+def test_override_turns_only_blocking_findings_of_overridable_policies() -> None:
+    overridable = replace(make_policy("window"), overridable=True)
+    fixed = make_policy("ticket")
+    results = [make_result(overridable, status=FAIL, message="closed"),
+               make_result(overridable, status=WARN, message="just a warning", name="b"),
+               make_result(fixed, status=FAIL, message="no ticket"),
+               make_result(fixed, status=PASS, name="c")]
+    [override], _ = governance.find_overrides(
+        [commit("a", **{"Gate-Override": ["INC-1 down"]})], ALLOWED)
+    changed, used, notes = governance.override(results, [override], ALLOWED)
+    assert [r.status for r in changed] == [OVERRIDDEN, WARN, FAIL, PASS]
+    assert changed[0].override == override
+    assert "not overridable" in changed[2].message
+    assert used == [override] and notes == []
+    # Not allowed: nothing changes, and the report says why.
+    changed, used, notes = governance.override(results, [override], OverrideConfig())
+    assert changed == results and used == []
+    assert "not allowed" in notes[0]
+
+
+def test_the_fingerprint_follows_every_input(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    (policies / "p.yaml").write_text("a: 1\n")
+    config_path = tmp_path / ".gate.yaml"
+    config_path.write_text("fail_on: high\n")
+    config = Config(file=".gate.yaml", path=str(config_path))
+    first = governance.policy_inputs(config, True, [str(policies)])
+    names = [name for name, _ in first]
+    assert "builtin:release-window.yaml" in names and ".gate.yaml" in names
+    assert any(name.endswith("p.yaml") for name in names)
+    print_1 = governance.fingerprint(first)
+    assert governance.fingerprint(list(reversed(first))) == print_1  # order-free
+    (policies / "p.yaml").write_text("a: 2\n")
+    assert governance.fingerprint(governance.policy_inputs(config, True, [str(policies)])) \
+        != print_1
+    assert governance.fingerprint(governance.policy_inputs(config, False, [str(policies)])) \
+        != print_1
