@@ -53,39 +53,43 @@ def subject(document: dict[str, Any], environment: str) -> ChangeSubject:
                          is_resource=False)
 
 
-class LazyImages(dict[str, Any]):
-    """``images``: environment -> {base, head} image lists, rendered on first read.
+class LazyMapping(dict[str, Any]):
+    """A mapping whose values are computed on first read, one key at a time.
 
-    Reading one environment (``get(images, 'staging')``) renders only that one;
-    iterating (``images.*``) renders every known environment.
+    ``keys`` are what iterating yields (computing every value); with ``open_keys``
+    any other string key is computed on request too (an environment the change does not
+    name), else it is absent.
     """
 
-    def __init__(self, environments: list[str], lister: ImageLister) -> None:
+    def __init__(self, keys: list[str], load: Callable[[str], Any],
+                 open_keys: bool = False) -> None:
         super().__init__()
-        self._known = environments
-        self._lister = lister
+        self._keys = keys
+        self._loader = load
+        self._open = open_keys
 
-    def _load(self, environment: str) -> dict[str, list[dict[str, Any]]]:
-        if not dict.__contains__(self, environment):
-            dict.__setitem__(self, environment,
-                             {side: self._lister(environment, side) for side in SIDES})
-        value: dict[str, list[dict[str, Any]]] = dict.__getitem__(self, environment)
-        return value
+    def _has(self, key: object) -> bool:
+        return isinstance(key, str) and (self._open or key in self._keys)
+
+    def _load(self, key: str) -> Any:
+        if not dict.__contains__(self, key):
+            dict.__setitem__(self, key, self._loader(key))
+        return dict.__getitem__(self, key)
 
     def get(self, key: Any, default: Any = None) -> Any:
-        if not isinstance(key, str):
-            return default
-        return self._load(key)
+        return self._load(key) if self._has(key) else default
 
     def __getitem__(self, key: Any) -> Any:
+        if not self._has(key):
+            raise KeyError(key)
         return self._load(key)
 
     def __contains__(self, key: object) -> bool:
-        return isinstance(key, str)
+        return self._has(key)
 
     def _all(self) -> None:
-        for environment in self._known:
-            self._load(environment)
+        for key in self._keys:
+            self._load(key)
 
     def __iter__(self) -> Iterator[str]:
         self._all()
@@ -107,6 +111,25 @@ class LazyImages(dict[str, Any]):
         self._all()
         return dict.items(self)
 
+    def __eq__(self, other: object) -> bool:
+        self._all()
+        return dict.__eq__(self, other)
+
+    __hash__ = None
+
+
+def lazy_images(environments: list[str], lister: ImageLister) -> LazyMapping:
+    """``images``: environment -> {base, head}, each side rendered on first read (and
+    only of the repositories whose images the change touches).
+
+    ``get(images, 'staging').base`` renders staging at the base only; ``images.*.head``
+    renders every known environment's head.
+    """
+    def sides(environment: str) -> LazyMapping:
+        return LazyMapping(list(SIDES), lambda side: lister(environment, side))
+
+    return LazyMapping(environments, sides, open_keys=True)
+
 
 @dataclass
 class ChangeContext:
@@ -127,6 +150,8 @@ class ChangeContext:
     known_environments: list[str] = field(default_factory=list)
     images: ImageLister | None = None
     release: dict[str, Any] | None = None
+    # The images of the resources the change reaches: environment -> side -> images.
+    changed_images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
 
 
 def commit_document(commit: Commit) -> dict[str, Any]:
@@ -186,8 +211,8 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
     ]
     images = None
     if context.images is not None:
-        images = LazyImages(sorted(set(context.known_environments) | set(context.environments)),
-                            context.images)
+        images = lazy_images(
+            sorted(set(context.known_environments) | set(context.environments)), context.images)
     built: dict[str, dict[str, Any]] = {}
     for environment in context.environments:
         decision = None
@@ -206,6 +231,7 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
             "commits": commits,
             "head_commit": commits[0] if commits else None,
             "window": window_document(decision),
+            "changed": context.changed_images.get(environment, {"base": [], "head": []}),
             "images": images if images is not None else {},
             "release": context.release,
         }

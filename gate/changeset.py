@@ -9,14 +9,17 @@ existing and a resource the change removes can be listed.
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from gate.affected import Reach, reach
 from gate.collect import Collector, Unit, in_chart_templates, use_environments
+from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig
 from gate.evaluate import Outcome, evaluate_batches, wants_documents
 from gate.policy import Policy
+from gate.resources import Resource
 from gate.results import ResourceRef
 from gate.trees import FileTree
 
@@ -58,6 +61,9 @@ class Comparison:
     environments: list[str] = field(default_factory=list)
     file_environments: dict[str, list[str]] = field(default_factory=dict)
     collectors: dict[str, Collector] = field(default_factory=dict, repr=False)
+    # The container images of the resources judged, by environment and side.
+    images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict,
+                                                               repr=False)
 
 
 def _identity(path: str) -> str:
@@ -157,8 +163,22 @@ def compare(
     head_plan = plan(head_collector, head_found.files)
     base_plan = plan(base_collector, base_found.files)
 
-    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan), fail_on)
-    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan), fail_on)
+    images: dict[str, dict[str, list[dict[str, Any]]]] = {}
+
+    def observer(side: str) -> Callable[[list[Resource]], None]:
+        def observe(resources: list[Resource]) -> None:
+            for entry_resource in resources:
+                found = image_entries([entry_resource])
+                if found:
+                    by_side = images.setdefault(entry_resource.environment,
+                                                {"base": [], "head": []})
+                    by_side[side].extend(found)
+        return observe
+
+    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan), fail_on,
+                                    observer("head"))
+    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan), fail_on,
+                                    observer("base"))
     notes = [*head_collector.warnings]
     notes += [
         f"the base side could not be read at {error.file}"
@@ -168,8 +188,12 @@ def compare(
     _follow_renames(base_outcome, renamed)
     head_keys = {resource.key() for resource in head_outcome.resources}
     deleted = [r for r in base_outcome.resources if r.key() not in head_keys]
+    for by_side in images.values():
+        for found in by_side.values():
+            found.sort(key=image_order)
     comparison = Comparison(head_outcome, base_outcome, deleted, notes,
-                            collectors={"head": head_collector, "base": base_collector})
+                            collectors={"head": head_collector, "base": base_collector},
+                            images=images)
     _reached_environments(comparison, changed_new | changed_old)
     return comparison
 

@@ -13,6 +13,8 @@ from gate import fieldpath, kube
 from gate.collect import Collector, Unit
 from gate.imageref import parse_image
 from gate.resources import Resource
+from gate.sources import YAML_SUFFIXES
+from gate.trees import walk_files
 
 
 def image_entries(resources: Iterable[Resource]) -> list[dict[str, Any]]:
@@ -26,11 +28,11 @@ def image_entries(resources: Iterable[Resource]) -> list[dict[str, Any]]:
             if not isinstance(image, str) or not image.strip():
                 continue
             entries.append(_entry(resource, container, image))
-    entries.sort(key=_order)
+    entries.sort(key=image_order)
     return entries
 
 
-def _order(entry: dict[str, Any]) -> tuple[Any, ...]:
+def image_order(entry: dict[str, Any]) -> tuple[Any, ...]:
     return (entry["name"], entry["tag"] or "", entry["digest"] or "", entry["file"],
             entry["line"], entry["resource"], entry["container"])
 
@@ -54,28 +56,92 @@ def _entry(resource: Resource, container: dict[str, Any], image: str) -> dict[st
     }
 
 
-def lister(collectors: Callable[[str], Collector]) -> Callable[[str, str], list[dict[str, Any]]]:
-    """``(environment, side) -> images``, reading each side's tree once per environment.
+def lister(
+    collectors: Callable[[str], Collector], wanted: set[str]
+) -> Callable[[str, str], list[dict[str, Any]]]:
+    """``(environment, side) -> images`` of the repositories named in ``wanted``.
 
-    ``collectors(side)`` gives the side's collector (with its environment map).
-    A unit that cannot be read leaves its images out; the side's own evaluation
-    reports the error (and fails closed) where it matters.
+    ``collectors(side)`` gives the side's collector (with its environment map). Only
+    what can deploy a wanted image is rendered: an image name is written in some file
+    a unit reads (a manifest's ``image:``, an overlay's ``newName``), so a kustomization
+    or manifest none of whose files mentions a wanted repository's last path component
+    is skipped; charts, whose templates can build any string, are always rendered.
+    Every kustomization of the environment counts, overlay or not (an image found twice
+    is listed twice); one that cannot be rendered, or read, leaves its images out.
     """
-    units: dict[str, list[Unit]] = {}
+    needles = sorted({name.rsplit("/", 1)[-1].encode() for name in wanted})
+    listings: dict[str, list[str]] = {}
 
     def images(environment: str, side: str) -> list[dict[str, Any]]:
+        if not wanted:
+            return []
         collector = collectors(side)
-        if side not in units:
-            units[side] = collector.units_under("")
-        chosen = [unit for unit in units[side]
-                  if (unit.environment or collector.environment_of(unit.path) or "")
-                  == environment]
+        if side not in listings:
+            listings[side] = walk_files(collector.tree, "")
+        units = _candidates(collector, listings[side], environment, needles)
         found: list[dict[str, Any]] = []
-        for batch in collector.read_all(chosen):
-            found.extend(image_entries(r for r in batch.resources
-                                       if r.environment == environment))
+        for batch in collector.read_all(units):
+            found.extend(entry for entry in image_entries(
+                r for r in batch.resources if r.environment == environment)
+                if entry["name"] in wanted)
             batch.release()
-        found.sort(key=_order)
+        found.sort(key=image_order)
         return found
 
     return images
+
+
+def _candidates(collector: Collector, paths: list[str], environment: str,
+                needles: list[bytes]) -> list[Unit]:
+    """The units of ``environment`` whose files mention a wanted image name."""
+    from gate.renderers import kustomize
+
+    def ours(path: str) -> bool:
+        return (collector.environment_of(path) or "") == environment
+
+    directories = sorted({path.rpartition("/")[0] for path in paths
+                          if path.rpartition("/")[2] in kustomize.KUSTOMIZATION_FILES})
+    overlays = [d for d in directories if ours(d)] if collector.kustomize_mode != "off" else []
+    read = {d: sorted(kustomize.inputs(collector.tree, d)) for d in overlays}
+    files = [path for path in paths if path.endswith(YAML_SUFFIXES) and ours(path)
+             and path.rpartition("/")[2] not in kustomize.KUSTOMIZATION_FILES]
+    wanted_paths = sorted({p for inputs in read.values() for p in inputs} | set(files))
+    texts = _read_all(collector, wanted_paths)
+
+    def mentions(inputs: list[str]) -> bool:
+        return any(_may_name(texts.get(path), needles) for path in inputs)
+
+    units = [Unit("kustomize", d) for d in overlays if mentions(read[d])]
+    units += [Unit("file", path) for path in files if mentions([path])]
+    if collector.helm:
+        units += [unit for unit in collector.chart_units(_charts(paths)) if ours(unit.path)]
+    return units
+
+
+def _may_name(text: bytes | None, needles: list[bytes]) -> bool:
+    """Whether a file may name one of the images: unreadable text may (rendering reports
+    it), and so may text with a backslash, since a YAML escape can spell a name otherwise."""
+    if text is None or b"\\" in text:
+        return True
+    return any(needle in text for needle in needles)
+
+
+def _charts(paths: list[str]) -> list[str]:
+    return sorted({path.rpartition("/")[0] for path in paths
+                   if path.rpartition("/")[2] == "Chart.yaml"})
+
+
+def _read_all(collector: Collector, paths: list[str]) -> dict[str, bytes | None]:
+    """Many files' bytes at once where the tree can (one git process), else one by one."""
+    tree = collector.tree
+    read_many = getattr(tree, "read_many", None)
+    if read_many is not None:
+        found: dict[str, bytes] = read_many(paths)
+        return {path: found.get(path) for path in paths}
+    texts: dict[str, bytes | None] = {}
+    for path in paths:
+        try:
+            texts[path] = tree.read_bytes(path)
+        except OSError:
+            texts[path] = None
+    return texts

@@ -5,7 +5,7 @@ findings their lines are kept only while their own unit is evaluated.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
 from gate.collect import Batch
@@ -63,7 +63,14 @@ class Outcome:
     resources: list[ResourceRef] = field(default_factory=list)
 
 
-def evaluate_batches(policies: list[Policy], batches: Iterable[Batch], fail_on: str) -> Outcome:
+def evaluate_batches(
+    policies: list[Policy],
+    batches: Iterable[Batch],
+    fail_on: str,
+    observe: Callable[[list[Resource]], None] | None = None,
+) -> Outcome:
+    """Evaluate batch after batch; ``observe`` sees each batch's resources while their
+    node trees (and so their lines) are still at hand."""
     threshold = severity_rank(fail_on)
     policies = resource_policies(policies)
     outcome = Outcome()
@@ -78,6 +85,8 @@ def evaluate_batches(policies: list[Policy], batches: Iterable[Batch], fail_on: 
             if not resource.is_resource and not results:
                 outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
             outcome.results.extend(results)
+        if observe is not None:
+            observe(batch.resources)
         batch.release()
     return outcome
 

@@ -8,7 +8,8 @@ says so; a waiver that matches nothing in a whole-repository check is stale.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any
 
@@ -19,20 +20,25 @@ from gate.results import (
     EXPIRED,
     FAIL,
     STALE,
+    WAIVED,
     WARN,
+    ResourceRef,
     Result,
     WaiverRef,
     WaiverUse,
 )
-from gate.yamlio import LocatedYaml, YamlInputError, read_located
+from gate.yamlio import LocatedYaml, ParsedDocument, YamlInputError, read_located
 
 INLINE_PREFIX = "gate.dev/waive."
 SELECTORS = ("kinds", "namespaces", "names", "paths", "environments")
 WAIVABLE = (FAIL, WARN)
+SCHEMA = "waivers.schema.json"
 
 
 @dataclass(frozen=True)
 class Waiver:
+    """One entry of a waivers file; ``line`` is the entry's, ``policy_line`` its policy's."""
+
     policy: str
     kinds: tuple[str, ...] | None
     namespaces: tuple[str, ...] | None
@@ -45,6 +51,7 @@ class Waiver:
     expires: date
     file: str
     line: int
+    policy_line: int | None = field(default=None, compare=False)
 
     @property
     def source(self) -> str:
@@ -55,22 +62,19 @@ class Waiver:
         return today > self.expires
 
     def matches(self, result: Result) -> bool:
+        """Whether this waiver covers ``result`` (whatever its status or the date)."""
         if result.policy.id != self.policy:
             return False
         resource = result.resource
         if resource.is_change and (self.kinds or self.namespaces or self.names):
             return False
-        checks: list[tuple[tuple[str, ...] | None, list[str], Any]] = [
-            (self.kinds, [resource.kind], match_name),
-            (self.namespaces, [resource.namespace], match_name),
-            (self.names, [resource.name], match_name),
-            (self.environments, [resource.environment], match_name),
-            (self.paths, [p for p in (result.location_file, resource.file,
-                                      resource.rendered_by) if p], match_path),
-        ]
-        return all(
-            patterns is None or any(match(p, value) for p in patterns for value in values)
-            for patterns, values, match in checks
+        paths = _paths(result)
+        return (
+            _any(self.kinds, [resource], _kind_matches)
+            and _any(self.namespaces, [resource.namespace], match_name)
+            and _any(self.names, [resource.name], match_name)
+            and _any(self.environments, [resource.environment], match_name)
+            and _any(self.paths, paths, match_path)
         )
 
     def ref(self) -> WaiverRef:
@@ -82,9 +86,36 @@ class Waiver:
                          self.expires.isoformat(), state, matched)
 
 
+def _any(patterns: tuple[str, ...] | None, values: list[Any],
+         match: Callable[[str, Any], bool]) -> bool:
+    """An absent selector matches anything; a present one needs a pattern to match a value."""
+    return patterns is None or any(match(p, value) for p in patterns for value in values)
+
+
+def _paths(result: Result) -> list[str]:
+    """The repository paths a ``paths`` glob may name for a result.
+
+    Where the finding was set, the resource's file, and the overlay directory that
+    rendered it, also as ``dir/`` so that ``overlays/prod/**`` names ``overlays/prod``.
+    """
+    resource = result.resource
+    paths = [p for p in (result.location_file, resource.file) if p]
+    if resource.rendered_by:
+        paths += [resource.rendered_by, f"{resource.rendered_by.rstrip('/')}/"]
+    return paths
+
+
+def _kind_matches(pattern: str, resource: ResourceRef) -> bool:
+    """As in policy selectors: ``Deployment``, or ``apps/v1/Deployment`` with the API version."""
+    kind = resource.kind
+    return match_name(pattern, f"{resource.api_version}/{kind}" if "/" in pattern else kind)
+
+
+# -- loading -----------------------------------------------------------------------------
+
+
 def load_waivers(path: str, name: str | None = None) -> list[Waiver]:
     """Read and validate a waivers file; ConfigError naming the file and line if bad."""
-    from gate.policy import schema_error, schema_validator
     from gate.sources import display_name
 
     name = name or display_name(path)
@@ -94,36 +125,64 @@ def load_waivers(path: str, name: str | None = None) -> list[Waiver]:
         located = read_located(path, name)
     except YamlInputError as exc:
         raise ConfigError(exc.message, exc.file, exc.line) from None
+    document = _single_document(located, name)
+    if document is None:
+        return []
+    _validate(document, located, name)
+    entries = document.data.get("waivers") or []
+    return [_waiver(entry, index, document.index, located, name)
+            for index, entry in enumerate(entries)]
+
+
+def _single_document(located: LocatedYaml, name: str) -> ParsedDocument | None:
+    """The file's one non-empty document, or None for an empty file."""
     documents = [d for d in located.documents if d.data is not None]
     if len(documents) > 1:
         raise ConfigError("a waivers file holds one YAML document", name, documents[1].line)
-    if not documents:
-        return []
-    data = documents[0].data
+    return documents[0] if documents else None
+
+
+def _validate(document: ParsedDocument, located: LocatedYaml, name: str) -> None:
+    from gate.policy import schema_error, schema_validator
+
+    data = document.data
     if not isinstance(data, dict):
-        raise ConfigError(f"a waivers file is a mapping with 'waivers', not a "
-                          f"{type(data).__name__}", name, documents[0].line)
-    found = schema_error(schema_validator("waivers.schema.json"), data)
+        raise ConfigError(f"a waivers file is a mapping with a 'waivers' list, not a "
+                          f"{type(data).__name__}", name, document.line)
+    found = schema_error(schema_validator(SCHEMA), data)
     if found is not None:
-        raise ConfigError(found[1], name, located.line(0, found[0]))
-    return [_waiver(entry, index, located, name)
-            for index, entry in enumerate(data.get("waivers") or [])]
+        path, message = found
+        raise ConfigError(message, name, located.line(document.index, path))
 
 
-def _waiver(entry: dict[str, Any], index: int, located: LocatedYaml, name: str) -> Waiver:
-    line = located.line(0, ("waivers", index)) or 1
-    try:
-        expires = date.fromisoformat(entry["expires"])
-    except ValueError:
-        raise ConfigError(f"waivers[{index}].expires: not a calendar date: {entry['expires']!r}",
-                          name, located.line(0, ("waivers", index, "expires"))) from None
+def _waiver(entry: dict[str, Any], index: int, doc: int, located: LocatedYaml,
+            name: str) -> Waiver:
+    def line(*key: str) -> int | None:
+        return located.line(doc, ("waivers", index, *key))
+
     match = entry.get("match") or {}
     selectors = {key: tuple(match[key]) if key in match else None for key in SELECTORS}
+    ticket = entry.get("ticket")
     return Waiver(
-        policy=entry["policy"], reason=entry["reason"].strip(), ticket=entry.get("ticket"),
-        approved_by=entry["approved_by"].strip(), expires=expires, file=name, line=line,
+        policy=entry["policy"],
+        reason=entry["reason"].strip(),
+        ticket=ticket.strip() if ticket is not None else None,
+        approved_by=entry["approved_by"].strip(),
+        expires=_expires(entry["expires"], index, line("expires"), name),
+        file=name,
+        line=line() or 1,
+        policy_line=line("policy"),
         **selectors,
     )
+
+
+def _expires(text: str, index: int, line: int | None, name: str) -> date:
+    """The schema checked the shape YYYY-MM-DD; this checks the calendar."""
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigError(f"waivers[{index}].expires: {text!r} is not a calendar date "
+                          "(YYYY-MM-DD, the last day the waiver applies)", name, line) from None
 
 
 def check_policies(waivers: list[Waiver], known: set[str]) -> None:
@@ -132,7 +191,10 @@ def check_policies(waivers: list[Waiver], known: set[str]) -> None:
         if waiver.policy not in known:
             listed = ", ".join(sorted(known)) or "none loaded"
             raise ConfigError(f"waiver for unknown policy {waiver.policy!r} (known: {listed})",
-                              waiver.file, waiver.line)
+                              waiver.file, waiver.policy_line or waiver.line)
+
+
+# -- applying ----------------------------------------------------------------------------
 
 
 def apply_waivers(
@@ -140,36 +202,46 @@ def apply_waivers(
 ) -> tuple[list[Result], list[WaiverUse]]:
     """Results with covered findings waived, and what became of each waiver.
 
+    Only ``fail`` and ``warn`` results can be waived; the first active waiver that matches
+    (in file order) covers one. A finding only an expired waiver matches keeps its status,
+    its message saying which waiver expired; that waiver's ``matched`` counts it.
     ``complete``: the results cover everything the waivers could name (a whole-repository
     check), so an active waiver that matched nothing is reported stale.
     """
-    active = [w for w in waivers if not w.expired(today)]
-    expired = [w for w in waivers if w.expired(today)]
-    matched: dict[int, int] = {}
-    waived: list[Result] = []
+    active = [i for i, w in enumerate(waivers) if not w.expired(today)]
+    expired = [i for i, w in enumerate(waivers) if w.expired(today)]
+    matched = [0] * len(waivers)
+    out: list[Result] = []
     for result in results:
         if result.status not in WAIVABLE:
-            waived.append(result)
+            out.append(result)
             continue
-        cover = next((w for w in active if w.matches(result)), None)
+        cover = _first(waivers, active, result)
         if cover is not None:
-            matched[id(cover)] = matched.get(id(cover), 0) + 1
-            waived.append(replace(result, status="waived", waiver=cover.ref()))
+            matched[cover] += 1
+            out.append(replace(result, status=WAIVED, waiver=waivers[cover].ref()))
             continue
-        lapsed = next((w for w in expired if w.matches(result)), None)
+        lapsed = _first(waivers, expired, result)
         if lapsed is not None:
-            matched[id(lapsed)] = matched.get(id(lapsed), 0) + 1
-            result = replace(result, message=f"{result.message} (waiver {lapsed.source} "
-                                             f"expired on {lapsed.expires.isoformat()})")
-        waived.append(result)
-    uses = [w.use(EXPIRED, matched.get(id(w), 0)) for w in expired]
-    for waiver in active:
-        count = matched.get(id(waiver), 0)
-        if count:
-            uses.append(waiver.use(ACTIVE, count))
+            matched[lapsed] += 1
+            waiver = waivers[lapsed]
+            result = replace(result, message=f"{result.message} (waiver {waiver.source} "
+                                             f"expired on {waiver.expires.isoformat()})")
+        out.append(result)
+    uses = [waivers[i].use(EXPIRED, matched[i]) for i in expired]
+    for i in active:
+        if matched[i]:
+            uses.append(waivers[i].use(ACTIVE, matched[i]))
         elif complete:
-            uses.append(waiver.use(STALE, 0))
-    return waived, uses
+            uses.append(waivers[i].use(STALE, 0))
+    return out, uses
+
+
+def _first(waivers: list[Waiver], indices: list[int], result: Result) -> int | None:
+    return next((i for i in indices if waivers[i].matches(result)), None)
+
+
+# -- inline waivers ----------------------------------------------------------------------
 
 
 def inline_reason(obj: Any, policy_id: str) -> str | None:

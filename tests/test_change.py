@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from gate.calendar import parse_calendar
-from gate.change import ChangeContext, LazyImages, documents, subject
+from gate.change import ChangeContext, documents, lazy_images, subject
 from gate.clock import NOW, EvaluationTime
 from gate.deployed import image_entries
 from gate.errors import ConfigError
@@ -80,14 +80,20 @@ def test_images_are_listed_only_when_read() -> None:
         asked.append((environment, side))
         return [{"image": f"{environment}-{side}"}]
 
-    images = LazyImages(["dev", "prod", "staging"], lister)
+    images = lazy_images(["dev", "prod", "staging"], lister)
+    assert images.get("staging").get("base") == [{"image": "staging-base"}]
+    assert asked == [("staging", "base")]  # one side of one environment
     assert images.get("staging") == {"base": [{"image": "staging-base"}],
                                      "head": [{"image": "staging-head"}]}
     assert asked == [("staging", "base"), ("staging", "head")]
     images.get("staging")
-    assert len(asked) == 2  # once per environment
-    assert sorted(images) == ["dev", "prod", "staging"]  # iterating lists them all
-    assert len(asked) == 6
+    assert len(asked) == 2  # each once
+    assert images.get("qa") is not None  # any environment may be asked for
+    assert images.get(3) is None
+    assert sorted(images) == ["dev", "prod", "qa", "staging"]
+    assert len(asked) == 2  # listing environments renders nothing
+    assert len([side for sides in images.values() for side in sides.values()]) == 8
+    assert len(asked) == 8
 
 
 def test_a_change_finding_is_located_at_the_nearest_item_with_a_file() -> None:

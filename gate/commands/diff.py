@@ -171,13 +171,19 @@ def _context(
         digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
         inputs.append((f"release manifest {config.release_manifest}", digest))
     collectors = comparison.collectors
+    # Other environments' images matter only for the repositories this change deploys.
+    wanted = {entry["name"] for by_side in comparison.images.values()
+              for entry in by_side["head"]}
+    if release is not None:
+        wanted.update(service["image_name"] for service in release["services"])
     return ChangeContext(
         mode=summary.mode, base_ref=summary.base_ref, base_sha=summary.base_sha,
         head_ref=summary.head_ref, head_sha=summary.head_sha, merge_base=summary.merge_base,
         time=time, files=summary.files, file_environments=comparison.file_environments,
         environments=comparison.environments, commits=commits, calendar=config.calendar,
         known_environments=config.environments.names(),
-        images=lister(lambda side: collectors[side]), release=release,
+        images=lister(lambda side: collectors[side], wanted), release=release,
+        changed_images=comparison.images,
     )
 
 
