@@ -77,3 +77,36 @@ def test_the_fingerprint_follows_every_input(tmp_path: Path) -> None:
         != print_1
     assert governance.fingerprint(governance.policy_inputs(config, False, [str(policies)])) \
         != print_1
+
+
+def _yaml_blocks(name: str) -> list[str]:
+    import re
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / name).read_text(encoding="utf-8")
+    return re.findall(r"^```yaml\n(.*?)^```", text, re.DOTALL | re.MULTILINE)
+
+
+def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
+    from gate.config import load_config
+    from gate.policy import load_policy_text
+    from gate.release import load_release
+    from gate.trees import WorkTree
+
+    kinds = set()
+    for name in ("change-policies.md", "release-windows.md"):
+        for block in _yaml_blocks(name):
+            if "kind: Policy" in block:
+                [policy] = load_policy_text(block, name)
+                assert policy.target == "change"
+                kinds.add("policy")
+            elif "kind: Release" in block:
+                (tmp_path / "release.yaml").write_text(block, encoding="utf-8")
+                assert load_release(WorkTree(str(tmp_path)), "release.yaml")["services"]
+                kinds.add("release")
+            else:
+                config_file = tmp_path / ".gate.yaml"
+                config_file.write_text(block, encoding="utf-8")
+                (tmp_path / "releases").mkdir(exist_ok=True)
+                load_config(str(config_file))
+                kinds.add("config")
+    assert kinds == {"policy", "release", "config"}
