@@ -124,3 +124,63 @@ def test_change_ticket_records_the_tickets_as_evidence() -> None:
     assert [(e.label, e.environment, e.values) for e in evidence] == [
         ("Change tickets", "prod", ("CHG1", "CHG2"))]
     assert policy.record(subject({**document, "environment": "dev"}, "dev")) == []
+
+
+CUSTOM = """\
+apiVersion: gate.dev/v1
+kind: Policy
+id: prod-alone
+title: Production changes come alone
+description: A change that reaches prod reaches no other environment.
+rationale: A production release is reviewed as one unit.
+remediation: Split the change.
+severity: high
+target: change
+{extra}
+rules:
+  - name: alone
+    assert: "length(environments) == `1`"
+    message: "this change reaches {{{{ join(', ', environments) }}}}"
+"""
+
+
+@pytest.mark.parametrize(("extra", "line", "says"), [
+    ("match:\n  kinds: [Deployment]", 11, "match.kinds: a change policy selects by environments"),
+    ("exclude:\n  paths: [apps/**]", 11, "exclude.paths"),
+    ("evidence:\n  - {label: x, value: 'commits[?'}", 11, "evidence[0].value"),
+    ("evidence:\n  - {label: x}", 11, "value"),
+])
+def test_change_policy_mistakes_are_errors(extra: str, line: int, says: str) -> None:
+    from gate.errors import PolicyError
+    from gate.policy import load_policy_text
+
+    with pytest.raises(PolicyError, match=re.escape(says)) as raised:
+        load_policy_text(CUSTOM.format(extra=extra), "prod-alone.yaml")
+    assert raised.value.line == line
+
+
+def test_evidence_is_for_change_policies_only() -> None:
+    from gate.errors import PolicyError
+    from gate.policy import load_policy_text
+
+    text = CUSTOM.format(extra="evidence:\n  - {label: x, value: environment}").replace(
+        "target: change", "target: resources")
+    with pytest.raises(PolicyError, match="only change policies"):
+        load_policy_text(text, "prod-alone.yaml")
+
+
+def test_a_custom_change_policy_judges_each_environment() -> None:
+    from gate.policy import load_policy_text
+
+    [policy] = load_policy_text(CUSTOM.format(extra="match:\n  environments: [prod]"), "p.yaml")
+    alone = judge_document(policy, {"environment": "prod", "environments": ["prod"]})
+    together = judge_document(policy, {"environment": "prod", "environments": ["dev", "prod"]})
+    elsewhere = judge_document(policy, {"environment": "dev", "environments": ["dev", "prod"]})
+    assert [r.status for r in alone] == [PASS]
+    assert [(r.status, r.message) for r in together] == [
+        (FAIL, "this change reaches dev, prod")]
+    assert elsewhere == []
+
+
+def judge_document(policy: Policy, document: dict[str, Any]) -> list[Result]:
+    return policy.check_change(subject(document, document["environment"]), severity_rank("info"))
