@@ -230,8 +230,13 @@ class Policy:
         return WaiverRef(f"annotation {key}", reason), ""
 
     def check_change(self, subject: Resource, fail_on_rank: int) -> list[Result]:
-        """Results of a change policy on one environment's change document."""
-        return self.check(subject, change_ref(subject.environment), fail_on_rank)
+        """Results of a change policy on one environment's change document.
+
+        A path inside the change document means nothing to a reader: a finding is
+        placed by the file and line of what it is about, where it has one.
+        """
+        return [replace(result, field=None)
+                for result in self.check(subject, change_ref(subject.environment), fail_on_rank)]
 
     def record(self, subject: Resource) -> list[Evidence]:
         """The evidence values this change policy records, where it applies."""
