@@ -4,7 +4,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from gate.resources import InputError, Note
-from gate.results import PASS, OverrideRef, PolicyInfo, Report, ResourceRef, Result, WaiverRef
+from gate.results import (
+    PASS,
+    Audit,
+    ChangedFile,
+    ChangeSummary,
+    Evidence,
+    OverrideRef,
+    PolicyInfo,
+    Report,
+    ResourceRef,
+    Result,
+    WaiverRef,
+    WaiverUse,
+    change_ref,
+)
 
 
 def make_policy(
@@ -18,6 +32,9 @@ def make_policy(
     description: str = "A test policy.",
     rationale: str = "Because.",
     file: str = "policies/test.yaml",
+    target: str = "resources",
+    overridable: bool = False,
+    inline_waivers: bool = False,
 ) -> PolicyInfo:
     return PolicyInfo(
         id=id,
@@ -29,6 +46,9 @@ def make_policy(
         enforcement=enforcement,
         controls=tuple(controls),
         file=file,
+        target=target,
+        overridable=overridable,
+        inline_waivers=inline_waivers,
     )
 
 
@@ -40,9 +60,12 @@ def make_resource(
     file: str = "apps/web.yaml",
     line: int = 1,
     api_version: str = "apps/v1",
+    environment: str = "",
+    rendered_by: str = "",
 ) -> ResourceRef:
     return ResourceRef(
-        api_version=api_version, kind=kind, name=name, namespace=namespace, file=file, line=line
+        api_version=api_version, kind=kind, name=name, namespace=namespace, file=file, line=line,
+        environment=environment, rendered_by=rendered_by,
     )
 
 
@@ -61,10 +84,19 @@ def make_result(
     waiver: str | WaiverRef | None = None,
     api_version: str = "apps/v1",
     override: OverrideRef | None = None,
+    environment: str = "",
+    rendered_by: str = "",
+    finding_file: str | None = None,
+    new: bool | None = None,
 ) -> Result:
-    """A result of ``policy`` on a resource at ``file:line``; ``finding_line`` is the finding's."""
+    """A result of ``policy`` on a resource at ``file:line``; ``finding_line`` is the finding's
+    (and ``finding_file`` its file, when another one: an overlay, say).
+
+    ``waiver`` may be a reason alone: ``make_waiver`` fills in the rest.
+    """
     resource = make_resource(
-        kind=kind, name=name, namespace=namespace, file=file, line=line, api_version=api_version
+        kind=kind, name=name, namespace=namespace, file=file, line=line, api_version=api_version,
+        environment=environment, rendered_by=rendered_by,
     )
     return Result(
         policy=policy,
@@ -75,6 +107,35 @@ def make_result(
         line=finding_line,
         waiver=make_waiver(waiver) if isinstance(waiver, str) else waiver,
         override=override,
+        file=finding_file,
+        new=new,
+    )
+
+
+def make_change_result(
+    policy: PolicyInfo,
+    environment: str = "prod",
+    *,
+    status: str = PASS,
+    message: str = "",
+    file: str | None = None,
+    line: int | None = None,
+    waiver: str | WaiverRef | None = None,
+    override: OverrideRef | None = None,
+    new: bool | None = None,
+) -> Result:
+    """A change policy's result on the change as it reaches ``environment``; ``file`` and
+    ``line`` are the finding's place in a file, when it has one."""
+    return Result(
+        policy=policy,
+        resource=change_ref(environment),
+        status=status,
+        message=message,
+        line=line,
+        file=file,
+        waiver=make_waiver(waiver) if isinstance(waiver, str) else waiver,
+        override=override,
+        new=new,
     )
 
 
@@ -84,9 +145,61 @@ def make_waiver(reason: str, *, source: str = "waivers.yaml:3", ticket: str | No
     return WaiverRef(source, reason, ticket, approved_by, expires)
 
 
-def make_override(ticket: str = "INC-1234", reason: str = "checkout is down") -> OverrideRef:
-    return OverrideRef("Gate-Override", f"{ticket} {reason}", ticket, reason, "a" * 40,
-                       "Ops Person <ops@example.com>")
+def make_override(ticket: str = "INC-1234", reason: str = "checkout is down", *,
+                  commit: str = "a" * 40,
+                  author: str = "Ops Person <ops@example.com>") -> OverrideRef:
+    return OverrideRef("Gate-Override", f"{ticket} {reason}", ticket, reason, commit, author)
+
+
+def make_waiver_use(
+    policy: str = "K8S001",
+    *,
+    source: str = "waivers.yaml:3",
+    state: str = "active",
+    matched: int = 1,
+    reason: str = "legacy image",
+    ticket: str | None = "CHG-9",
+    approved_by: str = "jane.doe@example.com",
+    expires: str = "2099-12-31",
+) -> WaiverUse:
+    return WaiverUse(source, policy, reason, ticket, approved_by, expires, state, matched)
+
+
+def make_evidence(policy: str = "change-ticket", label: str = "Change tickets",
+                  environment: str = "prod", values: Sequence[str] = ("CHG123",)) -> Evidence:
+    return Evidence(policy, label, environment, tuple(values))
+
+
+def make_audit(
+    *,
+    evaluated_at: str = "2026-12-24T09:00:00Z",
+    time_source: str = "--now",
+    fingerprint: str = "f" * 64,
+    inputs: Iterable[tuple[str, str]] = ((".gate.yaml", "1" * 64),
+                                         ("builtin:no-latest-tag.yaml", "2" * 64)),
+    waivers: Iterable[WaiverUse] = (),
+    overrides: Iterable[OverrideRef] = (),
+    evidence: Iterable[Evidence] = (),
+) -> Audit:
+    return Audit(evaluated_at, time_source, fingerprint, list(inputs), list(waivers),
+                 list(overrides), list(evidence))
+
+
+def make_change(
+    *,
+    mode: str = "commits",
+    base_ref: str = "origin/main",
+    base_sha: str | None = "b" * 40,
+    head_ref: str = "HEAD",
+    head_sha: str | None = "c" * 40,
+    merge_base: str | None = "d" * 40,
+    files: Iterable[ChangedFile] = (ChangedFile("M", "overlays/prod/kustomization.yaml"),),
+    environments: Iterable[str] = ("prod",),
+    commits: int = 2,
+    notes: Iterable[str] = (),
+) -> ChangeSummary:
+    return ChangeSummary(mode, base_ref, base_sha, head_ref, head_sha, merge_base, list(files),
+                         notes=list(notes), environments=list(environments), commits=commits)
 
 
 def make_error(file: str, line: int | None, message: str) -> InputError:
@@ -105,6 +218,9 @@ def make_report(
     policies: Iterable[PolicyInfo] | None = None,
     resource_count: int | None = None,
     fail_on: str = "info",
+    change: ChangeSummary | None = None,
+    audit: Audit | None = None,
+    tool_version: str = "9.9.9",
 ) -> Report:
     """A report of ``results``; policies and the resource count default to those seen."""
     results = list(results)
@@ -119,4 +235,72 @@ def make_report(
         policies=list(policies),
         resource_count=resource_count,
         fail_on=fail_on,
+        tool_version=tool_version,
+        change=change,
+        audit=audit,
+    )
+
+
+# -- a report of gate diff with change governance ------------------------------------
+
+IMAGE_POLICY = make_policy("no-latest-tag", title="No latest tag", controls=("SOC2:CC8.1",),
+                           overridable=True)
+WINDOW_POLICY = make_policy("release-window", title="Release window", severity="critical",
+                            controls=("SOC2:CC8.1", "ISO27001:A.12.1.2"), target="change",
+                            overridable=True)
+TICKET_POLICY = make_policy("change-ticket", title="Change ticket", severity="medium",
+                            controls=("ISO27001:A.12.1.2",), target="change")
+CERTIFIED_POLICY = make_policy("promotion-certified", title="Certified promotion",
+                               target="change")
+LABELS_POLICY = make_policy("required-labels", title="Labels", severity="low",
+                            inline_waivers=True)
+OVERRIDE = make_override("INC-1234", "payment outage", commit="0123456789ab" + "c" * 28,
+                         author="Ann Oncall <ann@example.com>")
+WAIVER = make_waiver("vendor sidecar pinned by the operator", source="waivers.yaml:12",
+                     ticket="SEC-42", approved_by="Sam Security <sam@example.com>",
+                     expires="2027-01-31")
+
+
+def governance_report() -> Report:
+    """What ``gate diff`` reports for a hotfix during a freeze: overridden findings on a
+    resource and on the change, a waived finding, a change finding pointing into an
+    overlay, change results without a file, and an audit record."""
+    return make_report(
+        [
+            make_result(IMAGE_POLICY, status="overridden", message="image 'web' uses 'latest'",
+                        file="base/web.yaml", line=1, finding_file="overlays/prod/k.yaml",
+                        finding_line=9, environment="prod", rendered_by="overlays/prod",
+                        override=OVERRIDE, new=True),
+            make_result(IMAGE_POLICY, status=PASS, name="api", file="base/api.yaml",
+                        environment="prod", rendered_by="overlays/prod", new=False),
+            make_change_result(WINDOW_POLICY, "prod", status="overridden",
+                               message="prod is frozen until 2027-01-04T00:00:00Z",
+                               override=OVERRIDE, new=True),
+            make_change_result(WINDOW_POLICY, "staging", status=PASS, new=True),
+            make_change_result(TICKET_POLICY, "prod", status=PASS, new=True),
+            make_change_result(TICKET_POLICY, "staging", status="warn",
+                               message="no change ticket in the commit messages", new=True),
+            make_change_result(CERTIFIED_POLICY, "prod", status="fail",
+                               message="image ghcr.io/acme/web:2.0 was never deployed to staging",
+                               file="overlays/prod/kustomization.yaml", line=14, new=True),
+            make_result(LABELS_POLICY, status="waived", message="missing label team",
+                        file="base/web.yaml", environment="prod", rendered_by="overlays/prod",
+                        waiver=WAIVER, new=True),
+        ],
+        change=make_change(environments=("prod", "staging")),
+        audit=make_audit(
+            waivers=[
+                make_waiver_use("required-labels", source="waivers.yaml:12",
+                                reason=WAIVER.reason, ticket="SEC-42",
+                                approved_by="Sam Security <sam@example.com>",
+                                expires="2027-01-31"),
+                make_waiver_use("image-digest", source="waivers.yaml:20", state="expired",
+                                matched=2, expires="2026-11-30"),
+                make_waiver_use("resource-limits", source="waivers.yaml:28", state="stale",
+                                matched=0),
+            ],
+            overrides=[OVERRIDE],
+            evidence=[make_evidence(values=("CHG123", "CHG124")),
+                      make_evidence(environment="staging", values=())],
+        ),
     )

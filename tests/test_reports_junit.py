@@ -10,8 +10,18 @@ from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from gate.reports import RenderOptions
 from gate.reports.junit import ERRORS_SUITE, render
-from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report
-from tests.report_factory import make_error, make_note, make_policy, make_report, make_result
+from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
+from tests.report_factory import (
+    governance_report,
+    make_change_result,
+    make_error,
+    make_note,
+    make_override,
+    make_policy,
+    make_report,
+    make_result,
+    make_waiver,
+)
 
 # The Jenkins xUnit plugin's junit-10.xsd, kept beside the project (not part of it).
 JUNIT_XSD = Path(__file__).resolve().parents[1].parent / "shared" / "schemas" / "junit-10.xsd"
@@ -307,3 +317,135 @@ def test_empty_report_validates() -> None:
     xmlschema = pytest.importorskip("xmlschema")
     schema = xmlschema.XMLSchema(str(JUNIT_XSD))
     schema.validate(without_file_and_line(render(make_report([]), RenderOptions())))
+
+
+# -- change governance -------------------------------------------------------------
+
+OVERRIDE_TEXT = ("Gate-Override: INC-1234 payment outage (by Ann Oncall <ann@example.com>, "
+                 "commit 0123456789ab)")
+
+
+@pytest.fixture()
+def governance_xml() -> str:
+    return render(governance_report(), RenderOptions())
+
+
+def test_overridden_is_a_passed_testcase_that_says_so(governance_xml: str) -> None:
+    xml = parse(governance_xml)
+    web = cases(suites(xml)["no-latest-tag"])[
+        "Deployment prod/web (prod, overlays/prod, base/web.yaml:1)"]
+    assert web.is_passed
+    assert web.system_out == (f"OVERRIDDEN: overlays/prod/k.yaml:9: image 'web' uses 'latest' "
+                              f"(emergency override: {OVERRIDE_TEXT})")
+    assert (xml.tests, xml.failures, xml.errors) == (8, 1, 0)
+
+
+def test_suites_with_overridden_findings_carry_an_overridden_property(
+    governance_xml: str
+) -> None:
+    by_name = suites(parse(governance_xml))
+    for name in ("no-latest-tag", "release-window"):
+        overridden = [p.value for p in by_name[name].properties() if p.name == "overridden"]
+        assert overridden == [f"1 finding(s) let through by {OVERRIDE_TEXT}"]
+    assert all(p.name != "overridden" for p in by_name["promotion-certified"].properties())
+
+
+def test_override_property_counts_findings_per_override() -> None:
+    first, second = make_override("INC-1", commit="1" * 40), make_override("INC-2",
+                                                                          commit="2" * 40)
+    report = make_report([
+        make_result(ROOT_POLICY, status=OVERRIDDEN, name="a", override=first),
+        make_result(ROOT_POLICY, status=OVERRIDDEN, name="b", override=first),
+        make_result(ROOT_POLICY, status=OVERRIDDEN, name="c", override=second),
+    ])
+    suite = suites(parse(render(report, RenderOptions())))["K8S001"]
+    assert [p.value for p in suite.properties() if p.name == "overridden"] == [
+        "2 finding(s) let through by Gate-Override: INC-1 checkout is down (by Ops Person "
+        "<ops@example.com>, commit 111111111111)",
+        "1 finding(s) let through by Gate-Override: INC-2 checkout is down (by Ops Person "
+        "<ops@example.com>, commit 222222222222)",
+    ]
+    assert suite.failures == 0
+
+
+def test_change_testcases_are_named_for_the_change(governance_xml: str) -> None:
+    found = {
+        (attrs["classname"], attrs["name"]): (attrs.get("file"), attrs.get("line"))
+        for attrs in element_attrs(governance_xml, "testcase")
+    }
+    # no place in a file: no file or line attribute
+    assert found[("release-window", "change to prod")] == (None, None)
+    assert found[("release-window", "change to staging")] == (None, None)
+    assert found[("change-ticket", "change to staging")] == (None, None)
+    # a finding in an overlay: the testcase points there
+    assert found[("promotion-certified", "change to prod")] == (
+        "overlays/prod/kustomization.yaml", "14")
+
+
+def test_change_findings_in_failure_and_system_out(governance_xml: str) -> None:
+    by_name = suites(parse(governance_xml))
+    certified = cases(by_name["promotion-certified"])["change to prod"]
+    (failure,) = certified.result
+    assert isinstance(failure, Failure)
+    assert ("overlays/prod/kustomization.yaml:14: image ghcr.io/acme/web:2.0 was never "
+            "deployed to staging") in failure.text
+    ticket = cases(by_name["change-ticket"])["change to staging"]
+    assert ticket.is_passed
+    assert ticket.system_out == ("warning: change to staging: no change ticket in the commit "
+                                 "messages")
+    window = cases(by_name["release-window"])["change to prod"]
+    assert window.system_out.startswith(
+        "OVERRIDDEN: change to prod: prod is frozen until 2027-01-04T00:00:00Z")
+
+
+def test_waived_testcase_lists_the_whole_waiver(governance_xml: str) -> None:
+    case = cases(suites(parse(governance_xml))["required-labels"])[
+        "Deployment prod/web (prod, overlays/prod, base/web.yaml:1)"]
+    (skipped,) = case.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.message == "waived: vendor sidecar pinned by the operator"
+    assert skipped.text == (
+        "waived: base/web.yaml:1: missing label team (waiver: vendor sidecar pinned by the "
+        "operator; ticket SEC-42; approved by Sam Security <sam@example.com>; expires "
+        "2027-01-31 (waivers.yaml:12))")
+
+
+def test_overridden_beside_a_failure_is_in_system_out() -> None:
+    report = make_report([
+        make_result(ROOT_POLICY, status=FAIL, message="bad", finding_line=5),
+        make_result(ROOT_POLICY, status=OVERRIDDEN, message="let through", finding_line=6,
+                    override=make_override()),
+    ])
+    (case,) = list(suites(parse(render(report, RenderOptions())))["K8S001"])
+    assert [type(element) for element in case.result] == [Failure]
+    assert case.system_out == (
+        "OVERRIDDEN: apps/web.yaml:6: let through (emergency override: Gate-Override: INC-1234 "
+        "checkout is down (by Ops Person <ops@example.com>, commit aaaaaaaaaaaa))")
+
+
+def test_governance_output_is_deterministic(governance_xml: str) -> None:
+    original = governance_report()
+    results = list(original.results)
+    random.Random(17).shuffle(results)
+    shuffled = make_report(results, change=original.change, audit=original.audit)
+    assert render(shuffled, RenderOptions()) == governance_xml
+
+
+@pytest.mark.skipif(not JUNIT_XSD.is_file(), reason=f"JUnit schema not found at {JUNIT_XSD}")
+@pytest.mark.parametrize("hostile", [False, True])
+def test_governance_report_validates_against_junit_10_xsd(hostile: bool) -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    report = governance_report()
+    if hostile:
+        bad = f"x{ILLEGAL}<>&\"'\n\ty"
+        override = make_override(bad, bad, author=bad)
+        report = make_report(
+            [*report.results,
+             make_change_result(IMAGE_POLICY, bad, status=OVERRIDDEN, message=bad,
+                                override=override),
+             make_change_result(IMAGE_POLICY, "qa", status=WAIVED, message=bad,
+                                waiver=make_waiver(bad, source=bad, ticket=bad))],
+            change=report.change, audit=report.audit,
+        )
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    schema.validate(without_file_and_line(render(report, RenderOptions())))

@@ -8,8 +8,23 @@ import pytest
 
 from gate.reports import RenderOptions
 from gate.reports.markdown import MARKER, MAX_CHARS, escape, render
-from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Report, Result
-from tests.report_factory import make_error, make_note, make_policy, make_report, make_result
+from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report, Result
+from tests.report_factory import (
+    OVERRIDE,
+    governance_report,
+    make_audit,
+    make_change,
+    make_change_result,
+    make_error,
+    make_evidence,
+    make_note,
+    make_override,
+    make_policy,
+    make_report,
+    make_result,
+    make_waiver,
+    make_waiver_use,
+)
 
 ROOT_POLICY = make_policy(
     "K8S001",
@@ -90,7 +105,7 @@ def tables(text: str) -> list[list[str]]:
 def section(text: str, heading: str) -> str:
     """The text from the line starting with ``heading`` to the next heading or details block."""
     start = text.index(heading)
-    ends = [text.find(mark, start + 1) for mark in ("\n### ", "\n<details>")]
+    ends = [text.find(mark, start + 1) for mark in ("\n#", "\n<details>")]
     return text[start:min([end for end in ends if end != -1], default=len(text))]
 
 
@@ -213,9 +228,11 @@ def hostile_results(number: int, value: str) -> list[Result]:
                          severity="high" if number % 2 else "low",
                          enforcement="block" if number % 2 else "warn")
 
-    def result(status: str, finding_line: int | None, **extra: str) -> Result:
+    def result(status: str, finding_line: int | None, message: str = "",
+               field: str | None = None, waiver: str | None = None) -> Result:
         return make_result(policy, status=status, kind=value, name=value, namespace=value,
-                           file=value, line=number + 1, finding_line=finding_line, **extra)
+                           file=value, line=number + 1, finding_line=finding_line,
+                           message=message, field=field, waiver=waiver)
 
     return [
         result(FAIL, None, message=value, field=value),
@@ -401,3 +418,283 @@ def test_statuses_are_all_counted() -> None:
     for status in (FAIL, WARN, PASS, WAIVED, SKIP):
         assert report.count(status) > 0
     assert "1 skipped document" in text
+
+
+# -- change governance: overrides, waivers, change subjects ----------------------------
+
+
+@pytest.fixture()
+def governance_markdown() -> str:
+    return render(governance_report(), RenderOptions())
+
+
+def test_override_callout_right_under_the_counts(governance_markdown: str) -> None:
+    lines = governance_markdown.splitlines()
+    assert "**🚨 2 overridden**" in lines[3]
+    assert lines[5:9] == [
+        "> [!CAUTION]",
+        "> **🚨 Emergency override: 2 blocking findings let through.** They would have "
+        "failed the gate.",
+        "> - **Gate-Override: INC-1234** by Ann Oncall &lt;ann&#64;example.com&gt; in commit "
+        "0123456789ab: payment outage; let through 1 finding of no-latest-tag, 1 finding of "
+        "release-window",
+        "",
+    ]
+
+
+def test_no_callout_without_overridden_results(markdown: str) -> None:
+    assert "[!CAUTION]" not in markdown
+    assert "overridden" not in markdown.lower()
+    assert "🚨" not in markdown
+
+
+def test_overridden_findings_are_the_first_table(governance_markdown: str) -> None:
+    first = tables(governance_markdown)[0]
+    assert first[0] == "| Policy | Severity | Resource | Location | Message | Override |"
+    override = "INC-1234 by Ann Oncall &lt;ann&#64;example.com&gt; \\(0123456789ab\\)"
+    assert first[2:] == [
+        "| release-window | critical | change to prod | — "
+        f"| prod is frozen until 2027-01-04T00:00:00Z | {override} |",
+        "| no-latest-tag | high | Deployment prod/web \\(prod, overlays/prod\\) "
+        f"| overlays/prod/k.yaml:9 | image 'web' uses 'latest' | {override} |",
+    ]
+    heading = "### 🚨 Emergency overrides: findings let through (2)"
+    assert governance_markdown.index(heading) < governance_markdown.index("### Change")
+
+
+def test_callout_names_at_most_a_few_overrides() -> None:
+    results = [
+        make_result(ROOT_POLICY, status=OVERRIDDEN, name=f"app{n}",
+                    override=make_override(f"INC-{n}", commit=f"{n:040x}"))
+        for n in range(8)
+    ]
+    text = render(make_report(results), RenderOptions())
+    callout = [line for line in text.splitlines() if line.startswith("> ")]
+    assert len(callout) == 2 + 5 + 1
+    assert callout[-1] == "> - … and 3 more overrides (see the audit section)"
+
+
+def test_change_findings_name_the_change_as_subject(governance_markdown: str) -> None:
+    (blocking,) = tables(section(governance_markdown, "### ❌ Blocking findings (1)"))
+    assert blocking[2:] == [
+        "| promotion-certified | high | change to prod | overlays/prod/kustomization.yaml:14 "
+        "| 🆕 image ghcr.io/acme/web:2.0 was never deployed to staging |"
+    ]
+    (warnings,) = tables(section(governance_markdown, "### ⚠️ Warnings (1)"))
+    assert warnings[2:] == [
+        "| change-ticket | medium | change to staging | — "
+        "| 🆕 no change ticket in the commit messages |"
+    ]
+
+
+def test_waived_findings_show_the_whole_waiver(governance_markdown: str) -> None:
+    (table,) = tables(section(governance_markdown, "### Waived (1)"))
+    assert table[2:] == [
+        "| required-labels | Deployment prod/web \\(prod, overlays/prod\\) | base/web.yaml:1 "
+        "| vendor sidecar pinned by the operator | SEC-42 | Sam Security "
+        "&lt;sam&#64;example.com&gt; | 2027-01-31 | waivers.yaml:12 |"
+    ]
+
+
+def test_inline_waiver_without_approver_or_expiry() -> None:
+    waiver = make_waiver("sidecar", source="annotation gate.dev/waive.K8S001", ticket=None,
+                         approved_by=None, expires=None)
+    text = render(make_report([make_result(ROOT_POLICY, status=WAIVED, waiver=waiver)]),
+                  RenderOptions())
+    (table,) = tables(section(text, "### Waived (1)"))
+    assert table[2] == ("| K8S001 | Deployment prod/web | apps/web.yaml:1 | sidecar | — | — | — "
+                        "| annotation gate.dev/waive.K8S001 |")
+
+
+def test_change_section_says_commits_and_environments(governance_markdown: str) -> None:
+    change = section(governance_markdown, "### Change (1)")
+    assert ("Compared origin/main (dddddddddddd) with HEAD (cccccccccccc): only findings this "
+            "change adds block. 2 commits. Environments it reaches: prod, staging.") in change
+
+
+def test_tables_count_overridden_only_when_there_are_some(governance_markdown: str) -> None:
+    (policies,) = tables(section(governance_markdown, "### Policies"))
+    assert policies[0].endswith("| ✅ Pass | ❌ Fail | ⚠️ Warn | Waived | 🚨 Overridden |")
+    assert ("| release-window | Release window | critical | block "
+            "| SOC2:CC8.1, ISO27001:A.12.1.2 | 1 | 0 | 0 | 0 | 1 |") in policies
+    (environments,) = tables(section(governance_markdown, "### Environments (2)"))
+    assert environments == [
+        "| Environment | ❌ Blocking | ⚠️ Warnings | Waived | 🚨 Overridden | ✅ Passed |",
+        "|---|---|---|---|---|---|",
+        "| prod | 1 | 0 | 1 | 2 | 2 |",
+        "| staging | 0 | 1 | 0 | 0 | 1 |",
+    ]
+
+
+def test_governance_report_is_well_formed(governance_markdown: str) -> None:
+    assert_tables_intact(governance_markdown)
+    assert governance_markdown.count("<details>") == governance_markdown.count("</details>") == 2
+
+
+# -- the audit section -------------------------------------------------------------
+
+
+def audit_section(text: str) -> str:
+    return text[text.index("### 📋 Audit"):]
+
+
+def test_audit_records_range_time_version_and_fingerprint(governance_markdown: str) -> None:
+    facts = tables(audit_section(governance_markdown))[0]
+    assert facts == [
+        "| Record | Value |",
+        "|---|---|",
+        f"| Judged | commits {'b' * 40}..{'c' * 40} \\(origin/main..HEAD\\) |",
+        f"| Merge base | `{'d' * 40}` |",
+        "| Commits | 2 |",
+        "| Environments | prod, staging |",
+        "| Evaluated at | 2026-12-24T09:00:00Z \\(time source: --now\\) |",
+        "| gate version | 9.9.9 |",
+        f"| sha256 fingerprint | `{'f' * 64}` |",
+        "| Fail on | info |",
+    ]
+
+
+def test_audit_of_gate_check_and_of_staged_changes() -> None:
+    check = render(make_report([], audit=make_audit()), RenderOptions())
+    facts = tables(audit_section(check))[0]
+    assert facts[2] == "| Judged | the files given to gate check |"
+    assert not any(row.startswith(("| Merge base", "| Commits")) for row in facts)
+    staged = make_report([], audit=make_audit(), change=make_change(
+        mode="staged", base_ref="HEAD", base_sha="e" * 40, head_ref="index", head_sha=None,
+        merge_base=None, commits=0))
+    facts = tables(audit_section(render(staged, RenderOptions())))[0]
+    assert facts[2] == f"| Judged | staged changes: the index against HEAD {'e' * 40} |"
+    assert not any(row.startswith(("| Merge base", "| Commits")) for row in facts)
+
+
+def test_audit_control_table(governance_markdown: str) -> None:
+    (table,) = tables(section(governance_markdown, "#### Controls (3)"))
+    assert table == [
+        "| Control | Policies | ✅ Pass | ❌ Fail | ⚠️ Warn | Waived | 🚨 Overridden |",
+        "|---|---|---|---|---|---|---|",
+        "| ISO27001:A.12.1.2 | change-ticket, release-window | 2 | 0 | 1 | 0 | 1 |",
+        "| SOC2:CC8.1 | no-latest-tag, release-window | 2 | 0 | 0 | 0 | 2 |",
+        "| \\(no control\\) | promotion-certified, required-labels | 0 | 1 | 0 | 1 | 0 |",
+    ]
+
+
+def test_audit_waivers_overrides_and_evidence(governance_markdown: str) -> None:
+    (waivers,) = tables(section(governance_markdown, "#### Waivers (3)"))
+    assert waivers[0] == ("| Waiver | Policy | State | Findings | Reason | Ticket | Approved by "
+                          "| Expires |")
+    assert waivers[2:] == [
+        "| waivers.yaml:12 | required-labels | active | 1 | vendor sidecar pinned by the "
+        "operator | SEC-42 | Sam Security &lt;sam&#64;example.com&gt; | 2027-01-31 |",
+        "| waivers.yaml:20 | image-digest | ⚠️ expired | 2 | legacy image | CHG-9 "
+        "| jane.doe&#64;example.com | 2026-11-30 |",
+        "| waivers.yaml:28 | resource-limits | 💤 stale | 0 | legacy image | CHG-9 "
+        "| jane.doe&#64;example.com | 2099-12-31 |",
+    ]
+    (overrides,) = tables(section(governance_markdown, "#### 🚨 Emergency overrides (1)"))
+    assert overrides[0] == "| Ticket | Reason | Author | Commit | Let through |"
+    assert overrides[2:] == [
+        f"| INC-1234 | payment outage | Ann Oncall &lt;ann&#64;example.com&gt; "
+        f"| `{OVERRIDE.commit}` | 1 finding of no-latest-tag, 1 finding of release-window |"
+    ]
+    (evidence,) = tables(section(governance_markdown, "#### Change evidence (2)"))
+    assert evidence[2:] == [
+        "| Change tickets | prod | CHG123, CHG124 | change-ticket |",
+        "| Change tickets | staging | — | change-ticket |",
+    ]
+
+
+def test_audit_inputs_are_folded(governance_markdown: str) -> None:
+    start = governance_markdown.index(
+        "<details><summary>Fingerprint inputs: 2 files (policies, config, waivers)</summary>")
+    block = governance_markdown[start:governance_markdown.index("</details>", start)]
+    assert f"| .gate.yaml | `{'1' * 64}` |" in block
+    assert f"| builtin:no-latest-tag.yaml | `{'2' * 64}` |" in block
+
+
+def test_audit_without_policies_still_shows_its_record() -> None:
+    text = render(make_report([], audit=make_audit(inputs=[("gone.yaml", "unreadable")])),
+                  RenderOptions())
+    assert "### 📋 Audit" in text
+    assert "#### Controls" not in text
+    assert "| gone.yaml | unreadable |" in text  # not a digest: no code span
+
+
+def hostile_audit_report() -> Report:
+    results = [r for number, value in enumerate(HOSTILE) for r in hostile_results(number, value)]
+    overrides = [make_override(value, value, author=value, commit=f"{n:040x}")
+                 for n, value in enumerate(HOSTILE)]
+    results += [make_change_result(LIMITS_POLICY, value, status=OVERRIDDEN, message=value,
+                                   override=override, file=value, line=3)
+                for value, override in zip(HOSTILE, overrides, strict=True)]
+    return make_report(
+        results,
+        change=make_change(environments=HOSTILE, notes=HOSTILE, base_ref=HOSTILE[0],
+                           head_ref=HOSTILE[2]),
+        audit=make_audit(
+            time_source=HOSTILE[5], evaluated_at=HOSTILE[6], fingerprint=HOSTILE[3],
+            inputs=[(value, value) for value in HOSTILE],
+            waivers=[make_waiver_use(value, source=value, reason=value, ticket=value,
+                                     approved_by=value, expires=value) for value in HOSTILE],
+            overrides=overrides,
+            evidence=[make_evidence(value, value, value, (value, value)) for value in HOSTILE],
+        ),
+        tool_version=HOSTILE[4],
+    )
+
+
+def test_hostile_audit_values_are_escaped() -> None:
+    text = render(hostile_audit_report(), RenderOptions())
+    assert_tables_intact(text)
+    assert "<script" not in text
+    assert re.search(r"@\w", text) is None
+    assert "http://" not in text and "www.evil" not in text
+    assert set(re.findall(r"</?[a-z]+", text)) <= {"<details", "</details", "<summary",
+                                                  "</summary"}
+    assert text.count("<details>") == text.count("</details>")
+    # code spans hold only hex digests the renderer checked
+    assert all(re.fullmatch(r"[0-9a-f]+", span) for span in re.findall(r"`([^`]*)`",
+                                                                       text.replace("\\`", "")))
+    headings = [line for line in text.splitlines() if line.startswith("#")]
+    assert all(re.fullmatch(r"#{2,4} [^|]*", line) for line in headings)
+    assert not any("line two" in heading for heading in headings)
+    callout = [line for line in text.splitlines() if line.startswith(">")]
+    assert callout[0] == "> [!CAUTION]" and len(callout) == 2 + 5 + 1
+    data_cells = [cell for table in tables(text) for row in table[2:] for cell in cells(row)]
+    for cell in (cell.replace("&#64;", "@") for cell in data_cells):
+        unquoted = re.sub(r"`[0-9a-f]+`", "", cell)
+        for match in re.finditer(r"[`*_\[\]()!#|~]", unquoted):
+            before = unquoted[: match.start()]
+            backslashes = len(before) - len(before.rstrip("\\"))
+            assert backslashes % 2 == 1, f"unescaped {match[0]!r} in {cell!r}"
+
+
+def test_huge_report_keeps_the_callout_and_the_audit_record() -> None:
+    big = huge_report()
+    override = make_override()
+    results = [*big.results, *(
+        make_result(ROOT_POLICY, status=OVERRIDDEN, name=f"hot-{n:05d}", override=override,
+                    message=f"finding {n}", file=f"hot/{n:05d}.yaml")
+        for n in range(3_000))]
+    report = make_report(results, audit=make_audit(overrides=[override], inputs=[
+        (f"policies/p{n:04d}.yaml", f"{n:064x}") for n in range(2_000)]))
+    text = render(report, RenderOptions())
+    assert len(text.encode("utf-16-le")) // 2 < MAX_CHARS
+    assert "> [!CAUTION]" in text
+    assert "**🚨 3,000 overridden**" in text
+    assert "### 📋 Audit" in text and f"| sha256 fingerprint | `{'f' * 64}` |" in text
+    assert "… 2,000 inputs not shown; see the JSON or JUnit report." in text
+    # overridden findings are the last rows to go
+    shown = len(tables(section(text, "### 🚨 Emergency overrides"))[0]) - 2
+    assert shown > 0
+    assert_tables_intact(text)
+
+
+def test_governance_output_is_deterministic(governance_markdown: str) -> None:
+    original = governance_report()
+    results = list(original.results)
+    random.Random(9).shuffle(results)
+    shuffled = make_report(results, change=original.change, audit=original.audit)
+    assert render(shuffled, RenderOptions(verbose=True)) == governance_markdown
+    # the only instant shown is the evaluation time the report carries
+    assert "2026-12-24T09:00:00Z" in governance_markdown
+    assert set(re.findall(r"\d\d:\d\d:\d\d", governance_markdown)) == {"09:00:00", "00:00:00"}

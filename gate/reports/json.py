@@ -1,6 +1,9 @@
 """``json``: the machine-readable report, versioned and described by a JSON Schema.
 
-The schema ships as ``gate/schemas/report.schema.json``.
+The schema ships as ``gate/schemas/report.schema.json``. Version 2 made ``waiver`` an
+object and added ``override``, the ``overridden`` status and count, change subjects
+(resource kind ``Change``, ``file``/``line`` null without a place in a file),
+``change.environments``/``commits`` and ``audit``.
 """
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import json
 from typing import Any
 
 from gate.reports import RenderOptions
-from gate.reports.audit import commit_range, controls
+from gate.reports.audit import commit_range, controls, overrides
 from gate.results import ChangeSummary, OverrideRef, Report, ResourceRef, Result, WaiverRef
 
 REPORT_VERSION = 2
@@ -41,8 +44,10 @@ def _waiver(waiver: WaiverRef | None) -> dict[str, Any] | None:
 
 
 def _override(override: OverrideRef | None) -> dict[str, Any] | None:
-    if override is None:
-        return None
+    return None if override is None else _override_fields(override)
+
+
+def _override_fields(override: OverrideRef) -> dict[str, Any]:
     return {"trailer": override.trailer, "value": override.value, "ticket": override.ticket,
             "reason": override.reason, "commit": override.commit, "author": override.author}
 
@@ -66,7 +71,11 @@ def _audit(report: Report) -> dict[str, Any] | None:
              "matched": w.matched}
             for w in audit.waivers
         ],
-        "overrides": [_override(o) for o in audit.overrides],
+        "overrides": [
+            {**_override_fields(use.override), "policies": use.policies,
+             "findings": len(use.results)}
+            for use in overrides(report)
+        ],
         "evidence": [{"policy": e.policy, "label": e.label, "environment": e.environment or None,
                       "values": list(e.values)} for e in audit.evidence],
     }

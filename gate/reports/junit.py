@@ -4,7 +4,7 @@ Shape of the document (written with ``junitparser``)::
 
     <testsuites name="gate" tests failures errors time="0">
       <testsuite name="<policy id>" tests failures errors skipped time="0">
-        <properties> title, severity, enforcement, controls </properties>
+        <properties> title, severity, enforcement, controls, [overridden...] </properties>
         <testcase name="Deployment prod/web (apps/web.yaml:12)" classname="<policy id>"
                   file="apps/web.yaml" line="12"> ... </testcase>
       </testsuite>
@@ -29,11 +29,18 @@ Shape of the document (written with ``junitparser``)::
   (nothing to check) give ``<skipped message="<their message>">``. A testcase holds at
   most one result element, chosen as failure > waived > skipped; findings of any
   other status on the same testcase are listed in its system-out.
-* ``overridden`` findings (an emergency override let them through) do not fail the
-  testcase either; each is written to system-out as ``OVERRIDDEN: file:line: message
-  (emergency override: Gate-Override: INC-1 ... (by who, commit sha))``.
+* ``overridden`` findings (an emergency override let a blocking finding through) do
+  not fail the testcase either: like a warning, the testcase passes and each is
+  written to its system-out as ``OVERRIDDEN: file:line: message (emergency override:
+  Gate-Override: INC-1 ... (by who, commit sha))``, in capitals so it stands out.
+  The policy's suite also gets one ``overridden`` property per override that let its
+  findings through (``2 finding(s) let through by Gate-Override: ...``): the Jenkins
+  schema allows no properties on a testcase.
+* A waived testcase's ``<skipped>`` body lists each waived finding with its waiver
+  (reason, ticket, approver, expiry and source).
 * A change policy's testcase is named ``change to <environment>``; it has ``file``
-  and ``line`` only when its finding points into a file.
+  and ``line`` only when its finding points into a file (e.g. the overlay line that
+  introduces an uncertified image).
 * ``Report.errors`` (inputs that could not be read, which fail the gate closed) go to
   a suite named ``gate.errors``: one testcase per error with
   ``<error message="file:line: message" type="input-error">``.
@@ -168,6 +175,8 @@ def _policy_suite(policy: PolicyInfo, groups: list[_Group]) -> TestSuite:
     suite.add_property("severity", _attr(policy.severity))
     suite.add_property("enforcement", _attr(policy.enforcement))
     suite.add_property("controls", _attr(", ".join(policy.controls)))
+    for text in _overrides(groups):
+        suite.add_property("overridden", text)
     names = _unique([_case_name(resource) for resource, _ in groups])
     cases: list[TestCase] = [
         _policy_case(policy, resource, results, name)
@@ -175,6 +184,23 @@ def _policy_suite(policy: PolicyInfo, groups: list[_Group]) -> TestSuite:
     ]
     suite.add_testcases(cases)  # also computes tests/failures/errors/skipped, time="0"
     return suite
+
+
+def _overrides(groups: Iterable[_Group]) -> list[str]:
+    """One ``overridden`` property value per emergency override that let findings of
+    this suite's policy through: ``2 finding(s) let through by Gate-Override: …``.
+
+    Properties are the only place the Jenkins schema allows beside a testcase's
+    system-out, and CI tools show suite properties on the suite's page.
+    """
+    counts: dict[str, int] = {}
+    for _, results in groups:
+        for result in results:
+            if result.status == OVERRIDDEN:
+                text = str(result.override) if result.override else "no override recorded"
+                counts[text] = counts.get(text, 0) + 1
+    return [_attr(f"{count} finding(s) let through by {text}", MESSAGE_LIMIT)
+            for text, count in sorted(counts.items())]
 
 
 def _case_name(resource: ResourceRef) -> str:

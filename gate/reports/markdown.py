@@ -4,22 +4,36 @@ Layout (GitHub-flavoured Markdown):
 
 * ``<!-- gate-report:v1 -->`` on the first line, so a bot can find and update its
   comment, then a heading, the verdict line with the counts, and a context line.
-* Input errors (they fail the gate closed), blocking findings, warnings, waived
-  results, and a per-policy summary with control ids, each as a table.
+* When an emergency override let blocking findings through, a ``> [!CAUTION]``
+  callout right under the counts (who, why, which commit, how many findings of
+  which policies), and the overridden findings as the first table: nobody may miss
+  one, and truncation never removes the callout.
+* The change ``gate diff`` judged, input errors (they fail the gate closed),
+  blocking findings, warnings, waived results (with the waiver's reason, ticket,
+  approver, expiry and source), environments, deleted resources, and a per-policy
+  summary with control ids, each as a table. A change policy's finding names
+  ``change to <environment>`` as its subject, and a location only when it has one.
 * Passed checks and skipped documents folded in ``<details>`` blocks.
+* The audit section (when the report has one), for a compliance officer to file:
+  what was judged, when and by which gate, the fingerprint of the policies and
+  config (its inputs folded), a per-control table, waivers, overrides and change
+  evidence.
 
 Every value that comes from a manifest, a message or a waiver is hostile: it is put
 on one line, capped in length, and escaped (see ``escape``) so it can never end a
 table cell or row, close a ``<details>``, forge a link or an image, start a heading,
 mention a user or team, or become a bare ``http://`` / ``www.`` autolink. No
-untrusted value goes into a code span.
+untrusted value goes into a code span: only the audit's hex digests do, once
+checked to be hex.
 
 The report stays shorter than ``MAX_CHARS`` (counted in UTF-16 code units, never
 fewer than the characters): when it would be longer, rows are dropped from
 the least important sections first (passed checks, skipped documents, warnings,
-waived results, then blocking findings, input errors and policies) and every
-section says how many rows it left out. The heading and the verdict with its
-counts always remain. The output is deterministic: no timestamps.
+waived results, then blocking findings, input errors, policies, evidence and
+waivers, then overridden findings, and last the audit's control, override and
+record tables) and every section says how many rows it left out. The heading,
+the verdict with its counts and the override callout always remain. The output is
+deterministic: the only time shown is the evaluation time the report carries.
 """
 from __future__ import annotations
 
@@ -29,17 +43,20 @@ from dataclasses import dataclass, replace
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten
-from gate.reports.audit import commit_range, controls
+from gate.reports.audit import controls, judged, overrides, policies_of
 from gate.resources import InputError, Note
 from gate.results import (
+    EXPIRED,
     FAIL,
     OVERRIDDEN,
     PASS,
     SEVERITIES,
     SKIP,
+    STALE,
     WAIVED,
     WARN,
-    PolicyInfo,
+    Audit,
+    OverrideRef,
     Report,
     Result,
     severity_rank,
@@ -105,6 +122,7 @@ class _Section:
     noun: str  # plural, for "… 12 more <noun> not shown"
     folded: bool = False
     intro: str = ""
+    keep: bool = False  # shown (title and intro) even without rows
 
     def lines(self, shown: int) -> list[str]:
         body = self._intro() + self._table(shown) + self._omitted(shown)
@@ -131,9 +149,11 @@ class _Section:
 
 
 # Sections lose rows in this order when the report is too long.
+# The small summaries of the audit go last: a few rows that say who overrode what and
+# how each control fared outweigh the thousandth overridden finding.
 _DROP_ORDER = ("passed", "notes", "inputs", "change", "deleted", "warnings", "waived",
                "blocking", "errors", "environments", "policies", "evidence", "waivers",
-               "controls", "overridden")
+               "overridden", "controls", "overrides", "audit")
 
 
 def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
@@ -197,7 +217,55 @@ def _truncation_note(sections: Sequence[_Section], shown: dict[str, int]) -> lis
 
 def _head(report: Report) -> list[str]:
     verdict = "❌ gate: failed" if report.verdict == "fail" else "✅ gate: passed"
-    return [MARKER, f"## {verdict}", "", _counts(report), "", _context(report), ""]
+    return [MARKER, f"## {verdict}", "", _counts(report), "", *_override_callout(report),
+            _context(report), ""]
+
+
+CALLOUT_OVERRIDES = 5  # overrides named in the callout; the audit section lists them all
+
+
+def _override_callout(report: Report) -> list[str]:
+    """A GitHub ``CAUTION`` alert when an emergency override let findings through.
+
+    It is part of the head, so truncation never removes it; its size is bounded (at
+    most ``CALLOUT_OVERRIDES`` overrides, each value capped by ``escape``).
+    """
+    count = report.count(OVERRIDDEN)
+    if not count:
+        return []
+    lines = [
+        "> [!CAUTION]",
+        f"> **🚨 Emergency override: {count:,} blocking {_plural(count, 'finding')} "
+        f"let through.** {_plural(count, 'It', 'They')} would have failed the gate.",
+    ]
+    uses = overrides(report)
+    for use in uses[:CALLOUT_OVERRIDES]:
+        lines.append(f"> - {_override_text(use.override)}; let through "
+                     f"{_let_through(use.per_policy())}")
+    if len(uses) > CALLOUT_OVERRIDES:
+        lines.append(f"> - … and {len(uses) - CALLOUT_OVERRIDES:,} more overrides "
+                     "(see the audit section)")
+    return [*lines, ""]
+
+
+def _override_text(override: OverrideRef) -> str:
+    """``**Gate-Override: INC-1** by who in commit sha: reason``, escaped."""
+    return (f"**{escape(override.trailer, 60)}: {escape(override.ticket, 80)}** by "
+            f"{escape(override.author, 120)} in commit {escape(override.commit[:12])}: "
+            f"{escape(override.reason)}")
+
+
+def _let_through(per_policy: Sequence[tuple[str, int]], limit: int = 5) -> str:
+    """``2 findings of no-latest-tag, 1 finding of release-window``, escaped; at most
+    ``limit`` policies are named."""
+    if not per_policy:
+        return "no findings of this report"
+    text = ", ".join(f"{count:,} {_plural(count, 'finding')} of {escape(policy, 100)}"
+                     for policy, count in per_policy[:limit])
+    if len(per_policy) > limit:
+        more = sum(count for _, count in per_policy[limit:])
+        text += f" and {more:,} of {len(per_policy) - limit:,} more policies"
+    return text
 
 
 def _counts(report: Report) -> str:
@@ -249,79 +317,121 @@ def _sections(report: Report) -> list[_Section]:
         _notes_section(report.notes),
         *_audit_sections(report),
     ]
-    return [section for section in candidates if section.rows]
+    return [section for section in candidates if section.rows or section.keep]
 
 
 def _overridden_section(report: Report) -> _Section:
     """Emergency overrides come first: nobody reading the report may miss one."""
     results = sorted(report.by_status(OVERRIDDEN), key=Result.sort_key)
-    overrides = dict.fromkeys(result.override for result in results if result.override)
-    intro = " ".join(
-        f"**{escape(o.trailer)}: {escape(o.ticket)}** by {escape(o.author)} in commit "
-        f"{escape(o.commit[:12])}: {escape(o.reason)}."
-        for o in overrides if o is not None
-    )
     rows = tuple(
         _row([escape(r.policy.id), escape(r.policy.severity), _resource(r),
-              _location(r.location_file, r.location_line), escape(r.message)])
+              _location(r.location_file, r.location_line), escape(_message(r)),
+              _override_cell(r.override)])
         for r in results
     )
     return _with_count(_Section(
-        key="overridden", title="### 🚨 Emergency override: blocking findings let through",
-        intro=intro + " These findings would have failed the gate.",
-        columns=("Policy", "Severity", "Subject", "Location", "Message"), rows=rows,
-        noun="overridden findings",
+        key="overridden", title="### 🚨 Emergency overrides: findings let through",
+        intro="These blocking findings would have failed the gate; an emergency override "
+              "(a commit trailer) let them through.",
+        columns=("Policy", "Severity", "Resource", "Location", "Message", "Override"),
+        rows=rows, noun="overridden findings",
     ))
+
+
+def _override_cell(override: OverrideRef | None) -> str:
+    if override is None:
+        return "—"
+    return (f"{escape(override.ticket, 80)} by {escape(override.author, 120)} "
+            f"\\({escape(override.commit[:12])}\\)")
 
 
 def _audit_sections(report: Report) -> list[_Section]:
     audit = report.audit
     if audit is None:
         return []
-    intro = (
-        f"Judged: {escape(commit_range(report))} · evaluated at {escape(audit.evaluated_at)} "
-        f"({escape(audit.time_source)}) · gate {escape(report.tool_version)} · "
-        f"policy and config fingerprint (sha256) `{audit.fingerprint}`"
-    )
     control_rows = tuple(
-        _row([escape(row.id), ", ".join(escape(p) for p in row.policies),
+        _row([escape(row.id), ", ".join(escape(p) for p in row.policies) or "—",
               *(f"{row.counts[status]:,}" for status in (PASS, FAIL, WARN, WAIVED, OVERRIDDEN))])
         for row in controls(report)
     )
     waiver_rows = tuple(
-        _row([_location(w.source, None), escape(w.policy), escape(w.state), f"{w.matched:,}",
-              escape(w.reason), escape(w.ticket or "—"), escape(w.approved_by),
-              escape(w.expires)])
+        _row([_location(w.source, None), escape(w.policy), _WAIVER_STATE.get(w.state, "")
+              + escape(w.state), f"{w.matched:,}", escape(w.reason), escape(w.ticket or "—"),
+              escape(w.approved_by or "—"), escape(w.expires or "—")])
         for w in audit.waivers
+    )
+    override_rows = tuple(
+        _row([escape(use.override.ticket), escape(use.override.reason),
+              escape(use.override.author), _sha(use.override.commit),
+              _let_through(use.per_policy(), limit=20)])
+        for use in overrides(report)
     )
     evidence_rows = tuple(
         _row([escape(e.label), escape(e.environment or "—"),
-              ", ".join(escape(v) for v in e.values), escape(e.policy)])
+              ", ".join(escape(v, 100) for v in e.values[:50])
+              + (f" and {len(e.values) - 50:,} more" if len(e.values) > 50 else "")
+              or "—", escape(e.policy)])
         for e in audit.evidence
     )
-    override_rows = tuple(
-        _row([escape(o.ticket), escape(o.reason), escape(o.author), escape(o.commit[:12])])
-        for o in audit.overrides
-    )
-    input_rows = tuple(_row([escape(name), f"`{digest}`"]) for name, digest in audit.inputs)
+    input_rows = tuple(_row([escape(name), _sha(digest)]) for name, digest in audit.inputs)
     return [
-        _Section(key="controls", title="### 📋 Audit", intro=intro,
-                 columns=("Control", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
-                          "Overridden"),
-                 rows=control_rows, noun="controls"),
+        _Section(key="audit", title="### 📋 Audit",
+                 intro="What this run judged, when, and by which rules: the record to file "
+                       "as evidence.",
+                 columns=("Record", "Value"), rows=_audit_rows(report, audit), noun="audit facts",
+                 keep=True),
+        _with_count(_Section(
+            key="controls", title="#### Controls",
+            intro="Results per compliance control (a policy mapped to several controls "
+                  "counts in each).",
+            columns=("Control", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
+                     "🚨 Overridden"),
+            rows=control_rows, noun="controls")),
         _with_count(_Section(key="waivers", title="#### Waivers",
                              columns=("Waiver", "Policy", "State", "Findings", "Reason",
                                       "Ticket", "Approved by", "Expires"),
                              rows=waiver_rows, noun="waivers")),
-        _with_count(_Section(key="overrides", title="#### Overrides",
-                             columns=("Ticket", "Reason", "By", "Commit"),
+        _with_count(_Section(key="overrides", title="#### 🚨 Emergency overrides",
+                             columns=("Ticket", "Reason", "Author", "Commit", "Let through"),
                              rows=override_rows, noun="overrides")),
         _with_count(_Section(key="evidence", title="#### Change evidence",
                              columns=("Evidence", "Environment", "Values", "Policy"),
                              rows=evidence_rows, noun="evidence rows")),
-        _Section(key="inputs", title=f"Inputs of the fingerprint ({len(input_rows):,})",
+        _Section(key="inputs",
+                 title=f"Fingerprint inputs: {len(input_rows):,} "
+                       f"{_plural(len(input_rows), 'file')} (policies, config, waivers)",
                  columns=("Input", "sha256"), rows=input_rows, noun="inputs", folded=True),
     ]
+
+
+_WAIVER_STATE = {EXPIRED: "⚠️ ", STALE: "💤 "}
+_SHA = re.compile(r"[0-9a-f]{7,64}")
+
+
+def _sha(digest: str) -> str:
+    """A hex digest in a code span; anything else (e.g. ``unreadable``) as escaped text."""
+    return f"`{digest}`" if _SHA.fullmatch(digest) else escape(digest)
+
+
+def _audit_rows(report: Report, audit: Audit) -> tuple[str, ...]:
+    """The record: what was judged, when, by which gate and rules."""
+    change = report.change
+    facts = [("Judged", escape(judged(report)))]
+    if change is not None:
+        if change.merge_base:
+            facts.append(("Merge base", _sha(change.merge_base)))
+        if change.mode == "commits":
+            facts.append(("Commits", f"{change.commits:,}"))
+        facts.append(("Environments",
+                      ", ".join(escape(e, 100) for e in change.environments) or "—"))
+    facts += [
+        ("Evaluated at", f"{escape(audit.evaluated_at)} \\(time source: "
+                         f"{escape(audit.time_source)}\\)"),
+        ("gate version", escape(report.tool_version)),
+        ("sha256 fingerprint", _sha(audit.fingerprint)),
+        ("Fail on", escape(report.fail_on)),
+    ]
+    return tuple(_row([name, value]) for name, value in facts)
 
 
 def _row(cells: Iterable[str]) -> str:
@@ -355,6 +465,11 @@ def _change_section(report: Report) -> _Section:
     rule = ("only findings this change adds block" if change.blocking == "new"
             else "every blocking finding blocks")
     intro = f"Compared {base} with {head}: {rule}."
+    if change.mode == "commits":
+        intro += f" {change.commits:,} {_plural(change.commits, 'commit')}."
+    if change.environments:
+        reached = ", ".join(escape(environment, 100) for environment in change.environments)
+        intro += f" Environments it reaches: {reached}."
     if change.notes:
         intro += " " + " ".join(escape(note) for note in change.notes)
     rows = tuple(
@@ -363,7 +478,7 @@ def _change_section(report: Report) -> _Section:
     )
     return _with_count(_Section(
         key="change", title="### Change", intro=intro, columns=("Status", "File"), rows=rows,
-        noun="changed files",
+        noun="changed files", keep=True,
     ))
 
 
@@ -382,21 +497,22 @@ def _deleted_section(report: Report) -> _Section:
 
 
 def _environments_section(report: Report) -> _Section:
+    statuses = (FAIL, WARN, WAIVED, *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()), PASS)
     counts: dict[str, dict[str, int]] = {}
     for result in report.results:
         environment = result.resource.environment
         if environment:
-            row = counts.setdefault(environment, dict.fromkeys((FAIL, WARN, PASS, WAIVED), 0))
+            row = counts.setdefault(environment, dict.fromkeys(statuses, 0))
             if result.status in row:
                 row[result.status] += 1
     rows = tuple(
-        _row([escape(name), f"{row[FAIL]:,}", f"{row[WARN]:,}", f"{row[WAIVED]:,}",
-              f"{row[PASS]:,}"])
+        _row([escape(name), *(f"{row[status]:,}" for status in statuses)])
         for name, row in sorted(counts.items())
     )
+    titles = {**_STATUS_COLUMNS, FAIL: "❌ Blocking", WARN: "⚠️ Warnings", PASS: "✅ Passed"}
     return _with_count(_Section(
         key="environments", title="### Environments",
-        columns=("Environment", "❌ Blocking", "⚠️ Warnings", "Waived", "✅ Passed"), rows=rows,
+        columns=("Environment", *(titles[status] for status in statuses)), rows=rows,
         noun="environments",
     ))
 
@@ -417,10 +533,13 @@ def _findings_section(results: Sequence[Result], key: str, title: str) -> _Secti
     ))
 
 
-def _finding_row(result: Result) -> str:
+def _message(result: Result) -> str:
     message = result.message or result.policy.title
-    if result.field:
-        message = f"{message} (at {result.field})"
+    return f"{message} (at {result.field})" if result.field else message
+
+
+def _finding_row(result: Result) -> str:
+    message = _message(result)
     marker = ""
     if result.new is not None and result.status != PASS:
         marker = "🆕 " if result.new else "(existing) "
@@ -462,6 +581,7 @@ def _policies_section(report: Report) -> _Section:
     for result in report.results:
         key = (result.policy.id, result.status)
         counts[key] = counts.get(key, 0) + 1
+    statuses = _counted_statuses(report)
     rows = tuple(
         _row([
             escape(policy.id),
@@ -469,20 +589,30 @@ def _policies_section(report: Report) -> _Section:
             escape(policy.severity),
             escape(policy.enforcement),
             ", ".join(escape(control) for control in policy.controls) or "—",
-            *(f"{counts.get((policy.id, status), 0):,}" for status in (PASS, FAIL, WARN, WAIVED)),
+            *(f"{counts.get((policy.id, status), 0):,}" for status in statuses),
         ])
-        for policy in _policies(report)
+        for policy in policies_of(report)
     )
     return _Section(
         key="policies",
         title="### Policies",
         columns=(
             "Policy", "Title", "Severity", "Enforcement", "Controls",
-            "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
+            *(_STATUS_COLUMNS[status] for status in statuses),
         ),
         rows=rows,
         noun="policies",
     )
+
+
+_STATUS_COLUMNS = {PASS: "✅ Pass", FAIL: "❌ Fail", WARN: "⚠️ Warn", WAIVED: "Waived",
+                   OVERRIDDEN: "🚨 Overridden"}
+
+
+def _counted_statuses(report: Report) -> tuple[str, ...]:
+    """The statuses a per-policy or per-environment table counts: overridden only when
+    the report has overridden results, so that the usual table stays narrow."""
+    return (PASS, FAIL, WARN, WAIVED, *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
 
 
 def _passed_section(results: Sequence[Result]) -> _Section:
@@ -517,14 +647,6 @@ def _notes_section(notes: Sequence[Note]) -> _Section:
 
 
 # -- values ------------------------------------------------------------------------
-
-
-def _policies(report: Report) -> list[PolicyInfo]:
-    """Every policy of the report, and any only seen in a result, sorted by id."""
-    by_id: dict[str, PolicyInfo] = {}
-    for policy in [*report.policies, *(result.policy for result in report.results)]:
-        by_id.setdefault(policy.id, policy)
-    return [by_id[key] for key in sorted(by_id)]
 
 
 def _resource(result: Result) -> str:

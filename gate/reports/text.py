@@ -1,10 +1,25 @@
-"""``text``: ``file:line: [policy] message`` lines for terminals and pre-commit."""
+"""``text``: ``file:line: [policy] message`` lines for terminals and pre-commit.
+
+In order: input errors, blocking findings and warnings, then every finding an
+emergency override let through (always, not only with ``-v``)::
+
+    overlays/prod/kustomization.yaml:9: overridden: [no-latest-tag] ... — Gate-Override:
+    INC-1234 payment outage (by Ann <ann@example.com>, commit 0123456789ab)
+
+then expired and stale waivers (``waivers.yaml:12: warning: waiver for <policy>
+expired on <date>``, ``waivers.yaml:20: note: waiver for <policy> matched nothing
+(stale)…``), with ``-v`` the waived findings and skipped documents, "How to fix",
+what the change deletes, and the summary line, which counts overridden findings.
+A change policy's finding with no place in a file is located as ``change to
+<environment>``. Every value is put on one line without control characters.
+"""
 from __future__ import annotations
 
 import re
 
 from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
+from gate.reports._escape import strip_illegal
 from gate.results import (
     EXPIRED,
     FAIL,
@@ -22,24 +37,40 @@ from gate.results import (
 def location(result: Result) -> str:
     """``file:line``, or ``change to prod`` for a change finding with no place in a file."""
     if result.location_file:
-        return f"{result.location_file}:{result.location_line}"
-    environment = result.resource.environment
-    return f"change to {environment}" if environment else "change"
+        return _one_line(f"{result.location_file}:{result.location_line}")
+    resource = result.resource
+    if not resource.is_change:
+        return _one_line(resource.identity())
+    return _one_line(f"change to {resource.environment}" if resource.environment else "change")
 
 
 def _finding(result: Result, color: bool) -> str:
-    location_text = location(result)
     tag = paint(f"[{result.policy.id}]", RED if result.status == FAIL else YELLOW, color)
     prefix = "" if result.status == FAIL else paint("warning: ", YELLOW, color)
-    context = [part for part in (result.resource.environment, result.resource.rendered_by) if part]
+    return f"{location(result)}: {prefix}{tag} {_one_line(result.message)}{_context(result, color)}"
+
+
+def _overridden(result: Result, color: bool) -> str:
+    """``file:line: overridden: [policy] message — Gate-Override: … (by …, commit …)``."""
+    label = paint("overridden:", BOLD + YELLOW, color)
+    override = _one_line(str(result.override)) if result.override else "no override recorded"
+    return (f"{location(result)}: {label} [{result.policy.id}] {_one_line(result.message)}"
+            f"{_context(result, color)} — {override}")
+
+
+def _context(result: Result, color: bool) -> str:
+    """`` (prod, overlays/prod, new)``: the environment (unless the location already
+    names it), the overlay that rendered the resource, and new or existing in a diff."""
+    resource = result.resource
+    environment = "" if resource.is_change and not result.location_file else resource.environment
+    context = [part for part in (environment, resource.rendered_by) if part]
     if result.new is not None:
         context.append("new" if result.new else "existing")
-    suffix = paint(f" ({', '.join(context)})", DIM, color) if context else ""
-    return f"{location_text}: {prefix}{tag} {_one_line(result.message)}{suffix}"
+    return paint(f" ({', '.join(context)})", DIM, color) if context else ""
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    return " ".join(strip_illegal(text).split())
 
 
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s")
@@ -58,9 +89,7 @@ def render(report: Report, options: RenderOptions) -> str:
     findings = [r for r in report.results if r.status in (FAIL, WARN)]
     lines.extend(_finding(result, color) for result in findings)
     # An override is never quiet: whoever reads the log sees what was let through.
-    for result in report.by_status(OVERRIDDEN):
-        lines.append(f"{location(result)}: {paint('overridden:', YELLOW, color)} "
-                     f"[{result.policy.id}] {_one_line(result.message)} -- {result.override}")
+    lines.extend(_overridden(result, color) for result in report.by_status(OVERRIDDEN))
     lines.extend(_waiver_lines(report, color))
     if options.verbose:
         for result in report.by_status(WAIVED):
@@ -89,11 +118,14 @@ def _waiver_lines(report: Report, color: bool) -> list[str]:
         return []
     lines = []
     for use in report.audit.waivers:
+        source, policy = _one_line(use.source), _one_line(use.policy)
         if use.state == EXPIRED:
-            lines.append(f"{use.source}: {paint('warning:', YELLOW, color)} waiver for "
-                         f"{use.policy} expired on {use.expires}")
+            counted = (f": {use.matched} finding(s) it covered count again" if use.matched
+                       else "")
+            lines.append(f"{source}: {paint('warning:', YELLOW, color)} waiver for "
+                         f"{policy} expired on {_one_line(use.expires)}{counted}")
         elif use.state == STALE:
-            lines.append(f"{use.source}: note: waiver for {use.policy} matched nothing "
+            lines.append(f"{source}: note: waiver for {policy} matched nothing "
                          "(stale): remove it, or fix its match")
     return lines
 
