@@ -108,6 +108,10 @@ class ResourceRef:
         """Whether this names a change (a change policy's subject), not a resource."""
         return self.kind == CHANGE_KIND and self.api_version == CHANGE_API_VERSION
 
+    def subject(self) -> str:
+        """How reports name a change subject: ``change to prod`` (or ``change``)."""
+        return f"change to {self.environment}" if self.environment else "change"
+
     def identity(self) -> str:
         namespace = f"{self.namespace}/" if self.namespace else ""
         return f"{self.kind}/{namespace}{self.name}"
@@ -173,6 +177,8 @@ class ChangeSummary:
 
     mode: str  # "commits", "staged" or "worktree"
     base_ref: str
+    # With --staged and --worktree the base is HEAD (base_sha its commit, None before the
+    # first commit) and the head is the index or working tree (head_sha None).
     base_sha: str | None
     head_ref: str
     head_sha: str | None
@@ -307,6 +313,13 @@ class Report:
             "skipped_documents": len(self.notes),
             **extra,
         }
+
+    def all_policies(self) -> list[PolicyInfo]:
+        """Every policy of the report, and any only seen in a result, sorted by id."""
+        by_id: dict[str, PolicyInfo] = {}
+        for policy in [*self.policies, *(result.policy for result in self.results)]:
+            by_id.setdefault(policy.id, policy)
+        return [by_id[key] for key in sorted(by_id)]
 
     def by_status(self, status: str) -> list[Result]:
         return [r for r in self.results if r.status == status]

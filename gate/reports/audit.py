@@ -16,7 +16,6 @@ from gate.results import (
     WAIVED,
     WARN,
     OverrideRef,
-    PolicyInfo,
     Report,
     Result,
 )
@@ -34,21 +33,13 @@ class ControlRow:
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(COUNTED, 0))
 
 
-def policies_of(report: Report) -> list[PolicyInfo]:
-    """Every policy of the report, and any only seen in a result, sorted by id."""
-    by_id: dict[str, PolicyInfo] = {}
-    for policy in [*report.policies, *(result.policy for result in report.results)]:
-        by_id.setdefault(policy.id, policy)
-    return [by_id[key] for key in sorted(by_id)]
-
-
 def controls(report: Report) -> list[ControlRow]:
     """A row per control id the report's policies name, sorted by id, then one row
     (``NO_CONTROL``) for the policies that name none; each counts the results of its
     policies by status. A policy mapped to two controls counts in both rows."""
     rows: dict[str, ControlRow] = {}
     by_policy: dict[str, list[ControlRow]] = {}
-    for policy in policies_of(report):
+    for policy in report.all_policies():
         for control in dict.fromkeys(policy.controls or (NO_CONTROL,)):
             row = rows.setdefault(control, ControlRow(control))
             row.policies.append(policy.id)

@@ -98,7 +98,7 @@ def render(report: Report, options: RenderOptions) -> str:
     del options  # no option changes JUnit output
     root = JUnitXml(name=ROOT_NAME)
     groups = _group_by_policy(report.results)
-    for policy in _policies(report):
+    for policy in report.all_policies():
         root.add_testsuite(_policy_suite(policy, groups.get(policy.id, [])))
     if report.errors:
         root.add_testsuite(_errors_suite(report.errors))
@@ -107,14 +107,6 @@ def render(report: Report, options: RenderOptions) -> str:
 
 
 # -- structure ---------------------------------------------------------------------
-
-
-def _policies(report: Report) -> list[PolicyInfo]:
-    """Every policy of the report, and any only seen in a result, sorted by id."""
-    by_id: dict[str, PolicyInfo] = {}
-    for policy in [*report.policies, *(result.policy for result in report.results)]:
-        by_id.setdefault(policy.id, policy)
-    return [by_id[key] for key in sorted(by_id)]
 
 
 def _resource_key(resource: ResourceRef) -> tuple[str, str, str, int, str, str, str, str]:
@@ -205,7 +197,7 @@ def _overrides(groups: Iterable[_Group]) -> list[str]:
 
 def _case_name(resource: ResourceRef) -> str:
     if resource.is_change:
-        return _attr(f"change to {resource.environment}" if resource.environment else "change")
+        return _attr(resource.subject())
     namespace = f"{resource.namespace}/" if resource.namespace else ""
     name = resource.name or "(unnamed)"
     context = "".join(f"{part}, " for part in (resource.environment, resource.rendered_by) if part)

@@ -43,7 +43,7 @@ from dataclasses import dataclass, replace
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten
-from gate.reports.audit import controls, judged, overrides, policies_of
+from gate.reports.audit import controls, judged, overrides
 from gate.resources import InputError, Note
 from gate.results import (
     EXPIRED,
@@ -591,7 +591,7 @@ def _policies_section(report: Report) -> _Section:
             ", ".join(escape(control) for control in policy.controls) or "—",
             *(f"{counts.get((policy.id, status), 0):,}" for status in statuses),
         ])
-        for policy in policies_of(report)
+        for policy in report.all_policies()
     )
     return _Section(
         key="policies",
@@ -652,7 +652,7 @@ def _notes_section(notes: Sequence[Note]) -> _Section:
 def _resource(result: Result) -> str:
     resource = result.resource
     if resource.is_change:
-        return escape(f"change to {resource.environment}" if resource.environment else "change")
+        return escape(resource.subject())
     text = _identity(resource.kind, resource.namespace, resource.name)
     context = [part for part in (resource.environment, resource.rendered_by) if part]
     if context:

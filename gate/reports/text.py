@@ -41,7 +41,7 @@ def location(result: Result) -> str:
     resource = result.resource
     if not resource.is_change:
         return _one_line(resource.identity())
-    return _one_line(f"change to {resource.environment}" if resource.environment else "change")
+    return _one_line(resource.subject())
 
 
 def _finding(result: Result, color: bool) -> str:
