@@ -66,6 +66,16 @@ def find_config(start: str = ".") -> str | None:
         directory = parent
 
 
+def read_settings(path: str, name: str, what: str) -> LocatedYaml:
+    """A settings file (config, waivers) parsed with lines; ConfigError if missing or bad."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"{what} not found", name)
+    try:
+        return read_located(path, name)
+    except YamlInputError as exc:
+        raise ConfigError(exc.message, exc.file, exc.line) from None
+
+
 def load_config(path: str | None) -> Config:
     """Load and validate a config file; no path means the defaults."""
     if path is None:
@@ -73,12 +83,7 @@ def load_config(path: str | None) -> Config:
     from gate.sources import display_name
 
     name = display_name(path)
-    if not os.path.isfile(path):
-        raise ConfigError("config file not found", name)
-    try:
-        located = read_located(path, name)
-    except YamlInputError as exc:
-        raise ConfigError(exc.message, exc.file, exc.line) from None
+    located = read_settings(path, name, "config file")
     documents = [d for d in located.documents if d.data is not None]
     if len(documents) > 1:
         raise ConfigError("a config file holds one YAML document", name, documents[1].line)

@@ -7,7 +7,6 @@ says so; a waiver that matches nothing in a whole-repository check is stale.
 """
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -27,7 +26,7 @@ from gate.results import (
     WaiverRef,
     WaiverUse,
 )
-from gate.yamlio import LocatedYaml, ParsedDocument, YamlInputError, read_located
+from gate.yamlio import LocatedYaml, ParsedDocument
 
 INLINE_PREFIX = "gate.dev/waive."
 SELECTORS = ("kinds", "namespaces", "names", "paths", "environments")
@@ -116,15 +115,11 @@ def _kind_matches(pattern: str, resource: ResourceRef) -> bool:
 
 def load_waivers(path: str, name: str | None = None) -> list[Waiver]:
     """Read and validate a waivers file; ConfigError naming the file and line if bad."""
+    from gate.config import read_settings
     from gate.sources import display_name
 
     name = name or display_name(path)
-    if not os.path.isfile(path):
-        raise ConfigError("waivers file not found", name)
-    try:
-        located = read_located(path, name)
-    except YamlInputError as exc:
-        raise ConfigError(exc.message, exc.file, exc.line) from None
+    located = read_settings(path, name, "waivers file")
     document = _single_document(located, name)
     if document is None:
         return []

@@ -28,3 +28,22 @@ spec:
         requests: {cpu: 100m, memory: 64Mi}
         limits: {cpu: 200m, memory: 128Mi}
 """
+
+# A compliant Deployment whose image a Kustomize overlay's ``images:`` retags.
+WEB_DEPLOYMENT = """\
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  labels: {app.kubernetes.io/name: web}
+spec:
+  template:
+    metadata: {labels: {app.kubernetes.io/name: web}}
+    spec:
+      containers:
+        - name: web
+          image: ghcr.io/acme/web:1.0.0
+          resources:
+            requests: {cpu: 100m, memory: 64Mi}
+            limits: {cpu: 200m, memory: 128Mi}
+"""

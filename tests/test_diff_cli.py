@@ -12,6 +12,7 @@ import jsonschema
 import pytest
 
 from gate.policy import load_schema
+from tests.manifests import WEB_DEPLOYMENT
 
 TIMEOUT = 120
 GIT_ENV = {
@@ -20,23 +21,7 @@ GIT_ENV = {
     "GIT_CONFIG_NOSYSTEM": "1", "HOME": "/nonexistent",
 }
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app.kubernetes.io/name: web}
-spec:
-  template:
-    metadata: {labels: {app.kubernetes.io/name: web}}
-    spec:
-      containers:
-        - name: web
-          image: ghcr.io/acme/web:1.0.0
-          resources:
-            requests: {cpu: 100m, memory: 64Mi}
-            limits: {cpu: 200m, memory: 128Mi}
-"""
+DEPLOYMENT = WEB_DEPLOYMENT
 
 SERVICE = """\
 apiVersion: v1

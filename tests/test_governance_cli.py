@@ -12,24 +12,9 @@ import pytest
 from gate.policy import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
+from tests.manifests import WEB_DEPLOYMENT
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  labels: {app.kubernetes.io/name: web}
-spec:
-  template:
-    metadata: {labels: {app.kubernetes.io/name: web}}
-    spec:
-      containers:
-        - name: web
-          image: ghcr.io/acme/web:1.0.0
-          resources:
-            requests: {cpu: 100m, memory: 64Mi}
-            limits: {cpu: 200m, memory: 128Mi}
-"""
+DEPLOYMENT = WEB_DEPLOYMENT
 
 OVERLAY = """\
 namespace: shop-{env}
