@@ -65,13 +65,15 @@ class KustomizationIndex:
         """Directories of kustomizations that may name ``target``.
 
         Any way of naming a path ends in its last segment, except a reference
-        made only of ``..`` to a directory above the kustomization.
+        made only of ``..`` to a directory above the kustomization, or one a
+        YAML escape spells otherwise (``"b\\x61se"``): text with a backslash is
+        always a candidate, and parsing settles it.
         """
         name = posixpath.basename(target)
         found = []
         for path, text in self.texts().items():
             directory = posixpath.dirname(path)
-            named = bool(name) and name in text
+            named = bool(name) and (name in text or "\\" in text)
             above = is_directory and ".." in text and (
                 not target or directory.startswith(target + "/")
             )

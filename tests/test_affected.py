@@ -596,10 +596,7 @@ def test_a_base_in_a_hidden_directory() -> None:
     assert assert_agrees(tree, Reference.of(tree), [".shared/d.yaml"]).overlays == {"ov"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: KustomizationIndex.candidates matches a target's name against the raw text, "
-    "but a double-quoted YAML scalar may spell it with escapes; 'base' is then taken for "
-    "an overlay of its own and 'ov' is missed"))
+# A double-quoted YAML scalar may spell a name with escapes: such text is always parsed.
 @pytest.mark.parametrize("spelling", [
     '"../b\\x61se"', '"../\\u0062ase"', '"../ba\\\n    se"'], ids=["hex", "unicode", "fold"])
 def test_a_directory_named_with_yaml_escapes(spelling: str) -> None:
@@ -613,8 +610,6 @@ def test_a_directory_named_with_yaml_escapes(spelling: str) -> None:
     assert assert_agrees(tree, reference, ["base/d.yaml"]).overlays == {"ov"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: as above, for a file: an escaped patch path hides the patch from the index"))
 def test_a_file_named_with_yaml_escapes() -> None:
     tree = DictTree({
         "ov/kustomization.yaml": 'resources: [d.yaml]\npatchesStrategicMerge: ["p\\x2eyaml"]\n',
