@@ -583,10 +583,7 @@ def test_a_deleted_overlay_lists_its_resources(kustomized: GitRepo, diff: Diff) 
 
 @pytest.mark.parametrize("mode", [
     "builtin",
-    pytest.param("binary", marks=[_NEEDS_BINARY, pytest.mark.xfail(strict=True, reason=(
-        "BUG: kustomize_binary._error_line keeps only the first line of kubectl's "
-        "multi-line err=<...> block, so the error reads 'trouble configuring builtin "
-        "PatchTransformer with config: `' and never names the missing patch"))]),
+    pytest.param("binary", marks=[_NEEDS_BINARY]),
 ])
 def test_an_overlay_that_cannot_render_at_the_head_is_an_error(kustomized: GitRepo,
                                                                diff: Diff, mode: str) -> None:

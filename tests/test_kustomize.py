@@ -679,7 +679,12 @@ def test_binary_error_lines() -> None:
     assert kustomize_binary._error_line(stderr).startswith("accumulating resources")
     stderr = ('E1128 run.go:72] "command failed" err=<\n\tFailed to read kustomization file '
               'under /x:\n\tkind should be Kustomization or Component\n >\n')
-    assert kustomize_binary._error_line(stderr) == "Failed to read kustomization file under /x:"
+    assert kustomize_binary._error_line(stderr) == (
+        "Failed to read kustomization file under /x: kind should be Kustomization or Component")
+    stderr = ('E1128 run.go:72] "command failed" err="trouble configuring: `\\npath: m.yaml'
+              '\\n`: no such file"\n')
+    assert kustomize_binary._error_line(stderr) == (
+        "trouble configuring: ` path: m.yaml `: no such file")
     assert kustomize_binary._error_line("Error: no such file\n") == "no such file"
     assert kustomize_binary._error_line("") == "failed without a message"
 

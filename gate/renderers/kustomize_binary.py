@@ -42,15 +42,25 @@ def find_binary() -> list[str] | None:
 
 
 def _error_line(stderr: str) -> str:
-    """The first line of what went wrong, from kustomize's or kubectl's stderr."""
+    """What went wrong, on one line, from kustomize's or kubectl's stderr.
+
+    kubectl logs a multi-line error as ``err=<`` ... `` >`` (or a quoted ``err="..."``
+    with ``\n`` escapes); the whole of it is kept, since the cause (the missing
+    file, say) usually comes last.
+    """
     lines = [line.strip() for line in stderr.splitlines() if line.strip()]
     for index, line in enumerate(lines):
         match = _ERR.search(line)
         if match is not None:
             text = match.group(1).encode("utf-8").decode("unicode_escape", errors="replace")
-            return text.splitlines()[0] if text.strip() else text
+            return " ".join(text.split()) or text
         if line.endswith("err=<") and index + 1 < len(lines):
-            return lines[index + 1]
+            block = []
+            for part in lines[index + 1:]:
+                if part == ">":
+                    break
+                block.append(part)
+            return " ".join(" ".join(block).split())
         if line.startswith("Error: "):
             return line[len("Error: "):]
     return lines[0] if lines else "failed without a message"
