@@ -82,13 +82,31 @@ class KustomizationIndex:
         return sorted(set(found))
 
     def includers(self, target: str, is_directory: bool) -> list[str]:
-        """Directories whose kustomization includes ``target`` directly."""
+        """Directories whose kustomization includes ``target`` directly.
+
+        A kustomization in a hidden directory (``.ci/``, ``.github/``) counts only
+        where a visible one includes it, transitively: gate check never renders a
+        hidden one on its own, so one nothing visible reaches includes nothing.
+        """
         found = []
         for directory in self.candidates(target, is_directory):
             files, directories = self.references(directory)
-            if (target in directories) if is_directory else (target in files):
+            included = (target in directories) if is_directory else (target in files)
+            if included and (not _hidden(directory) or self._anchored(directory, set())):
                 found.append(directory)
         return found
+
+    def _anchored(self, hidden: str, seen: set[str]) -> bool:
+        """Whether a visible kustomization includes the hidden ``hidden``, transitively."""
+        if hidden in seen:
+            return False
+        seen.add(hidden)
+        for directory in self.candidates(hidden, True):
+            if hidden not in self.references(directory)[1]:
+                continue
+            if not _hidden(directory) or self._anchored(directory, seen):
+                return True
+        return False
 
 
 def reach(tree: FileTree, changed: Iterable[str]) -> Reach:

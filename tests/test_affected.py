@@ -562,12 +562,6 @@ def test_each_kustomization_is_read_once() -> None:
 # -- disagreements --------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: reach counts a kustomization in a hidden directory as an includer (the index "
-    "lists hidden ones since walk_files(hidden=True)): 'base', included only by "
-    "'.ci/check', is then no overlay and a change to it reaches nothing (find_roots: base "
-    "is a root); apps/x.yaml, read only by '.github', counts as consumed, so gate diff "
-    "never judges it while gate check does"))
 def test_hidden_kustomizations_count_only_where_a_visible_one_includes_them() -> None:
     """find_roots skips hidden directories (.github/, .ci/): a kustomization there is
     no overlay, and neither makes what it includes less of a root nor consumes a file."""
@@ -619,11 +613,6 @@ def test_a_file_named_with_yaml_escapes() -> None:
     assert assert_agrees(tree, Reference.of(tree), ["ov/p.yaml"]).consumed == {"ov/p.yaml"}
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: kustomize.find_roots counts a kustomization that names itself ('resources: [.]') "
-    "as included, though its docstring says roots are those none of the *others* includes; "
-    "reach (rightly) makes it an overlay, so gate diff renders it (a cycle error: fail "
-    "closed) while gate check never renders it and never judges its resources"))
 def test_a_kustomization_naming_itself() -> None:
     tree = DictTree({
         "self/kustomization.yaml": "resources: [., s.yaml]\n",
