@@ -129,6 +129,17 @@ class Collector:
             roots = kustomize.roots_among(self.tree, kustomizations)
             root_inputs = {root: kustomize.inputs(self.tree, root) for root in roots}
         consumed = set().union(*root_inputs.values()) if root_inputs else set()
+        if self.kustomize_mode != "off":
+            # A file only an unused component reads (a patch, say) is no manifest of its
+            # own either, as gate diff sees it: what any kustomization reads is consumed.
+            for unread in (d for d in kustomizations if d not in roots
+                           and kustomize.kustomization_file(self.tree, d) not in consumed):
+                inputs = kustomize.inputs(self.tree, unread)
+                consumed |= inputs
+                file = kustomize.kustomization_file(self.tree, unread) or unread
+                self.notes.append(Note(self.display(file), None, (
+                    f"skipped: a Kustomize component no overlay uses; its {len(inputs)} "
+                    "file(s) are not judged on their own")))
         charts = _outermost_charts(d for d, names in by_dir.items() if "Chart.yaml" in names)
         units = [Unit("kustomize", root) for root in roots]
         units += self.chart_units(charts)

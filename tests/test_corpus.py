@@ -63,11 +63,16 @@ def test_corpus_runs_cleanly(corpus_run: tuple[int, str, dict[str, Any]]) -> Non
 
 
 def overlay_inputs() -> set[str]:
-    """Files read through the corpus's Kustomize overlays (kustomization files included)."""
+    """Files read through the corpus's Kustomize overlays (kustomization files included),
+    and through components no overlay uses (a note names each of those)."""
     tree = WorkTree(str(CORPUS))
     found: set[str] = set()
     for root in kustomize.find_roots(tree, ""):
         found |= kustomize.inputs(tree, root)
+    for directory in {path.parent for path in CORPUS.rglob("kustomization.yaml")}:
+        relative = directory.relative_to(CORPUS).as_posix()
+        if kustomize.is_component(tree, relative):
+            found |= kustomize.inputs(tree, relative)
     return found
 
 
