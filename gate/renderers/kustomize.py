@@ -2050,7 +2050,9 @@ def roots_among(tree: FileTree, kustomizations: list[str]) -> list[str]:
     for path in kustomizations:
         named = references(tree, path)
         if named is not None:
-            included.update(named.directories)
+            # Only the *others*: one that names itself (a cycle, which rendering
+            # reports) is still a root, or nothing would ever judge it.
+            included.update(d for d in named.directories if d != path)
     return sorted(p for p in kustomizations if p not in included and not is_component(tree, p))
 
 
