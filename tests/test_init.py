@@ -1,0 +1,275 @@
+"""``gate init``: everything it writes is valid, and it never overwrites anything."""
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gate.commands import init
+from gate.config import apply_config, load_config
+from gate.evaluate import evaluate
+from gate.policy import Policy, check_unique, load_builtin, load_directory
+from gate.resources import Resource, read_resources
+from gate.results import FAIL, PASS, SKIP, WARN
+from gate.sources import SourceFile
+from tests.conftest import REPO_ROOT, RunGate
+
+WRITTEN = [
+    ".gate.yaml",
+    "policies/require-team-label.yaml",
+    "policies/.tests/require-team-label/pass.yaml",
+    "policies/.tests/require-team-label/fail.yaml",
+    ".pre-commit-config.yaml",
+]
+PASS_CASES = "policies/.tests/require-team-label/pass.yaml"
+FAIL_CASES = "policies/.tests/require-team-label/fail.yaml"
+# A commented-out setting: `# key:`, `# - item` or a deeper `#   line` (prose starts
+# otherwise: a capital letter, a backtick, or a word not followed by a colon).
+COMMENTED = re.compile(r"^(?P<indent>\s*)# (?P<yaml>[a-z_-]+:(?: |$).*|- .*|\s+\S.*)$")
+
+
+def repository(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    (root / ".git").mkdir(parents=True)  # stops the search for a .gate.yaml here
+    return root
+
+
+def files_under(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*")
+                  if p.is_file() and ".git" not in p.relative_to(root).parts)
+
+
+@pytest.fixture
+def started(tmp_path: Path, run_gate: RunGate) -> Path:
+    root = repository(tmp_path)
+    proc = run_gate("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    return root
+
+
+def load_policies(root: Path) -> list[Policy]:
+    policies = [*load_builtin(), *load_directory(str(root / "policies"))]
+    check_unique(policies)
+    return policies
+
+
+def report(proc: Any) -> dict[str, Any]:
+    assert proc.returncode in (0, 1), proc.stderr
+    data: dict[str, Any] = json.loads(proc.stdout)
+    assert data["errors"] == []
+    return data
+
+
+# -- what it writes ---------------------------------------------------------------------
+
+
+def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    proc = run_gate("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert files_under(root) == sorted(WRITTEN)
+    lines = proc.stdout.splitlines()
+    assert lines[: len(WRITTEN)] == [f"wrote {name}" for name in WRITTEN]
+    assert "Next steps:" in proc.stdout
+    assert "gate explain require-team-label" in proc.stdout
+    assert proc.stderr == ""
+
+
+def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    proc = run_gate("init", "deploy/gitops", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    target = root / "deploy" / "gitops"
+    assert files_under(target) == sorted(WRITTEN)
+    assert [line for line in proc.stdout.splitlines() if line.startswith("wrote ")] == [
+        f"wrote deploy/gitops/{name}" for name in WRITTEN
+    ]
+    assert "cd deploy/gitops" in proc.stdout
+
+
+def test_config_loads_and_applies(started: Path) -> None:
+    config = load_config(str(started / ".gate.yaml"))
+    assert config.policy_dirs == [str(started / "policies")]
+    assert config.environments.names() == ["prod", "staging"]
+    enabled = {policy.id for policy in apply_config(config, load_policies(started))}
+    assert init.POLICY_ID in enabled
+
+
+def test_every_commented_setting_is_valid_too(started: Path) -> None:
+    """Uncommenting the calendar, waivers, overrides and policy examples keeps it valid."""
+    text = (started / ".gate.yaml").read_text(encoding="utf-8")
+    uncommented = []
+    for line in text.splitlines():
+        match = COMMENTED.match(line)
+        uncommented.append(match["indent"] + match["yaml"] if match else line)
+    result = "\n".join(uncommented) + "\n"
+    for key in ("calendar:", "waivers:", "overrides:", "- discover: argocd",
+                "change-ticket:", "prod: {enforcement: block}"):
+        assert re.search(rf"^\s*{re.escape(key)}", result, re.MULTILINE), key
+    (started / "waivers.yaml").write_text("waivers: []\n", encoding="utf-8")
+    (started / "full.yaml").write_text(result, encoding="utf-8")
+    config = load_config(str(started / "full.yaml"))
+    assert config.calendar is not None and config.overrides.allowed
+    assert config.waivers == str(started / "waivers.yaml")
+    enabled = {policy.id for policy in apply_config(config, load_policies(started))}
+    assert {"change-ticket", "promotion-certified", init.POLICY_ID} <= enabled
+
+
+def test_example_policy_is_complete_and_documented(started: Path) -> None:
+    [policy] = load_directory(str(started / "policies"))
+    info = policy.info
+    assert policy.id == init.POLICY_ID
+    assert info.file.endswith("policies/require-team-label.yaml")
+    for name in ("title", "description", "rationale", "remediation"):
+        assert getattr(info, name).strip(), name
+    assert info.controls
+    assert policy.parameters
+    for name, parameter in policy.parameters.items():
+        assert parameter.description.strip() and parameter.schema is not None, name
+    examples = policy.spec["examples"]
+    fails = evaluate([policy], resources_of(examples["fail"]), "info")
+    assert any(result.status == FAIL for result in fails)
+    passes = evaluate([policy], resources_of(examples["pass"]), "info")
+    assert passes and all(result.status in (PASS, SKIP) for result in passes)
+
+
+def resources_of(text: str) -> list[Resource]:
+    return [r for r in read_resources(SourceFile("example.yaml", text)) if isinstance(r, Resource)]
+
+
+def test_cases_name_themselves(started: Path) -> None:
+    for name in (PASS_CASES, FAIL_CASES):
+        text = (started / name).read_text(encoding="utf-8")
+        documents = re.split(r"^---\s*$", text, flags=re.MULTILINE)
+        assert all(re.search(r"^# Case: \S", d, re.MULTILINE) for d in documents), name
+        assert ("must PASS" if name == PASS_CASES else "must FAIL") in text
+
+
+# -- gate check with the written config and policy ---------------------------------------
+
+
+def test_failing_cases_fail_on_the_example_policy_only(started: Path, run_gate: RunGate) -> None:
+    proc = run_gate("check", "-f", "json", FAIL_CASES, cwd=started)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    results = report(proc)["results"]
+    findings = [r for r in results if r["status"] in (FAIL, WARN)]
+    assert {r["policy"] for r in findings} == {init.POLICY_ID}
+    failed = {r["resource"]["name"] for r in findings}
+    assert failed == {"orders", "ledger"}
+    assert {r["field"] for r in findings} == {"metadata.labels.team"}
+
+
+def test_passing_cases_pass_every_policy(started: Path, run_gate: RunGate) -> None:
+    proc = run_gate("check", "-f", "json", PASS_CASES, cwd=started)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = report(proc)["results"]
+    assert [r for r in results if r["status"] not in (PASS, SKIP)] == []
+    judged = {r["resource"]["name"] for r in results if r["policy"] == init.POLICY_ID}
+    assert judged == {"checkout"}
+
+
+def test_checking_the_new_repository_passes(started: Path, run_gate: RunGate) -> None:
+    """The failing cases are hidden from `gate check .`: a fresh repository passes."""
+    proc = run_gate("check", cwd=started)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_explain_the_example_policy(started: Path, run_gate: RunGate) -> None:
+    proc = run_gate("explain", init.POLICY_ID, cwd=started)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.startswith(f"# {init.POLICY_ID}: ")
+    assert "## Example: fails" in proc.stdout
+
+
+# -- the pre-commit snippet ---------------------------------------------------------------
+
+
+def hook_ids(config: Any) -> set[str]:
+    return {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
+
+
+def test_pre_commit_config(started: Path) -> None:
+    config = yaml.safe_load((started / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert hook_ids(config) == {"gate", "gate-diff"}
+    [repo] = config["repos"]
+    assert repo["repo"] == "local"  # the installed gate: no address to invent
+    entries = {hook["id"]: (hook["entry"], hook["language"]) for hook in repo["hooks"]}
+    assert entries == {"gate": ("gate check", "system"),
+                       "gate-diff": ("gate diff --staged", "system")}
+    [gate_hook] = [hook for hook in repo["hooks"] if hook["id"] == "gate"]
+    assert re.search(gate_hook["exclude"], FAIL_CASES)  # the failing cases never block a commit
+    published = REPO_ROOT / ".pre-commit-hooks.yaml"
+    if published.is_file():
+        hooks = yaml.safe_load(published.read_text(encoding="utf-8"))
+        assert hook_ids(config) <= {hook["id"] for hook in hooks}
+
+
+def test_existing_pre_commit_config_is_kept_and_the_snippet_printed(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    root = repository(tmp_path)
+    mine = "repos: []  # mine\n"
+    (root / ".pre-commit-config.yaml").write_text(mine, encoding="utf-8")
+    proc = run_gate("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / ".pre-commit-config.yaml").read_text(encoding="utf-8") == mine
+    assert "wrote .pre-commit-config.yaml" not in proc.stdout
+    assert files_under(root) == sorted(WRITTEN)
+    snippet = proc.stdout.split("add gate's hooks to its repos:\n\n", 1)[1]
+    snippet = snippet.split("\nNext steps:", 1)[0]
+    assert hook_ids(yaml.safe_load("repos:\n" + snippet)) == {"gate", "gate-diff"}
+
+
+# -- never overwriting --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("existing", [".gate.yaml", ".gate.yml",
+                                      "policies/require-team-label.yaml", FAIL_CASES])
+def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    (root / existing).parent.mkdir(parents=True, exist_ok=True)
+    (root / existing).write_text("# mine\n", encoding="utf-8")
+    proc = run_gate("init", cwd=root)
+    assert proc.returncode == 2
+    assert proc.stdout == ""
+    [line] = proc.stderr.splitlines()
+    assert existing in line and "refusing to overwrite" in line
+    assert files_under(root) == [existing]
+    assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
+
+
+def test_refusal_names_every_existing_file(started: Path, run_gate: RunGate) -> None:
+    before = {name: (started / name).read_bytes() for name in files_under(started)}
+    proc = run_gate("init", cwd=started)
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    for name in WRITTEN[:-1]:  # .pre-commit-config.yaml is never a reason to refuse
+        assert name in line
+    assert {name: (started / name).read_bytes() for name in files_under(started)} == before
+
+
+def test_a_file_in_the_way_of_a_directory(tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    (root / "policies").write_text("not a directory\n", encoding="utf-8")
+    proc = run_gate("init", cwd=root)
+    assert proc.returncode == 2
+    assert "policies" in proc.stderr
+    assert files_under(root) == ["policies"]
+
+
+def test_target_that_is_a_file(tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    (root / "file").write_text("", encoding="utf-8")
+    proc = run_gate("init", "file", cwd=root)
+    assert proc.returncode == 2
+    assert "not a directory" in proc.stderr
+
+
+def test_help(tmp_path: Path, run_gate: RunGate) -> None:
+    proc = run_gate("init", "--help", cwd=tmp_path)
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("usage: gate init")
