@@ -289,7 +289,7 @@ def test_json_to_stdout(tmp_path: Path, run_gate: RunGate) -> None:
         (("-f", "json", "-f", "text"), "would all write to standard output"),
         (("-f", "text", "-f", "markdown"), "would all write to standard output"),
         (("-f", "xml",), "unknown report format 'xml'"),
-        (("-f", "sarif=out.sarif",), "unknown report format 'sarif'"),
+        (("-f", "yaml=out.yaml",), "unknown report format 'yaml'"),
         (("-f", "json=",), "no file name"),
     ],
     ids=["json-and-text", "text-and-markdown", "unknown", "unknown-to-file", "empty-file-name"],

@@ -17,6 +17,7 @@ FORMATS: dict[str, str] = {
     "json": "gate.reports.json",
     "junit": "gate.reports.junit",
     "markdown": "gate.reports.markdown",
+    "sarif": "gate.reports.sarif",
 }
 
 
