@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# gate in any CI system, or by hand (docs/ci.md).
+#
+#   gate-ci.sh [BASE [GATE DIFF OPTIONS...]]
+#
+# Judges what HEAD changes since its merge-base with BASE (default: $GATE_BASE, else
+# origin/main), writes the reports to $GATE_REPORT_DIR (default: gate-reports) and exits
+# with gate's status: 0 nothing blocks, 1 a finding blocks, 2 gate could not judge.
+# Needs gate on PATH and a clone with the base's history (no shallow clone).
+set -uo pipefail
+
+base="${1:-${GATE_BASE:-origin/main}}"
+if [ "$#" -gt 0 ]; then shift; fi
+reports="${GATE_REPORT_DIR:-gate-reports}"
+mkdir -p "$reports" || exit 2
+
+status=0
+gate diff --base "$base" "$@" \
+    -f text \
+    -f json="$reports/gate.json" \
+    -f junit="$reports/gate-junit.xml" \
+    -f markdown="$reports/gate.md" || status=$?
+
+case "$status" in
+    0) echo "gate: nothing blocks; reports in $reports/" ;;
+    1) echo "gate: a finding blocks this change; reports in $reports/" >&2 ;;
+    *) echo "gate: could not judge the change (exit status $status)" >&2 ;;
+esac
+exit "$status"

@@ -1,0 +1,405 @@
+"""GitHub Actions: run ``gate diff`` and report to the workflow run.
+
+The composite action (``action.yml`` at the root of the repository) installs gate and
+runs ``python -m gate.github``. Its inputs arrive as ``INPUT_*`` environment variables
+(composite actions get none of their own: ``action.yml`` passes each ``${{ inputs.x }}``
+through ``env:``, never into the script), and each has a command-line option too, so
+the module runs by hand as well:
+
+    python -m gate.github --base origin/main --formats markdown,json,junit
+
+What it does, in order:
+
+1. Works out the base of the change: the ``base`` input; else, on a pull request,
+   ``origin/<GITHUB_BASE_REF>``; in a merge queue, the queue's base commit; on a push,
+   the commit before the push; on a branch's first push, ``origin/<default branch>``.
+2. Runs ``gate diff --base BASE`` with each requested report written to the report
+   directory (``gate.md``, ``gate.json``, ``gate-junit.xml``, ``gate.sarif``...), and a
+   text report for the log. The log is printed between ``::stop-commands::`` markers,
+   since it quotes file names and manifest values a pull request controls.
+3. Reads the JSON report and writes an ``::error`` annotation per blocking finding or
+   input error and a ``::warning`` per overridden finding and warning, at the file and
+   line of the finding (GitHub shows at most 10 of each per step: the rest are counted
+   in a notice).
+4. Appends the Markdown report to ``$GITHUB_STEP_SUMMARY`` and sets the step outputs in
+   ``$GITHUB_OUTPUT`` (verdict, counts, report paths).
+5. Exits with gate's status (0 pass, 1 a finding blocks, 2 an error), so the step, and a
+   required check on its job, fails exactly when the gate does.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import secrets
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TextIO
+
+# Report file names in the report directory, by format.
+REPORT_FILES = {
+    "markdown": "gate.md",
+    "json": "gate.json",
+    "junit": "gate-junit.xml",
+    "sarif": "gate.sarif",
+    "text": "gate.txt",
+}
+DEFAULT_FORMATS = "markdown,json,junit"
+DEFAULT_REPORT_DIR = "gate-reports"
+# GitHub shows at most 10 error and 10 warning annotations of a step.
+MAX_ANNOTATIONS = 10
+ZERO_SHA = re.compile(r"^0+$")
+# Counts set as outputs, from the JSON report's summary.
+COUNT_OUTPUTS = {
+    "blocking": "fail",
+    "warnings": "warn",
+    "waived": "waived",
+    "overridden": "overridden",
+    "new": "new",
+    "errors": "errors",
+}
+
+
+class ActionError(Exception):
+    """The action cannot run gate (no base to compare with): exit status 2."""
+
+
+@dataclass
+class Inputs:
+    base: str = ""
+    config: str = ""
+    policies: list[str] = field(default_factory=list)
+    fail_on: str = ""
+    formats: list[str] = field(default_factory=list)
+    report_dir: str = DEFAULT_REPORT_DIR
+    args: list[str] = field(default_factory=list)
+
+
+def _split(value: str) -> list[str]:
+    """Items of a list input: separated by commas, spaces or newlines."""
+    return [item for item in re.split(r"[,\s]+", value) if item]
+
+
+def parse_inputs(argv: Sequence[str], env: Mapping[str, str]) -> Inputs:
+    """Options from the command line, each defaulting to its ``INPUT_*`` variable."""
+    def default(name: str, fallback: str = "") -> str:
+        return env.get(f"INPUT_{name}", "").strip() or fallback
+
+    parser = argparse.ArgumentParser(
+        prog="python -m gate.github",
+        description="Run gate diff in a GitHub Actions job: annotations, job summary, "
+                    "reports and step outputs.",
+    )
+    parser.add_argument("--base", default=default("BASE"),
+                        help="git ref the change is compared with (default: worked out "
+                             "from the event)")
+    parser.add_argument("--config", default=default("CONFIG"), help="gate config file")
+    parser.add_argument("--policies", default=default("POLICIES"),
+                        help="more policy directories, separated by commas or newlines")
+    parser.add_argument("--fail-on", default=default("FAIL_ON"),
+                        help="lowest severity that blocks")
+    parser.add_argument("--formats", default=default("FORMATS", DEFAULT_FORMATS),
+                        help=f"report formats to write (default: {DEFAULT_FORMATS})")
+    parser.add_argument("--report-dir", default=default("REPORT_DIR", DEFAULT_REPORT_DIR),
+                        help="directory for the reports, relative to GITHUB_WORKSPACE")
+    parser.add_argument("--args", default=default("ARGS"),
+                        help="more options for gate diff, split as a shell would "
+                             "(no expansion); write --args='--all ...'")
+    parsed = parser.parse_args(list(argv))
+    formats = list(dict.fromkeys(_split(parsed.formats)))
+    return Inputs(
+        base=parsed.base.strip(),
+        config=parsed.config.strip(),
+        policies=_split(parsed.policies),
+        fail_on=parsed.fail_on.strip(),
+        formats=formats,
+        report_dir=parsed.report_dir.strip() or DEFAULT_REPORT_DIR,
+        args=shlex.split(parsed.args),
+    )
+
+
+def resolve_base(inputs: Inputs, env: Mapping[str, str]) -> str:
+    """What the change is compared with, from the input or the event."""
+    if inputs.base:
+        return inputs.base
+    base_ref = env.get("GITHUB_BASE_REF", "").strip()
+    if base_ref:  # pull_request, pull_request_target
+        return f"origin/{base_ref}"
+    merge_group = env.get("GATE_MERGE_GROUP_BASE", "").strip()
+    if merge_group:  # merge_group: the queue's base commit
+        return merge_group
+    before = env.get("GATE_EVENT_BEFORE", "").strip()
+    if before and not ZERO_SHA.match(before):  # push: the commit the branch was at
+        return before
+    default_branch = env.get("GATE_DEFAULT_BRANCH", "").strip()
+    if default_branch:  # a branch's first push: what it adds to the default branch
+        return f"origin/{default_branch}"
+    raise ActionError(
+        "cannot tell what to compare the change with: set the action's `base` input "
+        "(e.g. origin/main), or run it on pull_request, merge_group or push events"
+    )
+
+
+# -- workflow commands ----------------------------------------------------------------------
+
+
+def escape_data(value: str) -> str:
+    """A workflow command's message: ``%``, CR and LF escaped (as @actions/core does)."""
+    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def escape_property(value: str) -> str:
+    """A workflow command's property value: also ``:`` and ``,``, which end it."""
+    return escape_data(value).replace(":", "%3A").replace(",", "%2C")
+
+
+def command(name: str, message: str, **properties: str | int | None) -> str:
+    """``::name key=value,...::message`` with everything escaped; None properties left out."""
+    props = ",".join(f"{key}={escape_property(str(value))}"
+                     for key, value in properties.items() if value is not None and value != "")
+    return f"::{name}{' ' + props if props else ''}::{escape_data(message)}"
+
+
+def _subject(resource: Mapping[str, Any]) -> str:
+    environment = resource.get("environment") or ""
+    if resource.get("kind") == "Change" and resource.get("apiVersion") == "gate.dev/v1":
+        return f"change to {environment}" if environment else "change"
+    namespace = resource.get("namespace") or ""
+    name = f"{resource.get('kind')}/{namespace + '/' if namespace else ''}{resource.get('name')}"
+    return f"{name} in {environment}" if environment else name
+
+
+def _finding(result: Mapping[str, Any]) -> str:
+    text = f"{_subject(result.get('resource') or {})}: {result.get('message', '')}"
+    if result.get("new") is True:
+        text += " (new)"
+    elif result.get("new") is False:
+        text += " (existing)"
+    return text
+
+
+@dataclass(frozen=True)
+class Annotation:
+    level: str  # "error" or "warning"
+    title: str
+    message: str
+    file: str | None
+    line: int | None
+
+    def render(self) -> str:
+        return command(self.level, self.message, file=self.file,
+                       line=self.line if self.file else None, title=self.title)
+
+
+def collect_annotations(report: Mapping[str, Any]) -> list[Annotation]:
+    """Every annotation the report calls for, most important first within each level."""
+    errors: list[Annotation] = []
+    for error in report.get("errors") or []:
+        errors.append(Annotation("error", "gate: input error", error.get("message", ""),
+                                 error.get("file"), error.get("line")))
+    overridden: list[Annotation] = []
+    new_warnings: list[Annotation] = []
+    old_warnings: list[Annotation] = []
+    for result in report.get("results") or []:
+        status = result.get("status")
+        policy = result.get("policy", "")
+        title = f"gate: {policy} ({result.get('severity', '')})"
+        where = (result.get("file"), result.get("line"))
+        if status == "fail":
+            message = f"{_finding(result)}\nHow to fix: gate explain {policy}"
+            errors.append(Annotation("error", title, message, *where))
+        elif status == "overridden":
+            override = result.get("override") or {}
+            message = (f"{_finding(result)}\nOVERRIDDEN by {override.get('trailer', '')}: "
+                       f"{override.get('value', '')} (by {override.get('author', '')}, "
+                       f"commit {str(override.get('commit', ''))[:12]})")
+            overridden.append(Annotation("warning", f"gate: {policy} overridden", message,
+                                         *where))
+        elif status == "warn":
+            target = old_warnings if result.get("new") is False else new_warnings
+            target.append(Annotation("warning", title, _finding(result), *where))
+    return errors + overridden + new_warnings + old_warnings
+
+
+def annotation_lines(report: Mapping[str, Any], limit: int = MAX_ANNOTATIONS) -> list[str]:
+    """The workflow commands for the report: at most ``limit`` of each level, then a
+    notice saying how many more there are."""
+    lines: list[str] = []
+    left_out: dict[str, int] = {}
+    shown: dict[str, int] = {}
+    for item in collect_annotations(report):
+        if shown.get(item.level, 0) < limit:
+            shown[item.level] = shown.get(item.level, 0) + 1
+            lines.append(item.render())
+        else:
+            left_out[item.level] = left_out.get(item.level, 0) + 1
+    for level, count in sorted(left_out.items()):
+        kind = "error(s)" if level == "error" else "warning(s)"
+        lines.append(command("notice", f"{count} more {kind} not annotated (GitHub shows "
+                                       f"{limit} per step): see the job summary and the "
+                                       "reports", title="gate"))
+    return lines
+
+
+# -- outputs and summary --------------------------------------------------------------------
+
+
+def format_output(name: str, value: str) -> str:
+    """One ``$GITHUB_OUTPUT`` entry, as a heredoc with a random delimiter."""
+    while True:
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+        if delimiter not in value:
+            break
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
+
+
+def write_outputs(path: str | None, values: Mapping[str, str]) -> None:
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8", newline="\n") as handle:
+        for name, value in values.items():
+            handle.write(format_output(name, value))
+
+
+def append_summary(path: str | None, markdown: str) -> None:
+    if not path:
+        return
+    with open(path, "a", encoding="utf-8", newline="\n") as handle:
+        handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
+        handle.write("\n")
+
+
+def _fence(text: str) -> str:
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    ticks = "`" * max(3, longest + 1)
+    return f"{ticks}text\n{text.rstrip()}\n{ticks}\n"
+
+
+def error_summary(code: int, base: str, stderr: str) -> str:
+    """The job summary when gate wrote no Markdown report."""
+    if base:
+        what = (f"`gate diff` against the base `{base.replace('`', '')}` stopped with exit "
+                f"status {code} before writing a report:")
+    else:
+        what = f"The gate could not run (exit status {code}):"
+    lines = ["<!-- gate-report:v1 -->", "## ❌ gate: error", "", what, "",
+             _fence(stderr.strip() or "(no message)")]
+    if "shallow" in stderr or "merge-base" in stderr or "unknown" in stderr:
+        lines.append("The base must be in the clone: check out with `fetch-depth: 0`.\n")
+    return "\n".join(lines)
+
+
+# -- the run --------------------------------------------------------------------------------
+
+
+def print_untrusted(text: str, out: TextIO) -> None:
+    """Print text a pull request may control with workflow commands switched off."""
+    if not text:
+        return
+    token = secrets.token_hex(16)
+    out.write(f"::stop-commands::{token}\n")
+    out.write(text if text.endswith("\n") else text + "\n")
+    out.write(f"::{token}::\n")
+
+
+def gate_command(python: str, base: str, inputs: Inputs,
+                 paths: Mapping[str, Path]) -> list[str]:
+    argv = [python, "-m", "gate", "diff", f"--base={base}"]
+    if inputs.config:
+        argv.append(f"--config={inputs.config}")
+    argv += [f"--policies={directory}" for directory in inputs.policies]
+    if inputs.fail_on:
+        argv.append(f"--fail-on={inputs.fail_on}")
+    argv += ["-f", "text"]
+    argv += [item for name, path in paths.items() for item in ("-f", f"{name}={path}")]
+    return argv + inputs.args
+
+
+def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
+    try:
+        inputs = parse_inputs(argv, env)
+    except SystemExit as exc:  # argparse: --help, or a bad option
+        return exc.code if isinstance(exc.code, int) else 2
+    try:
+        base = resolve_base(inputs, env)
+    except ActionError as exc:
+        out.write(command("error", str(exc), title="gate") + "\n")
+        write_outputs(env.get("GITHUB_OUTPUT"), {"verdict": "error", "exit-code": "2"})
+        append_summary(env.get("GITHUB_STEP_SUMMARY"), error_summary(2, "", str(exc)))
+        return 2
+
+    workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
+    report_dir = (workspace / inputs.report_dir).resolve()
+    report_dir.mkdir(parents=True, exist_ok=True)
+    paths = {name: report_dir / REPORT_FILES.get(name, f"gate.{name}")
+             for name in inputs.formats}
+    scratch = Path(tempfile.mkdtemp(prefix="gate-", dir=env.get("RUNNER_TEMP") or None))
+    try:
+        # The action needs the JSON and Markdown reports even when not asked to keep them.
+        wanted = dict(paths)
+        wanted.setdefault("json", scratch / "gate.json")
+        wanted.setdefault("markdown", scratch / "gate.md")
+        for path in wanted.values():
+            path.unlink(missing_ok=True)  # never read a report a previous run left
+        argv_gate = gate_command(sys.executable, base, inputs, wanted)
+        out.write(f"gate: {shlex.join(['gate', *argv_gate[3:]])}\n")
+        out.flush()
+        done = subprocess.run(argv_gate, capture_output=True, text=True, encoding="utf-8",
+                              errors="replace", stdin=subprocess.DEVNULL, check=False,
+                              env={**os.environ, **env})
+        print_untrusted(done.stdout + done.stderr, out)
+        code = done.returncode
+        report = _load(wanted["json"])
+        markdown = wanted["markdown"].read_text(encoding="utf-8") \
+            if wanted["markdown"].is_file() else None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+    outputs: dict[str, str] = {"exit-code": str(code), "report-dir": str(report_dir)}
+    if report is None:
+        first = next((line for line in done.stderr.splitlines() if line.strip()),
+                     f"gate diff exited with status {code}")
+        out.write(command("error", first, title="gate") + "\n")
+        outputs["verdict"] = "error"
+    else:
+        for line in annotation_lines(report):
+            out.write(line + "\n")
+        outputs["verdict"] = str(report.get("verdict", "error"))
+        summary = report.get("summary") or {}
+        for name, key in COUNT_OUTPUTS.items():
+            outputs[name] = str(summary.get(key, 0))
+    for name, path in paths.items():
+        outputs[f"{name}-report"] = str(path) if path.is_file() else ""
+    write_outputs(env.get("GITHUB_OUTPUT"), outputs)
+    append_summary(env.get("GITHUB_STEP_SUMMARY"),
+                   markdown if markdown is not None else error_summary(code, base, done.stderr))
+    out.flush()
+    return code if code in (0, 1, 2) else 2
+
+
+def _load(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        return run(sys.argv[1:] if argv is None else argv, os.environ, sys.stdout)
+    except Exception as exc:  # exit 2, never 1: a crash must not look like a finding
+        sys.stdout.write(command("error", f"internal error: {exc!r}", title="gate") + "\n")
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

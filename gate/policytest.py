@@ -1,0 +1,621 @@
+"""Policy tests: files that state what policies must find, and running them (``gate test``).
+
+A test file is any ``*.test.yaml`` (or ``*.test.yml``); each YAML document in it is one
+test (``kind: PolicyTest``): the policies under test, the resources and change documents
+they judge, and a list of expectations, each naming a policy, a subject and a status.
+See docs/policy-testing.md.
+"""
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from gate import fieldpath
+from gate.change import subject as change_subject
+from gate.errors import ConfigError, GateError
+from gate.evaluate import evaluate
+from gate.policy import (
+    API_VERSION,
+    Policy,
+    check_unique,
+    load_builtin,
+    load_directory,
+    load_policy_text,
+    schema_error,
+    schema_validator,
+)
+from gate.resources import Resource, read_resources
+from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Result, severity_rank
+from gate.sources import SourceFile, display_name
+from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
+
+TEST_SUFFIXES = (".test.yaml", ".test.yml")
+YAML_SUFFIXES = (".yaml", ".yml")
+TEST_KIND = "PolicyTest"
+SCHEMA = "policytest.schema.json"
+NOT_APPLICABLE = "not-applicable"
+# The status of a policy on one subject: the first of these among its results.
+PRECEDENCE = (FAIL, WARN, WAIVED, PASS, SKIP)
+TARGETS = ("resource", "change", "document")
+DETAILS = ("message", "field", "line", "count")
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
+EVERYTHING = severity_rank("info")  # every blocking finding fails, as with no --fail-on
+_RESOURCE = re.compile(r"[^/\s]+/(?:[^/\s]+/)?[^/\s]+\Z")
+_DOCUMENT = re.compile(r"(?P<file>.+?)(?:#(?P<number>[1-9][0-9]*))?\Z")
+
+
+# -- finding test files --------------------------------------------------------------
+
+
+def is_test_file(name: str) -> bool:
+    return os.path.basename(name).endswith(TEST_SUFFIXES)
+
+
+def discover(paths: list[str]) -> list[str]:
+    """Test files: the files given, and every ``*.test.yaml`` under the directories given."""
+    found: list[str] = []
+    for path in paths:
+        if os.path.isfile(path):
+            found.append(path)
+        elif os.path.isdir(path):
+            found.extend(_walk(path))
+        else:
+            raise ConfigError("no such file or directory", path)
+    unique = dict.fromkeys(os.path.normpath(path) for path in found)
+    return list(unique)
+
+
+def _walk(directory: str) -> Iterator[str]:
+    for root, dirs, files in os.walk(directory):
+        dirs[:] = sorted(d for d in dirs if d not in VCS_DIRS)
+        yield from (os.path.join(root, name) for name in sorted(files) if is_test_file(name))
+
+
+# -- the test file model -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """An item of ``policies``, ``resources`` or ``changes``: a path or an inline mapping."""
+
+    value: str | dict[str, Any]
+    index: int
+    line: int
+
+
+@dataclass(frozen=True)
+class Expectation:
+    line: int
+    policy: str
+    target: str  # "resource", "change" or "document"
+    name: str  # Kind/name, an environment, or FILE[#N]
+    status: str
+    message: str | None = None
+    pattern: re.Pattern[str] | None = None
+    field: str | None = None
+    at_line: int | None = None
+    count: int | None = None
+
+    @property
+    def subject(self) -> str:
+        """The subject as the output names it."""
+        if self.target == "change":
+            return f"change to {self.name}" if self.name else "change"
+        return self.name
+
+    def describe(self) -> str:
+        """``fail`` or ``fail (message 'x', field spec.a, count 2)``."""
+        details = []
+        if self.message is not None:
+            details.append(f"message {_quote(self.message)}")
+        if self.pattern is not None:
+            details.append(f"message matching /{self.pattern.pattern}/")
+        if self.field is not None:
+            details.append(f"field {self.field}")
+        if self.at_line is not None:
+            details.append(f"line {self.at_line}")
+        if self.count is not None:
+            details.append(f"count {self.count}")
+        return f"{self.status} ({', '.join(details)})" if details else self.status
+
+    def matches(self, result: Result) -> bool:
+        """Whether one result has the message, field and line this expects."""
+        if self.message is not None and result.message != self.message:
+            return False
+        if self.pattern is not None and not self.pattern.search(result.message):
+            return False
+        if self.field is not None and result.field != self.field:
+            return False
+        return self.at_line is None or result.location_line == self.at_line
+
+
+@dataclass
+class PolicyTest:
+    """One YAML document of a test file."""
+
+    file: str  # display name of the test file
+    path: str  # the test file as opened
+    text: str
+    located: LocatedYaml = field(repr=False)
+    doc: int
+    name: str = ""
+    builtin: bool = False
+    policies: list[Entry] | None = None  # None: the policy files beside the test file
+    parameters: dict[str, dict[str, Any]] = field(default_factory=dict)
+    resources: list[Entry] = field(default_factory=list)
+    changes: list[Entry] = field(default_factory=list)
+    expectations: list[Expectation] = field(default_factory=list)
+
+    @property
+    def directory(self) -> str:
+        return os.path.dirname(self.path) or "."
+
+    @property
+    def line(self) -> int:
+        return self.line_of()
+
+    def line_of(self, *path: str | int) -> int:
+        return self.located.line(self.doc, path) or 1
+
+    def error(self, message: str, *path: str | int) -> ConfigError:
+        return ConfigError(message, self.file, self.line_of(*path))
+
+
+@dataclass
+class TestFile:
+    file: str
+    tests: list[PolicyTest]
+
+
+# -- loading -------------------------------------------------------------------------
+
+
+def load_test_file(path: str) -> TestFile:
+    """Read and validate a test file; ConfigError (or YamlInputError) names file and line."""
+    name = display_name(path)
+    text = _read_text(path)
+    located = load_located(text, name)
+    tests = [
+        _parse_test(document.data, PolicyTest(name, path, text, located, document.index))
+        for document in located.documents
+        if document.data is not None
+    ]
+    if not tests:
+        raise ConfigError("a test file holds at least one test (kind: PolicyTest)", name)
+    return TestFile(name, tests)
+
+
+def _parse_test(data: Any, test: PolicyTest) -> PolicyTest:
+    if not isinstance(data, dict):
+        raise test.error(f"a test must be a mapping, not a {type(data).__name__}")
+    if data.get("apiVersion") != API_VERSION or data.get("kind") != TEST_KIND:
+        raise test.error(f"not a policy test: expected 'apiVersion: {API_VERSION}' and "
+                         f"'kind: {TEST_KIND}'")
+    for index, item in enumerate(data.get("expect") or []):
+        _check_target_keys(test, item, index)
+    found = schema_error(schema_validator(SCHEMA), data)
+    if found is not None:
+        raise test.error(found[1], *found[0])
+    if not data.get("resources") and not data.get("changes"):
+        raise test.error("a test names resources or changes (change documents) to judge")
+    test.name = data.get("name", "")
+    test.builtin = data.get("builtin", False)
+    test.parameters = data.get("parameters", {})
+    if "policies" in data:
+        test.policies = _entries(test, data, "policies")
+    test.resources = _entries(test, data, "resources")
+    test.changes = _entries(test, data, "changes")
+    test.expectations = [_expectation(test, item, index)
+                         for index, item in enumerate(data["expect"])]
+    return test
+
+
+def _entries(test: PolicyTest, data: dict[str, Any], key: str) -> list[Entry]:
+    return [Entry(value, index, test.line_of(key, index))
+            for index, value in enumerate(data.get(key, []))]
+
+
+def _check_target_keys(test: PolicyTest, item: Any, index: int) -> None:
+    """Exactly one of resource, change and document: clearer than the schema would say."""
+    if not isinstance(item, dict):
+        return
+    given = [key for key in TARGETS if key in item]
+    if len(given) != 1:
+        problem = "names none" if not given else f"names {' and '.join(given)}"
+        raise test.error(f"expect[{index}]: an expectation names exactly one of "
+                         f"resource, change or document; this one {problem}",
+                         "expect", index, *given[1:2])
+
+
+def _expectation(test: PolicyTest, item: dict[str, Any], index: int) -> Expectation:
+    at = ("expect", index)
+    target = next(key for key in TARGETS if key in item)
+    name = item[target]
+    if target == "resource" and not _RESOURCE.match(name):
+        raise test.error(f"expect[{index}].resource: {name!r} is not Kind/name or "
+                         "Kind/namespace/name", *at, target)
+    if item["status"] == NOT_APPLICABLE and any(key in item for key in DETAILS):
+        raise test.error(f"expect[{index}]: status not-applicable means no result, so it "
+                         "takes no message, field, line or count", *at, "status")
+    message = item.get("message")
+    pattern = None
+    if isinstance(message, dict):
+        try:
+            pattern = re.compile(message["regex"])
+        except re.error as exc:
+            raise test.error(f"expect[{index}].message.regex: invalid regular expression: "
+                             f"{exc}", *at, "message", "regex") from None
+        message = None
+    field_path = item.get("field")
+    if field_path is not None:
+        try:
+            field_path = fieldpath.display(fieldpath.parse(field_path))
+        except fieldpath.FieldPathError as exc:
+            raise test.error(f"expect[{index}].field: {exc}", *at, "field") from None
+    return Expectation(test.line_of(*at), item["policy"], target, name, item["status"],
+                       message, pattern, field_path, item.get("line"), item.get("count"))
+
+
+# -- what a test judges ----------------------------------------------------------------
+
+
+@dataclass
+class Subject:
+    """A resource, a YAML document or a change document, with every policy's results."""
+
+    where: str  # fail.yaml:12 (the file as the test lists it), or change-pass.yaml#2
+    identity: str | None = None  # resources only
+    environment: str | None = None  # change documents only
+    document: tuple[str, int] | None = None  # (file as listed, number from 1); not inline
+    results: dict[str, list[Result]] = field(default_factory=dict)
+
+
+def _normalize(path: str) -> str:
+    return os.path.normpath(path).replace(os.sep, "/")
+
+
+def _files(test: PolicyTest, entry: Entry, key: str) -> list[tuple[str, str]]:
+    """(name relative to the test file, path to open) of a path entry."""
+    assert isinstance(entry.value, str)
+    path = os.path.join(test.directory, entry.value)
+    if os.path.isfile(path):
+        return [(_normalize(entry.value), path)]
+    if not os.path.isdir(path):
+        raise test.error(f"{key}[{entry.index}]: no such file or directory: {entry.value}",
+                         key, entry.index)
+    found: list[tuple[str, str]] = []
+    for root, dirs, files in os.walk(path):
+        dirs[:] = sorted(d for d in dirs if d not in VCS_DIRS)
+        for name in sorted(files):
+            if name.endswith(YAML_SUFFIXES) and not is_test_file(name):
+                full = os.path.join(root, name)
+                found.append((_normalize(os.path.join(entry.value, os.path.relpath(full, path))),
+                              full))
+    return found
+
+
+def _read_text(path: str) -> str:
+    name = display_name(path)
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read()
+    except OSError as exc:
+        raise ConfigError(f"cannot read: {exc.strerror}", name) from None
+    return decode(raw, name)
+
+
+def _file_resources(name: str, path: str) -> list[Resource]:
+    """A manifest file's resources and other documents, named ``name`` as policies see it
+    (so ``match.paths`` selects by the path relative to the test file)."""
+    source = SourceFile(name, _read_text(path))
+    try:
+        return [entry for entry in read_resources(source, documents=True)
+                if isinstance(entry, Resource)]
+    except YamlInputError as exc:
+        raise YamlInputError(exc.message, display_name(path), exc.line) from None
+
+
+def _inline_resource(test: PolicyTest, entry: Entry) -> Resource:
+    source = SourceFile(os.path.basename(test.path), test.text)
+    source.keep_nodes(test.located.nodes)
+    return Resource(entry.value, source, test.doc, entry.line, ("resources", entry.index))
+
+
+def resource_subjects(test: PolicyTest, policies: list[Policy]) -> list[Subject]:
+    subjects: list[Subject] = []
+    for entry in test.resources:
+        if isinstance(entry.value, dict):
+            resource = _inline_resource(test, entry)
+            where = f"{resource.file}:{entry.line}"
+            subjects.append(_judged(policies, resource, where, None))
+            continue
+        for name, path in _files(test, entry, "resources"):
+            for resource in _file_resources(name, path):
+                where = f"{name}:{resource.line}"
+                subjects.append(_judged(policies, resource, where, (name, resource.doc_index + 1)))
+    return subjects
+
+
+def _judged(policies: list[Policy], resource: Resource, where: str,
+            document: tuple[str, int] | None) -> Subject:
+    subject = Subject(where, resource.identity() if resource.is_resource else None,
+                      document=document)
+    for result in evaluate(policies, [resource], "info"):
+        subject.results.setdefault(result.policy.id, []).append(result)
+    return subject
+
+
+def change_subjects(test: PolicyTest, policies: list[Policy]) -> list[Subject]:
+    judges = [policy for policy in policies if policy.target == "change"]
+    subjects: list[Subject] = []
+    for entry in test.changes:
+        if isinstance(entry.value, dict):
+            where = f"{os.path.basename(test.path)}:{entry.line}"
+            subjects.append(_judged_change(judges, entry.value, where, None))
+            continue
+        for name, path in _files(test, entry, "changes"):
+            for number, document in _change_documents(path):
+                subjects.append(_judged_change(judges, document, f"{name}#{number}",
+                                               (name, number)))
+    return subjects
+
+
+def _change_documents(path: str) -> list[tuple[int, dict[str, Any]]]:
+    name = display_name(path)
+    located = load_located(_read_text(path), name)
+    found: list[tuple[int, dict[str, Any]]] = []
+    for document in located.documents:
+        data = document.data
+        if data is None:
+            continue
+        if not isinstance(data, dict) or not isinstance(data.get("environment"), str):
+            raise ConfigError("a change document is a mapping with an 'environment' (a string)",
+                              name, document.line)
+        found.append((document.index + 1, data))
+    return found
+
+
+def _judged_change(policies: list[Policy], document: dict[str, Any], where: str,
+                   number: tuple[str, int] | None) -> Subject:
+    environment = document["environment"]
+    change = change_subject(document, environment)
+    subject = Subject(where, environment=environment, document=number)
+    for policy in policies:
+        results = policy.check_change(change, EVERYTHING)
+        if results:
+            subject.results[policy.id] = results
+    return subject
+
+
+# -- the policies under test -----------------------------------------------------------
+
+
+class PolicyCache:
+    """Policies loaded once per run, by where they come from."""
+
+    def __init__(self) -> None:
+        self._loaded: dict[tuple[str, ...], list[Policy]] = {}
+
+    def get(self, key: tuple[str, ...], load: Callable[[], list[Policy]]) -> list[Policy]:
+        if key not in self._loaded:
+            self._loaded[key] = load()
+        return self._loaded[key]
+
+
+def load_policies(test: PolicyTest, cache: PolicyCache) -> list[Policy]:
+    """The policies under test, each enabled and configured with the test's parameters."""
+    policies: list[Policy] = []
+    if test.builtin:
+        policies.extend(cache.get(("builtin",), load_builtin))
+    if test.policies is not None:
+        for entry in test.policies:
+            policies.extend(_policies_at(test, entry, cache))
+    elif not test.builtin:
+        directory = test.directory
+        policies.extend(cache.get(("beside", os.path.abspath(directory)),
+                                  lambda: _policies_beside(directory)))
+        if not policies:
+            raise test.error("no policies to test: no policy file beside this test file; "
+                             "name them with 'policies:' or 'builtin: true'")
+    check_unique(policies)
+    return [policy.configured(enabled=True, params=_parameters(test, policies, policy))
+            for policy in policies]
+
+
+def _policies_at(test: PolicyTest, entry: Entry, cache: PolicyCache) -> list[Policy]:
+    assert isinstance(entry.value, str)
+    path = os.path.join(test.directory, entry.value)
+    key = ("path", os.path.abspath(path))
+    if os.path.isdir(path):
+        return cache.get(key, lambda: load_directory(path))
+    if os.path.isfile(path):
+        return cache.get(key, lambda: load_policy_text(_policy_text(path), display_name(path)))
+    raise test.error(f"policies[{entry.index}]: no such file or directory: {entry.value}",
+                     "policies", entry.index)
+
+
+def _policy_text(path: str) -> str:
+    from gate.errors import PolicyError
+
+    try:
+        return _read_text(path)
+    except GateError as exc:
+        raise PolicyError(exc.message, exc.file, exc.line) from None
+
+
+def _policies_beside(directory: str) -> list[Policy]:
+    """The policies of the YAML files in ``directory`` whose documents are policies."""
+    policies: list[Policy] = []
+    for name in sorted(os.listdir(directory)):
+        path = os.path.join(directory, name)
+        if not name.endswith(YAML_SUFFIXES) or is_test_file(name) or not os.path.isfile(path):
+            continue
+        text = _policy_text(path)
+        try:
+            documents = load_located(text, display_name(path)).documents
+        except YamlInputError:
+            continue  # not a policy we could read: a resource file, reported when judged
+        if any(isinstance(d.data, dict) and d.data.get("kind") == "Policy"
+               and d.data.get("apiVersion") == API_VERSION for d in documents):
+            policies.extend(load_policy_text(text, display_name(path)))
+    return policies
+
+
+def _parameters(test: PolicyTest, policies: list[Policy], policy: Policy) -> dict[str, Any]:
+    known = {p.id for p in policies}
+    for policy_id in test.parameters:
+        if policy_id not in known:
+            raise test.error(f"parameters: no policy {policy_id!r} under test "
+                             f"(loaded: {', '.join(sorted(known))})", "parameters", policy_id)
+    params = test.parameters.get(policy.id, {})
+    for name, value in params.items():
+        at = ("parameters", policy.id, name)
+        parameter = policy.parameters.get(name)
+        if parameter is None:
+            names = ", ".join(sorted(policy.parameters)) or "none"
+            raise test.error(f"policy {policy.id!r} has no parameter {name!r} (known: {names})",
+                             *at)
+        problem = parameter.validate(value)
+        if problem is not None:
+            raise test.error(f"policy {policy.id!r}: {problem}", *at)
+    return params
+
+
+# -- judging expectations --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One expectation, checked."""
+
+    test: PolicyTest = field(repr=False)
+    expectation: Expectation
+    passed: bool
+    detail: str  # "expected fail, got pass (messages: ...)"
+
+
+@dataclass
+class FileOutcome:
+    file: str
+    outcomes: list[Outcome]
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for outcome in self.outcomes if outcome.passed)
+
+    @property
+    def failed(self) -> int:
+        return len(self.outcomes) - self.passed
+
+
+def status_of(results: list[Result]) -> str:
+    """One policy's status on one subject: not-applicable when it gave no result."""
+    if not results:
+        return NOT_APPLICABLE
+    statuses = {result.status for result in results}
+    return next((status for status in PRECEDENCE if status in statuses), results[0].status)
+
+
+def _quote(text: str) -> str:
+    """Quoted as Python would: single quotes unless the text holds some."""
+    if "'" in text and '"' not in text:
+        return f'"{text}"'
+    return "'" + text.replace("'", "\\'") + "'"
+
+
+def _result_text(result: Result) -> str:
+    where = [part for part in (result.field, f"line {result.location_line}"
+                               if result.location_line else None) if part]
+    return _quote(result.message) + (f" [{', '.join(where)}]" if where else "")
+
+
+def got_text(expectation: Expectation, results: list[Result]) -> str:
+    status = status_of(results)
+    parts = []
+    if expectation.count is not None:
+        parts.append(f"count {sum(1 for r in results if r.status == status)}")
+    messages = [_result_text(r) for r in results if r.message]
+    if messages:
+        parts.append(f"messages: {'; '.join(messages)}")
+    return f"{status} ({', '.join(parts)})" if parts else status
+
+
+def holds(expectation: Expectation, results: list[Result]) -> bool:
+    if status_of(results) != expectation.status:
+        return False
+    if expectation.status == NOT_APPLICABLE:
+        return True
+    candidates = [result for result in results if result.status == expectation.status]
+    if expectation.count is not None and len(candidates) != expectation.count:
+        return False
+    return any(expectation.matches(result) for result in candidates)
+
+
+def _selected(expectation: Expectation, subjects: list[Subject]) -> list[Subject]:
+    if expectation.target == "resource":
+        return [s for s in subjects if s.identity == expectation.name]
+    if expectation.target == "change":
+        return [s for s in subjects if s.environment == expectation.name]
+    match = _DOCUMENT.match(expectation.name)
+    assert match is not None  # the pattern matches any non-empty text
+    file, number = _normalize(match["file"]), match["number"]
+    return [s for s in subjects if s.document is not None and s.document[0] == file
+            and (number is None or s.document[1] == int(number))]
+
+
+def _missing(expectation: Expectation, subjects: list[Subject]) -> str:
+    if expectation.target == "resource":
+        known = [s.identity for s in subjects if s.identity is not None]
+        kind, *_, name = expectation.name.split("/")
+        near = [i for i in known if i.startswith(f"{kind}/") and i.endswith(f"/{name}")]
+        hint = f"; did you mean {near[0]}?" if near else ""
+        return f"no such resource (resources: {_listed(known)}{hint})"
+    if expectation.target == "change":
+        known = [repr(s.environment) for s in subjects if s.environment is not None]
+        return f"no change document for this environment (environments: {_listed(known)})"
+    known = [f"{s.document[0]}#{s.document[1]}" for s in subjects if s.document]
+    return f"no such document (documents: {_listed(known)})"
+
+
+def _listed(names: list[Any], limit: int = 10) -> str:
+    unique = list(dict.fromkeys(str(name) for name in names))
+    if not unique:
+        return "none"
+    more = f", ... ({len(unique) - limit} more)" if len(unique) > limit else ""
+    return ", ".join(unique[:limit]) + more
+
+
+def judge(test: PolicyTest, expectation: Expectation, subjects: list[Subject],
+          policy_ids: list[str]) -> Outcome:
+    if expectation.policy not in policy_ids:
+        return Outcome(test, expectation, False,
+                       f"no such policy (loaded: {_listed(sorted(policy_ids), 20)})")
+    selected = _selected(expectation, subjects)
+    if not selected:
+        return Outcome(test, expectation, False, _missing(expectation, subjects))
+    for subject in selected:
+        results = subject.results.get(expectation.policy, [])
+        if not holds(expectation, results):
+            where = f" in {subject.where}" if len(selected) > 1 else ""
+            detail = (f"expected {expectation.describe()}, got "
+                      f"{got_text(expectation, results)}{where}")
+            return Outcome(test, expectation, False, detail)
+    got = status_of(selected[0].results.get(expectation.policy, []))
+    return Outcome(test, expectation, True, f"expected {expectation.describe()}, got {got}")
+
+
+def run_test(test: PolicyTest, cache: PolicyCache) -> list[Outcome]:
+    policies = load_policies(test, cache)
+    subjects = resource_subjects(test, policies) + change_subjects(test, policies)
+    ids = [policy.id for policy in policies]
+    return [judge(test, expectation, subjects, ids) for expectation in test.expectations]
+
+
+def run_file(test_file: TestFile, cache: PolicyCache) -> FileOutcome:
+    outcomes: list[Outcome] = []
+    for test in test_file.tests:
+        outcomes.extend(run_test(test, cache))
+    return FileOutcome(test_file.file, outcomes)

@@ -1,0 +1,491 @@
+"""The GitHub Action: ``action.yml`` (composite) and the module it runs, ``gate.github``.
+
+``action.yml`` is validated against GitHub's action schema as vendored by
+check-jsonschema (no network). The module runs on real scratch repositories with
+``GITHUB_OUTPUT``, ``GITHUB_STEP_SUMMARY`` and the rest pointing at scratch files; and the
+action's run steps are executed with bash the way the runner executes them, with their
+``${{ }}`` expressions evaluated from the inputs and the event.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from gate import github
+from tests.gitrepo import GitRepo, git_environment, run_git
+from tests.manifests import CONFIGMAP, POD_LATEST
+
+ROOT = Path(__file__).resolve().parents[1]
+ACTION_FILE = ROOT / "action.yml"
+ACTION: dict[str, Any] = yaml.safe_load(ACTION_FILE.read_text(encoding="utf-8"))
+EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+POD_PINNED = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
+# What the runner accepts as the name of a workflow command.
+COMMAND = re.compile(r"^::([A-Za-z0-9_-]+)(?: ([^:]*))?::(.*)$")
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    """``check-jsonschema --builtin-schema SCHEMA PATH``: the schema vendored in the
+    installed package, so no network."""
+    pytest.importorskip("check_jsonschema")
+    return subprocess.run(
+        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+
+
+# -- scratch repositories and the runner's files ---------------------------------------------
+
+
+def pull_request(tmp_path: Path, manifest: str, subdir: str = "") -> GitRepo:
+    """A repository whose branch ``feature`` adds ``apps/web.yaml`` on top of ``main``,
+    with ``origin/main`` as a fetched pull request's checkout has it."""
+    repo = GitRepo.init(tmp_path / "workspace")
+    repo.write(f"{subdir}apps/settings.yaml", CONFIGMAP)
+    repo.commit("initial")
+    repo.checkout("-b", "feature")
+    repo.write(f"{subdir}apps/web.yaml", manifest)
+    repo.commit("add web")
+    repo.git("update-ref", "refs/remotes/origin/main", "main")
+    return repo
+
+
+def runner_files(tmp_path: Path, repo: GitRepo) -> dict[str, str]:
+    """The variables the runner sets for a step of a pull_request workflow."""
+    temp = tmp_path / "runner-temp"
+    temp.mkdir(exist_ok=True)
+    (tmp_path / "github_output").touch()
+    (tmp_path / "step_summary").touch()
+    return {
+        "GITHUB_ACTIONS": "true",
+        "CI": "true",
+        "GITHUB_EVENT_NAME": "pull_request",
+        "GITHUB_BASE_REF": "main",
+        "GITHUB_HEAD_REF": "feature",
+        "GITHUB_WORKSPACE": str(repo.path),
+        "GITHUB_OUTPUT": str(tmp_path / "github_output"),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "step_summary"),
+        "RUNNER_TEMP": str(temp),
+    }
+
+
+def read_outputs(path: str | Path) -> dict[str, str]:
+    """Parse ``$GITHUB_OUTPUT`` as the runner does: ``k=v`` lines and ``k<<DELIM`` blocks."""
+    outputs: dict[str, str] = {}
+    lines = Path(path).read_text(encoding="utf-8").split("\n")
+    index = 0
+    while index < len(lines):
+        line = lines[index]
+        index += 1
+        if not line:
+            continue
+        if "<<" in line and ("=" not in line or line.index("<<") < line.index("=")):
+            name, delimiter = line.split("<<", 1)
+            value: list[str] = []
+            while lines[index] != delimiter:
+                value.append(lines[index])
+                index += 1
+            index += 1
+            outputs[name] = "\n".join(value)
+        else:
+            name, value_text = line.split("=", 1)
+            outputs[name] = value_text
+    return outputs
+
+
+def commands(stdout: str) -> list[tuple[str, dict[str, str], str]]:
+    """The workflow commands the runner would act on: none between ``::stop-commands::T``
+    and ``::T::``. Properties and message are unescaped."""
+    def unescape(text: str) -> str:
+        return (text.replace("%0D", "\r").replace("%0A", "\n").replace("%3A", ":")
+                .replace("%2C", ",").replace("%25", "%"))
+
+    found: list[tuple[str, dict[str, str], str]] = []
+    stop_token: str | None = None
+    for line in stdout.splitlines():
+        match = COMMAND.match(line)
+        if not match:
+            continue
+        name, props, message = match.groups()
+        if stop_token is not None:
+            if name == stop_token:
+                stop_token = None
+            continue
+        if name == "stop-commands":
+            stop_token = message
+            continue
+        properties = dict(item.split("=", 1) for item in props.split(",")) if props else {}
+        found.append((name, {k: unescape(v) for k, v in properties.items()}, unescape(message)))
+    return found
+
+
+def run_module(env: Mapping[str, str], cwd: Path, monkeypatch: pytest.MonkeyPatch,
+               *argv: str) -> tuple[int, str]:
+    monkeypatch.chdir(cwd)
+    out = io.StringIO()
+    code = github.run(list(argv), {**os.environ, **env}, out)
+    return code, out.getvalue()
+
+
+# -- action.yml -----------------------------------------------------------------------------
+
+
+def test_action_validates_against_the_github_actions_schema() -> None:
+    done = check_jsonschema("vendor.github-actions", ACTION_FILE)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_the_schema_check_catches_a_run_step_without_shell(tmp_path: Path) -> None:
+    """The validation above has teeth: the vendored schema rejects a broken action."""
+    broken = json.loads(json.dumps(ACTION))
+    del broken["runs"]["steps"][0]["shell"]
+    path = tmp_path / "action.yml"
+    path.write_text(yaml.safe_dump(broken), encoding="utf-8")
+    done = check_jsonschema("vendor.github-actions", path)
+    assert done.returncode == 1, done.stdout + done.stderr
+
+
+def test_no_expression_reaches_a_script_and_every_one_is_known() -> None:
+    """Inputs and event data go through env:, never into run: (script injection)."""
+    inputs = set(ACTION["inputs"])
+    used: set[str] = set()
+    steps = ACTION["runs"]["steps"]
+    assert ACTION["runs"]["using"] == "composite"
+    for step in steps:
+        assert step["shell"] == "bash"
+        assert "${{" not in step["run"]
+        for value in [*(step.get("env") or {}).values(), step.get("working-directory", "")]:
+            for expression in EXPRESSION.findall(str(value)):
+                assert re.fullmatch(r"[a-z_]+(\.[a-z_-]+)+", expression), expression
+                root, _, rest = expression.partition(".")
+                assert root in {"inputs", "github", "steps"}, expression
+                if root == "inputs":
+                    used.add(rest)
+    assert used == inputs, f"inputs never used: {sorted(inputs - used)}"
+
+
+def test_declared_outputs_are_the_ones_the_module_sets() -> None:
+    produced = {"verdict", "exit-code", "report-dir", *github.COUNT_OUTPUTS,
+                *(f"{name}-report" for name in github.REPORT_FILES)}
+    declared = ACTION["outputs"]
+    assert set(declared) == produced
+    for name, output in declared.items():
+        assert output["value"] == f"${{{{ steps.gate.outputs.{name} }}}}"
+    for name in github.REPORT_FILES:
+        assert name in ACTION["inputs"]["formats"]["description"]
+
+
+# -- the module -----------------------------------------------------------------------------
+
+
+def test_a_violating_pull_request_fails_with_annotations_summary_and_outputs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pull_request(tmp_path, POD_LATEST)
+    env = runner_files(tmp_path, repo)
+    code, stdout = run_module(env, repo.path, monkeypatch, "--formats", "markdown,json,junit")
+    assert code == 1, stdout
+
+    found = commands(stdout)
+    errors = [(props, message) for name, props, message in found if name == "error"]
+    warnings = [(props, message) for name, props, message in found if name == "warning"]
+    assert errors == [({"file": "apps/web.yaml", "line": "10",
+                        "title": "gate: no-latest-tag (high)"},
+                       "Pod/web: container 'web' image 'nginx:latest' uses the mutable tag "
+                       "'latest' (new)\nHow to fix: gate explain no-latest-tag")]
+    assert [(props["file"], props["line"], props["title"]) for props, _ in warnings] == [
+        ("apps/web.yaml", "10", "gate: image-digest (medium)")]
+    # The text report is in the log, with commands switched off around it.
+    assert "apps/web.yaml:10: [no-latest-tag]" in stdout
+    assert stdout.index("::stop-commands::") < stdout.index("apps/web.yaml:10: [no-latest")
+    assert "--base=origin/main" in stdout
+
+    reports = repo.path / "gate-reports"
+    markdown = (reports / "gate.md").read_text(encoding="utf-8")
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("<!-- gate-report:v1 -->")
+    assert markdown in summary
+    report = json.loads((reports / "gate.json").read_text(encoding="utf-8"))
+    assert report["verdict"] == "fail"
+    assert report["change"]["base"]["ref"] == "origin/main"
+    assert (reports / "gate-junit.xml").read_text(encoding="utf-8").startswith("<?xml")
+
+    outputs = read_outputs(env["GITHUB_OUTPUT"])
+    assert outputs == {
+        "exit-code": "1", "report-dir": str(reports), "verdict": "fail",
+        "blocking": "1", "warnings": "1", "waived": "0", "overridden": "0", "new": "2",
+        "errors": "0",
+        "markdown-report": str(reports / "gate.md"), "json-report": str(reports / "gate.json"),
+        "junit-report": str(reports / "gate-junit.xml"),
+    }
+
+
+def test_a_clean_pull_request_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = pull_request(tmp_path, POD_PINNED)
+    env = runner_files(tmp_path, repo)
+    code, stdout = run_module(env, repo.path, monkeypatch, "--formats", "json")
+    assert code == 0, stdout
+    assert [name for name, _, _ in commands(stdout)] == ["warning"]  # image-digest warns
+    outputs = read_outputs(env["GITHUB_OUTPUT"])
+    assert outputs["verdict"] == "pass"
+    assert outputs["blocking"] == "0"
+    assert outputs["exit-code"] == "0"
+    # The summary gets the Markdown report even when it is not one of the formats kept.
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("<!-- gate-report:v1 -->")
+    assert sorted(p.name for p in (repo.path / "gate-reports").iterdir()) == ["gate.json"]
+    assert list(Path(env["RUNNER_TEMP"]).iterdir()) == []  # scratch reports removed
+
+
+def test_findings_point_at_repository_paths_from_a_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pull_request(tmp_path, POD_LATEST, subdir="deploy/")
+    env = {**runner_files(tmp_path, repo), "INPUT_REPORT_DIR": "out/reports"}
+    code, stdout = run_module(env, repo.path / "deploy", monkeypatch)
+    assert code == 1, stdout
+    files = {props.get("file") for name, props, _ in commands(stdout) if name == "error"}
+    assert files == {"deploy/apps/web.yaml"}
+    # report-dir is relative to the workspace, as actions/upload-artifact's path is.
+    assert read_outputs(env["GITHUB_OUTPUT"])["report-dir"] == str(repo.path / "out/reports")
+
+
+def test_a_push_compares_with_the_commit_before_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pull_request(tmp_path, POD_LATEST)
+    env = {**runner_files(tmp_path, repo), "GITHUB_BASE_REF": "", "GITHUB_EVENT_NAME": "push",
+           "GATE_EVENT_BEFORE": repo.sha("main")}
+    code, stdout = run_module(env, repo.path, monkeypatch)
+    assert code == 1
+    assert f"--base={repo.sha('main')}" in stdout
+
+
+def test_gate_errors_exit_2_with_an_error_summary(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pull_request(tmp_path, POD_PINNED)
+    env = {**runner_files(tmp_path, repo), "INPUT_BASE": "origin/no-such-branch"}
+    code, stdout = run_module(env, repo.path, monkeypatch)
+    assert code == 2
+    errors = [message for name, _, message in commands(stdout) if name == "error"]
+    assert len(errors) == 1 and "no-such-branch" in errors[0]
+    assert read_outputs(env["GITHUB_OUTPUT"])["verdict"] == "error"
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert "## ❌ gate: error" in summary and "no-such-branch" in summary
+
+
+def test_no_base_to_compare_with_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = pull_request(tmp_path, POD_PINNED)
+    env = {**runner_files(tmp_path, repo), "GITHUB_BASE_REF": "",
+           "GATE_EVENT_BEFORE": "0" * 40, "GATE_DEFAULT_BRANCH": ""}
+    code, stdout = run_module(env, repo.path, monkeypatch)
+    assert code == 2
+    assert [name for name, _, _ in commands(stdout)] == ["error"]
+    assert read_outputs(env["GITHUB_OUTPUT"]) == {"verdict": "error", "exit-code": "2"}
+
+
+@pytest.mark.parametrize(("env", "expected"), [
+    ({"INPUT_BASE": "release", "GITHUB_BASE_REF": "main"}, "release"),
+    ({"GITHUB_BASE_REF": "main", "GATE_EVENT_BEFORE": "a" * 40}, "origin/main"),
+    ({"GATE_MERGE_GROUP_BASE": "b" * 40, "GATE_EVENT_BEFORE": "a" * 40}, "b" * 40),
+    ({"GATE_EVENT_BEFORE": "a" * 40, "GATE_DEFAULT_BRANCH": "main"}, "a" * 40),
+    ({"GATE_EVENT_BEFORE": "0" * 40, "GATE_DEFAULT_BRANCH": "trunk"}, "origin/trunk"),
+])
+def test_the_base_follows_the_event(env: dict[str, str], expected: str) -> None:
+    assert github.resolve_base(github.parse_inputs([], env), env) == expected
+
+
+def test_inputs_are_split_and_passed_as_single_arguments() -> None:
+    env = {"INPUT_POLICIES": "compliance/policies,\nteam policies", "INPUT_FORMATS": "json, sarif",
+           "INPUT_ARGS": "--all --kustomize builtin 'apps/my dir'", "INPUT_FAIL_ON": "high",
+           "INPUT_CONFIG": "ci/.gate.yaml", "INPUT_BASE": "-x"}
+    inputs = github.parse_inputs([], env)
+    assert inputs.policies == ["compliance/policies", "team", "policies"]
+    assert inputs.formats == ["json", "sarif"]
+    argv = github.gate_command("python", "-x", inputs, {"sarif": Path("/r/gate.sarif")})
+    assert argv == ["python", "-m", "gate", "diff", "--base=-x", "--config=ci/.gate.yaml",
+                    "--policies=compliance/policies", "--policies=team", "--policies=policies",
+                    "--fail-on=high", "-f", "text", "-f", "sarif=/r/gate.sarif",
+                    "--all", "--kustomize", "builtin", "apps/my dir"]
+
+
+# -- workflow commands ----------------------------------------------------------------------
+
+
+def test_commands_escape_data_and_properties() -> None:
+    line = github.command("error", "100% bad\r\n::set-output name=x::y",
+                          file="a,b:c.yaml", line=3, title="t: 50%")
+    assert line == ("::error file=a%2Cb%3Ac.yaml,line=3,title=t%3A 50%25::"
+                    "100%25 bad%0D%0A::set-output name=x::y")
+    assert "\n" not in line
+    assert github.command("notice", "m") == "::notice::m"
+
+
+def _result(status: str, message: str, **extra: Any) -> dict[str, Any]:
+    return {"policy": "p", "severity": "high", "status": status, "message": message,
+            "file": "apps/x.yaml", "line": 4, "new": True,
+            "resource": {"apiVersion": "v1", "kind": "Pod", "name": "x", "namespace": "ns",
+                         "environment": "prod"}, **extra}
+
+
+def test_annotations_are_capped_per_level_with_a_notice() -> None:
+    report = {
+        "errors": [{"file": "apps/bad.yaml", "line": 2, "message": "invalid YAML"}],
+        "results": [_result("fail", f"finding {n}") for n in range(12)]
+        + [_result("warn", "old", new=False), _result("warn", "fresh"),
+           _result("overridden", "let through", override={
+               "trailer": "Gate-Override", "value": "INC-1 outage", "author": "Ann <a@x>",
+               "commit": "0123456789abcdef" * 2 + "01234567"}),
+           _result("waived", "quiet"), _result("pass", "")],
+    }
+    found = commands("\n".join(github.annotation_lines(report)))
+    errors = [(p, m) for name, p, m in found if name == "error"]
+    assert len(errors) == 10
+    assert errors[0] == ({"file": "apps/bad.yaml", "line": "2", "title": "gate: input error"},
+                         "invalid YAML")
+    assert errors[1][1].startswith("Pod/ns/x in prod: finding 0 (new)\n")
+    warnings = [m for name, _, m in found if name == "warning"]
+    assert [m.split("\n")[0] for m in warnings] == [
+        "Pod/ns/x in prod: let through (new)", "Pod/ns/x in prod: fresh (new)",
+        "Pod/ns/x in prod: old (existing)"]
+    assert "OVERRIDDEN by Gate-Override: INC-1 outage (by Ann <a@x>, commit 0123456789ab)" \
+        in warnings[0]
+    notices = [m for name, _, m in found if name == "notice"]
+    assert notices == ["3 more error(s) not annotated (GitHub shows 10 per step): see the job "
+                       "summary and the reports"]
+
+
+def test_a_change_finding_without_a_file_is_a_job_annotation() -> None:
+    result = _result("fail", "prod is frozen", file=None, line=None,
+                     resource={"apiVersion": "gate.dev/v1", "kind": "Change", "name": "prod",
+                               "namespace": "", "environment": "prod"})
+    [line] = github.annotation_lines({"results": [result]})
+    assert line.startswith("::error title=gate%3A p (high)::change to prod: prod is frozen")
+
+
+def test_outputs_are_heredocs_whatever_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    github.write_outputs(str(path), {"a": "one", "b": "two\nlines\nb<<EOF", "c": ""})
+    assert read_outputs(path) == {"a": "one", "b": "two\nlines\nb<<EOF", "c": ""}
+
+
+# -- the composite action, run as the runner runs it -----------------------------------------
+
+
+def evaluate(value: str, context: Mapping[str, Any]) -> str:
+    """``${{ a.b.c }}`` looked up in ``context``; a missing value is empty, as on GitHub."""
+    def lookup(match: re.Match[str]) -> str:
+        node: Any = context
+        for part in match.group(1).split("."):
+            node = node.get(part) if isinstance(node, Mapping) else None
+        return "" if node is None else str(node)
+
+    return EXPRESSION.sub(lookup, value)
+
+
+def run_step(step: Mapping[str, Any], context: Mapping[str, Any], base_env: Mapping[str, str],
+             workspace: Path, tmp_path: Path) -> tuple[subprocess.CompletedProcess[str],
+                                                       dict[str, str]]:
+    """Run a ``shell: bash`` step the way the runner does: its script in a file, run with
+    ``bash --noprofile --norc -eo pipefail``, a fresh GITHUB_OUTPUT, the step's env."""
+    assert step["shell"] == "bash"
+    script = tmp_path / f"step-{step['id']}.sh"
+    script.write_text(step["run"], encoding="utf-8")
+    output = tmp_path / f"output-{step['id']}"
+    output.write_text("", encoding="utf-8")
+    env = {**base_env, "GITHUB_OUTPUT": str(output)}
+    env.update({name: evaluate(str(value), context)
+                for name, value in (step.get("env") or {}).items()})
+    cwd = workspace / evaluate(str(step.get("working-directory", ".")), context)
+    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
+                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
+                          check=False)
+    return done, read_outputs(output)
+
+
+def action_context(inputs: Mapping[str, str], before: str) -> dict[str, Any]:
+    defaults = {name: spec.get("default", "") for name, spec in ACTION["inputs"].items()}
+    return {
+        "inputs": {**defaults, **inputs},
+        "github": {"event": {"before": before, "repository": {"default_branch": "main"}}},
+        "steps": {},
+    }
+
+
+def runner_env(tmp_path: Path, repo: GitRepo, action_path: Path) -> dict[str, str]:
+    env = {k: v for k, v in git_environment().items()
+           if k not in ("NO_COLOR", "FORCE_COLOR", "TERM")}
+    return {**env, **runner_files(tmp_path, repo), "GITHUB_ACTION_PATH": str(action_path)}
+
+
+def test_the_run_step_fails_the_job_on_a_violation(tmp_path: Path) -> None:
+    repo = pull_request(tmp_path, POD_LATEST)
+    env = runner_env(tmp_path, repo, ROOT)
+    context = action_context({"formats": "markdown,json,junit,text"}, before="")
+    context["steps"]["install"] = {"outputs": {"python": sys.executable}}  # gate is installed
+    [step] = [step for step in ACTION["runs"]["steps"] if step["id"] == "gate"]
+    done, outputs = run_step(step, context, env, repo.path, tmp_path)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert ("error", {"file": "apps/web.yaml", "line": "10",
+                      "title": "gate: no-latest-tag (high)"}) in [
+        (name, props) for name, props, _ in commands(done.stdout)]
+    assert outputs["verdict"] == "fail"
+    assert outputs["blocking"] == "1"
+    assert outputs["text-report"] == str(repo.path / "gate-reports" / "gate.txt")
+    # The action's outputs, as GitHub maps them from the step's.
+    action_outputs = {name: evaluate(spec["value"], {"steps": {"gate": {"outputs": outputs}}})
+                      for name, spec in ACTION["outputs"].items()}
+    assert action_outputs["verdict"] == "fail"
+    assert action_outputs["junit-report"].endswith("gate-junit.xml")
+    assert action_outputs["sarif-report"] == ""
+
+
+def test_the_composite_action_installs_gate_and_passes_a_clean_change(tmp_path: Path) -> None:
+    """Every step of the action, the install included: a virtualenv in RUNNER_TEMP and
+    ``pip install $GITHUB_ACTION_PATH`` (a copy of this repository). No network: the
+    ``python`` input is a shim that gives the virtualenv this interpreter's packages
+    (gate's dependencies, setuptools to build it), and pip may not ask an index."""
+    action_path = tmp_path / "action"
+    if (ROOT / ".git").exists():
+        listed = run_git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        for name in filter(None, listed.split("\0")):
+            if (ROOT / name).is_file():
+                (action_path / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(ROOT / name, action_path / name)
+    else:
+        shutil.copytree(ROOT, action_path, ignore=shutil.ignore_patterns(
+            "build", "*.egg-info", ".*cache", "__pycache__", ".git"))
+    repo = pull_request(tmp_path, POD_PINNED)
+    env = {**runner_env(tmp_path, repo, action_path), "PIP_NO_INDEX": "1",
+           "PIP_NO_BUILD_ISOLATION": "0"}
+    shim = tmp_path / "python-shim"
+    shim.write_text(
+        "#!/bin/sh\n"
+        'if [ "$1" = -m ] && [ "$2" = venv ]; then shift 2; '
+        f'exec "{sys.executable}" -m venv --system-site-packages --without-pip "$@"; fi\n'
+        f'exec "{sys.executable}" "$@"\n', encoding="utf-8")
+    shim.chmod(0o755)
+    context = action_context({"python": str(shim)}, before="")
+    for step in ACTION["runs"]["steps"]:
+        done, outputs = run_step(step, context, env, repo.path, tmp_path)
+        assert done.returncode == 0, f"step {step['id']}:\n{done.stdout}\n{done.stderr}"
+        context["steps"][step["id"]] = {"outputs": outputs}
+    python = context["steps"]["install"]["outputs"]["python"]
+    assert python.startswith(env["RUNNER_TEMP"])
+    assert context["steps"]["gate"]["outputs"]["verdict"] == "pass"
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary.startswith("<!-- gate-report:v1 -->")
