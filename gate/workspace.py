@@ -14,7 +14,7 @@ from gate.collect import Batch, Collector, Unit, use_environments
 from gate.environments import EnvironmentConfig
 from gate.errors import ConfigError
 from gate.resources import InputError, Note, read_resources
-from gate.sources import STDIN, read_source
+from gate.sources import STDIN, display_name, read_source
 from gate.trees import WorkTree
 from gate.yamlio import YamlInputError
 
@@ -72,7 +72,12 @@ class Workspace:
             outside = relative_root == ".." or relative_root.startswith("../")
             prefix = root.replace(os.sep, "/") if outside else relative_root
 
-            def display(path: str, prefix: str = prefix) -> str:
+            def display(path: str, prefix: str = prefix, root: str = root) -> str:
+                if outside:
+                    # The root is above the working directory (gate check run in a
+                    # subdirectory): name what lies below the working directory
+                    # relative to it, as the user typed it, the rest absolutely.
+                    return display_name(os.path.join(root, *path.split("/")))
                 if prefix == ".":
                     return path or "."
                 return f"{prefix}/{path}" if path else prefix

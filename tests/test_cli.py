@@ -560,3 +560,18 @@ def test_reports_are_deterministic(tmp_path: Path, run_gate: RunGate) -> None:
     report = json.loads(first["a.json"])
     assert report["summary"]["errors"] == 1
     assert report["summary"]["fail"] >= 3
+
+
+def test_files_are_named_from_the_working_directory_below_the_repository_root(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    """Run in a subdirectory of a repository (as a hook or a developer may), gate names
+    each file as it was typed, not by an absolute path through the repository root."""
+    (tmp_path / ".git").mkdir()
+    write(tmp_path / "deploy" / "apps" / "pod.yaml", POD_LATEST)
+    write(tmp_path / "other" / "pod.yaml", POD_LATEST)
+    deploy = tmp_path / "deploy"
+    proc = run_gate("check", "apps/pod.yaml", "../other/pod.yaml", cwd=deploy)
+    assert proc.returncode == 1
+    files = {line.split(":", 1)[0] for line in proc.stdout.splitlines() if ": [" in line}
+    assert files == {"apps/pod.yaml", str(tmp_path / "other" / "pod.yaml")}
