@@ -23,6 +23,7 @@ WRITTEN = [
     "policies/require-team-label.yaml",
     "policies/.tests/require-team-label/pass.yaml",
     "policies/.tests/require-team-label/fail.yaml",
+    "policies/.tests/require-team-label/require-team-label.test.yaml",
     ".pre-commit-config.yaml",
 ]
 PASS_CASES = "policies/.tests/require-team-label/pass.yaml"
@@ -273,3 +274,9 @@ def test_help(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("init", "--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: gate init")
+
+
+def test_the_example_policy_passes_its_own_tests(started: Path, run_gate: RunGate) -> None:
+    proc = run_gate("test", "policies", cwd=started)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "4 expectations: 4 passed, 0 failed" in proc.stdout

@@ -212,6 +212,31 @@ metadata:
 spec:
 {_CONTAINERS.format(name="ledger", digest=DIGEST)}"""
 
+TEST_TEXT = f"""\
+# The tests of {POLICY_ID}: `gate test policies` runs them (docs/policy-testing.md).
+apiVersion: gate.dev/v1
+kind: PolicyTest
+name: {POLICY_ID} on its passing and failing cases
+policies: [../../{POLICY_ID}.yaml]
+resources: [pass.yaml, fail.yaml]
+expect:
+  - policy: {POLICY_ID}
+    resource: Deployment/checkout
+    status: pass
+  - policy: {POLICY_ID}
+    resource: Service/checkout
+    status: not-applicable
+  - policy: {POLICY_ID}
+    resource: Deployment/orders
+    status: fail
+    field: metadata.labels.team
+  - policy: {POLICY_ID}
+    resource: StatefulSet/ledger
+    status: fail
+    field: metadata.labels.team
+    message: {{regex: "does not match"}}
+"""
+
 PRE_COMMIT_TEXT = f"""\
 # pre-commit (https://pre-commit.com): run gate before every commit (`pre-commit install`).
 # These hooks run the gate installed here (gate {__version__}); they are the same as the
@@ -243,6 +268,7 @@ def starter_files() -> dict[str, str]:
         POLICY: POLICY_TEXT,
         f"{TESTS}/pass.yaml": PASS_TEXT,
         f"{TESTS}/fail.yaml": FAIL_TEXT,
+        f"{TESTS}/{POLICY_ID}.test.yaml": TEST_TEXT,
     }
 
 
@@ -318,7 +344,7 @@ def _next_steps(directory: str) -> None:
     commands = [
         ("gate check", "check this repository"),
         (f"gate explain {POLICY_ID}", "the example policy's documentation"),
-        (f"gate check {TESTS}/fail.yaml", "its failing test cases: exit 1"),
+        ("gate test policies", "run the example policy's tests"),
         ("pre-commit install", "run gate before every commit"),
     ]
     width = max(len(command) for command, _ in commands)
