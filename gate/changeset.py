@@ -27,7 +27,7 @@ YAML_SUFFIXES = (".yaml", ".yml")
 KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
-class _EmptyTree:
+class EmptyTree:
     """The side of a change before the first commit: no files at all."""
 
     label = "(nothing)"
@@ -138,7 +138,7 @@ def compare(
             renamed[old_path] = new_path
 
     def collector(side: Side) -> Collector:
-        tree: FileTree = side.tree if side.tree is not None else _EmptyTree()
+        tree: FileTree = side.tree if side.tree is not None else EmptyTree()
         made = Collector(tree, _identity, kustomize_mode=kustomize_mode,
                          documents=wants_documents(policies), helm=helm)
         if environments is not None and environments.enabled:

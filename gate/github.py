@@ -81,6 +81,9 @@ class Inputs:
     formats: list[str] = field(default_factory=list)
     report_dir: str = DEFAULT_REPORT_DIR
     args: list[str] = field(default_factory=list)
+    # A required check judges a pull request by the rules already merged (its base):
+    # otherwise the pull request could loosen the rules that judge it.
+    rules_from: str = "base"
 
 
 def _split(value: str) -> list[str]:
@@ -110,6 +113,10 @@ def parse_inputs(argv: Sequence[str], env: Mapping[str, str]) -> Inputs:
                         help=f"report formats to write (default: {DEFAULT_FORMATS})")
     parser.add_argument("--report-dir", default=default("REPORT_DIR", DEFAULT_REPORT_DIR),
                         help="directory for the reports, relative to GITHUB_WORKSPACE")
+    parser.add_argument("--rules-from", default=default("RULES_FROM", "base"),
+                        choices=("base", "working-tree"),
+                        help="read the config, policies and waivers from the base of the "
+                             "change (default) or from the checked-out working tree")
     parser.add_argument("--args", default=default("ARGS"),
                         help="more options for gate diff, split as a shell would "
                              "(no expansion); write --args='--all ...'")
@@ -123,6 +130,7 @@ def parse_inputs(argv: Sequence[str], env: Mapping[str, str]) -> Inputs:
         formats=formats,
         report_dir=parsed.report_dir.strip() or DEFAULT_REPORT_DIR,
         args=shlex.split(parsed.args),
+        rules_from=parsed.rules_from,
     )
 
 
@@ -312,7 +320,7 @@ def print_untrusted(text: str, out: TextIO) -> None:
 
 def gate_command(python: str, base: str, inputs: Inputs,
                  paths: Mapping[str, Path]) -> list[str]:
-    argv = [python, "-m", "gate", "diff", f"--base={base}"]
+    argv = [python, "-m", "gate", "diff", f"--base={base}", f"--rules-from={inputs.rules_from}"]
     if inputs.config:
         argv.append(f"--config={inputs.config}")
     argv += [f"--policies={directory}" for directory in inputs.policies]

@@ -186,6 +186,7 @@ def audit(
     waivers: list[WaiverUse],
     overrides: list[OverrideRef],
     evidence: list[Evidence],
+    rules_from: str = "working tree",
 ) -> Audit:
     return Audit(
         evaluated_at=time.iso(),
@@ -195,4 +196,5 @@ def audit(
         waivers=list(waivers),
         overrides=list(overrides),
         evidence=list(evidence),
+        rules_from=rules_from,
     )

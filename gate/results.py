@@ -242,6 +242,9 @@ class Audit:
     waivers: list[WaiverUse] = field(default_factory=list)
     overrides: list[OverrideRef] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
+    # Where the rules (config, policies, waivers) were read: "working tree", or
+    # "base <sha>" with gate diff --rules-from base.
+    rules_from: str = "working tree"
 
     def sort(self) -> None:
         self.inputs.sort()

@@ -316,8 +316,12 @@ def test_inputs_are_split_and_passed_as_single_arguments() -> None:
     inputs = github.parse_inputs([], env)
     assert inputs.policies == ["compliance/policies", "team", "policies"]
     assert inputs.formats == ["json", "sarif"]
+    assert inputs.rules_from == "base"
+    assert github.parse_inputs([], {"INPUT_RULES_FROM": "working-tree"}).rules_from == \
+        "working-tree"
     argv = github.gate_command("python", "-x", inputs, {"sarif": Path("/r/gate.sarif")})
-    assert argv == ["python", "-m", "gate", "diff", "--base=-x", "--config=ci/.gate.yaml",
+    assert argv == ["python", "-m", "gate", "diff", "--base=-x", "--rules-from=base",
+                    "--config=ci/.gate.yaml",
                     "--policies=compliance/policies", "--policies=team", "--policies=policies",
                     "--fail-on=high", "-f", "text", "-f", "sarif=/r/gate.sarif",
                     "--all", "--kustomize", "builtin", "apps/my dir"]

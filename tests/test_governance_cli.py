@@ -2,6 +2,7 @@
 release calendars, certified promotion, waivers and emergency overrides."""
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 from typing import Any
@@ -516,3 +517,74 @@ def test_reports_are_byte_identical_and_fingerprinted(tmp_path: Path, run_gate: 
     repo.write(".gate.yaml", repo.read(".gate.yaml") + "fail_on: info\n")
     proc, changed = diff(run_gate, repo, "--now", FROZEN)
     assert changed["audit"]["fingerprint"] != audit["fingerprint"]
+
+
+# -- rules from the base of the change ------------------------------------------------
+
+
+def test_a_change_cannot_switch_off_the_rule_that_judges_it(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    repo = make_repo(tmp_path)
+    set_tag(repo, "prod", "latest")
+    repo.write(".gate.yaml", repo.read(".gate.yaml")
+               + "policies:\n  no-latest-tag: {enabled: false}\n")
+    repo.commit("prod on latest, and the rule against it off")
+    proc, report = diff(run_gate, repo)
+    assert proc.returncode == 0  # judged by the rules it brings
+    assert report["audit"]["rules_from"] == "working tree"
+    proc, report = diff(run_gate, repo, "--rules-from", "base")
+    assert proc.returncode == 1, proc.stdout
+    assert results_of(report, "no-latest-tag", "fail")
+    assert report["audit"]["rules_from"].startswith("base ")
+    # The fingerprint is the base's: the rules that judged, not the ones proposed.
+    names = {i["name"]: i["sha256"] for i in report["audit"]["inputs"]}
+    base_config = repo.git("show", "base:.gate.yaml").encode()
+    assert names[".gate.yaml"] == hashlib.sha256(base_config).hexdigest()
+
+
+def test_a_change_cannot_waive_its_own_finding(tmp_path: Path, run_gate: RunGate) -> None:
+    repo = make_repo(tmp_path)
+    set_tag(repo, "prod", "latest")
+    repo.write("waivers.yaml", WAIVERS.format(expires="2027-12-31"))
+    repo.commit("prod on latest, waived by the same change")
+    proc, _ = diff(run_gate, repo, "--now", FROZEN)
+    assert proc.returncode == 0
+    proc, report = diff(run_gate, repo, "--now", FROZEN, "--rules-from", "base")
+    assert proc.returncode == 1
+    assert report["audit"]["waivers"] == []
+
+
+def test_rules_from_base_read_policy_directories_and_waivers_there(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    policy = (Path(__file__).resolve().parents[1] / "fixtures" / "policies" / "custom")
+    custom = next(p for p in sorted(policy.glob("*.yaml")))
+    repo = make_repo(tmp_path, "policy_dirs: [compliance/policies]\n")
+    repo.write(f"compliance/policies/{custom.name}", custom.read_text(encoding="utf-8"))
+    repo.write("waivers.yaml", WAIVERS.format(expires="2027-12-31"))
+    repo.commit("a custom policy and a waiver")
+    repo.git("branch", "-f", "base")
+    set_tag(repo, "prod", "latest")
+    repo.remove(f"compliance/policies/{custom.name}")
+    repo.commit("prod on latest; the custom policy removed")
+    proc, report = diff(run_gate, repo, "--now", FROZEN, "--rules-from", "base")
+    assert "Traceback" not in proc.stderr
+    policies = {p["id"] for p in report["policies"]}
+    loaded = {i["name"] for i in report["audit"]["inputs"]}
+    assert f"compliance/policies/{custom.name}" in loaded and "waivers.yaml" in loaded
+    assert len(policies) > 5
+    [waived] = results_of(report, "no-latest-tag", "waived")
+    assert waived["waiver"]["source"] == "waivers.yaml:2"
+
+
+def test_a_broken_base_config_is_named_as_the_base(tmp_path: Path, run_gate: RunGate) -> None:
+    repo = make_repo(tmp_path, "fail_on: sometimes\n")
+    repo.write(".gate.yaml", ENVIRONMENTS)
+    repo.commit("mend the config")
+    proc, _ = diff(run_gate, repo)
+    assert proc.returncode == 0
+    proc, _ = diff(run_gate, repo, "--rules-from", "base")
+    assert proc.returncode == 2
+    [line] = proc.stderr.strip().splitlines()
+    assert line.startswith(".gate.yaml:8:") and "rules read from base" in line

@@ -549,6 +549,7 @@ def test_audit_records_range_time_version_and_fingerprint(governance_markdown: s
         "| Environments | prod, staging |",
         "| Evaluated at | 2026-12-24T09:00:00Z \\(time source: --now\\) |",
         "| gate version | 9.9.9 |",
+        "| Rules read from | working tree |",
         f"| sha256 fingerprint | `{'f' * 64}` |",
         "| Fail on | info |",
     ]

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gate.commands.check import (
@@ -26,15 +26,17 @@ from gate.commands.common import (
     load_all,
     policy_inputs,
 )
-from gate.errors import ConfigError
+from gate.errors import ConfigError, GateError
+from gate.results import FAIL, WAIVED, WARN, ChangedFile, ChangeSummary, Report, Result
 
 if TYPE_CHECKING:
     from gate.change import ChangeContext
     from gate.changeset import Comparison, Side
     from gate.clock import EvaluationTime
     from gate.config import Config
-    from gate.git import Commit
-from gate.results import FAIL, WAIVED, WARN, ChangedFile, ChangeSummary, Report, Result
+    from gate.git import Commit, Repository
+    from gate.policy import Policy
+    from gate.waivers import Waiver
 
 
 def add_parser(commands: Any) -> None:
@@ -56,6 +58,10 @@ def add_parser(commands: Any) -> None:
                         help="consider only changed files under these paths")
     parser.add_argument("--all", action="store_true",
                         help="block on every blocking finding, not only those the change adds")
+    parser.add_argument("--rules-from", choices=("working-tree", "base"), default="working-tree",
+                        help="read the config, policies and waivers from the working tree "
+                             "(default) or from the base of the change, so that a change "
+                             "cannot loosen the rules that judge it")
     add_policy_options(parser)
     add_fail_on(parser)
     add_kustomize_option(parser)
@@ -81,9 +87,6 @@ def run(args: argparse.Namespace) -> int:
 
     mode = _mode(args)
     formats = parse_formats(args.format)
-    config, loaded, policies = load_all(args)
-    waivers = governance.load_waivers(config, loaded)
-    fail_on = args.fail_on or config.fail_on
     repository = git.open_repository(".")
     scope = [repository.relative_to_root(path) for path in args.paths]
     commits: list[git.Commit] = []
@@ -112,6 +115,9 @@ def run(args: argparse.Namespace) -> int:
             head = Side(WorkTree(repository.root))
             summary = ChangeSummary(mode, "HEAD", head_commit, "working tree", None, None, [])
 
+    rules = _load_rules(args, repository, base)
+    config, policies, waivers, inputs = rules.config, rules.policies, rules.waivers, rules.inputs
+    fail_on = args.fail_on or config.fail_on
     head_time = commits[0].committed_at if commits else None
     if args.at == "commit" and mode == "commits" and head_time is None:
         head_time = repository.commit_time(head_sha)
@@ -127,7 +133,6 @@ def run(args: argparse.Namespace) -> int:
     summary.notes = comparison.notes
     summary.environments = [e for e in comparison.environments if e]
     summary.commits = len(commits)
-    inputs = policy_inputs(args, config)
     context = _context(summary, comparison, commits, time, config, head, inputs)
     change_results, evidence = governance.judge_change(policies, context, fail_on)
     results, uses = governance.waive(results + change_results, waivers, time, complete=False)
@@ -142,12 +147,51 @@ def run(args: argparse.Namespace) -> int:
         resource_count=len(comparison.head.resources),
         fail_on=fail_on,
         change=summary,
-        audit=governance.audit(time, inputs, uses, used, evidence),
+        audit=governance.audit(time, inputs, uses, used, evidence, rules.source),
     )
     write_reports(report, formats, args)
     if report.exit_code == 1 and args.exit_zero:
         return 0
     return report.exit_code
+
+
+@dataclass
+class _Rules:
+    """The rules a change is judged by, and where they were read."""
+
+    config: Config
+    policies: list[Policy]
+    waivers: list[Waiver]
+    inputs: list[tuple[str, str]]
+    source: str
+
+
+def _load_rules(args: argparse.Namespace, repository: Repository, base: Side) -> _Rules:
+    from gate import governance
+
+    def load() -> tuple[Config, list[Policy], list[Waiver], list[tuple[str, str]]]:
+        config, loaded, policies = load_all(args)
+        waivers = governance.load_waivers(config, loaded)
+        return config, policies, waivers, policy_inputs(args, config)
+
+    if args.rules_from != "base":
+        return _Rules(*load(), "working tree")
+    from gate.base_rules import base_rules
+    from gate.changeset import EmptyTree
+
+    tree = base.tree if base.tree is not None else EmptyTree()
+    label = getattr(tree, "label", "the base")
+    with base_rules(tree, repository.root, args.config, list(args.policies)) as config_path:
+        original = args.config
+        args.config = config_path
+        try:
+            loaded = load()
+        except GateError as exc:
+            raise type(exc)(f"{exc.message} (rules read from {label})", exc.file,
+                            exc.line) from None
+        finally:
+            args.config = original
+    return _Rules(*loaded, f"base {label}")
 
 
 def _context(

@@ -60,6 +60,7 @@ def _audit(report: Report) -> dict[str, Any] | None:
         "range": commit_range(report),
         "evaluated_at": audit.evaluated_at,
         "time_source": audit.time_source,
+        "rules_from": audit.rules_from,
         "gate_version": report.tool_version,
         "fingerprint": audit.fingerprint,
         "inputs": [{"name": name, "sha256": digest} for name, digest in audit.inputs],

@@ -428,6 +428,7 @@ def _audit_rows(report: Report, audit: Audit) -> tuple[str, ...]:
         ("Evaluated at", f"{escape(audit.evaluated_at)} \\(time source: "
                          f"{escape(audit.time_source)}\\)"),
         ("gate version", escape(report.tool_version)),
+        ("Rules read from", escape(audit.rules_from)),
         ("sha256 fingerprint", _sha(audit.fingerprint)),
         ("Fail on", escape(report.fail_on)),
     ]
