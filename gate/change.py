@@ -14,7 +14,7 @@ from gate.calendar import Calendar, Decision, Period
 from gate.clock import EvaluationTime
 from gate.git import Commit
 from gate.resources import Path, Resource
-from gate.results import ChangedFile
+from gate.results import ChangeSummary
 from gate.sources import SourceFile
 
 #: (environment, side) -> the images that environment deploys at that side.
@@ -135,14 +135,8 @@ def lazy_images(environments: list[str], lister: ImageLister) -> LazyMapping:
 class ChangeContext:
     """Everything about a change that its documents are built from."""
 
-    mode: str  # "commits", "staged" or "worktree"
-    base_ref: str
-    base_sha: str | None
-    head_ref: str
-    head_sha: str | None
-    merge_base: str | None
+    summary: ChangeSummary  # the two sides and the changed files
     time: EvaluationTime
-    files: list[ChangedFile]
     file_environments: dict[str, list[str]]  # changed path -> environments it reaches
     environments: list[str]  # every environment the change touches ("" for none known)
     commits: list[Commit] = field(default_factory=list)  # newest first
@@ -207,12 +201,13 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
     files: list[dict[str, Any]] = [
         {"path": f.path, "status": f.status, "old_path": f.old_path,
          "environments": context.file_environments.get(f.path, [])}
-        for f in context.files
+        for f in context.summary.files
     ]
     images = None
     if context.images is not None:
         images = lazy_images(
             sorted(set(context.known_environments) | set(context.environments)), context.images)
+    summary = context.summary
     built: dict[str, dict[str, Any]] = {}
     for environment in context.environments:
         decision = None
@@ -221,11 +216,11 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
         built[environment] = {
             "environment": environment,
             "environments": list(context.environments),
-            "mode": context.mode,
+            "mode": summary.mode,
             "now": context.time.iso(),
-            "base": {"ref": context.base_ref, "sha": context.base_sha,
-                     "merge_base": context.merge_base},
-            "head": {"ref": context.head_ref, "sha": context.head_sha},
+            "base": {"ref": summary.base_ref, "sha": summary.base_sha,
+                     "merge_base": summary.merge_base},
+            "head": {"ref": summary.head_ref, "sha": summary.head_sha},
             "files": [f for f in files if environment in f["environments"]],
             "all_files": files,
             "commits": commits,

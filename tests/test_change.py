@@ -14,7 +14,7 @@ from gate.errors import ConfigError
 from gate.git import Commit
 from gate.release import load_release
 from gate.resources import Resource, read_resources
-from gate.results import ChangedFile
+from gate.results import ChangedFile, ChangeSummary
 from gate.sources import SourceFile
 
 UTC = timezone.utc
@@ -28,10 +28,10 @@ def commit(sha: str, subject: str, **trailers: list[str]) -> Commit:
 
 def context(**overrides: Any) -> ChangeContext:
     values: dict[str, Any] = {
-        "mode": "commits", "base_ref": "main", "base_sha": "b" * 40, "head_ref": "HEAD",
-        "head_sha": "h" * 40, "merge_base": "m" * 40, "time": AT,
-        "files": [ChangedFile("M", "overlays/prod/kustomization.yaml"),
-                  ChangedFile("M", "base/deployment.yaml")],
+        "summary": ChangeSummary("commits", "main", "b" * 40, "HEAD", "h" * 40, "m" * 40,
+                                 [ChangedFile("M", "overlays/prod/kustomization.yaml"),
+                                  ChangedFile("M", "base/deployment.yaml")]),
+        "time": AT,
         "file_environments": {"overlays/prod/kustomization.yaml": ["prod"],
                               "base/deployment.yaml": ["dev", "prod"]},
         "environments": ["dev", "prod"],

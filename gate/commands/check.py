@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterable
 from typing import Any
 
 from gate.color import CHOICES, use_color
@@ -63,12 +64,15 @@ def add_output_options(parser: argparse.ArgumentParser) -> None:
                         help="exit 0 even when findings block (input errors still exit 2)")
 
 
-def parse_formats(specs: list[str]) -> list[tuple[str, str | None]]:
+def parse_formats(specs: list[str], known: Iterable[str] = FORMATS,
+                  noun: str = "report") -> list[tuple[str, str | None]]:
+    """``-f FMT[=FILE]`` options as (format, file or None for standard output)."""
+    names = list(known)
     formats: list[tuple[str, str | None]] = []
     for spec in specs or ["text"]:
         name, sep, path = spec.partition("=")
-        if name not in FORMATS:
-            raise ConfigError(f"unknown report format {name!r} (known: {', '.join(FORMATS)})")
+        if name not in names:
+            raise ConfigError(f"unknown {noun} format {name!r} (known: {', '.join(names)})")
         if sep and not path:
             raise ConfigError(f"-f {spec}: no file name after '='")
         formats.append((name, path or None))

@@ -221,9 +221,7 @@ def _context(
     if release is not None:
         wanted.update(service["image_name"] for service in release["services"])
     return ChangeContext(
-        mode=summary.mode, base_ref=summary.base_ref, base_sha=summary.base_sha,
-        head_ref=summary.head_ref, head_sha=summary.head_sha, merge_base=summary.merge_base,
-        time=time, files=summary.files, file_environments=comparison.file_environments,
+        summary=summary, time=time, file_environments=comparison.file_environments,
         environments=comparison.environments, commits=commits, calendar=config.calendar,
         known_environments=config.environments.names(),
         images=lister(lambda side: collectors[side], wanted), release=release,

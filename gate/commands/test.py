@@ -6,6 +6,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from gate.commands.check import parse_formats
 from gate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -34,25 +35,10 @@ def add_parser(commands: Any) -> None:
     parser.set_defaults(handler=run)
 
 
-def parse_formats(specs: list[str]) -> list[tuple[str, str | None]]:
-    formats: list[tuple[str, str | None]] = []
-    for spec in specs or ["text"]:
-        name, sep, path = spec.partition("=")
-        if name not in FORMATS:
-            raise ConfigError(f"unknown output format {name!r} (known: {', '.join(FORMATS)})")
-        if sep and not path:
-            raise ConfigError(f"-f {spec}: no file name after '='")
-        formats.append((name, path or None))
-    if sum(1 for _, path in formats if path is None) > 1:
-        raise ConfigError("more than one format would write to standard output; "
-                          "give all but one a file (FMT=FILE)")
-    return formats
-
-
 def run(args: argparse.Namespace) -> int:
     from gate.policytest import PolicyCache, discover, load_test_file, run_file
 
-    formats = parse_formats(args.format)
+    formats = parse_formats(args.format, FORMATS, "output")
     paths = discover(args.paths)
     if not paths:
         raise ConfigError(f"no test files (*.test.yaml) under {', '.join(args.paths)}")
