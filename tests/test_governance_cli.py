@@ -588,3 +588,12 @@ def test_a_broken_base_config_is_named_as_the_base(tmp_path: Path, run_gate: Run
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith(".gate.yaml:8:") and "rules read from base" in line
+
+
+def test_the_text_report_lists_the_change_tickets(tmp_path: Path, run_gate: RunGate) -> None:
+    repo = make_repo(tmp_path, TICKETS)
+    set_tag(repo, "prod", "1.0.1")
+    repo.commit("bump prod\n\nChange-Request: CHG104233")
+    proc, _ = diff(run_gate, repo)
+    assert proc.returncode == 0
+    assert "Change tickets (prod): CHG104233 [change-ticket]" in proc.stdout.splitlines()

@@ -106,6 +106,7 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append(f"  {policy_id}: {_first_sentence(policy.remediation)} "
                          f"(gate explain {policy_id})")
     lines.extend(_change_lines(report, options.verbose))
+    lines.extend(_evidence_lines(report))
     if lines:
         lines.append("")
     lines.append(_summary(report, color))
@@ -128,6 +129,18 @@ def _waiver_lines(report: Report, color: bool) -> list[str]:
             lines.append(f"{source}: note: waiver for {policy} matched nothing "
                          "(stale): remove it, or fix its match")
     return lines
+
+
+def _evidence_lines(report: Report) -> list[str]:
+    """What change policies recorded (the change tickets, say), for the CI log."""
+    if report.audit is None:
+        return []
+    return [
+        f"{_one_line(e.label)}"
+        f"{f' ({_one_line(e.environment)})' if e.environment else ''}: "
+        f"{', '.join(_one_line(value) for value in e.values)} [{_one_line(e.policy)}]"
+        for e in report.audit.evidence
+    ]
 
 
 def _change_lines(report: Report, verbose: bool) -> list[str]:
