@@ -253,6 +253,25 @@ class Audit:
         self.evidence.sort(key=lambda e: (e.label, e.environment, e.policy, e.values))
 
 
+#: Why something gate saw was not judged.
+NOT_RENDERED = "not rendered"  # a renderer is off, missing, or not asked for
+NOT_REFERENCED = "not referenced"  # nothing deploys it (an unused Kustomize component)
+
+
+@dataclass(frozen=True, slots=True)
+class Unjudged:
+    """A chart, overlay or file gate saw and did not judge, and why.
+
+    Never silent: every report format lists these, so a passing run cannot hide
+    workloads nobody looked at (a chart rendered only with ``--helm``, say).
+    """
+
+    file: str  # as reports name it: the chart or overlay directory, or the file
+    what: str  # "Helm chart", "Kustomize component", ...
+    category: str  # NOT_RENDERED or NOT_REFERENCED
+    reason: str  # one sentence: what would make gate judge it
+
+
 @dataclass
 class Report:
     """Everything a run found, in a deterministic order."""
@@ -266,12 +285,14 @@ class Report:
     tool_version: str = __version__
     change: ChangeSummary | None = None
     audit: Audit | None = None
+    unjudged: list[Unjudged] = field(default_factory=list)
     _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.results.sort(key=Result.sort_key)
         self.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
         self.notes.sort(key=lambda n: (n.file, n.line or 0, n.message))
+        self.unjudged = sorted(set(self.unjudged), key=lambda u: (u.file, u.what, u.reason))
         self.policies.sort(key=lambda p: p.id)
         if self.change is not None:
             self.change.environments.sort()
