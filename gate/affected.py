@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.renderers import kustomize
+from gate.renderers import kustomize_files as kfiles
 from gate.trees import FileTree, walk_files
 
 
@@ -24,6 +24,8 @@ class Reach:
 
     overlays: set[str] = field(default_factory=set)  # overlays (roots) to render
     consumed: set[str] = field(default_factory=set)  # changed files some kustomization reads
+    # Every kustomization the change reaches, overlay or not (a base an Application deploys).
+    affected: set[str] = field(default_factory=set, compare=False)
 
 
 class KustomizationIndex:
@@ -33,9 +35,9 @@ class KustomizationIndex:
         self.tree = tree
         # Hidden directories too: an overlay may include a base kept in one.
         self.files = [path for path in walk_files(tree, hidden=True)
-                      if posixpath.basename(path) in kustomize.KUSTOMIZATION_FILES]
+                      if kfiles.is_kustomization(path)]
         self._texts: dict[str, str] | None = None
-        self._references: dict[str, tuple[set[str], set[str]]] = {}
+        self._references: dict[str, tuple[set[str], set[str], bool]] = {}
 
     def texts(self) -> dict[str, str]:
         if self._texts is None:
@@ -52,12 +54,13 @@ class KustomizationIndex:
             self._texts = {path: data.decode("utf-8", "replace") for path, data in raw.items()}
         return self._texts
 
-    def references(self, directory: str) -> tuple[set[str], set[str]]:
-        """(files, directories) the kustomization of ``directory`` names directly."""
+    def references(self, directory: str) -> tuple[set[str], set[str], bool]:
+        """(files, directories, broken) the kustomization of ``directory`` names directly."""
         found = self._references.get(directory)
         if found is None:
-            named = kustomize.references(_TextTree(self.tree, self.texts()), directory)
-            found = (set(named.files), set(named.directories)) if named else (set(), set())
+            named = kfiles.references(_TextTree(self.tree, self.texts()), directory)
+            found = ((set(named.files), set(named.directories), named.broken) if named
+                     else (set(), set(), False))
             self._references[directory] = found
         return found
 
@@ -86,12 +89,15 @@ class KustomizationIndex:
 
         A kustomization in a hidden directory (``.ci/``, ``.github/``) counts only
         where a visible one includes it, transitively: gate check never renders a
-        hidden one on its own, so one nothing visible reaches includes nothing.
+        hidden one on its own, so one nothing visible reaches includes nothing. One
+        that cannot be parsed may name the target: it counts, so that rendering
+        reports its error rather than the target being judged as a plain file.
         """
         found = []
         for directory in self.candidates(target, is_directory):
-            files, directories = self.references(directory)
-            included = (target in directories) if is_directory else (target in files)
+            files, directories, broken = self.references(directory)
+            included = (broken and directory != target) or ((target in directories) if is_directory
+                                  else (target in files))
             if included and (not _hidden(directory) or self._anchored(directory, set())):
                 found.append(directory)
         return found
@@ -102,7 +108,7 @@ class KustomizationIndex:
             return False
         seen.add(hidden)
         for directory in self.candidates(hidden, True):
-            if hidden not in self.references(directory)[1]:
+            if hidden not in self.references(directory)[1] or directory == hidden:
                 continue
             if not _hidden(directory) or self._anchored(directory, seen):
                 return True
@@ -119,7 +125,7 @@ def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
     pending: list[str] = []
     for path in sorted(set(changed)):
         directory = posixpath.dirname(path)
-        if posixpath.basename(path) in kustomize.KUSTOMIZATION_FILES:
+        if kfiles.is_kustomization(path):
             if path in index.texts():
                 pending.append(directory)
             continue
@@ -132,10 +138,11 @@ def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
         if directory in affected:
             continue
         affected.add(directory)
+        result.affected.add(directory)
         includers = index.includers(directory, is_directory=True)
         if includers:
             pending.extend(includers)
-        elif not _hidden(directory) and not kustomize.is_component(tree, directory):
+        elif not _hidden(directory) and not kfiles.is_component(tree, directory):
             # An overlay nothing includes; one in a hidden directory is never
             # rendered on its own (gate check does not look there either).
             result.overlays.add(directory)

@@ -8,23 +8,20 @@ existing and a resource the change removes can be listed.
 """
 from __future__ import annotations
 
-import posixpath
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gate.affected import Reach, reach
-from gate.collect import Collector, Unit, in_chart_templates, use_environments
+from gate.collect import Collector, use_environments
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig
 from gate.evaluate import Outcome, evaluate_batches, wants_documents
+from gate.planning import Planner
 from gate.policy import Policy
+from gate.renderers.base import RenderSettings
 from gate.resources import Resource
-from gate.results import ResourceRef
+from gate.results import ResourceRef, Unjudged
 from gate.trees import FileTree
-
-YAML_SUFFIXES = (".yaml", ".yml")
-KUSTOMIZATIONS = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 
 
 class EmptyTree:
@@ -61,6 +58,9 @@ class Comparison:
     environments: list[str] = field(default_factory=list)
     file_environments: dict[str, list[str]] = field(default_factory=dict)
     collectors: dict[str, Collector] = field(default_factory=dict, repr=False)
+    planners: dict[str, Planner] = field(default_factory=dict, repr=False)
+    # What the head side saw and does not judge (charts without --helm, ...).
+    unjudged: list[Unjudged] = field(default_factory=list)
     # The container images of the resources judged, by environment and side.
     images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict,
                                                                repr=False)
@@ -68,50 +68,6 @@ class Comparison:
 
 def _identity(path: str) -> str:
     return path
-
-
-def _is_manifest(path: str) -> bool:
-    return path.endswith(YAML_SUFFIXES) and not any(
-        part.startswith(".") for part in path.split("/")
-    )
-
-
-def chart_of(tree: FileTree, path: str) -> str | None:
-    """The chart directory (holding ``Chart.yaml``) that ``path`` lies in, if any."""
-    directory = posixpath.dirname(path)
-    while True:
-        if tree.is_file(f"{directory}/Chart.yaml" if directory else "Chart.yaml"):
-            return directory
-        if not directory:
-            return None
-        directory = posixpath.dirname(directory)
-
-
-@dataclass
-class _Affected:
-    overlays: set[str]
-    charts: set[str]
-    files: list[str]
-
-
-def _affected(collector: Collector, changed: set[str]) -> _Affected:
-    """What a side's changed paths reach: overlays, charts, and plain manifest files."""
-    tree = collector.tree
-    found = Reach() if collector.kustomize_mode == "off" else reach(tree, changed)
-    charts = {chart for chart in (chart_of(tree, path) for path in changed) if chart is not None}
-    files = sorted(
-        path for path in changed
-        if _is_manifest(path) and path not in found.consumed
-        and (collector.kustomize_mode == "off" or posixpath.basename(path) not in KUSTOMIZATIONS)
-        and not in_chart_templates(path, charts) and tree.is_file(path)
-    )
-    return _Affected(found.overlays, charts, files)
-
-
-def _exists(tree: FileTree, overlay: str) -> bool:
-    from gate.renderers import kustomize
-
-    return kustomize.kustomization_file(tree, overlay) is not None
 
 
 def compare(
@@ -124,6 +80,7 @@ def compare(
     environments: EnvironmentConfig | None = None,
     helm: bool = False,
 ) -> Comparison:
+    settings = RenderSettings(kustomize_mode, helm)
     changed_new: set[str] = set()
     changed_old: set[str] = set()
     renamed: dict[str, str] = {}
@@ -137,31 +94,24 @@ def compare(
         if getattr(change, "status", "") == "R" and old_path and new_path:
             renamed[old_path] = new_path
 
-    def collector(side: Side) -> Collector:
+    def prepare(side: Side) -> tuple[Collector, Planner]:
         tree: FileTree = side.tree if side.tree is not None else EmptyTree()
-        made = Collector(tree, _identity, kustomize_mode=kustomize_mode,
-                         documents=wants_documents(policies), helm=helm)
+        made = Collector(tree, _identity, settings=settings,
+                         documents=wants_documents(policies))
+        environment_map = None
         if environments is not None and environments.enabled:
-            use_environments(made, environments.map(tree))
-        return made
+            environment_map = environments.map(tree)
+            use_environments(made, environment_map)
+        return made, Planner(tree, settings, environment_map)
 
-    head_collector, base_collector = collector(head), collector(base)
-    head_found = _affected(head_collector, changed_new)
-    base_found = _affected(base_collector, changed_old)
+    (head_collector, head_planner), (base_collector, base_planner) = prepare(head), prepare(base)
+    head_found = head_planner.reach(changed_new)
+    base_found = base_planner.reach(changed_old)
     # An overlay or chart either side reaches is judged on both sides where it exists.
-    overlays = sorted(head_found.overlays | base_found.overlays)
-    charts = sorted(head_found.charts | base_found.charts)
-
-    def plan(made: Collector, files: list[str]) -> list[Unit]:
-        tree = made.tree
-        units = [Unit("kustomize", overlay) for overlay in overlays if _exists(tree, overlay)]
-        units += made.chart_units(
-            [chart for chart in charts if tree.is_file(posixpath.join(chart, "Chart.yaml"))]
-        )
-        return units + [Unit("file", path) for path in files]
-
-    head_plan = plan(head_collector, head_found.files)
-    base_plan = plan(base_collector, base_found.files)
+    overlays = head_found.overlays | base_found.overlays
+    charts = head_found.charts | base_found.charts
+    head_plan = head_planner.side(overlays, charts, head_found.files, head_found.unrendered)
+    base_plan = base_planner.side(overlays, charts, base_found.files, base_found.unrendered)
 
     images: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
@@ -175,11 +125,11 @@ def compare(
                     by_side[side].extend(found)
         return observe
 
-    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan), fail_on,
+    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan.units), fail_on,
                                     observer("head"))
-    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan), fail_on,
+    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
                                     observer("base"))
-    notes = [*head_collector.warnings]
+    notes: list[str] = []
     notes += [
         f"the base side could not be read at {error.file}"
         f"{f':{error.line}' if error.line else ''}: {error.message}; its findings count as new"
@@ -193,7 +143,8 @@ def compare(
             found.sort(key=image_order)
     comparison = Comparison(head_outcome, base_outcome, deleted, notes,
                             collectors={"head": head_collector, "base": base_collector},
-                            images=images)
+                            planners={"head": head_planner, "base": base_planner},
+                            images=images, unjudged=head_plan.unjudged)
     _reached_environments(comparison, changed_new | changed_old)
     return comparison
 

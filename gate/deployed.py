@@ -10,11 +10,12 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from gate import fieldpath, kube
-from gate.collect import Collector, Unit
+from gate.collect import Collector
 from gate.imageref import parse_image
+from gate.planning import Planner
+from gate.renderers.base import Unit
 from gate.resources import Resource
-from gate.sources import YAML_SUFFIXES
-from gate.trees import walk_files
+from gate.trees import FileTree, walk_files
 
 
 def image_entries(resources: Iterable[Resource]) -> list[dict[str, Any]]:
@@ -57,11 +58,12 @@ def _entry(resource: Resource, container: dict[str, Any], image: str) -> dict[st
 
 
 def lister(
-    collectors: Callable[[str], Collector], wanted: set[str]
+    collectors: Callable[[str], Collector], planners: Callable[[str], Planner],
+    wanted: set[str],
 ) -> Callable[[str, str], list[dict[str, Any]]]:
     """``(environment, side) -> images`` of the repositories named in ``wanted``.
 
-    ``collectors(side)`` gives the side's collector (with its environment map). Only
+    ``collectors(side)`` and ``planners(side)`` give the side's reader and planner. Only
     what can deploy a wanted image is rendered: an image name is written in some file
     a unit reads (a manifest's ``image:``, an overlay's ``newName``), so a kustomization
     or manifest none of whose files mentions a wanted repository's last path component
@@ -78,7 +80,7 @@ def lister(
         collector = collectors(side)
         if side not in listings:
             listings[side] = walk_files(collector.tree, "")
-        units = _candidates(collector, listings[side], environment, needles)
+        units = _candidates(planners(side), listings[side], environment, needles)
         found: list[dict[str, Any]] = []
         for batch in collector.read_all(units):
             found.extend(entry for entry in image_entries(
@@ -91,31 +93,13 @@ def lister(
     return images
 
 
-def _candidates(collector: Collector, paths: list[str], environment: str,
+def _candidates(planner: Planner, paths: list[str], environment: str,
                 needles: list[bytes]) -> list[Unit]:
     """The units of ``environment`` whose files mention a wanted image name."""
-    from gate.renderers import kustomize
-
-    def ours(path: str) -> bool:
-        return (collector.environment_of(path) or "") == environment
-
-    directories = sorted({path.rpartition("/")[0] for path in paths
-                          if path.rpartition("/")[2] in kustomize.KUSTOMIZATION_FILES})
-    overlays = [d for d in directories if ours(d)] if collector.kustomize_mode != "off" else []
-    read = {d: sorted(kustomize.inputs(collector.tree, d)) for d in overlays}
-    files = [path for path in paths if path.endswith(YAML_SUFFIXES) and ours(path)
-             and path.rpartition("/")[2] not in kustomize.KUSTOMIZATION_FILES]
-    wanted_paths = sorted({p for inputs in read.values() for p in inputs} | set(files))
-    texts = _read_all(collector, wanted_paths)
-
-    def mentions(inputs: list[str]) -> bool:
-        return any(_may_name(texts.get(path), needles) for path in inputs)
-
-    units = [Unit("kustomize", d) for d in overlays if mentions(read[d])]
-    units += [Unit("file", path) for path in files if mentions([path])]
-    if collector.helm:
-        units += [unit for unit in collector.chart_units(_charts(paths)) if ours(unit.path)]
-    return units
+    found = planner.environment(environment, paths)
+    texts = _read_all(planner.tree, sorted({p for _, inputs in found for p in inputs}))
+    return [unit for unit, inputs in found
+            if not inputs or any(_may_name(texts.get(path), needles) for path in inputs)]
 
 
 def _may_name(text: bytes | None, needles: list[bytes]) -> bool:
@@ -126,14 +110,8 @@ def _may_name(text: bytes | None, needles: list[bytes]) -> bool:
     return any(needle in text for needle in needles)
 
 
-def _charts(paths: list[str]) -> list[str]:
-    return sorted({path.rpartition("/")[0] for path in paths
-                   if path.rpartition("/")[2] == "Chart.yaml"})
-
-
-def _read_all(collector: Collector, paths: list[str]) -> dict[str, bytes | None]:
+def _read_all(tree: FileTree, paths: list[str]) -> dict[str, bytes | None]:
     """Many files' bytes at once where the tree can (one git process), else one by one."""
-    tree = collector.tree
     read_many = getattr(tree, "read_many", None)
     if read_many is not None:
         found: dict[str, bytes] = read_many(paths)

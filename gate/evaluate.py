@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from gate.collect import Batch
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
-from gate.results import Report, ResourceRef, Result, severity_rank
+from gate.results import Report, ResourceRef, Result, Unjudged, severity_rank
 
 
 def resource_ref(resource: Resource) -> ResourceRef:
@@ -91,7 +91,8 @@ def evaluate_batches(
     return outcome
 
 
-def report(policies: list[Policy], outcome: Outcome, fail_on: str) -> Report:
+def report(policies: list[Policy], outcome: Outcome, fail_on: str,
+           unjudged: list[Unjudged] | None = None) -> Report:
     return Report(
         results=outcome.results,
         errors=outcome.errors,
@@ -99,4 +100,5 @@ def report(policies: list[Policy], outcome: Outcome, fail_on: str) -> Report:
         policies=[policy.info for policy in policies],
         resource_count=len(outcome.resources),
         fail_on=fail_on,
+        unjudged=list(unjudged or []),
     )

@@ -14,6 +14,8 @@ Path = tuple[str | int, ...]
 CONFIG_GROUPS = {
     "kustomize.config.k8s.io": "Kustomize configuration",
     "gate.dev": "gate configuration",
+    # apiVersion: builtin: a Kustomize plugin's config (LabelTransformer, ...).
+    "builtin": "a Kustomize plugin configuration",
 }
 
 

@@ -10,10 +10,13 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from gate.collect import Batch, Collector, Unit, use_environments
+from gate.collect import Batch, Collector, use_environments
 from gate.environments import EnvironmentConfig
 from gate.errors import ConfigError
+from gate.planning import Planner
+from gate.renderers.base import RenderSettings, Unit
 from gate.resources import InputError, Note, read_resources
+from gate.results import Unjudged
 from gate.sources import STDIN, display_name, read_source
 from gate.trees import WorkTree
 from gate.yamlio import YamlInputError
@@ -45,7 +48,9 @@ def _tree_root(path: str) -> str:
 @dataclass
 class _Group:
     collector: Collector
+    planner: Planner
     units: list[Unit]
+    unjudged: list[Unjudged]
 
 
 class Workspace:
@@ -54,10 +59,9 @@ class Workspace:
     def __init__(self, kustomize_mode: str = "auto",
                  environments: EnvironmentConfig | None = None, documents: bool = False,
                  helm: bool = False) -> None:
-        self.kustomize_mode = kustomize_mode
+        self.settings = RenderSettings(kustomize_mode, helm)
         self.environments = environments
         self.documents = documents
-        self.helm = helm
         self._groups: dict[str, _Group] = {}
         self._stdin = False
         self._order: list[tuple[str, Unit]] = []  # (tree root, unit), as named
@@ -82,11 +86,14 @@ class Workspace:
                     return path or "."
                 return f"{prefix}/{path}" if path else prefix
 
-            collector = Collector(tree, display, kustomize_mode=self.kustomize_mode,
-                                  documents=self.documents, helm=self.helm)
+            collector = Collector(tree, display, settings=self.settings,
+                                  documents=self.documents)
+            environment_map = None
             if self.environments is not None and self.environments.enabled:
-                use_environments(collector, self.environments.map(tree))
-            group = self._groups[root] = _Group(collector, [])
+                environment_map = self.environments.map(tree)
+                use_environments(collector, environment_map)
+            planner = Planner(tree, self.settings, environment_map, display)
+            group = self._groups[root] = _Group(collector, planner, [], [])
         return group
 
     def add(self, path: str) -> None:
@@ -100,7 +107,9 @@ class Workspace:
         relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         tree_path = "" if relative == "." else relative
         if os.path.isdir(path):
-            units = group.collector.units_under(tree_path)
+            plan = group.planner.directory(tree_path)
+            units = plan.units
+            group.unjudged.extend(plan.unjudged)
         else:
             # A file named through a symbolic link is the file it points to.
             real = os.path.realpath(path)
@@ -123,11 +132,12 @@ class Workspace:
                         for root, unit in self._order]
 
     def notes(self) -> list[Note]:
-        """What could not be rendered (e.g. charts without a helm binary)."""
+        """What environment discovery passed over, and why."""
         return [note for group in self._groups.values() for note in group.collector.notes]
 
-    def warnings(self) -> list[str]:
-        return [w for group in self._groups.values() for w in group.collector.warnings]
+    def unjudged(self) -> list[Unjudged]:
+        """What the named paths hold and this run does not judge, and why."""
+        return [item for group in self._groups.values() for item in group.unjudged]
 
     def batches(self) -> Iterator[Batch]:
         if self._stdin:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gate.renderers import kustomize
+from gate.renderers import kustomize_files
 from gate.trees import WorkTree
 from gate.yamlio import decode, load_documents
 from tests.conftest import gate_process
@@ -67,12 +67,12 @@ def overlay_inputs() -> set[str]:
     and through components no overlay uses (a note names each of those)."""
     tree = WorkTree(str(CORPUS))
     found: set[str] = set()
-    for root in kustomize.find_roots(tree, ""):
-        found |= kustomize.inputs(tree, root)
+    for root in kustomize_files.find_roots(tree, ""):
+        found |= kustomize_files.inputs(tree, root)
     for directory in {path.parent for path in CORPUS.rglob("kustomization.yaml")}:
         relative = directory.relative_to(CORPUS).as_posix()
-        if kustomize.is_component(tree, relative):
-            found |= kustomize.inputs(tree, relative)
+        if kustomize_files.is_component(tree, relative):
+            found |= kustomize_files.inputs(tree, relative)
     return found
 
 

@@ -449,7 +449,9 @@ def test_a_base_change_is_judged_in_every_environment(kustomized: GitRepo, diff:
         assert (finding["file"], finding["line"]) == ("base/deployment.yaml", line)
         assert finding["resource"]["rendered_by"] == f"overlays/{environment}"
         assert finding["resource"]["namespace"] == environment
-        assert f"({environment}, overlays/{environment}, new)" in run.stdout
+        resource = finding["resource"]
+        assert (f"({resource['kind']} {environment}/{resource['name']}, {environment}, "
+                f"overlays/{environment}, new)") in run.stdout
     assert run.report is not None
     assert run.report["summary"]["new"] == 3
     assert run.report["errors"] == []

@@ -33,7 +33,7 @@ def lines(options: RenderOptions | None = None) -> list[str]:
 def test_overridden_findings_are_printed_without_verbose() -> None:
     output = lines()
     assert (f"overlays/prod/k.yaml:9: overridden: [no-latest-tag] image 'web' uses 'latest' "
-            f"(prod, overlays/prod, new) — {OVERRIDE_TEXT}") in output
+            f"(Deployment prod/web, prod, overlays/prod, new) — {OVERRIDE_TEXT}") in output
     assert (f"change to prod: overridden: [release-window] prod is frozen until "
             f"2027-01-04T00:00:00Z (new) — {OVERRIDE_TEXT}") in output
 

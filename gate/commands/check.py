@@ -105,11 +105,9 @@ def run(args: argparse.Namespace) -> int:
         workspace.add(path)
     outcome = evaluate_batches(policies, workspace.batches(), fail_on)
     outcome.notes.extend(workspace.notes())
-    for warning in workspace.warnings():
-        print(f"gate: note: {warning}", file=sys.stderr)
     outcome.results, uses = governance.waive(outcome.results, waivers, time,
                                              complete=_whole_repository(args.paths, config))
-    report = build_report(policies, outcome, fail_on)
+    report = build_report(policies, outcome, fail_on, workspace.unjudged())
     report.audit = governance.audit(time, policy_inputs(args, config), uses, [], [])
     report.audit.sort()
     write_reports(report, formats, args)

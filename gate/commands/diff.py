@@ -147,6 +147,7 @@ def run(args: argparse.Namespace) -> int:
         resource_count=len(comparison.head.resources),
         fail_on=fail_on,
         change=summary,
+        unjudged=comparison.unjudged,
         audit=governance.audit(time, inputs, uses, used, evidence, rules.source),
     )
     write_reports(report, formats, args)
@@ -214,7 +215,7 @@ def _context(
         release = load_release(head.tree, config.release_manifest)
         digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
         inputs.append((f"release manifest {config.release_manifest}", digest))
-    collectors = comparison.collectors
+    collectors, planners = comparison.collectors, comparison.planners
     # Other environments' images matter only for the repositories this change deploys.
     wanted = {entry["name"] for by_side in comparison.images.values()
               for entry in by_side["head"]}
@@ -224,7 +225,8 @@ def _context(
         summary=summary, time=time, file_environments=comparison.file_environments,
         environments=comparison.environments, commits=commits, calendar=config.calendar,
         known_environments=config.environments.names(),
-        images=lister(lambda side: collectors[side], wanted), release=release,
+        images=lister(lambda side: collectors[side], lambda side: planners[side], wanted),
+        release=release,
         changed_images=comparison.images,
     )
 

@@ -29,7 +29,6 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import Node, ScalarNode
 
-from gate.errors import GateError
 from gate.renderers import FieldPath, RenderedResource, RenderError, Rendering
 from gate.renderers.kustomize_patch import (
     PatchError,
@@ -330,6 +329,11 @@ _REMOTE = re.compile(
     r"^(?:[a-z][a-z0-9+.-]*://|git@|git::|(?:github\.com|gitlab\.com|bitbucket\.org)/)"
     r"|[?&]ref=|\.git(?:/|$|\?)", re.IGNORECASE)
 _HOST = re.compile(r"^[a-z0-9-]+(?:\.[a-z0-9-]+)+(?::\d+)?/", re.IGNORECASE)
+
+
+def is_remote(entry: str) -> bool:
+    """Whether a reference names something outside the tree (a URL, a git repository)."""
+    return _REMOTE.search(entry) is not None
 
 
 def _describe(shape: Shape) -> str:
@@ -1071,7 +1075,7 @@ class _Builder:
     def patches_strategic_merge(self, k: _Kustomization, ra: list[_Res]) -> None:
         for index, entry in k.items("patchesStrategicMerge"):
             key: FieldPath = ("patchesStrategicMerge", index)
-            if _is_inline_patch(entry):
+            if is_inline_patch(entry):
                 source = _inline_source(k, entry, key)
             else:
                 file = self.file(k, entry, *key)
@@ -1123,7 +1127,7 @@ class _Builder:
             _apply_json_patch(ra, selector, source, k, key)
 
 
-def _is_inline_patch(entry: str) -> bool:
+def is_inline_patch(entry: str) -> bool:
     """Whether a patchesStrategicMerge entry is a patch itself rather than a file name."""
     try:
         documents = [d.data for d in load_documents(entry, "patch") if d.data is not None]
@@ -1939,132 +1943,3 @@ def render(tree: FileTree, directory: str, mode: str = "auto") -> Rendering:
                               kustomization_file(tree, directory) or directory or ".")
         return render_builtin(tree, directory)
     return kustomize_binary.render_with_binary(tree, directory, command)
-
-
-class References(NamedTuple):
-    """What one kustomization names directly."""
-
-    files: list[str]  # files the kustomization reads itself
-    directories: list[str]  # directories it includes (resources, bases, components)
-
-
-def references(tree: FileTree, directory: str) -> References | None:
-    """What the kustomization of ``directory`` names directly, read leniently: never
-    an error (None when there is no kustomization)."""
-    path = kustomization_file(tree, directory)
-    if path is None:
-        return None
-    try:
-        raw = tree.read_bytes(path)
-        documents = [d for d in load_documents(decode(raw, path), path) if d.data is not None]
-    except (OSError, GateError):
-        return References([path], [])
-    data = documents[0].data if len(documents) == 1 else None
-    if not isinstance(data, dict):
-        return References([path], [])
-    files, directories = [path], []
-
-    def local(entry: Any) -> str | None:
-        if not isinstance(entry, str) or _REMOTE.search(entry):
-            return None
-        try:
-            return normalize(entry, directory)
-        except TreePathError:
-            return None
-
-    def strings(value: Any) -> list[Any]:
-        return value if isinstance(value, list) else []
-
-    for name in ("resources", "bases", "components"):
-        for entry in strings(data.get(name)):
-            target = local(entry)
-            if target is None:
-                continue
-            if tree.is_dir(target):
-                directories.append(target)
-            else:
-                files.append(target)
-    for entry in strings(data.get("patchesStrategicMerge")):
-        if isinstance(entry, str) and not _is_inline_patch(entry):
-            files.append(local(entry) or "")
-    for name in ("patches", "patchesJson6902"):
-        for entry in strings(data.get(name)):
-            if isinstance(entry, dict):
-                files.append(local(entry.get("path")) or "")
-    for name in ("configMapGenerator", "secretGenerator"):
-        for entry in strings(data.get(name)):
-            if not isinstance(entry, dict):
-                continue
-            for source in strings(entry.get("files")):
-                if isinstance(source, str):
-                    files.append(local(source.rpartition("=")[2]) or "")
-            for source in [*strings(entry.get("envs")), entry.get("env")]:
-                files.append(local(source) or "")
-    return References([f for f in files if f], directories)
-
-
-def inputs(tree: FileTree, directory: str) -> set[str]:
-    """Every tree file the kustomization in ``directory`` reads, transitively.
-
-    Cheap: kustomizations are read, nothing is rendered, and nothing raises
-    (a broken kustomization lists what it can; rendering reports the error).
-    """
-    found: set[str] = set()
-    seen: set[str] = set()
-    pending = [directory]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        named = references(tree, current)
-        if named is None:
-            continue
-        found.update(named.files)
-        pending.extend(named.directories)
-    return found
-
-
-def find_roots(tree: FileTree, directory: str = "") -> list[str]:
-    """Kustomization directories under ``directory`` that none of the others includes.
-
-    These are the overlays to render. Components (``kind: Component``) are never
-    roots: they mean nothing on their own. Hidden directories are skipped.
-    """
-    kustomizations: list[str] = []
-    stack = [directory]
-    while stack:
-        current = stack.pop()
-        if kustomization_file(tree, current) is not None:
-            kustomizations.append(current)
-        for name in reversed(tree.list_dir(current)):
-            path = f"{current}/{name}" if current else name
-            if not name.startswith(".") and tree.is_dir(path):
-                stack.append(path)
-    return roots_among(tree, kustomizations)
-
-
-def roots_among(tree: FileTree, kustomizations: list[str]) -> list[str]:
-    """Those of the kustomization directories that none of the others includes."""
-    included: set[str] = set()
-    for path in kustomizations:
-        named = references(tree, path)
-        if named is not None:
-            # Only the *others*: one that names itself (a cycle, which rendering
-            # reports) is still a root, or nothing would ever judge it.
-            included.update(d for d in named.directories if d != path)
-    return sorted(p for p in kustomizations if p not in included and not is_component(tree, p))
-
-
-def is_component(tree: FileTree, directory: str) -> bool:
-    """Whether the kustomization of ``directory`` is a ``kind: Component``."""
-    path = kustomization_file(tree, directory)
-    if path is None:
-        return False
-    try:
-        documents = list(load_documents(decode(tree.read_bytes(path), path), path))
-    except (OSError, GateError):
-        return False
-    return (len(documents) == 1 and isinstance(documents[0].data, dict)
-            and documents[0].data.get("kind") == "Component")
-

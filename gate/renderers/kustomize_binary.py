@@ -1,15 +1,21 @@
 """Kustomize by a real binary: ``kustomize build DIR`` or ``kubectl kustomize DIR``.
 
 Used with ``--kustomize=binary`` (and by ``auto`` when one is on PATH). A
-working tree is built in place; any other tree (a git revision) is first
-written to a temporary directory: exactly the files the kustomization reads
-(:func:`gate.renderers.kustomize.inputs`), in the same layout. No shell is
-involved, and kustomize's load restrictor stays at its default.
+working tree is built in place; any other tree (a git revision, the index) is
+first written out whole to a temporary directory, once per tree and run, so the
+binary sees exactly what a checkout of that revision would give it, whatever
+fields the kustomization uses (``transformers``, ``replacements``,
+``configurations``, ...). Only regular files are written: no symbolic link or
+submodule of the revision is followed. No shell is involved, and kustomize's
+load restrictor stays at its default.
 
 The binary knows nothing of lines, so where the built-in renderer can render
 the same directory, each resource's origin and provenance are taken from it
-(matched by apiVersion, kind, namespace and name); otherwise a resource points
-at the kustomization file.
+(matched by apiVersion, kind, namespace and name). Where it cannot (a field it
+does not implement), each resource is traced to the document it started from
+among the files the overlay lists as resources (by kind and name, allowing for
+a name prefix or suffix); only a resource found nowhere points at the
+kustomization file.
 """
 from __future__ import annotations
 
@@ -18,13 +24,14 @@ import re
 import shutil
 import subprocess
 import tempfile
+import weakref
 from typing import Any
 
 from gate.errors import GateError
-from gate.renderers import RenderedResource, RenderError, Rendering
+from gate.renderers import RenderedResource, RenderError, Rendering, kustomize_files
 from gate.renderers import kustomize as builtin
-from gate.trees import FileTree, WorkTree
-from gate.yamlio import YamlInputError, load_documents
+from gate.trees import FileTree, WorkTree, walk_files
+from gate.yamlio import YamlInputError, decode, load_documents
 
 TIMEOUT = 120  # seconds for one build
 _ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
@@ -83,18 +90,41 @@ def _run(command: list[str], directory: str, blame: str) -> str:
     return result.stdout
 
 
-def _materialise(tree: FileTree, directory: str, root: str) -> str:
-    """Write the kustomization's input files under ``root``; the directory to build."""
-    for path in sorted(builtin.inputs(tree, directory)):
-        if not tree.is_file(path):
-            continue  # a missing input: let the binary report it
+class _Checkouts:
+    """One temporary checkout per tree, written on first use and removed with the tree."""
+
+    def __init__(self) -> None:
+        self._roots: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+
+    def root(self, tree: FileTree) -> str:
+        found = self._roots.get(tree)
+        if found is None:
+            found = tempfile.mkdtemp(prefix="gate-kustomize-")
+            weakref.finalize(tree, shutil.rmtree, found, True)
+            _write_tree(tree, found)
+            self._roots[tree] = found
+        return found
+
+
+def _write_tree(tree: FileTree, root: str) -> None:
+    """Every regular file of ``tree`` under ``root``, in the same layout."""
+    listed = getattr(tree, "paths", None)
+    paths = list(listed()) if listed is not None else walk_files(tree, hidden=True)
+    read_many = getattr(tree, "read_many", None)
+    contents: dict[str, bytes] = (read_many(paths) if read_many is not None
+                                  else {path: tree.read_bytes(path) for path in paths})
+    made: set[str] = set()
+    for path, data in contents.items():
         target = os.path.join(root, *path.split("/"))
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(tree.read_bytes(path))
-    build = os.path.join(root, *directory.split("/")) if directory else root
-    os.makedirs(build, exist_ok=True)
-    return build
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        with open(target, "xb") as handle:
+            handle.write(data)
+
+
+_CHECKOUTS = _Checkouts()
 
 
 def _identity(obj: Any) -> tuple[str, str, str, str]:
@@ -113,20 +143,84 @@ def _builtin_origins(tree: FileTree, directory: str) -> dict[tuple[str, str, str
     return {_identity(r.obj): r for r in rendering.resources}
 
 
+class _SourceDocuments:
+    """The objects an overlay's resource files hold, to trace the binary's output to.
+
+    A rendered object starts from a document of the same kind whose name its own
+    name contains (``namePrefix`` and ``nameSuffix`` only add to it); of several,
+    the longest name wins, and a tie between different documents traces nothing.
+    """
+
+    def __init__(self, tree: FileTree, directory: str) -> None:
+        self._by_kind: dict[str, list[tuple[str, RenderedResource]]] = {}
+        for path in sorted(_manifest_files(tree, directory)):
+            try:
+                parsed = load_documents(decode(tree.read_bytes(path), path), path)
+                for document in parsed:
+                    self._add(path, document.index, document.line, (), document.data)
+                    items = document.data.get("items") if isinstance(document.data,
+                                                                     dict) else None
+                    for position, item in enumerate(items if isinstance(items, list) else []):
+                        self._add(path, document.index, document.line, ("items", position),
+                                  item)
+            except (OSError, GateError):
+                continue  # the binary read it; a file gate cannot is traced to nothing
+
+    def _add(self, path: str, index: int, line: int, prefix: tuple[str | int, ...],
+             data: Any) -> None:
+        if not isinstance(data, dict):
+            return
+        kind, name = data.get("kind"), _identity(data)[3]
+        if isinstance(kind, str) and name:
+            self._by_kind.setdefault(kind, []).append(
+                (name, RenderedResource({}, path, index, prefix, line, {})))
+
+    def trace(self, data: dict[str, Any]) -> RenderedResource | None:
+        kind, name = data.get("kind"), _identity(data)[3]
+        candidates = [(len(source), found) for source, found in
+                      self._by_kind.get(kind if isinstance(kind, str) else "", [])
+                      if source in name]
+        if not candidates:
+            return None
+        longest = max(length for length, _ in candidates)
+        best = {(f.origin_file, f.origin_doc, f.origin_prefix): f
+                for length, f in candidates if length == longest}
+        if len(best) != 1:
+            return None
+        [found] = best.values()
+        return RenderedResource(data, found.origin_file, found.origin_doc,
+                                found.origin_prefix, found.origin_line, {})
+
+
+def _manifest_files(tree: FileTree, directory: str) -> set[str]:
+    """Files listed as resources by the overlay or anything it includes."""
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [directory]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        named = kustomize_files.references(tree, current)
+        if named is not None:
+            found.update(named.manifests)
+            pending.extend(named.directories)
+    return found
+
+
 def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Rendering:
     """Render ``directory`` with ``command`` (from :func:`find_binary`)."""
     blame = builtin.kustomization_file(tree, directory) or (directory or ".")
-    if isinstance(tree, WorkTree):
-        build = os.path.join(tree.root, *directory.split("/")) if directory else tree.root
-        output = _run(command, build, blame)
-    else:
-        with tempfile.TemporaryDirectory(prefix="gate-kustomize-") as root:
-            output = _run(command, _materialise(tree, directory, root), blame)
+    root = tree.root if isinstance(tree, WorkTree) else _CHECKOUTS.root(tree)
+    build = os.path.join(root, *directory.split("/")) if directory else root
+    output = _run(command, build, blame)
     try:
         documents = [d.data for d in load_documents(output, blame) if d.data is not None]
     except YamlInputError as exc:
         raise RenderError(f"cannot read the binary's output: {exc.message}", blame) from None
     origins = _builtin_origins(tree, directory)
+    sources = None
     resources = []
     for data in documents:
         if not isinstance(data, dict):
@@ -137,6 +231,12 @@ def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Re
             resources.append(RenderedResource(data, known.origin_file, known.origin_doc,
                                               known.origin_prefix, known.origin_line,
                                               dict(known.provenance)))
+            continue
+        if sources is None:
+            sources = _SourceDocuments(tree, directory)
+        traced = sources.trace(data)
+        if traced is not None:
+            resources.append(traced)
         else:
             resources.append(RenderedResource(data, blame, 0, (), 1, {}))
-    return Rendering(directory, resources, builtin.inputs(tree, directory))
+    return Rendering(directory, resources, kustomize_files.inputs(tree, directory))

@@ -59,11 +59,17 @@ def _overridden(result: Result, color: bool) -> str:
 
 
 def _context(result: Result, color: bool) -> str:
-    """`` (prod, overlays/prod, new)``: the environment (unless the location already
-    names it), the overlay that rendered the resource, and new or existing in a diff."""
+    """`` (Deployment prod/web, prod, overlays/prod, new)``: for a rendered resource its
+    kind, namespace and name (its line may be an overlay's or a patch's, shared by many
+    resources), the environment (unless the location already names it), the overlay
+    that rendered it, and new or existing in a diff."""
     resource = result.resource
     environment = "" if resource.is_change and not result.location_file else resource.environment
-    context = [part for part in (environment, resource.rendered_by) if part]
+    rendered = ""
+    if resource.rendered_by and not resource.is_change:
+        namespace = f"{resource.namespace}/" if resource.namespace else ""
+        rendered = f"{resource.kind} {namespace}{resource.name or '(unnamed)'}"
+    context = [part for part in (rendered, environment, resource.rendered_by) if part]
     if result.new is not None:
         context.append("new" if result.new else "existing")
     return paint(f" ({', '.join(context)})", DIM, color) if context else ""

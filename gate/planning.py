@@ -1,0 +1,258 @@
+"""Planning: from a file tree to the units a run reads, and what it leaves unjudged.
+
+One planner serves every command, so they cannot disagree about what is
+judged: ``gate check`` plans a directory, each side of ``gate diff`` plans what
+its changed paths reach, and the change policies plan what an environment
+deploys. The rules, in one place:
+
+- A directory that a renderer owns (a kustomization, a ``Chart.yaml``) is a
+  unit of that renderer when nothing else of its kind includes it, or when an
+  Argo CD Application deploys it (then it is judged as itself, in the
+  Application's environment, besides through whatever includes it).
+- A file some kustomization reads (a base's manifest, a patch, a transformer's
+  config) is *consumed*: judged through the overlays that render it, never on
+  its own. A chart's ``templates/`` and ``charts/`` are Go templates.
+- Every other ``*.yaml``/``*.yml`` file is a unit of its own.
+- What cannot be rendered on this run (no ``--helm``, ``--kustomize off``) and
+  a Kustomize component nothing uses are :class:`~gate.results.Unjudged`, with
+  the reason, never silently dropped.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from gate.affected import Reach, reach
+from gate.environments import EnvironmentMap
+from gate.renderers import kustomize_files as kfiles
+from gate.renderers.base import RenderSettings, Unit
+from gate.renderers.registry import HELM, KUSTOMIZE
+from gate.results import NOT_REFERENCED, NOT_RENDERED, Unjudged
+from gate.sources import YAML_SUFFIXES
+from gate.trees import FileTree, walk_files
+
+#: Maps a tree path to the name reports use for it.
+DisplayName = Callable[[str], str]
+
+
+def _same(path: str) -> str:
+    return path
+
+
+@dataclass
+class Plan:
+    """The units to read, in order, and what was seen and is not judged."""
+
+    units: list[Unit] = field(default_factory=list)
+    unjudged: list[Unjudged] = field(default_factory=list)
+
+
+def in_chart_templates(path: str, charts: Iterable[str]) -> bool:
+    """Whether ``path`` is a Go template (or subchart file) of one of the charts."""
+    for chart in charts:
+        prefix = f"{chart}/" if chart else ""
+        if path.startswith((prefix + "templates/", prefix + "charts/")):
+            return True
+    return False
+
+
+def outermost_charts(directories: Iterable[str]) -> list[str]:
+    """Chart directories, leaving out subcharts (inside another chart's ``charts/``)."""
+    charts = sorted(directories)
+    return [chart for chart in charts if not in_chart_templates(
+        chart + "/Chart.yaml", [other for other in charts if other != chart])]
+
+
+def chart_of(tree: FileTree, path: str) -> str | None:
+    """The chart directory that ``path`` lies in, if any (the outermost one)."""
+    found = None
+    directory = posixpath.dirname(path)
+    while True:
+        if HELM.marker(tree, directory) is not None:
+            found = directory
+        if not directory:
+            return found
+        directory = posixpath.dirname(directory)
+
+
+def is_manifest_path(path: str) -> bool:
+    """A ``*.yaml``/``*.yml`` file outside hidden directories."""
+    return path.endswith(YAML_SUFFIXES) and not any(
+        part.startswith(".") for part in path.split("/"))
+
+
+class Planner:
+    """Plans the units of one tree, with one environment map and one display rule."""
+
+    def __init__(self, tree: FileTree, settings: RenderSettings,
+                 environments: EnvironmentMap | None = None,
+                 display: DisplayName = _same) -> None:
+        self.tree = tree
+        self.settings = settings
+        self.environments = environments
+        self.display = display
+        self._named: dict[str, kfiles.References | None] = {}
+
+    # -- shared rules --------------------------------------------------------------------
+    @property
+    def kustomize_on(self) -> bool:
+        return KUSTOMIZE.unavailable(self.settings) is None
+
+    def references(self, directory: str) -> kfiles.References | None:
+        if directory not in self._named:
+            self._named[directory] = kfiles.references(self.tree, directory)
+        return self._named[directory]
+
+    def inputs(self, directory: str) -> set[str]:
+        return kfiles.inputs(self.tree, directory, self.references)
+
+    def environment_of(self, path: str) -> str | None:
+        return None if self.environments is None else self.environments.environment_of(path)
+
+    def deployed_kustomizations(self) -> set[str]:
+        """Kustomization directories an Argo CD Application deploys."""
+        if self.environments is None:
+            return set()
+        return {deployed.path for deployed in self.environments.deployed_paths()
+                if deployed.kind == "kustomize" and deployed.path is not None
+                and KUSTOMIZE.marker(self.tree, deployed.path) is not None}
+
+    def helm_releases(self, chart: str) -> list[Unit]:
+        """The releases to render a chart as: one per Application, else one of its own."""
+        releases: set[Unit] = set()
+        if self.environments is not None:
+            for deployed in self.environments.deployed_paths():
+                if deployed.kind == "helm" and deployed.path == chart:
+                    releases.add(Unit(
+                        "helm", chart, values=tuple(deployed.value_files),
+                        release=deployed.application, namespace=deployed.namespace,
+                        environment=self.environment_of(chart) or deployed.environment))
+        if not releases:
+            releases.add(Unit("helm", chart, release=chart.rsplit("/", 1)[-1] or "release"))
+        return sorted(releases)
+
+    def chart_units(self, charts: list[str], plan: Plan) -> None:
+        """Units for the charts, or an unjudged entry each when Helm cannot render."""
+        reason = HELM.unavailable(self.settings)
+        for chart in charts:
+            if reason is not None:
+                plan.unjudged.append(Unjudged(self.display(chart) or ".", HELM.what,
+                                              NOT_RENDERED, reason))
+            else:
+                plan.units.extend(self.helm_releases(chart))
+
+    def _not_rendered(self, overlays: Iterable[str], plan: Plan) -> None:
+        reason = KUSTOMIZE.unavailable(self.settings)
+        if reason is not None:
+            plan.unjudged.extend(Unjudged(self.display(overlay) or ".", KUSTOMIZE.what,
+                                          NOT_RENDERED, reason) for overlay in overlays)
+
+    # -- gate check: a directory -----------------------------------------------------------
+    def directory(self, directory: str) -> Plan:
+        """Units for a directory: overlays, charts, and the YAML files they do not read.
+
+        One walk of the directory finds all three.
+        """
+        plan = Plan()
+        every = walk_files(self.tree, directory)
+        by_dir: dict[str, set[str]] = {}
+        for path in every:
+            parent, _, name = path.rpartition("/")
+            by_dir.setdefault(parent, set()).add(name)
+        kustomizations = sorted(d for d, names in by_dir.items() if KUSTOMIZE.owns(names))
+        roots = kfiles.roots_among(self.tree, kustomizations, self.references)
+        consumed: set[str] = set()
+        if self.kustomize_on:
+            below = f"{directory}/" if directory else ""
+            deployed = {d for d in self.deployed_kustomizations()
+                        if not directory or d == directory or d.startswith(below)}
+            roots = sorted(set(roots) | deployed)
+            plan.units.extend(Unit("kustomize", root) for root in roots)
+            for root in roots:
+                consumed |= self.inputs(root)
+            # A component no overlay uses: its files are no manifests of their own either.
+            for unused in (d for d in kustomizations if d not in roots
+                           and kfiles.kustomization_file(self.tree, d) not in consumed):
+                inputs = self.inputs(unused)
+                consumed |= inputs
+                plan.unjudged.append(Unjudged(
+                    self.display(unused) or ".", "Kustomize component", NOT_REFERENCED,
+                    f"no overlay uses it; its {len(inputs)} file(s) are not judged on their own"))
+        else:
+            self._not_rendered(roots, plan)
+        charts = outermost_charts(d for d, names in by_dir.items() if HELM.owns(names))
+        self.chart_units(charts, plan)
+        plan.units.extend(
+            Unit("file", path) for path in every
+            if path.endswith(YAML_SUFFIXES) and path not in consumed
+            and not in_chart_templates(path, charts))
+        return plan
+
+    # -- gate diff: what changed paths reach -------------------------------------------------
+    def reach(self, changed: set[str]) -> Reached:
+        """What a side's changed paths reach: overlays, charts, and plain manifest files."""
+        found = reach(self.tree, changed) if self.kustomize_on else Reach()
+        overlays = set(found.overlays)
+        overlays |= found.affected & self.deployed_kustomizations()
+        charts = {chart for chart in (chart_of(self.tree, path) for path in changed)
+                  if chart is not None}
+        files = sorted(
+            path for path in changed
+            if is_manifest_path(path) and path not in found.consumed
+            and not (self.kustomize_on and kfiles.is_kustomization(path))
+            and not in_chart_templates(path, charts) and self.tree.is_file(path))
+        unrendered: set[str] = set()
+        if not self.kustomize_on:
+            unrendered = {posixpath.dirname(path) for path in changed
+                          if kfiles.is_kustomization(path) and self.tree.is_file(path)}
+        return Reached(overlays, charts, files, unrendered)
+
+    def side(self, overlays: Iterable[str], charts: Iterable[str], files: list[str],
+             unrendered: Iterable[str] = ()) -> Plan:
+        """The plan of one side of a change: what either side reaches, where it exists."""
+        plan = Plan()
+        plan.units.extend(Unit("kustomize", overlay) for overlay in sorted(overlays)
+                          if KUSTOMIZE.marker(self.tree, overlay) is not None)
+        self._not_rendered(sorted(unrendered), plan)
+        self.chart_units(sorted(c for c in charts if HELM.marker(self.tree, c) is not None),
+                         plan)
+        plan.units.extend(Unit("file", path) for path in files)
+        return plan
+
+    # -- change policies: what an environment deploys ------------------------------------------
+    def environment(self, environment: str, paths: list[str]) -> list[tuple[Unit, list[str]]]:
+        """The units of ``environment``, each with the files it reads ([] for a chart,
+        whose templates can build any string: it cannot be ruled out by its text).
+
+        Every kustomization of the environment counts, overlay or not: what a base
+        deploys there is deployed.
+        """
+        def ours(path: str) -> bool:
+            return (self.environment_of(path) or "") == environment
+
+        found: list[tuple[Unit, list[str]]] = []
+        if self.kustomize_on:
+            directories = sorted({path.rpartition("/")[0] for path in paths
+                                  if kfiles.is_kustomization(path)})
+            found += [(Unit("kustomize", d), sorted(self.inputs(d)))
+                      for d in directories if ours(d)]
+        found += [(Unit("file", path), [path]) for path in paths
+                  if path.endswith(YAML_SUFFIXES) and ours(path)
+                  and not (self.kustomize_on and kfiles.is_kustomization(path))]
+        if HELM.unavailable(self.settings) is None:
+            charts = outermost_charts(path.rpartition("/")[0] for path in paths
+                                      if path.rpartition("/")[2] == "Chart.yaml")
+            found += [(unit, []) for chart in charts for unit in self.helm_releases(chart)
+                      if ours(unit.path)]
+        return found
+
+
+@dataclass
+class Reached:
+    """What one side's changed paths reach."""
+
+    overlays: set[str]
+    charts: set[str]
+    files: list[str]
+    unrendered: set[str] = field(default_factory=set)  # overlays with --kustomize off

@@ -1,0 +1,238 @@
+"""What a kustomization reads: every file and directory its fields name.
+
+Planning (which overlays a change reaches, which files are consumed rather than
+judged on their own) and materialising a git revision for the Kustomize binary
+both rest on this list, so it models every field of a kustomization that can
+name a file, whether or not the built-in renderer implements the field:
+``resources``, ``bases``, ``components``, ``patches``, ``patchesStrategicMerge``,
+``patchesJson6902``, the generators' ``files``/``envs``/``env``, ``transformers``,
+``generators``, ``validators``, ``replacements``, ``configurations``,
+``openapi``, ``crds``, and ``helmCharts``/``helmGlobals`` (values files and the
+local chart home, read whole).
+
+Reading is lenient: nothing here raises. A kustomization that cannot be parsed
+is marked ``broken``; rendering it reports the error at its line.
+"""
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from gate.errors import GateError
+from gate.renderers import kustomize
+from gate.trees import FileTree, TreePathError, normalize, walk_files
+from gate.yamlio import decode, load_documents
+
+KUSTOMIZATION_FILES = kustomize.KUSTOMIZATION_FILES
+kustomization_file = kustomize.kustomization_file
+
+#: Fields whose entries are each a file of plugin configs, a directory holding a
+#: kustomization that yields them, or the configs themselves as an inline string.
+PLUGIN_FIELDS = ("transformers", "generators", "validators")
+#: Fields that are lists of file names.
+FILE_LIST_FIELDS = ("configurations", "crds")
+
+
+class References(NamedTuple):
+    """What one kustomization names directly."""
+
+    files: list[str]  # files the kustomization reads itself (its own file first)
+    directories: list[str]  # directories it includes (resources, bases, components, plugins)
+    manifests: list[str]  # of ``files``, those listed as resources: where objects start
+    broken: bool = False  # the kustomization could not be parsed
+
+
+def _strings(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def parse(tree: FileTree, path: str) -> dict[str, Any] | None:
+    """The kustomization at ``path`` as a mapping, or None when it cannot be read as one."""
+    try:
+        documents = [d for d in load_documents(decode(tree.read_bytes(path), path), path)
+                     if d.data is not None]
+    except (OSError, GateError):
+        return None
+    data = documents[0].data if len(documents) == 1 else None
+    return data if isinstance(data, dict) else None
+
+
+def references(tree: FileTree, directory: str) -> References | None:
+    """What the kustomization of ``directory`` names directly (None: there is none)."""
+    path = kustomization_file(tree, directory)
+    if path is None:
+        return None
+    data = parse(tree, path)
+    if data is None:
+        return References([path], [], [], broken=True)
+    return _Reader(tree, directory, path).read(data)
+
+
+class _Reader:
+    """Collects one kustomization's references, field by field."""
+
+    def __init__(self, tree: FileTree, directory: str, path: str) -> None:
+        self.tree = tree
+        self.directory = directory
+        self.files: list[str] = [path]
+        self.directories: list[str] = []
+        self.manifests: list[str] = []
+
+    def local(self, entry: Any) -> str | None:
+        """A local path an entry names, or None (not a string, remote, or outside)."""
+        if not isinstance(entry, str) or not entry or kustomize.is_remote(entry):
+            return None
+        try:
+            return normalize(entry, self.directory)
+        except TreePathError:
+            return None
+
+    def file(self, entry: Any) -> None:
+        target = self.local(entry)
+        if target:
+            self.files.append(target)
+
+    def file_or_directory(self, entry: Any, manifest: bool = False) -> None:
+        target = self.local(entry)
+        if target is None:
+            return
+        if self.tree.is_dir(target):
+            self.directories.append(target)
+        else:
+            self.files.append(target)
+            if manifest:
+                self.manifests.append(target)
+
+    def whole_directory(self, entry: Any) -> None:
+        """Every file under a directory (a chart home), when it exists."""
+        target = self.local(entry)
+        if target is not None and self.tree.is_dir(target):
+            self.files.extend(walk_files(self.tree, target, hidden=True))
+
+    def read(self, data: dict[str, Any]) -> References:
+        for name in ("resources", "bases", "components"):
+            for entry in _strings(data.get(name)):
+                self.file_or_directory(entry, manifest=True)
+        for entry in _strings(data.get("patchesStrategicMerge")):
+            if isinstance(entry, str) and not kustomize.is_inline_patch(entry):
+                self.file(entry)
+        for name in ("patches", "patchesJson6902", "replacements"):
+            for entry in _strings(data.get(name)):
+                if isinstance(entry, dict):
+                    self.file(entry.get("path"))
+        for name in ("configMapGenerator", "secretGenerator"):
+            for entry in _strings(data.get(name)):
+                if not isinstance(entry, dict):
+                    continue
+                for source in _strings(entry.get("files")):
+                    if isinstance(source, str):
+                        self.file(source.rpartition("=")[2])
+                for source in [*_strings(entry.get("envs")), entry.get("env")]:
+                    self.file(source)
+        for name in PLUGIN_FIELDS:
+            for entry in _strings(data.get(name)):
+                if isinstance(entry, str) and "\n" not in entry:
+                    self.file_or_directory(entry)
+        for name in FILE_LIST_FIELDS:
+            for entry in _strings(data.get(name)):
+                self.file(entry)
+        openapi = data.get("openapi")
+        if isinstance(openapi, dict):
+            self.file(openapi.get("path"))
+        self._helm(data)
+        return References([f for f in self.files if f], self.directories, self.manifests)
+
+    def _helm(self, data: dict[str, Any]) -> None:
+        charts = [e for e in _strings(data.get("helmCharts")) if isinstance(e, dict)]
+        inflators = [e for e in _strings(data.get("helmChartInflationGenerator"))
+                     if isinstance(e, dict)]
+        glob = data.get("helmGlobals")
+        glob = glob if isinstance(glob, dict) else {}
+        if not (charts or inflators or glob):
+            return
+        home = glob.get("chartHome") if isinstance(glob.get("chartHome"), str) else "charts"
+        self.whole_directory(home)
+        config_home = glob.get("configHome")
+        if isinstance(config_home, str):
+            self.whole_directory(config_home)
+        for chart in charts:
+            self.file(chart.get("valuesFile"))
+            for extra in _strings(chart.get("additionalValuesFiles")):
+                self.file(extra)
+        for inflator in inflators:
+            self.whole_directory(inflator.get("chartHome"))
+            self.file(inflator.get("valuesLocal") if isinstance(
+                inflator.get("valuesLocal"), str) else None)
+
+
+def inputs(tree: FileTree, directory: str,
+           named: Callable[[str], References | None] | None = None) -> set[str]:
+    """Every tree file the kustomization in ``directory`` reads, transitively.
+
+    Cheap: kustomizations are read, nothing is rendered, and nothing raises
+    (a broken kustomization lists what it can; rendering reports the error).
+    ``named`` looks references up (a cache); by default they are read afresh.
+    """
+    lookup = named if named is not None else (lambda d: references(tree, d))
+    found: set[str] = set()
+    seen: set[str] = set()
+    pending = [directory]
+    while pending:
+        current = pending.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        refs = lookup(current)
+        if refs is None:
+            continue
+        found.update(refs.files)
+        pending.extend(refs.directories)
+    return found
+
+
+def find_roots(tree: FileTree, directory: str = "") -> list[str]:
+    """Kustomization directories under ``directory`` that none of the others includes.
+
+    These are the overlays to render. Components (``kind: Component``) are never
+    roots: they mean nothing on their own. Hidden directories are skipped.
+    """
+    kustomizations: list[str] = []
+    stack = [directory]
+    while stack:
+        current = stack.pop()
+        if kustomization_file(tree, current) is not None:
+            kustomizations.append(current)
+        for name in reversed(tree.list_dir(current)):
+            path = f"{current}/{name}" if current else name
+            if not name.startswith(".") and tree.is_dir(path):
+                stack.append(path)
+    return roots_among(tree, kustomizations)
+
+
+def roots_among(tree: FileTree, kustomizations: list[str],
+                named: Callable[[str], References | None] | None = None) -> list[str]:
+    """Those of the kustomization directories that none of the others includes."""
+    lookup = named if named is not None else (lambda d: references(tree, d))
+    included: set[str] = set()
+    for path in kustomizations:
+        refs = lookup(path)
+        if refs is not None:
+            # Only the *others*: one that names itself (a cycle, which rendering
+            # reports) is still a root, or nothing would ever judge it.
+            included.update(d for d in refs.directories if d != path)
+    return sorted(p for p in kustomizations if p not in included and not is_component(tree, p))
+
+
+def is_component(tree: FileTree, directory: str) -> bool:
+    """Whether the kustomization of ``directory`` is a ``kind: Component``."""
+    path = kustomization_file(tree, directory)
+    if path is None:
+        return False
+    data = parse(tree, path)
+    return data is not None and data.get("kind") == "Component"
+
+
+def is_kustomization(path: str) -> bool:
+    """Whether a tree path names a kustomization file."""
+    return posixpath.basename(path) in KUSTOMIZATION_FILES

@@ -1,0 +1,103 @@
+"""The renderers gate knows, behind :class:`gate.renderers.base.Renderer`.
+
+Kustomize first: a directory holding both a kustomization and a ``Chart.yaml``
+is rendered by Kustomize, as Argo CD does.
+"""
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from gate.renderers import RenderError, Rendering, helm, kustomize, kustomize_binary
+from gate.renderers import kustomize_files as kfiles
+from gate.renderers.base import Named, Renderer, RenderSettings, Unit
+from gate.trees import FileTree, walk_files
+
+HELM_HINT = "Helm charts are rendered only with --helm"
+
+
+class KustomizeRenderer:
+    """Kustomize overlays: the built-in renderer, or a kustomize/kubectl binary."""
+
+    kind = "kustomize"
+    what = "Kustomize overlay"
+
+    def owns(self, names: Collection[str]) -> bool:
+        return any(name in names for name in kfiles.KUSTOMIZATION_FILES)
+
+    def marker(self, tree: FileTree, directory: str) -> str | None:
+        return kfiles.kustomization_file(tree, directory)
+
+    def named(self, tree: FileTree, directory: str) -> Named | None:
+        refs = kfiles.references(tree, directory)
+        return None if refs is None else Named(refs.files, refs.directories, refs.broken)
+
+    def inputs(self, tree: FileTree, directory: str) -> set[str]:
+        return kfiles.inputs(tree, directory)
+
+    def unavailable(self, settings: RenderSettings) -> str | None:
+        if settings.kustomize == "off":
+            return "Kustomize rendering is off (--kustomize off); its files are judged as written"
+        return None
+
+    def render(self, tree: FileTree, unit: Unit, settings: RenderSettings) -> Rendering:
+        mode = settings.kustomize
+        if mode not in kustomize.MODES:
+            raise RenderError(f"unknown Kustomize mode {mode!r} (expected one of "
+                              f"{', '.join(kustomize.MODES)})")
+        if mode == "builtin":
+            return kustomize.render_builtin(tree, unit.path)
+        command = kustomize_binary.find_binary()
+        if command is None:
+            if mode == "binary":
+                raise RenderError("--kustomize=binary: neither kustomize nor kubectl is on PATH",
+                                  kfiles.kustomization_file(tree, unit.path) or unit.path or ".")
+            return kustomize.render_builtin(tree, unit.path)
+        return kustomize_binary.render_with_binary(tree, unit.path, command)
+
+
+class HelmRenderer:
+    """Helm charts, rendered with ``helm template`` (needs a helm binary)."""
+
+    kind = "helm"
+    what = "Helm chart"
+
+    def owns(self, names: Collection[str]) -> bool:
+        return helm.CHART_FILE in names
+
+    def marker(self, tree: FileTree, directory: str) -> str | None:
+        path = f"{directory}/{helm.CHART_FILE}" if directory else helm.CHART_FILE
+        return path if tree.is_file(path) else None
+
+    def named(self, tree: FileTree, directory: str) -> Named | None:
+        if self.marker(tree, directory) is None:
+            return None
+        return Named(walk_files(tree, directory, hidden=True), [])
+
+    def inputs(self, tree: FileTree, directory: str) -> set[str]:
+        named = self.named(tree, directory)
+        return set() if named is None else set(named.files)
+
+    def unavailable(self, settings: RenderSettings) -> str | None:
+        if not settings.helm:
+            return f"{HELM_HINT}; its values files are still checked"
+        if not helm.available():
+            return (f"no helm binary (set {helm.HELM_ENV} or PATH); "
+                    "its values files are still checked")
+        return None
+
+    def render(self, tree: FileTree, unit: Unit, settings: RenderSettings) -> Rendering:
+        return helm.render(tree, unit.path, list(unit.values), unit.release,
+                           unit.namespace or None)
+
+
+KUSTOMIZE = KustomizeRenderer()
+HELM = HelmRenderer()
+#: Every renderer, in the order a directory is offered to them.
+RENDERERS: tuple[Renderer, ...] = (KUSTOMIZE, HELM)
+
+
+def renderer(kind: str) -> Renderer:
+    for found in RENDERERS:
+        if found.kind == kind:
+            return found
+    raise KeyError(kind)
