@@ -192,7 +192,11 @@ class Planner:
     # -- gate diff: what changed paths reach -------------------------------------------------
     def reach(self, changed: set[str]) -> Reached:
         """What a side's changed paths reach: overlays, charts, and plain manifest files."""
-        found = reach(self.tree, changed) if self.kustomize_on else Reach()
+        found = reach(self.tree, changed)
+        unrendered: set[str] = set()
+        if not self.kustomize_on:
+            # Named as gate check names them (the overlays), then judged as written.
+            unrendered, found = found.overlays, Reach()
         overlays = set(found.overlays)
         overlays |= found.affected & self.deployed_kustomizations()
         charts = {chart for chart in (chart_of(self.tree, path) for path in changed)
@@ -202,10 +206,6 @@ class Planner:
             if is_manifest_path(path) and path not in found.consumed
             and not (self.kustomize_on and kfiles.is_kustomization(path))
             and not in_chart_templates(path, charts) and self.tree.is_file(path))
-        unrendered: set[str] = set()
-        if not self.kustomize_on:
-            unrendered = {posixpath.dirname(path) for path in changed
-                          if kfiles.is_kustomization(path) and self.tree.is_file(path)}
         return Reached(overlays, charts, files, unrendered)
 
     def side(self, overlays: Iterable[str], charts: Iterable[str], files: list[str],

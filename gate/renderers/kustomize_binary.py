@@ -31,7 +31,7 @@ from gate.errors import GateError
 from gate.renderers import RenderedResource, RenderError, Rendering, kustomize_files
 from gate.renderers import kustomize as builtin
 from gate.trees import FileTree, WorkTree, walk_files
-from gate.yamlio import YamlInputError, decode, load_documents
+from gate.yamlio import YamlInputError, decode, line_of_path, load_documents
 
 TIMEOUT = 120  # seconds for one build
 _ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
@@ -153,7 +153,10 @@ class _SourceDocuments:
 
     def __init__(self, tree: FileTree, directory: str) -> None:
         self._by_kind: dict[str, list[tuple[str, RenderedResource]]] = {}
-        for path in sorted(_manifest_files(tree, directory)):
+        manifests, kustomizations = _closure(tree, directory)
+        for path in kustomizations:
+            self._add_generated(tree, path)
+        for path in manifests:
             try:
                 parsed = load_documents(decode(tree.read_bytes(path), path), path)
                 for document in parsed:
@@ -165,6 +168,23 @@ class _SourceDocuments:
                                   item)
             except (OSError, GateError):
                 continue  # the binary read it; a file gate cannot is traced to nothing
+
+    def _add_generated(self, tree: FileTree, path: str) -> None:
+        """ConfigMaps and Secrets a kustomization generates start at their entry."""
+        try:
+            [document] = [d for d in load_documents(decode(tree.read_bytes(path), path), path)
+                          if d.data is not None]
+        except (OSError, GateError, ValueError):
+            return
+        if not isinstance(document.data, dict):
+            return
+        for key, kind in (("configMapGenerator", "ConfigMap"), ("secretGenerator", "Secret")):
+            entries = document.data.get(key)
+            for position, entry in enumerate(entries if isinstance(entries, list) else []):
+                if isinstance(entry, dict) and isinstance(entry.get("name"), str):
+                    prefix = (key, position)
+                    self._add(path, document.index, line_of_path(document.node, prefix), prefix,
+                              {"kind": kind, "metadata": {"name": entry["name"]}})
 
     def _add(self, path: str, index: int, line: int, prefix: tuple[str | int, ...],
              data: Any) -> None:
@@ -192,9 +212,10 @@ class _SourceDocuments:
                                 found.origin_prefix, found.origin_line, {})
 
 
-def _manifest_files(tree: FileTree, directory: str) -> set[str]:
-    """Files listed as resources by the overlay or anything it includes."""
-    found: set[str] = set()
+def _closure(tree: FileTree, directory: str) -> tuple[list[str], list[str]]:
+    """(files listed as resources, kustomization files) of the overlay and all it includes."""
+    manifests: set[str] = set()
+    kustomizations: list[str] = []
     seen: set[str] = set()
     pending = [directory]
     while pending:
@@ -204,9 +225,10 @@ def _manifest_files(tree: FileTree, directory: str) -> set[str]:
         seen.add(current)
         named = kustomize_files.references(tree, current)
         if named is not None:
-            found.update(named.manifests)
+            kustomizations.append(named.files[0])
+            manifests.update(named.manifests)
             pending.extend(named.directories)
-    return found
+    return sorted(manifests), sorted(kustomizations)
 
 
 def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Rendering:
