@@ -32,9 +32,10 @@ fewer than the characters): when it would be longer, rows are dropped from
 the least important sections first (passed checks, skipped documents, warnings,
 waived results, then blocking findings, input errors, policies, evidence and
 waivers, then what was not judged, then overridden findings, and last the audit's
-control, override and record tables) and every section says how many rows it left out. The heading,
-the verdict with its counts and the override callout always remain. The output is
-deterministic: the only time shown is the evaluation time the report carries.
+control, override and record tables) and every section says how many rows it left
+out. The heading, the verdict with its counts and the override callout always remain.
+The output is deterministic: the only time shown is the evaluation time the report
+carries.
 """
 from __future__ import annotations
 

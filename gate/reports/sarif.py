@@ -22,9 +22,9 @@ One run of the tool ``gate``:
   the evaluation time when the run keeps an audit record. What gate saw and did not
   judge (``Report.unjudged``) follows the input errors in ``toolExecutionNotifications``:
   level ``warning``, the message ``helm-chart: not judged: Helm chart not rendered:
-  <reason>``, located at the chart, overlay or file (no region), with ``what`` and
-  ``category`` in its properties. Not a result: there is no finding, and code scanning
-  would open an alert for it.
+  <reason>``, located at the chart, overlay or file (no region), with ``what``,
+  ``category`` and ``reason`` in its properties. Not a result: there is no finding,
+  and code scanning would open an alert for it.
 * ``properties`` of the run: the verdict, ``fail_on``, the audit fingerprint and the
   commit range ``gate diff`` judged.
 
