@@ -256,6 +256,7 @@ class Audit:
 #: Why something gate saw was not judged.
 NOT_RENDERED = "not rendered"  # a renderer is off, missing, or not asked for
 NOT_REFERENCED = "not referenced"  # nothing deploys it (an unused Kustomize component)
+UNJUDGED_CATEGORIES = (NOT_RENDERED, NOT_REFERENCED)  # the JSON schema enumerates these
 
 
 @dataclass(frozen=True, slots=True)
@@ -270,6 +271,15 @@ class Unjudged:
     what: str  # "Helm chart", "Kustomize component", ...
     category: str  # NOT_RENDERED or NOT_REFERENCED
     reason: str  # one sentence: what would make gate judge it
+
+    def describe(self) -> str:
+        """``Helm chart not rendered: <reason>``: one wording for every report format."""
+        return f"{self.what} {self.category}: {self.reason}"
+
+    def sort_key(self) -> tuple[str, str, str, str]:
+        # Every field, so that two items differing only in category still sort the same
+        # way in every run (a set's order changes with PYTHONHASHSEED).
+        return (self.file, self.what, self.category, self.reason)
 
 
 @dataclass
@@ -292,7 +302,7 @@ class Report:
         self.results.sort(key=Result.sort_key)
         self.errors.sort(key=lambda e: (e.file, e.line or 0, e.message))
         self.notes.sort(key=lambda n: (n.file, n.line or 0, n.message))
-        self.unjudged = sorted(set(self.unjudged), key=lambda u: (u.file, u.what, u.reason))
+        self.unjudged = sorted(set(self.unjudged), key=Unjudged.sort_key)
         self.policies.sort(key=lambda p: p.id)
         if self.change is not None:
             self.change.environments.sort()
@@ -335,6 +345,7 @@ class Report:
             **{status: self.count(status) for status in STATUSES},
             "errors": len(self.errors),
             "skipped_documents": len(self.notes),
+            "unjudged": len(self.unjudged),
             **extra,
         }
 

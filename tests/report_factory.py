@@ -1,10 +1,13 @@
 """Builders of ``Report`` objects for the report-format tests."""
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 
 from gate.resources import InputError, Note
 from gate.results import (
+    NOT_REFERENCED,
+    NOT_RENDERED,
     PASS,
     Audit,
     ChangedFile,
@@ -15,6 +18,7 @@ from gate.results import (
     Report,
     ResourceRef,
     Result,
+    Unjudged,
     WaiverRef,
     WaiverUse,
     change_ref,
@@ -221,6 +225,7 @@ def make_report(
     change: ChangeSummary | None = None,
     audit: Audit | None = None,
     tool_version: str = "9.9.9",
+    unjudged: Iterable[Unjudged] = (),
 ) -> Report:
     """A report of ``results``; policies and the resource count default to those seen."""
     results = list(results)
@@ -238,6 +243,7 @@ def make_report(
         tool_version=tool_version,
         change=change,
         audit=audit,
+        unjudged=list(unjudged),
     )
 
 
@@ -304,3 +310,40 @@ def governance_report() -> Report:
                       make_evidence(environment="staging", values=())],
         ),
     )
+
+
+# -- what gate saw and did not judge ---------------------------------------------------
+
+HELM_NOT_ASKED = Unjudged("helm-chart", "Helm chart", NOT_RENDERED,
+                          "Helm charts are rendered only with --helm; its values files are "
+                          "still checked")
+HELM_MISSING = Unjudged("helm-chart", "Helm chart", NOT_RENDERED,
+                        "no helm binary on PATH (set GATE_HELM)")
+UNUSED_COMPONENT = Unjudged("components/extra", "Kustomize component", NOT_REFERENCED,
+                            "no overlay uses it; its 3 file(s) are not judged on their own")
+KUSTOMIZE_OFF = Unjudged("apps/web", "Kustomize overlay", NOT_RENDERED,
+                         "Kustomize rendering is off (--kustomize off)")
+#: The planner's examples, in the order every report lists them (file, what, category,
+#: reason); ``unjudged_report`` is given them shuffled and duplicated.
+UNJUDGED = (KUSTOMIZE_OFF, UNUSED_COMPONENT, HELM_NOT_ASKED, HELM_MISSING)
+
+
+def make_unjudged(file: str = "helm-chart", what: str = "Helm chart",
+                  category: str = NOT_RENDERED, reason: str = "not asked for") -> Unjudged:
+    return Unjudged(file, what, category, reason)
+
+
+def unjudged_report(report: Report | None = None) -> Report:
+    """``report`` (a passing one when None) with the planner's example unjudged items,
+    given out of order and one of them twice."""
+    if report is None:
+        report = make_report([make_result(IMAGE_POLICY, status=PASS)])
+    items = [HELM_NOT_ASKED, UNUSED_COMPONENT, KUSTOMIZE_OFF, HELM_MISSING, HELM_NOT_ASKED]
+    return with_unjudged(report, items)
+
+
+def with_unjudged(report: Report, items: Iterable[Unjudged]) -> Report:
+    """A copy of ``report`` holding ``items`` (sorted and deduplicated as ever)."""
+    return dataclasses.replace(report, results=list(report.results), errors=list(report.errors),
+                               notes=list(report.notes), policies=list(report.policies),
+                               unjudged=list(items))

@@ -13,10 +13,13 @@ import jsonschema
 
 from gate.reports import RenderOptions
 from gate.reports.json import REPORT_VERSION, render
-from gate.results import FAIL, PASS, WAIVED, Report
+from gate.results import FAIL, PASS, UNJUDGED_CATEGORIES, WAIVED, Report
 from tests.report_factory import (
+    HELM_NOT_ASKED,
+    IMAGE_POLICY,
     OVERRIDE,
     TICKET_POLICY,
+    UNJUDGED,
     governance_report,
     make_audit,
     make_change,
@@ -24,7 +27,9 @@ from tests.report_factory import (
     make_policy,
     make_report,
     make_result,
+    make_unjudged,
     make_waiver,
+    unjudged_report,
 )
 
 MANIFESTS = """\
@@ -300,3 +305,68 @@ def test_output_is_deterministic() -> None:
     random.Random(13).shuffle(results)
     shuffled = make_report(results, change=original.change, audit=original.audit)
     assert render(shuffled, RenderOptions()) == render(governance_report(), RenderOptions())
+
+
+# -- what gate did not judge ---------------------------------------------------------
+
+
+def test_unjudged_items_are_listed_sorted_and_counted() -> None:
+    data = rendered(unjudged_report())
+    assert data["unjudged"] == [
+        {"file": u.file, "what": u.what, "category": u.category, "reason": u.reason}
+        for u in UNJUDGED
+    ]
+    assert data["unjudged"][0] == {
+        "file": "apps/web", "what": "Kustomize overlay", "category": "not rendered",
+        "reason": "Kustomize rendering is off (--kustomize off)"}
+    assert data["summary"]["unjudged"] == 4
+    assert data["verdict"] == "pass"  # not judged is not a failure, but it is never silent
+    keys = list(data)
+    assert keys.index("unjudged") == keys.index("skipped") + 1
+
+
+def test_no_unjudged_items_is_an_empty_list_and_zero() -> None:
+    data = rendered(governance_report())
+    assert data["unjudged"] == []
+    assert data["summary"]["unjudged"] == 0
+
+
+def test_schema_knows_every_unjudged_category_and_rejects_others() -> None:
+    schema = report_schema()
+    assert schema["$defs"]["unjudged"]["properties"]["category"]["enum"] == list(
+        UNJUDGED_CATEGORIES)
+    assert "unjudged" in schema["required"]
+    assert "unjudged" in schema["properties"]["summary"]["required"]
+    validator = jsonschema.Draft202012Validator(schema)
+    data = rendered(unjudged_report())
+    broken = json.loads(json.dumps(data))
+    broken["unjudged"][0]["category"] = "ignored"
+    assert not validator.is_valid(broken)
+    broken = json.loads(json.dumps(data))
+    del broken["unjudged"][0]["reason"]
+    assert not validator.is_valid(broken)
+    broken = json.loads(json.dumps(data))
+    del broken["summary"]["unjudged"]
+    assert not validator.is_valid(broken)
+
+
+def test_hostile_unjudged_values_round_trip_as_json_strings() -> None:
+    hostile = 'a"b\\c\n</script>\u2028\x00{"x": 1}'
+    report = make_report([], unjudged=[make_unjudged(hostile, hostile, "not referenced",
+                                                     hostile)])
+    text = render(report, RenderOptions())
+    data = rendered(report)
+    assert data["unjudged"] == [{"file": hostile, "what": hostile, "category": "not referenced",
+                                 "reason": hostile}]
+    # one entry per line: a newline in a value cannot break the layout
+    plain = render(make_report([], unjudged=[make_unjudged()]), RenderOptions())
+    assert text.count("\n") == plain.count("\n")
+
+
+def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:
+    first = render(unjudged_report(), RenderOptions())
+    for seed in range(5):
+        items = [*UNJUDGED, HELM_NOT_ASKED]
+        random.Random(seed).shuffle(items)
+        report = make_report([make_result(IMAGE_POLICY, status=PASS)], unjudged=items)
+        assert render(report, RenderOptions()) == first

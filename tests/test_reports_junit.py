@@ -9,9 +9,11 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from gate.reports import RenderOptions
-from gate.reports.junit import ERRORS_SUITE, render
-from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
+from gate.reports.junit import ERRORS_SUITE, UNJUDGED_SUITE, render
+from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
 from tests.report_factory import (
+    HELM_NOT_ASKED,
+    UNJUDGED,
     governance_report,
     make_change_result,
     make_error,
@@ -20,7 +22,10 @@ from tests.report_factory import (
     make_policy,
     make_report,
     make_result,
+    make_unjudged,
     make_waiver,
+    unjudged_report,
+    with_unjudged,
 )
 
 # The Jenkins xUnit plugin's junit-10.xsd, kept beside the project (not part of it).
@@ -447,5 +452,82 @@ def test_governance_report_validates_against_junit_10_xsd(hostile: bool) -> None
                                 waiver=make_waiver(bad, source=bad, ticket=bad))],
             change=report.change, audit=report.audit,
         )
+    schema = xmlschema.XMLSchema(str(JUNIT_XSD))
+    schema.validate(without_file_and_line(render(report, RenderOptions())))
+
+
+# -- what gate did not judge ---------------------------------------------------------
+
+
+def unjudged_cases(xml_text: str) -> list[TestCase]:
+    return list(suites(parse(xml_text))[UNJUDGED_SUITE])
+
+
+def test_unjudged_items_are_skipped_testcases_in_their_own_suite() -> None:
+    xml_text = render(unjudged_report(with_unjudged(sample_report(), [])), RenderOptions())
+    xml = parse(xml_text)
+    assert [suite.name for suite in xml] == ["K8S001", "K8S002", "K8S003", ERRORS_SUITE,
+                                             UNJUDGED_SUITE]
+    suite = suites(xml)[UNJUDGED_SUITE]
+    assert (suite.tests, suite.failures, suite.errors, suite.skipped) == (4, 0, 0, 4)
+    # skipped is neither a failure nor an error: the root's totals only count the tests
+    assert (xml.tests, xml.failures, xml.errors) == (7 + 4, 1, 1)
+    cases = list(suite)
+    assert [case.name for case in cases] == [
+        "Kustomize overlay apps/web", "Kustomize component components/extra",
+        "Helm chart helm-chart", "Helm chart helm-chart #2"]
+    for case, item in zip(cases, UNJUDGED, strict=True):
+        assert case.classname == UNJUDGED_SUITE
+        [skipped] = case.result
+        assert isinstance(skipped, Skipped)
+        assert skipped.message == f"not judged: {item.what} {item.category}: {item.reason}"
+        assert skipped.text == f"{item.file}: {skipped.message}"
+        assert case.is_skipped and not case.is_passed
+    assert element_attrs(xml_text, "testcase")[-4]["file"] == "apps/web"
+    assert "line" not in element_attrs(xml_text, "testcase")[-4]
+
+
+def test_no_unjudged_suite_without_unjudged_items(xml_text: str) -> None:
+    assert UNJUDGED_SUITE not in xml_text
+
+
+def test_unjudged_item_without_a_path_has_no_file() -> None:
+    report = make_report([], unjudged=[make_unjudged("", reason="why")])
+    [case] = unjudged_cases(render(report, RenderOptions()))
+    assert case.name == "Helm chart"
+    assert "file" not in element_attrs(render(report, RenderOptions()), "testcase")[0]
+    assert case.result[0].text == "not judged: Helm chart not rendered: why"
+
+
+def test_hostile_unjudged_values_are_stripped_and_escaped() -> None:
+    hostile = f'x{ILLEGAL}</skipped><testcase name="y"/>]]>&amp;\n"\''
+    report = make_report([], unjudged=[make_unjudged(hostile, hostile, NOT_RENDERED, hostile)])
+    xml_text = render(report, RenderOptions())
+    ET.fromstring(xml_text.encode("utf-8"))  # well-formed, or this raises
+    assert not any(char in xml_text for char in ILLEGAL)
+    [case] = unjudged_cases(xml_text)
+    clean = 'x</skipped><testcase name="y"/>]]>&amp; "\''
+    assert case.name == f"{clean} {clean}"
+    assert case.result[0].message == f"not judged: {clean} not rendered: {clean}"
+    assert parse(xml_text).tests == 1
+
+
+def test_unjudged_output_is_deterministic() -> None:
+    first = render(unjudged_report(), RenderOptions())
+    for seed in range(5):
+        items = [*UNJUDGED, HELM_NOT_ASKED]
+        random.Random(seed).shuffle(items)
+        report = with_unjudged(unjudged_report(), items)
+        assert render(report, RenderOptions()) == first
+
+
+@pytest.mark.skipif(not JUNIT_XSD.is_file(), reason=f"JUnit schema not found at {JUNIT_XSD}")
+@pytest.mark.parametrize("hostile", [False, True])
+def test_unjudged_report_validates_against_junit_10_xsd(hostile: bool) -> None:
+    xmlschema = pytest.importorskip("xmlschema")
+    report = unjudged_report(sample_report())
+    if hostile:
+        bad = f"x{ILLEGAL}<>&\"'\n\ty"
+        report = with_unjudged(report, [*report.unjudged, make_unjudged(bad, bad, bad, bad)])
     schema = xmlschema.XMLSchema(str(JUNIT_XSD))
     schema.validate(without_file_and_line(render(report, RenderOptions())))

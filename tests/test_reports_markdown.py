@@ -7,10 +7,12 @@ import re
 import pytest
 
 from gate.reports import RenderOptions
-from gate.reports.markdown import MARKER, MAX_CHARS, escape, render
-from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report, Result
+from gate.reports.markdown import _DROP_ORDER, MARKER, MAX_CHARS, escape, render
+from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report, Result
 from tests.report_factory import (
+    HELM_NOT_ASKED,
     OVERRIDE,
+    UNJUDGED,
     governance_report,
     make_audit,
     make_change,
@@ -22,8 +24,11 @@ from tests.report_factory import (
     make_policy,
     make_report,
     make_result,
+    make_unjudged,
     make_waiver,
     make_waiver_use,
+    unjudged_report,
+    with_unjudged,
 )
 
 ROOT_POLICY = make_policy(
@@ -248,6 +253,7 @@ def hostile_report() -> Report:
         results,
         errors=[make_error(value, 1, value) for value in HOSTILE],
         notes=[make_note(value, 2, value) for value in HOSTILE],
+        unjudged=[make_unjudged(value, value, NOT_RENDERED, value) for value in HOSTILE],
         fail_on="high",
     )
 
@@ -262,7 +268,8 @@ def test_hostile_values_keep_every_table_row_intact(hostile_markdown: str) -> No
     widths = {unescaped_pipes(table[0]) - 1 for table in tables(hostile_markdown)}
     assert widths == {2, 3, 5, 8, 9}
     rows = sum(len(table) - 2 for table in tables(hostile_markdown))
-    assert rows == len(HOSTILE) * 7  # errors, fail, warn, waived, policies, passed, notes
+    # errors, fail, warn, not judged, waived, policies, passed, notes
+    assert rows == len(HOSTILE) * 8
 
 
 def test_hostile_values_cannot_close_details(hostile_markdown: str) -> None:
@@ -699,3 +706,76 @@ def test_governance_output_is_deterministic(governance_markdown: str) -> None:
     # the only instant shown is the evaluation time the report carries
     assert "2026-12-24T09:00:00Z" in governance_markdown
     assert set(re.findall(r"\d\d:\d\d:\d\d", governance_markdown)) == {"09:00:00", "00:00:00"}
+
+
+# -- what gate did not judge ---------------------------------------------------------
+
+NOT_JUDGED = "### ⏭️ Not judged"
+
+
+def test_not_judged_section_lists_every_item_in_order() -> None:
+    text = render(unjudged_report(), RenderOptions())
+    lines = text.splitlines()
+    assert lines[1] == "## ✅ gate: passed"  # not judged does not fail the gate...
+    assert lines[3].endswith(" · **⏭️ 4 not judged**")  # ...but the head says so
+    part = section(text, f"{NOT_JUDGED} (4)")
+    assert "the verdict says nothing about them" in part
+    [table] = tables(part)
+    assert table[:2] == ["| What | Where | Why |", "|---|---|---|"]
+    assert table[2:] == [
+        "| Kustomize overlay | apps/web | not rendered: Kustomize rendering is off "
+        "\\(--kustomize off\\) |",
+        "| Kustomize component | components/extra | not referenced: no overlay uses it; its 3 "
+        "file\\(s\\) are not judged on their own |",
+        "| Helm chart | helm-chart | not rendered: Helm charts are rendered only with --helm; "
+        "its values files are still checked |",
+        "| Helm chart | helm-chart | not rendered: no helm binary on PATH \\(set GATE\\_HELM\\) |",
+    ]
+    assert_tables_intact(text)
+
+
+def test_not_judged_follows_the_findings_unfolded() -> None:
+    text = render(unjudged_report(governance_report()), RenderOptions())
+    order = [text.index(heading) for heading in (
+        "### ❌ Blocking findings", "### ⚠️ Warnings", NOT_JUDGED, "### Waived",
+        "### Policies")]
+    assert order == sorted(order)
+    before = text[: text.index(NOT_JUDGED)]
+    assert before.count("<details>") == before.count("</details>")  # not folded away
+
+
+def test_no_not_judged_section_or_count_without_items(markdown: str) -> None:
+    assert "Not judged" not in markdown and "not judged" not in markdown
+
+
+def test_not_judged_survives_shortening_longer_than_findings() -> None:
+    assert _DROP_ORDER.index("unjudged") > max(
+        _DROP_ORDER.index(key) for key in ("blocking", "warnings", "errors", "waived"))
+    items = [make_unjudged(f"charts/c{n:03d}", reason="Helm charts are rendered only with "
+                           "--helm; its values files are still checked") for n in range(200)]
+    text = render(with_unjudged(huge_report(), items), RenderOptions())
+    assert len(text) < MAX_CHARS
+    assert "**⏭️ 200 not judged**" in text
+    assert "blocking findings not shown" in text  # the findings were cut...
+    [table] = tables(section(text, f"{NOT_JUDGED} (200)"))
+    assert len(table) - 2 == 200  # ...but not what nobody looked at
+    assert "unjudged items not shown" not in text
+    assert_tables_intact(text)
+
+
+def test_hostile_values_in_not_judged_rows(hostile_markdown: str) -> None:
+    part = section(hostile_markdown, f"{NOT_JUDGED} ({len(HOSTILE)})")
+    [table] = tables(part)
+    assert len(table) - 2 == len(HOSTILE)
+    assert all(len(cells(row)) == 3 for row in table)
+    assert "&lt;script&gt;alert\\(1\\)&lt;/script&gt;" in part
+    assert "line one line two line three four" in part
+    assert "&#64;org/team" in part
+
+
+def test_not_judged_output_is_deterministic() -> None:
+    first = render(unjudged_report(), RenderOptions())
+    for seed in range(5):
+        items = [*UNJUDGED, HELM_NOT_ASKED]
+        random.Random(seed).shuffle(items)
+        assert render(with_unjudged(unjudged_report(), items), RenderOptions()) == first

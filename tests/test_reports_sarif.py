@@ -13,13 +13,25 @@ import pytest
 from gate.commands.check import parse_formats
 from gate.reports import FORMATS, RenderOptions
 from gate.reports.sarif import INPUT_ERROR_RULE, SCHEMA_URI, fingerprints, render, rule_name
-from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, ChangedFile, Report
+from gate.results import (
+    FAIL,
+    NOT_REFERENCED,
+    OVERRIDDEN,
+    PASS,
+    SKIP,
+    WAIVED,
+    WARN,
+    ChangedFile,
+    Report,
+)
 from tests.conftest import RunGate
 from tests.manifests import POD_LATEST
 from tests.report_factory import (
+    HELM_NOT_ASKED,
     IMAGE_POLICY,
     OVERRIDE,
     TICKET_POLICY,
+    UNJUDGED,
     WAIVER,
     WINDOW_POLICY,
     governance_report,
@@ -31,7 +43,10 @@ from tests.report_factory import (
     make_policy,
     make_report,
     make_result,
+    make_unjudged,
     make_waiver,
+    unjudged_report,
+    with_unjudged,
 )
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "shared" / "schemas" / "sarif-schema-2.1.0.json"
@@ -461,6 +476,76 @@ def test_hostile_text_is_cleaned() -> None:
     validate(json.loads(text))
     assert json.loads(text)["runs"][0]["tool"]["driver"]["rules"][0]["fullDescription"] == {
         "text": "line one\nline two"}
+
+
+# -- what gate did not judge ----------------------------------------------------------
+
+
+def test_unjudged_items_are_warning_notifications_at_their_path() -> None:
+    run = run_of(unjudged_report())
+    [invocation] = run["invocations"]
+    assert invocation["executionSuccessful"] is True  # gate ran; it just did not look
+    notifications = invocation["toolExecutionNotifications"]
+    assert [(n["level"], n["message"]["text"]) for n in notifications] == [
+        ("warning", f"{u.file}: not judged: {u.what} {u.category}: {u.reason}")
+        for u in UNJUDGED
+    ]
+    assert notifications[1]["message"]["text"] == (
+        "components/extra: not judged: Kustomize component not referenced: no overlay uses "
+        "it; its 3 file(s) are not judged on their own")
+    assert [place(n) for n in notifications] == [(u.file, None) for u in UNJUDGED]
+    assert all(physical(n)["artifactLocation"]["uriBaseId"] == "%SRCROOT%"
+               for n in notifications)
+    assert notifications[0]["properties"] == {
+        "what": "Kustomize overlay", "category": "not rendered",
+        "reason": "Kustomize rendering is off (--kustomize off)"}
+    assert run["results"] == []  # no finding: code scanning must not open alerts for them
+
+
+def test_unjudged_notifications_follow_the_input_errors() -> None:
+    report = unjudged_report(make_report([], errors=[make_error("bad.yaml", 2, "oops")]))
+    notifications = run_of(report)["invocations"][0]["toolExecutionNotifications"]
+    assert [n["level"] for n in notifications] == ["error", *["warning"] * len(UNJUDGED)]
+    assert "associatedRule" not in notifications[1]
+
+
+def test_unjudged_locations_are_uris_and_need_a_path() -> None:
+    report = make_report([], unjudged=[
+        make_unjudged("", reason="why"),
+        make_unjudged("charts/my chart#1", reason="why"),
+        make_unjudged("/abs/chart", reason="why"),
+    ])
+    notifications = run_of(report)["invocations"][0]["toolExecutionNotifications"]
+    assert "locations" not in notifications[0]
+    assert notifications[0]["message"]["text"] == (
+        "(no path): not judged: Helm chart not rendered: why")
+    # sorted by path: "", then the absolute one, as a file: URI like a result's
+    assert physical(notifications[1])["artifactLocation"] == {"uri": "file:///abs/chart"}
+    assert physical(notifications[2])["artifactLocation"] == {
+        "uri": "charts/my%20chart%231", "uriBaseId": "%SRCROOT%"}
+
+
+def test_hostile_unjudged_text_is_cleaned() -> None:
+    hostile = "x\n\x1b[31m\x00\udcff<b>`y`"
+    report = make_report([], unjudged=[make_unjudged("apps/x", hostile, NOT_REFERENCED,
+                                                     hostile)])
+    text = render(report, RenderOptions())
+    text.encode("utf-8")
+    assert "\x1b" not in text and "\x00" not in text
+    [notification] = sarif(report)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
+    assert notification["message"]["text"] == (
+        "apps/x: not judged: x [31m<b>`y` not referenced: x [31m<b>`y`")
+    assert notification["properties"]["reason"] == "x\n[31m<b>`y`"
+
+
+def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:
+    first = render(unjudged_report(governance_report()), RenderOptions())
+    for seed in range(5):
+        items = [*UNJUDGED, HELM_NOT_ASKED]
+        random.Random(seed).shuffle(items)
+        report = with_unjudged(governance_report(), items)
+        assert render(report, RenderOptions()) == first
+    validate(json.loads(first))
 
 
 # -- end to end -----------------------------------------------------------------------

@@ -5,21 +5,30 @@ import random
 
 from gate.color import BOLD, YELLOW
 from gate.reports import RenderOptions
-from gate.reports.text import render
-from gate.results import FAIL, OVERRIDDEN, PASS, WAIVED, WARN
+from gate.reports.text import render, summary_lines
+from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, WAIVED, WARN
 from tests.report_factory import (
+    HELM_MISSING,
+    HELM_NOT_ASKED,
     IMAGE_POLICY,
+    KUSTOMIZE_OFF,
     TICKET_POLICY,
+    UNJUDGED,
+    UNUSED_COMPONENT,
     WINDOW_POLICY,
     governance_report,
     make_audit,
     make_change_result,
+    make_error,
     make_override,
     make_policy,
     make_report,
     make_result,
+    make_unjudged,
     make_waiver,
     make_waiver_use,
+    unjudged_report,
+    with_unjudged,
 )
 
 OVERRIDE_TEXT = ("Gate-Override: INC-1234 payment outage (by Ann Oncall <ann@example.com>, "
@@ -154,3 +163,88 @@ def test_plain_report_is_unchanged_by_governance() -> None:
         "",
         "gate: FAIL: 1 blocking, 1 warning(s), 1 passed (3 resource(s), 1 policies)",
     ]
+
+
+# -- what gate did not judge ---------------------------------------------------------
+
+UNJUDGED_LINES = [
+    "apps/web: not judged: Kustomize overlay not rendered: Kustomize rendering is off "
+    "(--kustomize off)",
+    "components/extra: not judged: Kustomize component not referenced: no overlay uses it; "
+    "its 3 file(s) are not judged on their own",
+    "helm-chart: not judged: Helm chart not rendered: Helm charts are rendered only with "
+    "--helm; its values files are still checked",
+    "helm-chart: not judged: Helm chart not rendered: no helm binary on PATH (set GATE_HELM)",
+]
+
+
+def test_every_unjudged_item_is_a_line_without_verbose_sorted_and_counted() -> None:
+    output = render(unjudged_report(), RenderOptions()).splitlines()
+    assert output == [
+        *UNJUDGED_LINES,
+        "",
+        "gate: PASS: 0 blocking, 0 warning(s), 1 passed, 4 not judged "
+        "(1 resource(s), 1 policies)",
+    ]
+
+
+def test_unjudged_lines_follow_the_findings_and_precede_how_to_fix() -> None:
+    output = render(unjudged_report(governance_report()), RenderOptions(verbose=True))
+    lines = output.splitlines()
+    first = lines.index(UNJUDGED_LINES[0])
+    assert lines[first:first + 4] == UNJUDGED_LINES
+    assert first > max(i for i, line in enumerate(lines)
+                       if "[promotion-certified]" in line or ": waived: " in line
+                       or "overridden:" in line or "waiver for" in line)
+    assert lines[first + 4:first + 6] == ["", "How to fix:"]
+    assert lines[-1].endswith("1 waived, 4 not judged (4 resource(s), 5 policies, "
+                              "1 changed file(s))")
+
+
+def test_unjudged_items_are_in_the_summary_lines() -> None:
+    report = unjudged_report(make_report([], errors=[make_error("x.yaml", 3, "bad")]))
+    assert summary_lines(report, False) == [
+        "x.yaml:3: error: bad",
+        *UNJUDGED_LINES,
+        "gate: FAIL: 0 blocking, 0 warning(s), 0 passed, 1 input error(s), 4 not judged "
+        "(0 resource(s), 0 policies)",
+    ]
+
+
+def test_not_judged_label_is_coloured_on_a_terminal() -> None:
+    text = render(unjudged_report(), RenderOptions(color=True))
+    assert f"helm-chart: {YELLOW}not judged:" in text
+
+
+def test_hostile_unjudged_values_stay_on_one_line() -> None:
+    hostile = "x\nfake.yaml:1: [no-latest-tag] forged\r\x1b[2J\x00\u2028end"
+    report = make_report([], unjudged=[make_unjudged(hostile, hostile, NOT_RENDERED, hostile),
+                                       make_unjudged("", "Helm chart", NOT_RENDERED, "why")])
+    output = render(report, RenderOptions()).splitlines()
+    flat = "x fake.yaml:1: [no-latest-tag] forged [2J end"
+    assert output[:2] == [
+        "(no path): not judged: Helm chart not rendered: why",
+        f"{flat}: not judged: {flat} not rendered: {flat}",
+    ]
+    assert "\x1b" not in "".join(output) and "\x00" not in "".join(output)
+    assert output[-1].endswith("2 not judged (0 resource(s), 0 policies)")
+
+
+def test_unjudged_output_is_deterministic() -> None:
+    first = render(unjudged_report(), RenderOptions())
+    for seed in range(5):
+        items = [*UNJUDGED, HELM_NOT_ASKED]
+        random.Random(seed).shuffle(items)
+        shuffled = make_report([make_result(IMAGE_POLICY, status=PASS)], unjudged=items)
+        assert render(shuffled, RenderOptions()) == first
+    # items that differ only in category still have one order, whatever the set order
+    same = [make_unjudged(category="not rendered"), make_unjudged(category="not referenced")]
+    assert render(make_report([], unjudged=same), RenderOptions()) == render(
+        make_report([], unjudged=same[::-1]), RenderOptions())
+
+
+def test_a_report_without_unjudged_items_is_unchanged() -> None:
+    report = make_report([make_result(IMAGE_POLICY, status=PASS)])
+    assert "not judged" not in render(report, RenderOptions(verbose=True))
+    assert with_unjudged(report, []).unjudged == []
+    assert {KUSTOMIZE_OFF, UNUSED_COMPONENT, HELM_MISSING} < set(unjudged_report().unjudged)

@@ -3,7 +3,10 @@
 The schema ships as ``gate/schemas/report.schema.json``. Version 2 made ``waiver`` an
 object and added ``override``, the ``overridden`` status and count, change subjects
 (resource kind ``Change``, ``file``/``line`` null without a place in a file),
-``change.environments``/``commits`` and ``audit``.
+``change.environments``/``commits`` and ``audit``. Fields added within version 2
+(readers that validate must use the schema of the gate that wrote the report):
+``audit.rules_from``, and ``unjudged`` with ``summary.unjudged`` (what gate saw and did
+not judge, and why).
 """
 from __future__ import annotations
 
@@ -126,6 +129,8 @@ def to_dict(report: Report) -> dict[str, Any]:
         "results": [_result(result) for result in report.results],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "skipped": [{"file": n.file, "line": n.line, "message": n.message} for n in report.notes],
+        "unjudged": [{"file": u.file, "what": u.what, "category": u.category, "reason": u.reason}
+                     for u in report.unjudged],
         "change": _change(report.change),
         "audit": _audit(report),
     }

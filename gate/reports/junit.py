@@ -9,6 +9,8 @@ Shape of the document (written with ``junitparser``)::
                   file="apps/web.yaml" line="12"> ... </testcase>
       </testsuite>
       <testsuite name="gate.errors"> one testcase with an <error> per unreadable input
+      <testsuite name="gate.unjudged"> one <skipped> testcase per chart, overlay or file
+                                       gate saw and did not judge
     </testsuites>
 
 * One suite per policy, sorted by id (policies that matched nothing give an empty
@@ -44,6 +46,13 @@ Shape of the document (written with ``junitparser``)::
 * ``Report.errors`` (inputs that could not be read, which fail the gate closed) go to
   a suite named ``gate.errors``: one testcase per error with
   ``<error message="file:line: message" type="input-error">``.
+* ``Report.unjudged`` (what gate saw and did not judge: a Helm chart rendered only
+  with ``--helm``, an unused Kustomize component) go to a suite named
+  ``gate.unjudged``, after the errors: one testcase per item, named ``<what> <file>``
+  (``Helm chart helm-chart``), with ``file`` set and
+  ``<skipped message="not judged: Helm chart not rendered: <reason>">``. Skipped, so
+  reporters show it as neither passed nor failed, and the suite's ``skipped`` count
+  says how many there are.
 * ``Report.notes`` (documents that are not Kubernetes resources) are not tests and
   are left out.
 
@@ -73,10 +82,12 @@ from gate.results import (
     Report,
     ResourceRef,
     Result,
+    Unjudged,
 )
 
 ROOT_NAME = "gate"
 ERRORS_SUITE = "gate.errors"
+UNJUDGED_SUITE = "gate.unjudged"
 MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everything
 
 # The status whose element a testcase carries, most important first.
@@ -102,6 +113,8 @@ def render(report: Report, options: RenderOptions) -> str:
         root.add_testsuite(_policy_suite(policy, groups.get(policy.id, [])))
     if report.errors:
         root.add_testsuite(_errors_suite(report.errors))
+    if report.unjudged:
+        root.add_testsuite(_unjudged_suite(report.unjudged))
     _set_totals(root)
     return _serialise(root)
 
@@ -323,6 +336,31 @@ def _error_case(error: InputError, name: str) -> GateTestCase:
     element = Error(_attr(text, MESSAGE_LIMIT), "input-error")
     element.text = strip_illegal(text)
     case.result = [element]
+    return case
+
+
+# -- not judged --------------------------------------------------------------------
+
+
+def _unjudged_suite(unjudged: Sequence[Unjudged]) -> TestSuite:
+    """One skipped testcase per item: a reporter must show it as neither passed (gate did
+    not look) nor failed (it does not block)."""
+    suite = TestSuite(UNJUDGED_SUITE)
+    names = _unique([_attr(f"{item.what} {item.file}".strip()) for item in unjudged])
+    cases: list[TestCase] = [_unjudged_case(item, name)
+                             for item, name in zip(unjudged, names, strict=True)]
+    suite.add_testcases(cases)  # counts them as skipped
+    return suite
+
+
+def _unjudged_case(item: Unjudged, name: str) -> GateTestCase:
+    case = GateTestCase(name, UNJUDGED_SUITE)
+    if item.file:
+        case.file = _attr(item.file)
+    text = f"not judged: {item.describe()}"
+    skipped = Skipped(_attr(text, MESSAGE_LIMIT))
+    skipped.text = strip_illegal(f"{item.file}: {text}" if item.file else text)
+    case.result = [skipped]
     return case
 
 

@@ -9,7 +9,8 @@ Layout (GitHub-flavoured Markdown):
   which policies), and the overridden findings as the first table: nobody may miss
   one, and truncation never removes the callout.
 * The change ``gate diff`` judged, input errors (they fail the gate closed),
-  blocking findings, warnings, waived results (with the waiver's reason, ticket,
+  blocking findings, warnings, what gate saw and did not judge ("Not judged": what,
+  where, why; also counted in the head), waived results (with the waiver's reason, ticket,
   approver, expiry and source), environments, deleted resources, and a per-policy
   summary with control ids, each as a table. A change policy's finding names
   ``change to <environment>`` as its subject, and a location only when it has one.
@@ -30,10 +31,11 @@ The report stays shorter than ``MAX_CHARS`` (counted in UTF-16 code units, never
 fewer than the characters): when it would be longer, rows are dropped from
 the least important sections first (passed checks, skipped documents, warnings,
 waived results, then blocking findings, input errors, policies, evidence and
-waivers, then overridden findings, and last the audit's control, override and
-record tables) and every section says how many rows it left out. The heading,
-the verdict with its counts and the override callout always remain. The output is
-deterministic: the only time shown is the evaluation time the report carries.
+waivers, then what was not judged, then overridden findings, and last the audit's
+control, override and record tables) and every section says how many rows it left
+out. The heading, the verdict with its counts and the override callout always remain.
+The output is deterministic: the only time shown is the evaluation time the report
+carries.
 """
 from __future__ import annotations
 
@@ -59,6 +61,7 @@ from gate.results import (
     OverrideRef,
     Report,
     Result,
+    Unjudged,
     severity_rank,
 )
 
@@ -151,9 +154,11 @@ class _Section:
 # Sections lose rows in this order when the report is too long.
 # The small summaries of the audit go last: a few rows that say who overrode what and
 # how each control fared outweigh the thousandth overridden finding.
+# What was not judged goes after the findings: a few rows that say "nobody looked at
+# this chart" outweigh the hundredth finding, and a passing verdict must not hide them.
 _DROP_ORDER = ("passed", "notes", "inputs", "change", "deleted", "warnings", "waived",
                "blocking", "errors", "environments", "policies", "evidence", "waivers",
-               "overridden", "controls", "overrides", "audit")
+               "unjudged", "overridden", "controls", "overrides", "audit")
 
 
 def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
@@ -279,6 +284,8 @@ def _counts(report: Report) -> str:
         f"{report.count(SKIP):,} skipped",
         f"{'**⛔ ' if errors else ''}{errors:,} input {_plural(errors, 'error')}"
         f"{'**' if errors else ''}",
+        *([f"**{UNJUDGED_MARK} {len(report.unjudged):,} not judged**"] if report.unjudged
+          else []),
     ]
     return " · ".join(counts)
 
@@ -309,6 +316,7 @@ def _sections(report: Report) -> list[_Section]:
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
         _findings_section(report.by_status(WARN), "warnings", "### ⚠️ Warnings"),
+        _unjudged_section(report.unjudged),
         _waived_section(sorted(report.by_status(WAIVED), key=Result.sort_key)),
         _environments_section(report),
         _deleted_section(report),
@@ -452,6 +460,25 @@ def _errors_section(errors: Sequence[InputError]) -> _Section:
         columns=("Location", "Message"),
         rows=rows,
         noun="input errors",
+    ))
+
+
+UNJUDGED_MARK = "⏭️"
+
+
+def _unjudged_section(unjudged: Sequence[Unjudged]) -> _Section:
+    """What gate saw and did not judge, and why: never folded, since a passing verdict
+    says nothing about it."""
+    rows = tuple(
+        _row([escape(item.what), _location(item.file, None),
+              escape(f"{item.category}: {item.reason}")])
+        for item in unjudged
+    )
+    return _with_count(_Section(
+        key="unjudged", title=f"### {UNJUDGED_MARK} Not judged",
+        intro="gate saw these but did not judge them, so the verdict says nothing about "
+              "them.",
+        columns=("What", "Where", "Why"), rows=rows, noun="unjudged items",
     ))
 
 

@@ -19,7 +19,12 @@ One run of the tool ``gate``:
   at ``.gate.yaml`` line 1; its message starts with ``change to <environment>:``.
 * ``invocations[0]``: ``executionSuccessful`` is false when an input could not be read,
   each such input is also a ``toolExecutionNotifications`` entry, and ``endTimeUtc`` is
-  the evaluation time when the run keeps an audit record.
+  the evaluation time when the run keeps an audit record. What gate saw and did not
+  judge (``Report.unjudged``) follows the input errors in ``toolExecutionNotifications``:
+  level ``warning``, the message ``helm-chart: not judged: Helm chart not rendered:
+  <reason>``, located at the chart, overlay or file (no region), with ``what``,
+  ``category`` and ``reason`` in its properties. Not a result: there is no finding,
+  and code scanning would open an alert for it.
 * ``properties`` of the run: the verdict, ``fail_on``, the audit fingerprint and the
   commit range ``gate diff`` judged.
 
@@ -37,7 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate.reports import RenderOptions
-from gate.reports._escape import strip_illegal
+from gate.reports._escape import one_line, strip_illegal
 from gate.reports.audit import commit_range
 from gate.resources import InputError
 from gate.results import (
@@ -50,6 +55,7 @@ from gate.results import (
     PolicyInfo,
     Report,
     Result,
+    Unjudged,
     WaiverRef,
     severity_rank,
 )
@@ -346,17 +352,33 @@ def _results(report: Report, rules: list[dict[str, Any]]) -> list[dict[str, Any]
 
 # -- the run --------------------------------------------------------------------------
 
+def _unjudged_notification(item: Unjudged) -> dict[str, Any]:
+    """A warning: gate ran fine, but did not look at this, and the reader must know."""
+    where = item.file or "(no path)"
+    notification: dict[str, Any] = {
+        "level": "warning",
+        "message": {"text": one_line(f"{where}: not judged: {item.describe()}")},
+    }
+    if item.file:  # a path relative to the repository, as results' locations are
+        notification["locations"] = [_location(item.file, None)]
+    notification["properties"] = {"what": item.what, "category": item.category,
+                                  "reason": item.reason}
+    return notification
+
+
 def _invocation(report: Report, input_error_index: int | None) -> dict[str, Any]:
     invocation: dict[str, Any] = {"executionSuccessful": not report.errors}
     if report.audit is not None:
         invocation["endTimeUtc"] = report.audit.evaluated_at
-    if report.errors:
-        invocation["toolExecutionNotifications"] = [
-            {"level": "error", "message": {"text": error.message},
-             "locations": [_error_location(error)],
-             "associatedRule": {"id": INPUT_ERROR_RULE, "index": input_error_index}}
-            for error in report.errors
-        ]
+    notifications = [
+        {"level": "error", "message": {"text": error.message},
+         "locations": [_error_location(error)],
+         "associatedRule": {"id": INPUT_ERROR_RULE, "index": input_error_index}}
+        for error in report.errors
+    ]
+    notifications += [_unjudged_notification(item) for item in report.unjudged]
+    if notifications:
+        invocation["toolExecutionNotifications"] = notifications
     return invocation
 
 

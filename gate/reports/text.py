@@ -8,8 +8,13 @@ emergency override let through (always, not only with ``-v``)::
 
 then expired and stale waivers (``waivers.yaml:12: warning: waiver for <policy>
 expired on <date>``, ``waivers.yaml:20: note: waiver for <policy> matched nothing
-(stale)…``), with ``-v`` the waived findings and skipped documents, "How to fix",
-what the change deletes, and the summary line, which counts overridden findings.
+(stale)…``), with ``-v`` the waived findings and skipped documents, then what gate
+saw and did not judge (always)::
+
+    helm-chart: not judged: Helm chart not rendered: Helm charts are rendered only with --helm
+
+then "How to fix", what the change deletes, and the summary line, which counts
+overridden findings and what was not judged.
 A change policy's finding with no place in a file is located as ``change to
 <environment>``. Every value is put on one line without control characters.
 """
@@ -31,6 +36,7 @@ from gate.results import (
     WARN,
     Report,
     Result,
+    Unjudged,
 )
 
 
@@ -104,6 +110,8 @@ def render(report: Report, options: RenderOptions) -> str:
         for note in report.notes:
             where = f"{note.file}:{note.line}" if note.line else note.file
             lines.append(paint(f"{where}: note: {note.message}", DIM, color))
+    # Never only with -v: a passing run must not hide what nobody looked at.
+    lines.extend(_unjudged(item, color) for item in report.unjudged)
     failing = sorted({r.policy.id: r.policy for r in findings}.items())
     if failing:
         lines.append("")
@@ -173,9 +181,17 @@ def _error_lines(report: Report, color: bool) -> list[str]:
     return lines
 
 
+def _unjudged(item: Unjudged, color: bool) -> str:
+    """``helm-chart: not judged: Helm chart not rendered: <reason>``."""
+    where = _one_line(item.file) or "(no path)"
+    return f"{where}: {paint('not judged:', YELLOW, color)} {_one_line(item.describe())}"
+
+
 def summary_lines(report: Report, color: bool) -> list[str]:
-    """Input errors and the summary line, for when every report went to a file."""
-    return [*_error_lines(report, color), _summary(report, color)]
+    """Input errors, what was not judged and the summary line, for when every report
+    went to a file: the terminal still says what nobody looked at."""
+    return [*_error_lines(report, color), *(_unjudged(item, color) for item in report.unjudged),
+            _summary(report, color)]
 
 
 def _summary(report: Report, color: bool) -> str:
@@ -191,6 +207,8 @@ def _summary(report: Report, color: bool) -> str:
         parts.append(f"{report.count(SKIP)} not applicable")
     if report.errors:
         parts.append(f"{len(report.errors)} input error(s)")
+    if report.unjudged:
+        parts.append(f"{len(report.unjudged)} not judged")
     if report.change is not None:
         new = sum(1 for r in report.results if r.new and r.status in (FAIL, WARN))
         parts.insert(0, f"{new} new finding(s)")
