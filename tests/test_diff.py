@@ -692,9 +692,10 @@ def test_a_patch_of_an_unused_component_is_judged_alike(tmp_path: Path) -> None:
     # A patch is no manifest: gate check says why it judged nothing there.
     report = validated_check(tmp_path / "added")
     assert not [r for r in report["results"] if r["resource"]["file"].startswith("components/")]
-    [note] = [n for n in report["skipped"] if n["file"].startswith("components/")]
-    assert note["file"] == "components/unused/kustomization.yaml"
-    assert "component no overlay uses" in note["message"]
+    [item] = report["unjudged"]
+    assert (item["file"], item["what"], item["category"]) == (
+        "components/unused", "Kustomize component", "not referenced")
+    assert "no overlay uses it" in item["reason"]
 
 
 def validated_check(repo: Path) -> dict[str, Any]:
