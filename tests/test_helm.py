@@ -716,7 +716,13 @@ def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
     shutil.copytree(ROOT / "fixtures" / "helm", tmp_path / "shop")
     proc = run_gate("check", "--helm", "shop", cwd=tmp_path,
                     env={"GATE_HELM": str(tmp_path / "no-such-helm")})
-    assert "helm not found: 1 chart(s) not rendered: shop" in proc.stderr
+    assert ("shop: not judged: Helm chart not rendered: no helm binary (set GATE_HELM or PATH); "
+            "its values files are still checked") in proc.stdout.splitlines()
+    assert ", 1 not judged" in proc.stdout
+    # Without --helm the chart is not judged either, and the report says so.
+    plain = run_gate("check", "shop", cwd=tmp_path)
+    assert ("shop: not judged: Helm chart not rendered: Helm charts are rendered only with "
+            "--helm; its values files are still checked") in plain.stdout.splitlines()
     # The values files are still checked (values-prod.yaml has deliberate problems).
     assert proc.returncode == 1
     assert "values-prod.yaml" in proc.stdout
