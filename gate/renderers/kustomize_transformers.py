@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from yaml.error import Mark
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gate.renderers import FieldPath, RenderError
@@ -97,9 +98,8 @@ class PluginConfig:
 def _relocated(node: Node, line: Callable[[int], int]) -> Node:
     """A copy of ``node`` whose marks sit on the lines ``line`` maps them to."""
     copied = copy.copy(node)
-    mark = copy.copy(node.start_mark)
-    mark.line = line(mark.line)
-    copied.start_mark = mark
+    old = node.start_mark
+    copied.start_mark = Mark(old.name, old.index, line(old.line), old.column, None, None)
     if isinstance(node, MappingNode):
         copied.value = [(_relocated(k, line), _relocated(v, line)) for k, v in node.value]
     elif isinstance(node, SequenceNode):
