@@ -393,16 +393,27 @@ def _plain(text: str) -> Any:
     return text
 
 
+class _TypeError(Exception):
+    pass
+
+
 def _scalar(old: Any, text: str) -> Any:
-    """kyaml copies only the text into a scalar, keeping its type where it can."""
+    """kyaml copies only the text into a scalar, which keeps its type: a text that
+    does not read as that type makes an object kustomize fails to decode."""
     if old is _CREATED:
         return _plain(text)
     if isinstance(old, str):
         return text
     resolved = _plain(text)
-    if type(resolved) is type(old) or (isinstance(old, float) and isinstance(resolved, int)):
-        return float(resolved) if isinstance(old, float) else resolved
-    return text
+    if isinstance(old, bool) or isinstance(resolved, bool):
+        if type(resolved) is type(old):
+            return resolved
+    elif isinstance(old, int) and isinstance(resolved, int):
+        return resolved
+    elif isinstance(old, float) and isinstance(resolved, (int, float)):
+        return float(resolved)
+    raise _TypeError(f"{text!r} is not {type(old).__name__}, the type of the target field "
+                     "(kustomize keeps the type and then fails to decode it)")
 
 
 def _apply_target(located: _Located, index: int, target: Any, value: Any,
@@ -469,6 +480,11 @@ def _copy(located: _Located, key: tuple[str | int, ...], res: _Res, value: Any,
 def _set(located: _Located, container: Any, slot: Any, value: Any, options: dict[str, Any],
          where_path: tuple[str | int, ...]) -> None:
     old = container[slot]
+    if old is None:
+        # kyaml keeps the null tag and writes the text into it: an object kustomize
+        # itself then fails to decode
+        raise located.error("the target field is null: kustomize cannot write into it",
+                            *where_path)
     delimiter = K._str(options.get("delimiter"))
     if delimiter:
         if isinstance(old, (dict, list)):
@@ -485,6 +501,9 @@ def _set(located: _Located, container: Any, slot: Any, value: Any, options: dict
             parts[position] = text
         value = delimiter.join(parts)
     if old is _CREATED or not isinstance(old, (dict, list)):
-        container[slot] = _scalar(old, _text(value))
+        try:
+            container[slot] = _scalar(old, _text(value))
+        except _TypeError as exc:
+            raise located.error(str(exc), *where_path) from None
     else:
         container[slot] = clone(value)
