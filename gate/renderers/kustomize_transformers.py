@@ -99,7 +99,7 @@ def _relocated(node: Node, line: Callable[[int], int]) -> Node:
     """A copy of ``node`` whose marks sit on the lines ``line`` maps them to."""
     copied = copy.copy(node)
     old = node.start_mark
-    copied.start_mark = Mark(old.name, old.index, line(old.line), old.column, None, None)
+    copied.start_mark = Mark(old.name, old.index, line(old.line), old.column, None, 0)
     if isinstance(node, MappingNode):
         copied.value = [(_relocated(k, line), _relocated(v, line)) for k, v in node.value]
     elif isinstance(node, SequenceNode):
