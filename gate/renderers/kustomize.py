@@ -11,7 +11,8 @@ lists what is supported. ``render(..., mode="binary")`` runs a real kustomize
 The order of work follows kustomize: ``resources`` (then ``bases``), then
 ``components``, generators, and the transformers (patchesStrategicMerge,
 patches, namespace, namePrefix, nameSuffix, labels and commonLabels,
-commonAnnotations, patchesJson6902, replicas, images); at the top level only,
+commonAnnotations, patchesJson6902, replicas, images, then replacements and the
+transformers: plugin configs; see kustomize_transformers); at the top level only,
 content-hash suffixes, name references and the output order.
 """
 from __future__ import annotations
