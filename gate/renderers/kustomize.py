@@ -11,7 +11,8 @@ lists what is supported. ``render(..., mode="binary")`` runs a real kustomize
 The order of work follows kustomize: ``resources`` (then ``bases``), then
 ``components``, generators, and the transformers (patchesStrategicMerge,
 patches, namespace, namePrefix, nameSuffix, labels and commonLabels,
-commonAnnotations, patchesJson6902, replicas, images); at the top level only,
+commonAnnotations, patchesJson6902, replicas, images, then replacements and the
+transformers: plugin configs; see kustomize_transformers); at the top level only,
 content-hash suffixes, name references and the output order.
 """
 from __future__ import annotations
@@ -312,13 +313,14 @@ _KUSTOMIZATION: dict[str, Shape] = {
     "sortOptions": {"order": "str",
                     "legacySortOptions": {"orderFirst": ["str"], "orderLast": ["str"]}},
     "buildMetadata": ["str"],
+    # builtin plugin configs (kustomize_transformers) and replacements (kustomize_replacements)
+    "transformers": ["str"], "generators": ["str"], "replacements": ["any"],
 }
 # Fields kustomize has that the built-in renderer does not implement.
 _UNSUPPORTED = {
     "helmCharts": "Helm chart inflation", "helmGlobals": "Helm chart inflation",
     "helmChartInflationGenerator": "Helm chart inflation",
-    "replacements": "replacements", "vars": "vars", "transformers": "transformer plugins",
-    "generators": "generator plugins", "validators": "validator plugins",
+    "vars": "vars", "validators": "validator plugins",
     "openapi": "custom OpenAPI schemas", "crds": "CRD field specs",
     "configurations": "custom transformer configurations",
     "imageTags": "the deprecated imageTags field (use images)",
@@ -966,6 +968,9 @@ class _Builder:
             for index, entry in k.items(name):
                 res, behavior = self.generated(k, kind, name, index, entry)
                 _absorb(ra, res, behavior, k, (name, index))
+        from gate.renderers import kustomize_transformers  # uses this module
+
+        kustomize_transformers.run_generators(self, k, ra)
 
     def generated(self, k: _Kustomization, kind: str, name: str, index: int,
                   entry: dict[str, Any]) -> tuple[_Res, str]:
@@ -1058,6 +1063,11 @@ class _Builder:
         self.patches_json6902(k, ra)
         _replicas(k, ra)
         _images(k, ra)
+        # replacements, then transformers: (modules of their own, which use this one)
+        from gate.renderers import kustomize_replacements, kustomize_transformers
+
+        kustomize_replacements.run(self, k, ra)
+        kustomize_transformers.run_transformers(self, k, ra)
 
     def patch_source(self, k: _Kustomization, entry: dict[str, Any], *key: str | int,
                      ) -> _PatchSource:
@@ -1609,23 +1619,32 @@ def _images(k: _Kustomization, ra: list[_Res]) -> None:
         name = _str(entry.get("name"))
         if not name:
             raise k.error(f"images[{index}]: name is required", "images", index)
-        try:
-            pattern = re.compile(
-                f"^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?\\Z")
-        except re.error as exc:
-            raise k.error(f"images[{index}].name: {name!r} is not a valid pattern: {exc}",
-                          "images", index, "name") from None
+        pattern = _image_pattern(name, k.where("images", index, "name"), f"images[{index}].name")
         rule = _ImageRule(pattern, entry, _image_where(k, index, entry))
-        for res in ra:
-            if res.obj.get("kind") == "CustomResourceDefinition":
-                continue
-            _update_images_anywhere(res, rule, res.obj, ())
+        _apply_image_rule(ra, rule, _IMAGE_FIELDS, f"images[{index}]")
 
-            def setter(parent: dict[str, Any], key: str, path: FieldPath,
-                       res: _Res = res, rule: _ImageRule = rule) -> None:
-                _update_image(res, rule, parent, key, path)
 
-            _apply_specs(res, _IMAGE_FIELDS, setter, False, rule.where, f"images[{index}]")
+def _image_pattern(name: str, blame: Where, what: str) -> re.Pattern[str]:
+    """How kustomize matches an image name: the name, then an optional tag and digest."""
+    try:
+        return re.compile(f"^{name}(:[a-zA-Z0-9_.{{}}-]*)?(@sha256:[a-zA-Z0-9_.{{}}-]*)?\\Z")
+    except re.error as exc:
+        raise RenderError(f"{what}: {name!r} is not a valid pattern: {exc}", *blame) from None
+
+
+def _apply_image_rule(ra: list[_Res], rule: _ImageRule, specs: tuple[_FieldSpec, ...],
+                      what: str) -> None:
+    """kustomize's two image passes: containers anywhere, then the field specs."""
+    for res in ra:
+        if res.obj.get("kind") == "CustomResourceDefinition":
+            continue
+        _update_images_anywhere(res, rule, res.obj, ())
+
+        def setter(parent: dict[str, Any], key: str, path: FieldPath,
+                   res: _Res = res, rule: _ImageRule = rule) -> None:
+            _update_image(res, rule, parent, key, path)
+
+        _apply_specs(res, specs, setter, False, rule.where, what)
 
 
 def _update_images_anywhere(res: _Res, rule: _ImageRule, node: Any, path: FieldPath) -> None:
