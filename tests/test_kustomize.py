@@ -10,13 +10,16 @@ import pytest
 
 from gate.renderers import FieldPath, RenderError, Rendering, kustomize_binary
 from gate.renderers import kustomize as K
+from gate.renderers import kustomize_files as KF
+from gate.renderers.base import RenderSettings, Unit
 from gate.renderers.kustomize_patch import (
     PatchError,
     Provenance,
     apply_json6902,
     strategic_merge,
 )
-from gate.trees import WorkTree
+from gate.renderers.registry import KUSTOMIZE
+from gate.trees import FileTree, WorkTree
 from gate.yamlio import load_documents
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -83,7 +86,7 @@ def objects(rendering: Rendering) -> list[dict[str, Any]]:
 
 
 def render(files: Mapping[str, str | bytes], directory: str = "") -> Rendering:
-    return K.render(MemoryTree(files), directory, "builtin")
+    return krender(MemoryTree(files), directory, "builtin")
 
 
 def line_of(path: Path, text: str, after: str | None = None) -> int:
@@ -118,12 +121,9 @@ spec:
 
 
 # Files fixtures read through transformers:, generators: and replacements: paths.
-PLUGIN_FILES = {
-    ("plugins", "overlay"): {"overlay/labels.yaml", "overlay/settings.yaml",
-                             "overlay/more/kustomization.yaml",
-                             "overlay/more/transformers.yaml"},
-    ("replacements", "overlay"): {"overlay/ingress-replacements.yaml"},
-}
+def krender(tree: FileTree, directory: str, mode: str = "auto") -> Rendering:
+    """Render as the planner does: through the registry's Kustomize renderer."""
+    return KUSTOMIZE.render(tree, Unit("kustomize", directory), RenderSettings(mode))
 
 
 # -- fixtures render to their expected output ---------------------------------------------
@@ -131,21 +131,19 @@ PLUGIN_FILES = {
 @pytest.mark.parametrize(("case", "directory"), fixture_cases(),
                          ids=[f"{c}/{d}" if d else c for c, d in fixture_cases()])
 def test_fixture_renders_to_expected(case: str, directory: str) -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / case)), directory, "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / case)), directory, "builtin")
     assert objects(rendering) == expected_documents(case, directory)
     assert rendering.directory == directory
-    listed = K.inputs(WorkTree(str(FIXTURES / case)), directory)
-    # inputs() does not (yet) follow transformers, generators and replacements files:
-    # those, and only those, may be missing from it.
-    assert listed <= rendering.inputs
-    assert rendering.inputs - listed <= PLUGIN_FILES.get((case, directory), set())
+    listed = KF.inputs(WorkTree(str(FIXTURES / case)), directory)
+    # What the planner lists is exactly what rendering reads.
+    assert listed == rendering.inputs
 
 
 @pytest.mark.parametrize(("case", "directory"), fixture_cases(),
                          ids=[f"{c}/{d}" if d else c for c, d in fixture_cases()])
 def test_memory_tree_renders_like_the_work_tree(case: str, directory: str) -> None:
-    on_disk = K.render(WorkTree(str(FIXTURES / case)), directory, "builtin")
-    in_memory = K.render(memory_copy(FIXTURES / case), directory, "builtin")
+    on_disk = krender(WorkTree(str(FIXTURES / case)), directory, "builtin")
+    in_memory = krender(memory_copy(FIXTURES / case), directory, "builtin")
     assert objects(in_memory) == objects(on_disk)
     assert [(r.origin_file, r.origin_doc, r.origin_prefix, r.origin_line, r.provenance)
             for r in in_memory.resources] == [
@@ -156,7 +154,7 @@ def test_memory_tree_renders_like_the_work_tree(case: str, directory: str) -> No
 
 def test_every_fixture_case_has_an_expected_rendering() -> None:
     for case in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        roots = K.find_roots(WorkTree(str(case)))
+        roots = KF.find_roots(WorkTree(str(case)))
         assert roots, case
         for root in roots:
             assert (case / root / "expected.yaml").is_file(), (case.name, root)
@@ -164,24 +162,24 @@ def test_every_fixture_case_has_an_expected_rendering() -> None:
 
 def test_a_shared_base_renders_independently_for_each_overlay() -> None:
     tree = WorkTree(str(FIXTURES / "basic"))
-    dev = K.render(tree, "overlays/dev", "builtin")
-    prod = K.render(tree, "overlays/prod", "builtin")
-    again = K.render(tree, "overlays/dev", "builtin")
+    dev = krender(tree, "overlays/dev", "builtin")
+    prod = krender(tree, "overlays/prod", "builtin")
+    again = krender(tree, "overlays/dev", "builtin")
     dev_web = find(dev, "Deployment", "dev-shop").obj
     prod_web = find(prod, "Deployment", "shop-prod").obj
     assert dev_web is not prod_web
     assert dev_web["spec"]["template"] is not prod_web["spec"]["template"]
     dev_web["spec"]["template"]["spec"]["containers"][0]["image"] = "mutated"
     assert objects(again) == expected_documents("basic", "overlays/dev")
-    assert objects(K.render(tree, "overlays/dev", "builtin")) == expected_documents(
+    assert objects(krender(tree, "overlays/dev", "builtin")) == expected_documents(
         "basic", "overlays/dev")
 
 
 def test_a_changed_file_is_read_again() -> None:
     tree = MemoryTree({"kustomization.yaml": "resources: [d.yaml]\n", "d.yaml": DEPLOYMENT})
-    assert objects(K.render(tree, "", "builtin"))[0]["metadata"]["name"] == "web"
+    assert objects(krender(tree, "", "builtin"))[0]["metadata"]["name"] == "web"
     tree.files["d.yaml"] = DEPLOYMENT.replace("name: web\n", "name: api\n", 1).encode()
-    assert objects(K.render(tree, "", "builtin"))[0]["metadata"]["name"] == "api"
+    assert objects(krender(tree, "", "builtin"))[0]["metadata"]["name"] == "api"
 
 
 # -- provenance ------------------------------------------------------------------------
@@ -196,7 +194,7 @@ IMAGE = ("spec", "template", "spec", "containers", 0, "image")
 
 
 def test_provenance_of_an_overlay_image_tag() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/dev", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "basic")), "overlays/dev", "builtin")
     web = find(rendering, "Deployment", "dev-shop")
     kustomization = FIXTURES / "basic/overlays/dev/kustomization.yaml"
     assert web.obj["spec"]["template"]["spec"]["containers"][0]["image"] == (
@@ -210,7 +208,7 @@ def test_provenance_of_an_overlay_image_tag() -> None:
 
 
 def test_provenance_of_kustomization_fields() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
     web = find(rendering, "Deployment", "shop-prod")
     kustomization = FIXTURES / "basic/overlays/prod/kustomization.yaml"
     file = "overlays/prod/kustomization.yaml"
@@ -233,7 +231,7 @@ def test_provenance_of_kustomization_fields() -> None:
 
 
 def test_provenance_of_patches() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "basic")), "overlays/prod", "builtin")
     web = find(rendering, "Deployment", "shop-prod")
     patch = FIXTURES / "basic/overlays/prod/resources.yaml"
     web_container, proxy = at(CONTAINERS, 0), at(CONTAINERS, 1)
@@ -251,7 +249,7 @@ def test_provenance_of_patches() -> None:
 
 
 def test_provenance_of_an_inline_patch_points_into_the_kustomization() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "components")), "overlays/staging",
+    rendering = krender(WorkTree(str(FIXTURES / "components")), "overlays/staging",
                          "builtin")
     cart = find(rendering, "Deployment", "cart")
     component = FIXTURES / "components/components/tracing/kustomization.yaml"
@@ -270,7 +268,7 @@ def test_provenance_of_an_inline_patch_points_into_the_kustomization() -> None:
 
 
 def test_origin_of_generated_and_listed_resources() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "generators")), "overlay", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "generators")), "overlay", "builtin")
     kustomization = FIXTURES / "generators/base/kustomization.yaml"
     flags = find(rendering, "ConfigMap", "prod-flags")
     assert (flags.origin_file, flags.origin_doc, flags.origin_prefix) == (
@@ -283,7 +281,7 @@ def test_origin_of_generated_and_listed_resources() -> None:
         "overlay/kustomization.yaml", line_of(overlay, "LOG_LEVEL=warn"))
     assert app_env.provenance[("data", "CACHE_TTL")] == (
         "base/kustomization.yaml", line_of(kustomization, "files/app.env"))
-    listed = K.render(WorkTree(str(FIXTURES / "kinds")), "overlay", "builtin")
+    listed = krender(WorkTree(str(FIXTURES / "kinds")), "overlay", "builtin")
     item = find(listed, "ConfigMap", "pf-listed-b")
     assert (item.origin_file, item.origin_doc, item.origin_prefix) == (
         "base/list.yaml", 0, ("items", 1))
@@ -295,21 +293,21 @@ def test_origin_of_generated_and_listed_resources() -> None:
 
 def test_inputs_follow_everything_a_kustomization_reads() -> None:
     tree = WorkTree(str(FIXTURES / "generators"))
-    assert K.inputs(tree, "overlay") == {
+    assert KF.inputs(tree, "overlay") == {
         "overlay/kustomization.yaml", "base/kustomization.yaml", "base/job.yaml",
         "base/files/app.env", "base/files/nginx.conf", "base/files/index.html",
         "base/files/logo.png", "base/files/tls.crt", "base/files/tls.key",
         "base/files/token.env",
     }
     components = WorkTree(str(FIXTURES / "components"))
-    assert K.inputs(components, "overlays/staging") == {
+    assert KF.inputs(components, "overlays/staging") == {
         "overlays/staging/kustomization.yaml", "base/kustomization.yaml",
         "base/frontend.yaml", "base/cart.yaml", "components/tracing/kustomization.yaml",
         "components/tracing/collector.yaml", "components/tracing/collector-config.yaml",
         "components/mirror-images/kustomization.yaml",
     }
     patches = WorkTree(str(FIXTURES / "patches"))
-    assert {p for p in K.inputs(patches, "overlay") if "patches/" in p} == {
+    assert {p for p in KF.inputs(patches, "overlay") if "patches/" in p} == {
         "overlay/patches/api-merge.yaml", "overlay/patches/service-ports.yaml",
         "overlay/patches/widget.yaml", "overlay/patches/api-ops.yaml",
     }
@@ -321,34 +319,34 @@ def test_inputs_of_a_broken_kustomization_do_not_raise() -> None:
         "b/kustomization.yaml": "resources: [: broken\n",
         "c/kustomization.yaml": "- not a mapping\n",
     })
-    assert K.inputs(tree, "a") == {"a/kustomization.yaml", "a/missing.yaml",
+    assert KF.inputs(tree, "a") == {"a/kustomization.yaml", "a/missing.yaml",
                                    "b/kustomization.yaml"}
-    assert K.inputs(tree, "c") == {"c/kustomization.yaml"}
-    assert K.inputs(tree, "nowhere") == set()
+    assert KF.inputs(tree, "c") == {"c/kustomization.yaml"}
+    assert KF.inputs(tree, "nowhere") == set()
 
 
 def test_find_roots() -> None:
-    assert K.find_roots(WorkTree(str(FIXTURES / "basic"))) == ["overlays/dev", "overlays/prod"]
-    assert K.find_roots(WorkTree(str(FIXTURES / "components"))) == ["overlays/staging"]
-    assert K.find_roots(WorkTree(str(FIXTURES / "multilevel"))) == ["overlays/eu-prod"]
-    assert K.find_roots(WorkTree(str(FIXTURES))) == sorted(
+    assert KF.find_roots(WorkTree(str(FIXTURES / "basic"))) == ["overlays/dev", "overlays/prod"]
+    assert KF.find_roots(WorkTree(str(FIXTURES / "components"))) == ["overlays/staging"]
+    assert KF.find_roots(WorkTree(str(FIXTURES / "multilevel"))) == ["overlays/eu-prod"]
+    assert KF.find_roots(WorkTree(str(FIXTURES))) == sorted(
         f"{case}/{directory}" if directory else case for case, directory in fixture_cases())
-    assert K.find_roots(WorkTree(str(FIXTURES)), "basic/overlays") == [
+    assert KF.find_roots(WorkTree(str(FIXTURES)), "basic/overlays") == [
         "basic/overlays/dev", "basic/overlays/prod"]
     # a base is a root when its overlays lie outside the directory searched
-    assert K.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
+    assert KF.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
 
 
 def test_references_and_is_component() -> None:
     tree = WorkTree(str(FIXTURES / "components"))
-    named = K.references(tree, "overlays/staging")
+    named = KF.references(tree, "overlays/staging")
     assert named is not None
     assert named.files == ["overlays/staging/kustomization.yaml"]
     assert named.directories == ["base", "components/tracing", "components/mirror-images"]
-    assert K.references(tree, "nowhere") is None
-    assert K.is_component(tree, "components/tracing")
-    assert not K.is_component(tree, "base")
-    assert not K.is_component(tree, "nowhere")
+    assert KF.references(tree, "nowhere") is None
+    assert KF.is_component(tree, "components/tracing")
+    assert not KF.is_component(tree, "base")
+    assert not KF.is_component(tree, "nowhere")
 
 
 def test_find_roots_skips_hidden_directories_and_components() -> None:
@@ -361,7 +359,7 @@ def test_find_roots_skips_hidden_directories_and_components() -> None:
         "Kustomization/x.yaml": "",
         "other/Kustomization": "resources: [../app]\n",
     })
-    assert K.find_roots(tree) == ["other"]
+    assert KF.find_roots(tree) == ["other"]
     assert K.kustomization_file(tree, "other") == "other/Kustomization"
     assert K.kustomization_file(tree, "nowhere") is None
 
@@ -675,11 +673,11 @@ def test_strategic_merge_and_json_patch_functions() -> None:
 def test_render_modes(monkeypatch: pytest.MonkeyPatch) -> None:
     tree = MemoryTree({"kustomization.yaml": "resources: [d.yaml]\n", "d.yaml": DEPLOYMENT})
     with pytest.raises(RenderError, match="unknown Kustomize mode 'sometimes'"):
-        K.render(tree, "", "sometimes")
+        krender(tree, "", "sometimes")
     monkeypatch.setattr(kustomize_binary, "find_binary", lambda: None)
-    assert objects(K.render(tree, "", "auto")) == objects(K.render(tree, "", "builtin"))
+    assert objects(krender(tree, "", "auto")) == objects(krender(tree, "", "builtin"))
     with pytest.raises(RenderError, match="neither kustomize nor kubectl") as caught:
-        K.render(tree, "", "binary")
+        krender(tree, "", "binary")
     assert caught.value.file == "kustomization.yaml"
 
 
@@ -706,18 +704,20 @@ needs_binary = pytest.mark.skipif(kustomize_binary.find_binary() is None,
 @needs_binary
 def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     tree = WorkTree(str(FIXTURES / "basic"))
-    on_disk = K.render(tree, "overlays/prod", "binary")
+    on_disk = krender(tree, "overlays/prod", "binary")
     assert objects(on_disk) == expected_documents("basic", "overlays/prod")
-    assert on_disk.inputs == K.inputs(tree, "overlays/prod")
-    builtin = K.render(tree, "overlays/prod", "builtin")
+    assert on_disk.inputs == KF.inputs(tree, "overlays/prod")
+    builtin = krender(tree, "overlays/prod", "builtin")
     assert [(r.origin_file, r.origin_line, r.provenance) for r in on_disk.resources] == [
         (r.origin_file, r.origin_line, r.provenance) for r in builtin.resources]
-    in_memory = K.render(memory_copy(FIXTURES / "basic"), "overlays/prod", "binary")
+    in_memory = krender(memory_copy(FIXTURES / "basic"), "overlays/prod", "binary")
     assert objects(in_memory) == objects(on_disk)
 
 
 @needs_binary
-def test_binary_mode_without_builtin_support_points_at_the_kustomization() -> None:
+def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> None:
+    """The built-in renderer refuses vars, so no provenance: the binary's resource is
+    still traced to the document it started from (by kind and name)."""
     files = {"kustomization.yaml": "resources: [d.yaml]\nbuildMetadata: []\n"
                                    "vars:\n  - name: NAME\n    objref: {apiVersion: apps/v1, "
                                    "kind: Deployment, name: web}\n"
@@ -729,17 +729,35 @@ def test_binary_mode_without_builtin_support_points_at_the_kustomization() -> No
              "d.yaml": DEPLOYMENT}
     with pytest.raises(RenderError, match="vars"):
         render(files)
-    rendering = K.render(MemoryTree(files), "", "binary")
+    rendering = krender(MemoryTree(files), "", "binary")
     [web] = rendering.resources
     assert web.obj["metadata"]["annotations"] == {"copy": "web"}
     assert (web.origin_file, web.origin_doc, web.origin_line, web.provenance) == (
-        "kustomization.yaml", 0, 1, {})
+        "d.yaml", 0, 1, {})
+
+
+@needs_binary
+def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
+    files = {"kustomization.yaml": "resources: [d.yaml]
+vars: []
+"
+                                   "patches:
+  - patch: |-
+      - {op: replace, path: "
+                                   "/metadata/name, value: other}
+"
+                                   "    target: {kind: Deployment}
+",
+             "d.yaml": DEPLOYMENT}
+    [other] = krender(MemoryTree(files), "", "binary").resources
+    assert other.obj["metadata"]["name"] == "other"
+    assert (other.origin_file, other.origin_line) == ("kustomization.yaml", 1)
 
 
 @needs_binary
 def test_binary_failure_is_a_render_error() -> None:
     with pytest.raises(RenderError) as caught:
-        K.render(MemoryTree({"o/kustomization.yaml": "resources: [missing.yaml]\n"}), "o",
+        krender(MemoryTree({"o/kustomization.yaml": "resources: [missing.yaml]\n"}), "o",
                  "binary")
     assert caught.value.file == "o/kustomization.yaml"
     assert "missing.yaml" in caught.value.message
@@ -755,7 +773,7 @@ def test_auto_uses_a_binary_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(kustomize_binary, "find_binary", lambda: ["kustomize", "build"])
     monkeypatch.setattr(kustomize_binary, "render_with_binary", fake)
-    K.render(MemoryTree({"kustomization.yaml": "resources: []\n"}), "", "auto")
+    krender(MemoryTree({"kustomization.yaml": "resources: []\n"}), "", "auto")
     assert calls == [["kustomize", "build"]]
 
 
@@ -772,7 +790,7 @@ def test_find_binary_prefers_kustomize(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- transformers:, generators: (builtin plugin configs) and replacements: ---------------------
 
 def test_provenance_of_builtin_plugin_configs() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "plugins")), "overlay", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "plugins")), "overlay", "builtin")
     web = find(rendering, "Deployment", "shop-web-v2")
     overlay = FIXTURES / "plugins/overlay"
     configs = overlay / "more/transformers.yaml"
@@ -807,7 +825,7 @@ def test_provenance_of_builtin_plugin_configs() -> None:
 
 
 def test_provenance_of_replacements() -> None:
-    rendering = K.render(WorkTree(str(FIXTURES / "replacements")), "overlay", "builtin")
+    rendering = krender(WorkTree(str(FIXTURES / "replacements")), "overlay", "builtin")
     overlay = FIXTURES / "replacements/overlay"
     kustomization = overlay / "kustomization.yaml"
     web = find(rendering, "Deployment", "prod-web")

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from gate.renderers import RenderError
+from gate.renderers import RenderError, kustomize_files
 from gate.renderers import kustomize as K
 from gate.trees import WorkTree
 from gate.yamlio import load_documents
@@ -40,7 +40,7 @@ def kubectl_kustomize(directory: Path) -> tuple[list[Any] | None, str]:
 
 
 def builtin(root: Path, directory: str) -> list[Any]:
-    return [r.obj for r in K.render(WorkTree(str(root)), directory, "builtin").resources]
+    return [r.obj for r in K.render_builtin(WorkTree(str(root)), directory).resources]
 
 
 def fixture_overlays() -> list[tuple[str, str]]:
@@ -91,7 +91,7 @@ def stub_missing_inputs(root: Path, directory: str) -> list[str]:
     """Write a placeholder for every input the corpus left out (generator sources
     such as scripts); the files it wrote."""
     made = []
-    for path in sorted(K.inputs(WorkTree(str(root)), directory)):
+    for path in sorted(kustomize_files.inputs(WorkTree(str(root)), directory)):
         target = root / path
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)
