@@ -738,16 +738,10 @@ def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> 
 
 @needs_binary
 def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
-    files = {"kustomization.yaml": "resources: [d.yaml]
-vars: []
-"
-                                   "patches:
-  - patch: |-
-      - {op: replace, path: "
-                                   "/metadata/name, value: other}
-"
-                                   "    target: {kind: Deployment}
-",
+    files = {"kustomization.yaml": "resources: [d.yaml]\nbuildMetadata: [managedByLabel]\n"
+                                   "patches:\n  - patch: |-\n      - {op: replace, path: "
+                                   "/metadata/name, value: other}\n"
+                                   "    target: {kind: Deployment}\n",
              "d.yaml": DEPLOYMENT}
     [other] = krender(MemoryTree(files), "", "binary").resources
     assert other.obj["metadata"]["name"] == "other"
