@@ -260,7 +260,8 @@ def test_an_overlay_patch_that_empties_the_containers_is_blamed(
                     cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     [error] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["errors"]
-    assert error["file"] == "overlays/prod/kustomization.yaml", error
+    # the patch's operation set the field
+    assert (error["file"], error["line"]) == ("overlays/prod/kustomization.yaml", 6), error
     assert error["message"] == ("Deployment 'web': spec.template.spec.containers is empty "
                                 "(a pod needs at least one container)")
 
@@ -291,7 +292,8 @@ def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: R
                     env={"GATE_HELM": str(script)})
     assert proc.returncode == 2, proc.stdout + proc.stderr
     [error] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["errors"]
-    assert error["file"] == "shop/templates/deployment.yaml", error
+    # a Go template is no YAML to find lines in: Helm findings point at its first line
+    assert (error["file"], error["line"]) == ("shop/templates/deployment.yaml", 1), error
     assert error["message"] == MESSAGE
 
 
