@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 
+from gate import kube
 from gate.collect import Batch
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
@@ -53,6 +54,22 @@ def _evaluate(
                 )
 
 
+def malformed_workload(resource: Resource) -> InputError | None:
+    """An input error for a workload whose pods gate cannot see, so none passes unjudged.
+
+    A Deployment whose template says ``container:`` would otherwise be skipped by
+    every pod policy and pass; other policies still judge it, but the run fails closed.
+    """
+    if not resource.is_resource:
+        return None  # a values file or other document is no workload
+    problem = kube.pod_problem(resource.obj)
+    if problem is None:
+        return None
+    file, line = resource.locate(problem.path)
+    name = f"{resource.name!r}" if resource.name else "(no name)"
+    return InputError(file or resource.file, line, f"{resource.kind} {name}: {problem.message}")
+
+
 @dataclass
 class Outcome:
     """Everything evaluating some batches gave."""
@@ -77,6 +94,8 @@ def evaluate_batches(
     for batch in batches:
         outcome.notes.extend(batch.notes)
         outcome.errors.extend(batch.errors)
+        # Every resource, read or rendered, in check and diff alike, passes here.
+        outcome.errors.extend(filter(None, map(malformed_workload, batch.resources)))
         outcome.resources.extend(
             resource_ref(resource) for resource in batch.resources if resource.is_resource
         )

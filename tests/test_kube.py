@@ -1,4 +1,5 @@
-"""``gate.kube``: pod templates found by shape, container lists, resource quantities."""
+"""``gate.kube``: pod templates found by kind and shape, malformed workloads, container
+lists, resource quantities."""
 from __future__ import annotations
 
 import math
@@ -6,7 +7,15 @@ from typing import Any
 
 import pytest
 
-from gate.kube import containers, pod_spec, pod_template, quantity
+from gate.kube import (
+    PodProblem,
+    containers,
+    pod_problem,
+    pod_spec,
+    pod_template,
+    quantity,
+    template_path,
+)
 
 
 def spec(name: str = "c") -> dict[str, Any]:
@@ -208,3 +217,156 @@ def test_quantity_of_a_float_nan_is_not_positive() -> None:
     result = quantity(float("nan"))
     assert result is None or not result > 0
     assert result is None or math.isnan(result)
+
+
+# -- pod-bearing by kind: a malformed workload is a problem, never a skip -------------
+
+def test_kinds_with_their_template_paths() -> None:
+    for _, resource, path in SHAPES:
+        assert template_path(resource) == path
+
+
+@pytest.mark.parametrize(
+    ("api_version", "kind"),
+    [
+        ("apps/v1beta1", "Deployment"), ("apps/v1beta2", "Deployment"),
+        ("extensions/v1beta1", "Deployment"), ("apps/v1beta1", "StatefulSet"),
+        ("apps/v1beta2", "DaemonSet"), ("extensions/v1beta1", "DaemonSet"),
+        ("extensions/v1beta1", "ReplicaSet"), ("batch/v1beta1", "CronJob"),
+        ("apps.openshift.io/v1", "DeploymentConfig"), ("argoproj.io/v1alpha1", "Rollout"),
+    ],
+)
+def test_older_and_extension_api_versions_are_pod_bearing(api_version: str, kind: str) -> None:
+    resource = {"apiVersion": api_version, "kind": kind, "spec": {"template": {"spec": {}}}}
+    assert template_path(resource) is not None
+    assert pod_problem(resource) is not None
+
+
+@pytest.mark.parametrize(
+    "resource",
+    [
+        # a CRD that happens to share a core kind's name is judged by shape only
+        {"apiVersion": "example.com/v1", "kind": "Deployment", "spec": {"replicas": 1}},
+        {"apiVersion": "v1", "kind": "Deployment", "spec": {}},  # no such core kind
+        {"apiVersion": "apps/v1", "kind": "Pod"},  # a Pod lives in the core group
+        {"apiVersion": "batch/v1", "kind": "Deployment"},
+        {"kind": "Deployment", "spec": {}},  # no apiVersion: not a resource of that kind
+        {"apiVersion": "v1", "kind": "ConfigMap", "data": {}},
+        {"apiVersion": "apps/v1", "kind": "deployment", "spec": {}},  # kinds are case-sensitive
+        {"apiVersion": 1, "kind": "Pod"},
+        # a Rollout with a workloadRef runs the pods of the Deployment it names
+        {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+         "spec": {"workloadRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": "x"}}},
+        "Pod",
+        None,
+    ],
+)
+def test_not_pod_bearing_by_kind(resource: Any) -> None:
+    assert template_path(resource) is None
+    assert pod_problem(resource) is None
+
+
+@pytest.mark.parametrize(("kind", "resource", "path"), SHAPES, ids=[s[0] for s in SHAPES])
+def test_a_well_formed_workload_has_no_problem(
+    kind: str, resource: dict[str, Any], path: tuple[str, ...]
+) -> None:
+    assert pod_problem(resource) is None
+
+
+def deployment(template: Any) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "web"},
+            "spec": {"replicas": 2, "template": template}}
+
+
+NEEDS = "a pod needs at least one container"
+PROBLEMS: list[tuple[str, dict[str, Any], str, tuple[str, ...]]] = [
+    ("typo", deployment({"spec": {"container": [{"name": "web"}]}}),
+     f"spec.template.spec has no 'containers' list (found 'container'; {NEEDS})",
+     ("spec", "template", "spec")),
+    ("case", deployment({"spec": {"Containers": [{"name": "web"}]}}),
+     f"spec.template.spec has no 'containers' list (found 'Containers'; {NEEDS})",
+     ("spec", "template", "spec")),
+    ("no list", deployment({"spec": {"volumes": []}}),
+     f"spec.template.spec has no 'containers' list ({NEEDS})", ("spec", "template", "spec")),
+    # init containers alone run no pod; initContainers is no typo of containers
+    ("init only", deployment({"spec": {"initContainers": [{"name": "i"}]}}),
+     f"spec.template.spec has no 'containers' list ({NEEDS})", ("spec", "template", "spec")),
+    ("empty list", deployment({"spec": {"containers": []}}),
+     f"spec.template.spec.containers is empty ({NEEDS})",
+     ("spec", "template", "spec", "containers")),
+    ("null list", deployment({"spec": {"containers": None}}),
+     f"spec.template.spec.containers is empty ({NEEDS})",
+     ("spec", "template", "spec", "containers")),
+    ("mapping", deployment({"spec": {"containers": {}}}),
+     f"spec.template.spec.containers is a mapping, not a list ({NEEDS})",
+     ("spec", "template", "spec", "containers")),
+    ("string", deployment({"spec": {"containers": "web"}}),
+     f"spec.template.spec.containers is a string, not a list ({NEEDS})",
+     ("spec", "template", "spec", "containers")),
+    ("spec a list", deployment({"spec": [{"name": "web"}]}),
+     f"spec.template.spec is a list, not a mapping ({NEEDS})", ("spec", "template", "spec")),
+    ("no pod spec", deployment({"metadata": {}}),
+     f"spec.template.spec is missing (spec.template has no 'spec'; {NEEDS})",
+     ("spec", "template")),
+    ("template null", deployment(None),
+     "spec.template is empty, not a mapping (spec.template.spec must hold the pod spec; "
+     f"{NEEDS})", ("spec", "template")),
+    ("template typo", {"apiVersion": "apps/v1", "kind": "Deployment",
+                       "spec": {"templates": {"spec": {"containers": [{"name": "w"}]}}}},
+     f"spec.template.spec is missing (spec has no 'template'; found 'templates'; {NEEDS})",
+     ("spec",)),
+    ("no spec", {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "w"}},
+     f"spec.template.spec is missing (the resource has no 'spec'; {NEEDS})", ()),
+    ("pod typo", {"apiVersion": "v1", "kind": "Pod", "spec": {"container": [{"name": "w"}]}},
+     f"spec has no 'containers' list (found 'container'; {NEEDS})", ("spec",)),
+    ("cronjob", {"apiVersion": "batch/v1", "kind": "CronJob",
+                 "spec": {"jobTemplate": {"spec": {"template": {"spec": {}}}}}},
+     f"spec.jobTemplate.spec.template.spec has no 'containers' list ({NEEDS})",
+     ("spec", "jobTemplate", "spec", "template", "spec")),
+    ("podtemplate", {"apiVersion": "v1", "kind": "PodTemplate", "template": {}},
+     f"template.spec is missing (template has no 'spec'; {NEEDS})", ("template",)),
+    # a Rollout with a template judges it, workloadRef or not
+    ("rollout", {"apiVersion": "argoproj.io/v1alpha1", "kind": "Rollout",
+                 "spec": {"workloadRef": {"name": "x"}, "template": {"spec": {}}}},
+     f"spec.template.spec has no 'containers' list ({NEEDS})", ("spec", "template", "spec")),
+]
+
+
+@pytest.mark.parametrize(("case", "resource", "message", "path"), PROBLEMS,
+                         ids=[p[0] for p in PROBLEMS])
+def test_pod_problem_says_what_is_wrong_and_where(
+    case: str, resource: dict[str, Any], message: str, path: tuple[str, ...]
+) -> None:
+    problem = pod_problem(resource)
+    assert problem == PodProblem(message, path)
+
+
+@pytest.mark.parametrize(("case", "resource", "message", "path"), PROBLEMS,
+                         ids=[p[0] for p in PROBLEMS])
+def test_a_malformed_workload_is_no_pod_template(
+    case: str, resource: dict[str, Any], message: str, path: tuple[str, ...]
+) -> None:
+    # Pod policies see no half-formed pod spec (a list of init containers alone, or an
+    # empty one, is a pod spec by shape); the input error fails the run instead.
+    if case not in ("init only", "empty list"):
+        assert pod_template(resource) is None
+        assert containers(resource) == []
+
+
+def test_a_workload_is_looked_at_only_where_its_kind_keeps_the_template() -> None:
+    # A Deployment is never its own template, however Pod-like its spec.
+    resource = {"apiVersion": "apps/v1", "kind": "Deployment",
+                "spec": {"containers": [{"name": "web"}]}}
+    assert pod_template(resource) is None
+    problem = pod_problem(resource)
+    assert problem is not None and problem.path == ("spec",)
+
+
+def test_shape_still_finds_pod_templates_of_other_kinds() -> None:
+    crd = {"apiVersion": "example.com/v1", "kind": "Deployment",
+           "spec": {"template": template()}}
+    assert pod_template(crd) is crd["spec"]["template"]
+    worker = {"apiVersion": "acme.io/v1", "kind": "Worker", "spec": spec()}
+    assert pod_spec(worker) is worker["spec"]
+    # ...and a CRD without one is simply not pod-bearing.
+    assert pod_problem({"apiVersion": "acme.io/v1", "kind": "Worker", "spec": {}}) is None
