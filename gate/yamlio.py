@@ -43,8 +43,9 @@ ALIAS_EXPANSION_FACTOR = 10
 MAX_FILE_BYTES = 64 * 1024 * 1024
 # Collections nested deeper than this are refused: libyaml's composer recurses in C
 # and overflows the stack (a segmentation fault) some tens of thousands of levels down,
-# and no manifest comes anywhere near this.
-MAX_DEPTH = 1_000
+# and no manifest comes anywhere near this. Just below the limit of the libyaml that
+# PyYAML 6.0.4 ships (1,000 block levels), so the same documents load with either.
+MAX_DEPTH = 999
 # Block collections nest by indentation and indicators ("- - x"): a line whose prefix
 # of spaces and indicators is short lies few levels deep.
 _DEEP_BLOCK = re.compile(
