@@ -5,6 +5,7 @@ or the base of a change (``gate diff --rules-from base``).
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -106,9 +107,9 @@ def load_config(path: str | None, source: RuleSource | None = None) -> Config:
     found = schema_error(schema_validator("config.schema.json"), data)
     if found is not None:
         raise config.error(found[1], *found[0])
-    base = files.dirname(path)
+    base = os.path.dirname(path)
     config.builtin = data.get("builtin", True)
-    config.policy_dirs = [files.join(base, d) for d in data.get("policy_dirs", [])]
+    config.policy_dirs = [os.path.join(base, d) for d in data.get("policy_dirs", [])]
     config.fail_on = data.get("fail_on", SEVERITIES[-1])
     config.policies = data.get("policies", {})
     config.environments = parse_environments(data.get("environments"), name, config.line)
@@ -119,7 +120,7 @@ def load_config(path: str | None, source: RuleSource | None = None) -> Config:
                                          prefix=("calendar",))
     waivers = data.get("waivers")
     if isinstance(waivers, str):
-        config.waivers = files.join(base, waivers)
+        config.waivers = os.path.join(base, waivers)
         if not files.is_file(config.waivers):
             raise config.error(f"waivers file not found: {waivers}", "waivers")
     elif waivers is None:
@@ -133,7 +134,7 @@ def _default_waivers(files: RuleSource, directory: str | None) -> str | None:
     """``waivers.yaml`` beside the config (or in the repository root), when present."""
     if directory is None:
         directory = files.home()
-    candidate = files.join(directory, WAIVERS_NAME)
+    candidate = os.path.join(directory, WAIVERS_NAME)
     return candidate if files.is_file(candidate) else None
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from functools import cache
@@ -433,7 +434,7 @@ def policy_files(directory: str, source: RuleSource | None = None) -> list[str]:
     def walk(current: str) -> None:
         subdirs: list[str] = []
         for name in files.list_dir(current):
-            path = files.join(current, name)
+            path = os.path.join(current, name)
             if files.is_dir(path):
                 if not name.startswith(".") and not files.is_link(path):
                     subdirs.append(path)
@@ -452,7 +453,7 @@ def load_directory(directory: str, source: RuleSource | None = None) -> list[Pol
 
     files = source or disk()
     if not files.is_dir(directory):
-        raise PolicyError(f"policy directory not found: {files.spell(directory)}")
+        raise PolicyError(f"policy directory not found: {directory}")
     policies: list[Policy] = []
     for path in policy_files(directory, files):
         name = files.name(path)

@@ -3,38 +3,39 @@
 A run reads its rules from the working tree (the files on disk) or, with
 ``gate diff --rules-from base``, from the base of the change, straight from git
 objects (so a change cannot loosen the rules that judge it). Both are a
-:class:`RuleSource`: a :class:`~gate.trees.FileTree` whose paths are spelled as
-the user and the config wrote them, with the few path operations loading needs.
-The loaders (:func:`gate.config.load_config`, :func:`gate.policy.load_directory`,
-:func:`gate.waivers.load_waivers`, :func:`gate.governance.policy_inputs`) take
-one, and name every file as a run on the working tree would.
+:class:`RuleSource`: a :class:`~gate.trees.FileTree` addressed by paths spelled
+as the user and the config wrote them (relative to the working directory, or
+absolute), so the loaders (:func:`gate.config.load_config`,
+:func:`gate.policy.load_directory`, :func:`gate.waivers.load_waivers`,
+:func:`gate.governance.policy_inputs`) name every file as they always did.
 
-- :class:`DiskRules`: paths are operating-system paths, relative to the working
-  directory or absolute, exactly as today's messages show them; files are read
-  through a :class:`~gate.trees.WorkTree` on the filesystem root, so a path
-  outside the repository (``--config /elsewhere.yaml``) still works.
-- :class:`RevisionRules`: paths are tree paths (relative to the repository
-  root) of any FileTree, a git revision or an in-memory tree. An absolute path
-  is outside the repository, so no revision has it: it is read from disk (only
-  ``--policies`` given on the command line, or named absolutely by the config).
+- :class:`DiskRules`: the files on disk, read through a
+  :class:`~gate.trees.WorkTree` on the filesystem root, so that a path outside
+  the repository (``--config /elsewhere.yaml``, ``--policies ../x``) works.
+- :class:`RevisionRules`: any FileTree (a git revision, an in-memory tree)
+  mounted at the repository's directory: a path inside it is read from the
+  tree, and named relative to the working directory as on disk. A path outside
+  the repository has no version in any revision: there is nothing there,
+  except in the directories named in ``from_disk`` (``--policies`` given as an
+  absolute path, read from disk as they always were).
 """
 from __future__ import annotations
 
 import os
 import posixpath
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from gate.errors import ConfigError
 from gate.sources import display_name
-from gate.trees import FileTree, TreePathError, WorkTree, normalize
+from gate.trees import FileTree, WorkTree
 
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")
 WAIVERS_NAME = "waivers.yaml"
 
 
 class RuleSource(Protocol):
-    """A FileTree of rule files, with paths as written, and how to name them."""
+    """A FileTree of rule files addressed by operating-system paths, as written."""
 
     #: Where the rules come from, for messages: ``working tree``, or a revision's label.
     label: str
@@ -55,26 +56,12 @@ class RuleSource(Protocol):
         """A symbolic link (a policy walk does not descend into a linked directory)."""
         ...
 
-    def join(self, directory: str, path: str) -> str:
-        """``path`` (as a config writes it) relative to ``directory``."""
-        ...
-
-    def dirname(self, path: str) -> str: ...
-
     def name(self, path: str) -> str:
-        """How messages and reports name the file: relative to the working directory
-        when beneath it, else absolute."""
+        """How messages and reports name a file: relative to the working directory when
+        beneath it, else as written (see :func:`gate.sources.display_name`)."""
         ...
 
-    def spell(self, path: str) -> str:
-        """How a "not found" message names a path."""
-        ...
-
-    def given(self, path: str) -> str:
-        """A ``--policies`` directory from the command line, as a path of this source."""
-        ...
-
-    def given_config(self, path: str) -> str:
+    def config_file(self, path: str) -> str:
         """A ``--config`` file from the command line; a ConfigError where it cannot be read."""
         ...
 
@@ -113,67 +100,65 @@ def repository_root(directory: str) -> str:
     return current
 
 
-class DiskRules:
-    """The rules on disk: operating-system paths, as the user typed or the config wrote them."""
+class _Mounted:
+    """Reads a path from the file tree that holds it (see ``_place``)."""
 
-    label = "working tree"
+    label: str
 
-    def __init__(self) -> None:
-        self._trees: dict[str, WorkTree] = {}
-
-    def _locate(self, path: str) -> tuple[WorkTree, str]:
-        """The WorkTree on the path's filesystem root (one per drive), and the tree path."""
-        absolute = os.path.abspath(path)
-        drive, rest = os.path.splitdrive(absolute)
-        anchor = drive + os.sep
-        tree = self._trees.get(anchor)
-        if tree is None:
-            tree = self._trees[anchor] = WorkTree(anchor)
-        return tree, rest.strip(os.sep).replace(os.sep, "/")
+    def _place(self, path: str) -> tuple[FileTree, str]:
+        """The tree holding ``path``, and the path in that tree."""
+        raise NotImplementedError
 
     def read_bytes(self, path: str) -> bytes:
-        tree, key = self._locate(path)
+        tree, key = self._place(path)
         return tree.read_bytes(key)
 
     def is_file(self, path: str) -> bool:
-        tree, key = self._locate(path)
+        tree, key = self._place(path)
         return tree.is_file(key)
 
     def is_dir(self, path: str) -> bool:
-        tree, key = self._locate(path)
+        tree, key = self._place(path)
         return tree.is_dir(key)
 
     def list_dir(self, path: str) -> list[str]:
-        tree, key = self._locate(path)
+        tree, key = self._place(path)
         try:
             return tree.list_dir(key)
         except OSError:
             return []  # unreadable: skipped, as os.walk skips it
 
     def is_link(self, path: str) -> bool:
-        tree, key = self._locate(path)
-        return tree.is_link(key)
+        tree, key = self._place(path)
+        is_link = getattr(tree, "is_link", None)  # a git tree lists no symbolic links
+        return bool(is_link(key)) if is_link is not None else False
 
-    def join(self, directory: str, path: str) -> str:
-        return os.path.join(directory, path)
 
-    def dirname(self, path: str) -> str:
-        return os.path.dirname(path)
+class DiskRules(_Mounted):
+    """The rules on disk: the working tree, and anything a path outside it names."""
+
+    label = "working tree"
+
+    def __init__(self) -> None:
+        self._trees: dict[str, WorkTree] = {}
+
+    def _place(self, path: str) -> tuple[FileTree, str]:
+        # One WorkTree per filesystem root (per drive on Windows).
+        drive, rest = os.path.splitdrive(os.path.abspath(path))
+        anchor = drive + os.sep
+        tree = self._trees.get(anchor)
+        if tree is None:
+            tree = self._trees[anchor] = WorkTree(anchor)
+        return tree, rest.strip(os.sep).replace(os.sep, "/")
 
     def name(self, path: str) -> str:
         return display_name(path)
 
-    def spell(self, path: str) -> str:
-        return path
-
-    def given(self, path: str) -> str:
-        return path
-
-    def given_config(self, path: str) -> str:
+    def config_file(self, path: str) -> str:
         return path
 
     def find_config(self) -> str | None:
-        tree, start = self._locate(".")
+        tree, start = self._place(".")
 
         def holds_git(directory: str) -> bool:
             marker = f"{directory}/.git"
@@ -182,111 +167,95 @@ class DiskRules:
         found = nearest_config(tree, start, holds_git)
         if found is None:
             return None
-        return os.path.join(tree.root, *found.split("/"))  # absolute, as always
+        return os.path.join(os.path.abspath(os.sep), *found.split("/"))  # absolute, as ever
 
     def home(self) -> str:
         return repository_root(os.path.abspath("."))
 
 
-class RevisionRules:
-    """The rules of one version of a repository, read from any FileTree.
+class RevisionRules(_Mounted):
+    """The rules of one version of a repository: a FileTree mounted at ``root``.
 
-    ``root`` is the repository's directory on disk and ``cwd`` the working directory
-    as a tree path: command-line paths are relative to it, and files are named as
-    a run on the working tree names the same files.
+    ``root`` is the repository's directory and ``cwd`` the working directory as a
+    tree path: relative paths start there, and files are named from there, as a
+    run on the working tree names the same files. Reading never leaves the
+    tree for a path inside the repository, whatever is on disk.
     """
 
     def __init__(self, tree: FileTree, root: str, cwd: str = "",
-                 label: str | None = None) -> None:
+                 label: str | None = None, from_disk: Iterable[str] = ()) -> None:
         self.tree = tree
         self.root = os.path.abspath(root)
-        self.cwd = normalize(cwd)
+        self.here = os.path.join(self.root, *cwd.split("/")) if cwd else self.root
         self.label = label if label is not None else str(getattr(tree, "label", "the base"))
+        # Directories outside the repository that are read from disk.
+        self.disk = [os.path.normpath(directory) for directory in from_disk
+                     if os.path.isabs(directory)]
         self._disk = DiskRules()
 
-    def _key(self, path: str) -> str | None:
-        try:
-            return normalize(path)
-        except TreePathError:
-            return None  # leaves the repository: not in this tree
-
-    def read_bytes(self, path: str) -> bytes:
-        if os.path.isabs(path):
-            return self._disk.read_bytes(path)
-        key = self._key(path)
-        if key is None:
-            raise FileNotFoundError(f"{path}: outside the repository")
-        return self.tree.read_bytes(key)
-
-    def is_file(self, path: str) -> bool:
-        if os.path.isabs(path):
-            return self._disk.is_file(path)
-        key = self._key(path)
-        return key is not None and self.tree.is_file(key)
-
-    def is_dir(self, path: str) -> bool:
-        if os.path.isabs(path):
-            return self._disk.is_dir(path)
-        key = self._key(path)
-        return key is not None and self.tree.is_dir(key)
-
-    def list_dir(self, path: str) -> list[str]:
-        if os.path.isabs(path):
-            return self._disk.list_dir(path)
-        key = self._key(path)
-        return [] if key is None else self.tree.list_dir(key)
-
-    def is_link(self, path: str) -> bool:
-        # A git tree lists no symbolic links (GitTree leaves them out).
-        return os.path.isabs(path) and self._disk.is_link(path)
-
-    def join(self, directory: str, path: str) -> str:
-        if os.path.isabs(directory) or os.path.isabs(path):
-            return os.path.join(directory, path)
-        joined = posixpath.normpath(posixpath.join(directory, path))
-        return "" if joined == "." else joined
-
-    def dirname(self, path: str) -> str:
-        return os.path.dirname(path) if os.path.isabs(path) else posixpath.dirname(path)
-
-    def name(self, path: str) -> str:
-        if os.path.isabs(path):
-            return display_name(path)
-        if not self.cwd:
-            return path
-        if path.startswith(self.cwd + "/"):
-            return path[len(self.cwd) + 1:]
-        if path == self.cwd:
-            return "."
-        return self.root.replace(os.sep, "/").rstrip("/") + "/" + path
-
-    def spell(self, path: str) -> str:
-        return self.name(path)
-
-    def given(self, path: str) -> str:
-        """A repository path, or an absolute one outside the repository (read from disk)."""
-        here = os.path.join(self.root, *self.cwd.split("/")) if self.cwd else self.root
-        absolute = os.path.normpath(path if os.path.isabs(path) else os.path.join(here, path))
+    def repository_path(self, path: str) -> str | None:
+        """``path`` (relative to the working directory, or absolute) as a tree path;
+        None when it is outside the repository."""
+        absolute = os.path.normpath(os.path.join(self.here, path))
         relative = _inside(absolute, self.root)
-        if relative is None:
+        if relative is None and os.path.isabs(path):
             # The same place reached through a symbolic link (a linked working directory).
             relative = _inside(os.path.realpath(absolute), os.path.realpath(self.root))
-        return absolute if relative is None else relative
+        return relative
 
-    def given_config(self, path: str) -> str:
-        located = self.given(path)
-        if os.path.isabs(located):
+    def _place(self, path: str) -> tuple[FileTree, str]:
+        relative = self.repository_path(path)
+        if relative is not None:
+            return self.tree, relative
+        absolute = os.path.normpath(os.path.join(self.here, path))
+        if any(absolute == d or absolute.startswith(d.rstrip(os.sep) + os.sep)
+               for d in self.disk):
+            return self._disk._place(absolute)
+        return _NOTHING, ""
+
+    def name(self, path: str) -> str:
+        # display_name, but from the working directory of this tree, not the process's.
+        relative = os.path.relpath(os.path.join(self.here, path), self.here)
+        if relative.startswith(os.pardir + os.sep):
+            return path.replace(os.sep, "/")
+        return relative.replace(os.sep, "/")
+
+    def config_file(self, path: str) -> str:
+        relative = self.repository_path(path)
+        if relative is None:
             raise ConfigError(f"config file outside the repository: {path} (the base of the "
                               "change has no version of it)")
-        if not self.tree.is_file(located):
-            raise ConfigError(f"config file not found at the base of the change: {located}")
-        return located
+        if not self.tree.is_file(relative):
+            raise ConfigError(f"config file not found at the base of the change: {relative}")
+        return path
 
     def find_config(self) -> str | None:
-        return nearest_config(self.tree, self.cwd)
+        found = nearest_config(self.tree, self.repository_path(".") or "")
+        return None if found is None else os.path.join(self.root, *found.split("/"))
 
     def home(self) -> str:
-        return ""
+        return self.root
+
+
+class _Nothing:
+    """Where a revision has no files: outside the repository."""
+
+    label = "outside the repository"
+
+    def read_bytes(self, path: str) -> bytes:
+        raise FileNotFoundError(f"{path}: outside the repository")
+
+    def is_file(self, path: str) -> bool:
+        return False
+
+    def is_dir(self, path: str) -> bool:
+        return False
+
+    def list_dir(self, path: str) -> list[str]:
+        return []
+
+
+_NOTHING = _Nothing()
 
 
 def _inside(path: str, root: str) -> str | None:

@@ -101,14 +101,14 @@ def test_config_is_discovered_from_a_subdirectory_up_to_the_root() -> None:
     # The search stops after the directory ``top`` accepts (the repository root).
     assert nearest_config(tree, "apps/web", top=lambda d: d == "apps/web") is None
     source = RevisionRules(tree, ROOT, cwd="apps/web")
-    assert source.find_config() == "apps/.gate.yml"
+    assert source.find_config() == f"{ROOT}/apps/.gate.yml"  # absolute, as on disk
 
 
 def test_policy_dirs_and_waivers_from_a_tree_are_named_from_the_working_directory() -> None:
     source = RevisionRules(MemoryTree(MEMORY), ROOT, cwd="rules")
     config, loaded, enabled = load_all(options(), source)
     assert config.file == f"{ROOT}/.gate.yaml"  # above the working directory: absolute
-    assert config.policy_dirs == ["rules"] and config.fail_on == "high"
+    assert config.policy_dirs == [f"{ROOT}/rules"] and config.fail_on == "high"
     assert [p.id for p in loaded] == ["no-settings", "no-config"]  # hidden directory skipped
     assert [p.info.file for p in loaded] == ["names.yaml", "nested/more.yaml"]
     assert [p.id for p in enabled] == ["no-settings", "no-config"]
@@ -119,18 +119,21 @@ def test_policy_dirs_and_waivers_from_a_tree_are_named_from_the_working_director
 def test_a_config_in_a_subdirectory_names_paths_relative_to_it() -> None:
     source = RevisionRules(MemoryTree(MEMORY), ROOT, cwd="apps/web")
     config, loaded, _ = load_all(options(), source)
-    assert config.path == "apps/.gate.yml" and config.policy_dirs == ["rules/nested"]
+    # Paths as the config spells them, joined to where it was found (as on disk).
+    assert config.path == f"{ROOT}/apps/.gate.yml"
+    assert config.policy_dirs == [f"{ROOT}/apps/../rules/nested"]
     assert config.waivers is None  # none beside apps/.gate.yml
     assert [(p.id, p.info.file) for p in loaded] == [
-        ("no-config", f"{ROOT}/rules/nested/more.yaml")]
+        ("no-config", f"{ROOT}/apps/../rules/nested/more.yaml")]
 
 
 def test_command_line_paths_are_relative_to_the_working_directory() -> None:
     source = RevisionRules(MemoryTree(MEMORY), ROOT, cwd="apps")
     config, loaded, _ = load_all(options(config="../.gate.yaml", policies=["web/../../extra"]),
                                  source)
-    assert config.path == ".gate.yaml"
-    assert [(p.id, p.info.file) for p in loaded][-1] == ("no-extra", f"{ROOT}/extra/x.yaml")
+    assert config.path == "../.gate.yaml" and config.file == "../.gate.yaml"  # as typed
+    assert [p.info.file for p in loaded] == [
+        "../rules/names.yaml", "../rules/nested/more.yaml", "web/../../extra/x.yaml"]
     with pytest.raises(ConfigError, match=r"not found at the base of the change: nowhere\.yaml"):
         load_all(options(config="../nowhere.yaml"), source)
     with pytest.raises(ConfigError, match="outside the repository"):
@@ -233,7 +236,7 @@ def test_discovery_at_the_base_from_a_subdirectory(
     monkeypatch.chdir(repo.path / "apps" / "web")
     source = base_source(repo, "apps/web")
     base = load_rules(options(), source)
-    assert base.config.path == ".gate.yaml"
+    assert base.config.path == f"{repo.path}/.gate.yaml"
     # Named as a run on the working tree names the same files: absolute above it.
     assert base.config.file == f"{repo.path}/.gate.yaml"
     assert [p.info.file for p in base.policies] == [
@@ -289,21 +292,34 @@ def test_diff_says_the_rules_were_read_from_the_base(
     assert Path.cwd() == repo.path
 
 
-def test_policies_outside_the_repository_are_read_from_disk_at_the_base(
+def test_base_policies_outside_the_repository_as_before(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """--policies outside the repository has no version at the base: given as an
+    absolute path it is read from disk, as it always was; a relative one is not found."""
+    from gate.changeset import Side
+    from gate.commands.diff import _load_rules
+
     shared = tmp_path / "shared"
     shared.mkdir()
     (shared / "shared.yaml").write_text(policy("no-shared", name="shared"))
     monkeypatch.chdir(repo.path)
-    for given in ("../shared", str(shared)):
-        base = load_rules(options(policies=[given]), base_source(repo))
-        assert [p.id for p in base.policies][-1] == "no-shared"
-        assert base.policies[-1].info.file == f"{shared}/shared.yaml"
-    # ... and inside it, from the base, however they are spelled.
+    repository = open_repository(".")
+    base = Side(repository.tree_at(repository.resolve("base")))
+    args = options(policies=[str(shared)])
+    args.rules_from = "base"
+    rules = _load_rules(args, repository, base)
+    assert [(p.id, p.info.file) for p in rules.policies][-1] == (
+        "no-shared", f"{shared}/shared.yaml")
+    args.policies = ["../shared"]
+    with pytest.raises(PolicyError, match=r"not found: \.\./shared \(rules read from base"):
+        _load_rules(args, repository, base)
+    # Inside the repository the base is read, however the path is spelled (the working
+    # tree no longer has compliance/policies/more).
     for given in ("compliance/policies/more", str(repo.path / "compliance/policies/more")):
-        loaded = load_directory(base_source(repo).given(given), base_source(repo))
-        assert [p.id for p in loaded] == ["no-config"]
+        assert [p.id for p in load_directory(given, base_source(repo))] == ["no-config"]
+    with pytest.raises(PolicyError, match="not found"):
+        load_directory("compliance/policies/more")
 
 
 def test_the_working_tree_reads_outside_paths_as_before(

@@ -47,8 +47,7 @@ def policy_inputs(args: argparse.Namespace, config: Config) -> list[tuple[str, s
     from gate.governance import policy_inputs as inputs
 
     builtin = config.builtin and not args.no_builtin
-    files = config.files
-    return inputs(config, builtin, [*config.policy_dirs, *(files.given(d) for d in args.policies)])
+    return inputs(config, builtin, [*config.policy_dirs, *args.policies])
 
 
 def load_all(args: argparse.Namespace, source: RuleSource | None = None
@@ -56,12 +55,12 @@ def load_all(args: argparse.Namespace, source: RuleSource | None = None
     """(config, every loaded policy, the enabled and configured ones), read from
     ``source`` (the working tree by default); the built-in pack comes with gate."""
     files = source or disk()
-    config = load_config(files.given_config(args.config) if args.config else files.find_config(),
+    config = load_config(files.config_file(args.config) if args.config else files.find_config(),
                          files)
     policies: list[Policy] = []
     if config.builtin and not args.no_builtin:
         policies.extend(load_builtin())
-    for directory in [*config.policy_dirs, *(files.given(d) for d in args.policies)]:
+    for directory in [*config.policy_dirs, *args.policies]:
         policies.extend(load_directory(directory, files))
     check_unique(policies)
     return config, policies, apply_config(config, policies)

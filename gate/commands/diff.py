@@ -159,7 +159,10 @@ def _load_rules(args: argparse.Namespace, repository: Repository, base: Side) ->
     from gate.rulesource import RevisionRules
 
     tree = base.tree if base.tree is not None else EmptyTree()
-    source = RevisionRules(tree, repository.root, repository.relative_to_root("."))
+    # As ever, --policies given as an absolute path outside the repository is read from
+    # disk (it has no version at the base); inside the repository the base is read.
+    source = RevisionRules(tree, repository.root, repository.relative_to_root("."),
+                           from_disk=args.policies)
     try:
         rules = load_rules(args, source)
     except GateError as exc:
