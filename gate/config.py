@@ -1,4 +1,8 @@
-"""Configuration: ``.gate.yaml`` (or ``--config FILE``), validated by schema."""
+"""Configuration: ``.gate.yaml`` (or ``--config FILE``), validated by schema.
+
+Read through a :class:`~gate.rulesource.RuleSource`: the working tree by default,
+or the base of a change (``gate diff --rules-from base``).
+"""
 from __future__ import annotations
 
 import os
@@ -9,13 +13,20 @@ from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.policy import Policy, schema_error, schema_validator
 from gate.results import SEVERITIES
-from gate.yamlio import LocatedYaml, YamlInputError, read_located
+from gate.rulesource import (
+    CONFIG_NAMES,
+    WAIVERS_NAME,
+    RuleSource,
+    disk,
+    repository_root,
+)
+from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 if TYPE_CHECKING:
     from gate.calendar import Calendar
 
-CONFIG_NAMES = (".gate.yaml", ".gate.yml")
-WAIVERS_NAME = "waivers.yaml"
+__all__ = ["CONFIG_NAMES", "WAIVERS_NAME", "Config", "apply_config", "find_config",
+           "load_config", "read_settings", "repository_root"]
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,13 @@ class Config:
     release_manifest: str | None = None  # repository path
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
+    # Where the config was read, and so its policy directories and waivers (paths of it).
+    source: RuleSource | None = field(default=None, repr=False, compare=False)
+
+    @property
+    def files(self) -> RuleSource:
+        """The source this config's paths belong to (the working tree by default)."""
+        return self.source if self.source is not None else disk()
 
     def line(self, *path: str | int) -> int | None:
         return self.located.line(0, path) if self.located else None
@@ -50,45 +68,40 @@ class Config:
         return ConfigError(message, self.file, self.line(*path))
 
 
-def find_config(start: str = ".") -> str | None:
-    """The nearest config file in ``start`` or its parents, up to the repository root."""
-    directory = os.path.abspath(start)
-    while True:
-        for name in CONFIG_NAMES:
-            candidate = os.path.join(directory, name)
-            if os.path.isfile(candidate):
-                return candidate
-        if os.path.exists(os.path.join(directory, ".git")):
-            return None
-        parent = os.path.dirname(directory)
-        if parent == directory:
-            return None
-        directory = parent
+def find_config(source: RuleSource | None = None) -> str | None:
+    """The nearest config file from the working directory up to the repository root."""
+    return (source or disk()).find_config()
 
 
-def read_settings(path: str, name: str, what: str) -> LocatedYaml:
+def read_settings(path: str, name: str, what: str,
+                  source: RuleSource | None = None) -> LocatedYaml:
     """A settings file (config, waivers) parsed with lines; ConfigError if missing or bad."""
-    if not os.path.isfile(path):
+    files = source or disk()
+    if not files.is_file(path):
         raise ConfigError(f"{what} not found", name)
     try:
-        return read_located(path, name)
+        try:
+            raw = files.read_bytes(path)
+        except OSError as exc:
+            raise YamlInputError(f"cannot read: {exc.strerror or exc}", name) from None
+        return load_located(decode(raw, name), name)
     except YamlInputError as exc:
         raise ConfigError(exc.message, exc.file, exc.line) from None
 
 
-def load_config(path: str | None) -> Config:
-    """Load and validate a config file; no path means the defaults."""
+def load_config(path: str | None, source: RuleSource | None = None) -> Config:
+    """Load and validate a config file (a path of ``source``, by default the working
+    tree); no path means the defaults."""
+    files = source or disk()
     if path is None:
-        return Config(waivers=_default_waivers(None))
-    from gate.sources import display_name
-
-    name = display_name(path)
-    located = read_settings(path, name, "config file")
+        return Config(waivers=_default_waivers(files, None), source=files)
+    name = files.name(path)
+    located = read_settings(path, name, "config file", files)
     documents = [d for d in located.documents if d.data is not None]
     if len(documents) > 1:
         raise ConfigError("a config file holds one YAML document", name, documents[1].line)
     data = documents[0].data if documents else {}
-    config = Config(file=name, located=located, path=path)
+    config = Config(file=name, located=located, path=path, source=files)
     if not isinstance(data, dict):
         raise config.error(f"config must be a mapping, not a {type(data).__name__}")
     found = schema_error(schema_validator("config.schema.json"), data)
@@ -108,32 +121,21 @@ def load_config(path: str | None) -> Config:
     waivers = data.get("waivers")
     if isinstance(waivers, str):
         config.waivers = os.path.join(base, waivers)
-        if not os.path.isfile(config.waivers):
+        if not files.is_file(config.waivers):
             raise config.error(f"waivers file not found: {waivers}", "waivers")
     elif waivers is None:
-        config.waivers = _default_waivers(base)
+        config.waivers = _default_waivers(files, base)
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
     return config
 
 
-def _default_waivers(directory: str | None) -> str | None:
+def _default_waivers(files: RuleSource, directory: str | None) -> str | None:
     """``waivers.yaml`` beside the config (or in the repository root), when present."""
     if directory is None:
-        directory = repository_root(os.path.abspath("."))
+        directory = files.home()
     candidate = os.path.join(directory, WAIVERS_NAME)
-    return candidate if os.path.isfile(candidate) else None
-
-
-def repository_root(directory: str) -> str:
-    """The nearest directory holding ``.git`` at or above ``directory`` (else itself)."""
-    current = directory
-    while not os.path.exists(os.path.join(current, ".git")):
-        parent = os.path.dirname(current)
-        if parent == current:
-            return directory
-        current = parent
-    return current
+    return candidate if files.is_file(candidate) else None
 
 
 def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:

@@ -30,6 +30,7 @@ from gate.results import (
 if TYPE_CHECKING:
     from gate.change import ChangeContext
     from gate.git import Commit
+    from gate.rulesource import RuleSource
     from gate.waivers import Waiver
 
 
@@ -66,13 +67,14 @@ def judge_change(
 
 
 def load_waivers(config: Config, policies: Iterable[Policy]) -> list[Waiver]:
+    """The config's waivers file, read where the config was read."""
     if config.waivers is None:
         return []
-    from gate.sources import display_name
     from gate.waivers import check_policies
     from gate.waivers import load_waivers as load
 
-    waivers = load(config.waivers, display_name(config.waivers))
+    files = config.files
+    waivers = load(config.waivers, files.name(config.waivers), files)
     check_policies(waivers, {policy.id for policy in policies})
     return waivers
 
@@ -151,26 +153,26 @@ def _sha256(data: bytes) -> str:
 
 
 def policy_inputs(config: Config, builtin: bool, directories: list[str]) -> list[tuple[str, str]]:
-    """(name, sha256) of every file that decides the verdict: policies, config, waivers."""
-    from gate.sources import display_name
+    """(name, sha256) of every file that decides the verdict: policies, config, waivers.
 
+    ``directories`` are paths of the config's source, as its ``policy_dirs`` are."""
+    files = config.files
     inputs: list[tuple[str, str]] = []
     if builtin:
         inputs.extend((name, _sha256(text.encode("utf-8"))) for name, text in builtin_files())
     for directory in directories:
-        for path in policy_files(directory):
-            inputs.append((display_name(path), _file_sha256(path)))
+        for path in policy_files(directory, files):
+            inputs.append((files.name(path), _file_sha256(files, path)))
     if config.path is not None:
-        inputs.append((config.file or config.path, _file_sha256(config.path)))
+        inputs.append((config.file or config.path, _file_sha256(files, config.path)))
     if config.waivers is not None:
-        inputs.append((display_name(config.waivers), _file_sha256(config.waivers)))
+        inputs.append((files.name(config.waivers), _file_sha256(files, config.waivers)))
     return inputs
 
 
-def _file_sha256(path: str) -> str:
+def _file_sha256(files: RuleSource, path: str) -> str:
     try:
-        with open(path, "rb") as handle:
-            return _sha256(handle.read())
+        return _sha256(files.read_bytes(path))
     except OSError:
         return "unreadable"
 

@@ -32,6 +32,7 @@ from gate.results import (
     severity_rank,
 )
 from gate.rules.base import Rule, RuleError
+from gate.rulesource import RuleSource, disk
 from gate.yamlio import LocatedYaml, YamlInputError, load_located
 
 API_VERSION = "gate.dev/v1"
@@ -423,31 +424,43 @@ def load_policy_text(text: str, file: str) -> list[Policy]:
     ]
 
 
-def policy_files(directory: str) -> list[str]:
+def policy_files(directory: str, source: RuleSource | None = None) -> list[str]:
+    """The ``*.yaml``/``*.yml`` files under a directory of ``source`` (the working tree by
+    default), in ``os.walk`` order: a directory's files by name, then its subdirectories
+    by name; hidden and linked subdirectories are not entered."""
+    files = source or disk()
     found: list[str] = []
-    for root, dirs, files in os.walk(directory):
-        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-        found.extend(
-            os.path.join(root, name) for name in sorted(files) if name.endswith((".yaml", ".yml"))
-        )
+
+    def walk(current: str) -> None:
+        subdirs: list[str] = []
+        for name in files.list_dir(current):
+            path = os.path.join(current, name)
+            if files.is_dir(path):
+                if not name.startswith(".") and not files.is_link(path):
+                    subdirs.append(path)
+            elif name.endswith((".yaml", ".yml")):
+                found.append(path)
+        for subdir in subdirs:
+            walk(subdir)
+
+    walk(directory)
     return found
 
 
-def load_directory(directory: str) -> list[Policy]:
-    from gate.sources import display_name
+def load_directory(directory: str, source: RuleSource | None = None) -> list[Policy]:
+    """Every policy under a directory of ``source`` (the working tree by default)."""
+    from gate.yamlio import decode
 
-    if not os.path.isdir(directory):
+    files = source or disk()
+    if not files.is_dir(directory):
         raise PolicyError(f"policy directory not found: {directory}")
     policies: list[Policy] = []
-    for path in policy_files(directory):
-        name = display_name(path)
+    for path in policy_files(directory, files):
+        name = files.name(path)
         try:
-            with open(path, "rb") as handle:
-                raw = handle.read()
+            raw = files.read_bytes(path)
         except OSError as exc:
-            raise PolicyError(f"cannot read: {exc.strerror}", name) from None
-        from gate.yamlio import decode
-
+            raise PolicyError(f"cannot read: {exc.strerror or exc}", name) from None
         try:
             text = decode(raw, name)
         except YamlInputError as exc:

@@ -106,6 +106,9 @@ class WorkTree:
     def is_dir(self, path: str) -> bool:
         return os.path.isdir(self._os_path(path))
 
+    def is_link(self, path: str) -> bool:
+        return os.path.islink(self._os_path(path))
+
     def list_dir(self, path: str) -> list[str]:
         try:
             return sorted(os.listdir(self._os_path(path)))

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.errors import ConfigError
 from gate.globs import match_name, match_path
@@ -27,6 +27,9 @@ from gate.results import (
     WaiverUse,
 )
 from gate.yamlio import LocatedYaml, ParsedDocument
+
+if TYPE_CHECKING:
+    from gate.rulesource import RuleSource
 
 INLINE_PREFIX = "gate.dev/waive."
 SELECTORS = ("kinds", "namespaces", "names", "paths", "environments")
@@ -113,13 +116,16 @@ def _kind_matches(pattern: str, resource: ResourceRef) -> bool:
 # -- loading -----------------------------------------------------------------------------
 
 
-def load_waivers(path: str, name: str | None = None) -> list[Waiver]:
-    """Read and validate a waivers file; ConfigError naming the file and line if bad."""
+def load_waivers(path: str, name: str | None = None,
+                 source: RuleSource | None = None) -> list[Waiver]:
+    """Read and validate a waivers file, a path of ``source`` (the working tree by
+    default); ConfigError naming the file and line if bad."""
     from gate.config import read_settings
-    from gate.sources import display_name
+    from gate.rulesource import disk
 
-    name = name or display_name(path)
-    located = read_settings(path, name, "waivers file")
+    files = source or disk()
+    name = name or files.name(path)
+    located = read_settings(path, name, "waivers file", files)
     document = _single_document(located, name)
     if document is None:
         return []

@@ -398,13 +398,3 @@ class LocatedYaml:
 def load_located(text: str, file: str) -> LocatedYaml:
     documents = list(load_documents(text, file))
     return LocatedYaml(file, documents, [document.node for document in documents])
-
-
-def read_located(path: str, display: str | None = None) -> LocatedYaml:
-    name = display or path
-    try:
-        with open(path, "rb") as handle:
-            raw = handle.read()
-    except OSError as exc:
-        raise YamlInputError(f"cannot read: {exc.strerror}", name) from None
-    return load_located(decode(raw, name), name)

@@ -2,10 +2,16 @@
 from __future__ import annotations
 
 import argparse
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from gate.config import Config, apply_config, find_config, load_config
+from gate.config import Config, apply_config, load_config
 from gate.policy import Policy, check_unique, load_builtin, load_directory
 from gate.results import SEVERITIES
+from gate.rulesource import RuleSource, disk
+
+if TYPE_CHECKING:
+    from gate.waivers import Waiver
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -36,20 +42,45 @@ def add_time_options(parser: argparse.ArgumentParser, at: bool = False) -> None:
 
 
 def policy_inputs(args: argparse.Namespace, config: Config) -> list[tuple[str, str]]:
-    """(name, sha256) of the policy files, config and waivers this run was judged by."""
+    """(name, sha256) of the policy files, config and waivers this run was judged by,
+    read where the config was read."""
     from gate.governance import policy_inputs as inputs
 
     builtin = config.builtin and not args.no_builtin
     return inputs(config, builtin, [*config.policy_dirs, *args.policies])
 
 
-def load_all(args: argparse.Namespace) -> tuple[Config, list[Policy], list[Policy]]:
-    """(config, every loaded policy, the enabled and configured ones)."""
-    config = load_config(args.config if args.config else find_config())
+def load_all(args: argparse.Namespace, source: RuleSource | None = None
+             ) -> tuple[Config, list[Policy], list[Policy]]:
+    """(config, every loaded policy, the enabled and configured ones), read from
+    ``source`` (the working tree by default); the built-in pack comes with gate."""
+    files = source or disk()
+    config = load_config(files.config_file(args.config) if args.config else files.find_config(),
+                         files)
     policies: list[Policy] = []
     if config.builtin and not args.no_builtin:
         policies.extend(load_builtin())
     for directory in [*config.policy_dirs, *args.policies]:
-        policies.extend(load_directory(directory))
+        policies.extend(load_directory(directory, files))
     check_unique(policies)
     return config, policies, apply_config(config, policies)
+
+
+@dataclass
+class Rules:
+    """The rules a run is judged by, and where they were read."""
+
+    config: Config
+    policies: list[Policy]  # enabled and configured
+    waivers: list[Waiver]
+    inputs: list[tuple[str, str]]  # (name, sha256) of each file, for the audit
+    source: str  # "working tree", or "base <label>"
+
+
+def load_rules(args: argparse.Namespace, source: RuleSource | None = None) -> Rules:
+    """Config, policies and waivers from ``source`` (the working tree by default)."""
+    from gate.governance import load_waivers
+
+    config, loaded, policies = load_all(args, source)
+    waivers = load_waivers(config, loaded)
+    return Rules(config, policies, waivers, policy_inputs(args, config), config.files.label)

@@ -9,8 +9,6 @@ fail the gate (a ratchet: debt already merged does not block unrelated work).
 from __future__ import annotations
 
 import argparse
-import hashlib
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from gate.commands.check import (
@@ -20,23 +18,18 @@ from gate.commands.check import (
     write_reports,
 )
 from gate.commands.common import (
+    Rules,
     add_fail_on,
     add_policy_options,
     add_time_options,
-    load_all,
-    policy_inputs,
+    load_rules,
 )
 from gate.errors import ConfigError, GateError
-from gate.results import FAIL, WAIVED, WARN, ChangedFile, ChangeSummary, Report, Result
+from gate.results import ChangedFile, ChangeSummary, Report
 
 if TYPE_CHECKING:
-    from gate.change import ChangeContext
-    from gate.changeset import Comparison, Side
-    from gate.clock import EvaluationTime
-    from gate.config import Config
-    from gate.git import Commit, Repository
-    from gate.policy import Policy
-    from gate.waivers import Waiver
+    from gate.changeset import Side
+    from gate.git import Repository
 
 
 def add_parser(commands: Any) -> None:
@@ -82,8 +75,10 @@ def _mode(args: argparse.Namespace) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from gate import git, governance
+    from gate.change_context import change_context
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
+    from gate.ratchet import classify
 
     mode = _mode(args)
     formats = parse_formats(args.format)
@@ -133,7 +128,7 @@ def run(args: argparse.Namespace) -> int:
     summary.notes = comparison.notes
     summary.environments = [e for e in comparison.environments if e]
     summary.commits = len(commits)
-    context = _context(summary, comparison, commits, time, config, head, inputs)
+    context = change_context(summary, comparison, commits, time, config, head, inputs)
     change_results, evidence = governance.judge_change(policies, context, fail_on)
     results, uses = governance.waive(results + change_results, waivers, time, complete=False)
     found, override_notes = governance.find_overrides(commits, config.overrides)
@@ -156,79 +151,26 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-@dataclass
-class _Rules:
-    """The rules a change is judged by, and where they were read."""
-
-    config: Config
-    policies: list[Policy]
-    waivers: list[Waiver]
-    inputs: list[tuple[str, str]]
-    source: str
-
-
-def _load_rules(args: argparse.Namespace, repository: Repository, base: Side) -> _Rules:
-    from gate import governance
-
-    def load() -> tuple[Config, list[Policy], list[Waiver], list[tuple[str, str]]]:
-        config, loaded, policies = load_all(args)
-        waivers = governance.load_waivers(config, loaded)
-        return config, policies, waivers, policy_inputs(args, config)
-
+def _load_rules(args: argparse.Namespace, repository: Repository, base: Side) -> Rules:
+    """The working tree's rules, or with ``--rules-from base`` the base's, read
+    straight from its git tree (errors then say so)."""
     if args.rules_from != "base":
-        return _Rules(*load(), "working tree")
-    from gate.base_rules import base_rules
+        return load_rules(args)
     from gate.changeset import EmptyTree
+    from gate.rulesource import RevisionRules
 
     tree = base.tree if base.tree is not None else EmptyTree()
-    label = getattr(tree, "label", "the base")
-    with base_rules(tree, repository.root, args.config, list(args.policies)) as config_path:
-        original = args.config
-        args.config = config_path
-        try:
-            loaded = load()
-        except GateError as exc:
-            raise type(exc)(f"{exc.message} (rules read from {label})", exc.file,
-                            exc.line) from None
-        finally:
-            args.config = original
-    return _Rules(*loaded, f"base {label}")
-
-
-def _context(
-    summary: ChangeSummary,
-    comparison: Comparison,
-    commits: list[Commit],
-    time: EvaluationTime,
-    config: Config,
-    head: Side,
-    inputs: list[tuple[str, str]],
-) -> ChangeContext:
-    """What the change documents are built from."""
-    from gate.change import ChangeContext
-    from gate.deployed import lister
-
-    release = None
-    if config.release_manifest is not None and head.tree is not None:
-        from gate.release import load_release
-
-        release = load_release(head.tree, config.release_manifest)
-        digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
-        inputs.append((f"release manifest {config.release_manifest}", digest))
-    collectors, planners = comparison.collectors, comparison.planners
-    # Other environments' images matter only for the repositories this change deploys.
-    wanted = {entry["name"] for by_side in comparison.images.values()
-              for entry in by_side["head"]}
-    if release is not None:
-        wanted.update(service["image_name"] for service in release["services"])
-    return ChangeContext(
-        summary=summary, time=time, file_environments=comparison.file_environments,
-        environments=comparison.environments, commits=commits, calendar=config.calendar,
-        known_environments=config.environments.names(),
-        images=lister(lambda side: collectors[side], lambda side: planners[side], wanted),
-        release=release,
-        changed_images=comparison.images,
-    )
+    # As ever, --policies given as an absolute path outside the repository is read from
+    # disk (it has no version at the base); inside the repository the base is read.
+    source = RevisionRules(tree, repository.root, repository.relative_to_root("."),
+                           from_disk=args.policies)
+    try:
+        rules = load_rules(args, source)
+    except GateError as exc:
+        raise type(exc)(f"{exc.message} (rules read from {source.label})", exc.file,
+                        exc.line) from None
+    rules.source = f"base {source.label}"
+    return rules
 
 
 def _in_scope(path: str | None, scope: list[str]) -> bool:
@@ -237,27 +179,3 @@ def _in_scope(path: str | None, scope: list[str]) -> bool:
     if not scope:
         return True
     return any(not prefix or path == prefix or path.startswith(prefix + "/") for prefix in scope)
-
-
-FINDINGS = (FAIL, WARN, WAIVED)
-
-
-def finding_key(result: Result) -> tuple[str, tuple[str, str, str, str, str], str]:
-    """A finding's identity across the two sides: policy, resource, and field (or message)."""
-    return (result.policy.id, result.resource.key(), result.field or result.message)
-
-
-def classify(head: list[Result], base: list[Result], every: bool) -> list[Result]:
-    """Mark head findings new or existing; existing ones block only with ``every``."""
-    known = {finding_key(result) for result in base if result.status in FINDINGS}
-    classified: list[Result] = []
-    for result in head:
-        if result.status not in FINDINGS:
-            classified.append(replace(result, new=False))
-            continue
-        new = finding_key(result) not in known
-        status = result.status
-        if status == FAIL and not new and not every:
-            status = WARN  # already at the base: reported, but it does not block this change
-        classified.append(replace(result, new=new, status=status))
-    return classified

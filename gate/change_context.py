@@ -1,0 +1,54 @@
+"""What the change documents of ``gate diff`` are built from: the compared sides,
+the commits, the evaluation time, the config and the release manifest."""
+from __future__ import annotations
+
+import hashlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gate.change import ChangeContext
+    from gate.changeset import Comparison, Side
+    from gate.clock import EvaluationTime
+    from gate.config import Config
+    from gate.git import Commit
+    from gate.results import ChangeSummary
+
+
+def change_context(
+    summary: ChangeSummary,
+    comparison: Comparison,
+    commits: list[Commit],
+    time: EvaluationTime,
+    config: Config,
+    head: Side,
+    inputs: list[tuple[str, str]],
+) -> ChangeContext:
+    """What the change documents are built from.
+
+    A release manifest the config names is read from the head and added to
+    ``inputs`` (the audit's fingerprinted files).
+    """
+    from gate.change import ChangeContext
+    from gate.deployed import lister
+
+    release = None
+    if config.release_manifest is not None and head.tree is not None:
+        from gate.release import load_release
+
+        release = load_release(head.tree, config.release_manifest)
+        digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
+        inputs.append((f"release manifest {config.release_manifest}", digest))
+    collectors, planners = comparison.collectors, comparison.planners
+    # Other environments' images matter only for the repositories this change deploys.
+    wanted = {entry["name"] for by_side in comparison.images.values()
+              for entry in by_side["head"]}
+    if release is not None:
+        wanted.update(service["image_name"] for service in release["services"])
+    return ChangeContext(
+        summary=summary, time=time, file_environments=comparison.file_environments,
+        environments=comparison.environments, commits=commits, calendar=config.calendar,
+        known_environments=config.environments.names(),
+        images=lister(lambda side: collectors[side], lambda side: planners[side], wanted),
+        release=release,
+        changed_images=comparison.images,
+    )
