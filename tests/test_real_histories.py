@@ -108,7 +108,7 @@ KNOWN_EDIT_FAILURES: dict[tuple[str, str, str], str] = {
     **{(PODINFO, "3079cdb898ee", folder): PODINFO_TRANSFORMERS
        for folder in EDIT_FOLDERS[(PODINFO, "3079cdb898ee")] if folder != "kustomize"},
     **{(FLUX, "fe4b3f96c17d", folder): FLUX_CONFIGURATIONS
-       for folder in ("infrastructure", "infrastructure/redis")},
+       for folder in EDIT_FOLDERS[(FLUX, "fe4b3f96c17d")] if folder.startswith("infrastructure")},
 }
 
 
