@@ -69,6 +69,14 @@ FLUX_CONFIGURATIONS = (
     "failure on '/tmp/gate-kustomize-*/infrastructure/redis/kustomizeconfig.yaml' : lstat "
     "...: no such file or directory\" (gate check of the same trees renders it)"
 )
+REPLACEMENTS_PATH = (
+    "gate diff exits 2: the copy of overlays/prod handed to `kubectl kustomize` lacks the "
+    "file named by `replacements: [{path: repl.yaml}]`: \"overlays/prod/kustomization.yaml: "
+    "cannot render: kubectl kustomize failed: trouble configuring builtin "
+    "ReplacementTransformer with config: ` Replacements: - path: repl.yaml `: evalsymlink "
+    "failure on '/tmp/gate-kustomize-*/overlays/prod/repl.yaml' : lstat ...: no such file or "
+    "directory\" (gate check of both trees renders it)"
+)
 
 # Pairs (base, head) by upstream sha, and the cause they fail with today.
 KNOWN_PAIR_FAILURES: dict[tuple[str, str, str], str] = {
@@ -151,8 +159,10 @@ def _skip_unless_judged(*checks: GateRun) -> None:
     """Property (a) and (b) hold only where gate check could judge both trees."""
     for check in checks:
         if check.returncode == 2:
-            pytest.skip("gate check itself cannot judge this tree (exit 2), so gate diff "
-                        f"is not expected to:\n{check.describe()}")
+            errors = (check.report or {}).get("errors") or [{"file": "", "message": ""}]
+            pytest.skip(f"gate check exits 2 on this tree ({errors[0]['file']}: "
+                        f"{errors[0]['message'][:300]}), so gate diff is not expected to "
+                        f"judge it either\n{check.describe()}")
 
 
 def assert_agrees(diff: GateRun, base: GateRun, head: GateRun) -> None:
@@ -345,6 +355,7 @@ targets:
 }
 
 
+@pytest.mark.xfail(strict=True, reason=REPLACEMENTS_PATH)
 def test_replacements_path_with_an_image_bump_in_the_base(tmp_path: Path) -> None:
     """An overlay whose `replacements:` entry is a file (`- path: repl.yaml`), and a
     change that bumps the image in the base it renders."""
