@@ -1,6 +1,7 @@
 """Results of an evaluation, and the report every output format renders."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from gate import __version__
@@ -119,7 +120,25 @@ class ResourceRef:
     def key(self) -> tuple[str, str, str, str, str]:
         """What makes a resource the same one on both sides of a change."""
         return (self.environment, self.rendered_by or self.file, self.kind, self.namespace,
-                self.name)
+                stable_name(self.kind, self.name, bool(self.rendered_by)))
+
+
+# kustomize's content-hash suffix of a generated ConfigMap or Secret: ten characters of a
+# sha256 hex digest with 0, 1, 3, a and e replaced by g, h, k, m and t.
+_CONTENT_HASH = re.compile(r"-[2456789bcdfghkmt]{10}\Z")
+
+
+def stable_name(kind: str, name: str, rendered: bool) -> str:
+    """A resource's name as the ratchet compares it across a change.
+
+    A generated ConfigMap or Secret is renamed whenever its content changes (kustomize
+    appends a hash of it), yet it is the same object: ``web-config-7g2dhk9m4b`` and
+    ``web-config-b5f8c2kt9h`` are both ``web-config``, so an edit to its source does
+    not make its existing findings new, nor list it as deleted.
+    """
+    if rendered and kind in ("ConfigMap", "Secret"):
+        return _CONTENT_HASH.sub("", name)
+    return name
 
 
 def change_ref(environment: str) -> ResourceRef:

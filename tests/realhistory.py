@@ -30,6 +30,7 @@ from typing import Any
 
 import yaml
 
+from gate.results import stable_name
 from tests.gitrepo import ENV, run_git
 
 REALREPOS = Path(__file__).parent / "realrepos"
@@ -125,9 +126,11 @@ def run_gate(args: list[str], cwd: Path, report: Path) -> GateRun:
 def finding_key(result: dict[str, Any]) -> Key:
     """The identity gate's ratchet gives a finding (see the module docstring)."""
     resource = result["resource"]
+    rendered = bool(resource.get("rendered_by"))
     return (result["policy"], resource.get("environment") or "",
             resource.get("rendered_by") or resource.get("file") or "", resource["kind"],
-            resource.get("namespace") or "", resource["name"],
+            resource.get("namespace") or "",
+            stable_name(resource["kind"], resource["name"], rendered),
             result.get("field") or result.get("message") or "")
 
 

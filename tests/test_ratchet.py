@@ -81,3 +81,27 @@ def test_finding_key_and_statuses() -> None:
     assert finding_key(result) == ("no-latest-tag", result.resource.key(),
                                    "spec.containers[0].image")
     assert FINDINGS == (FAIL, WARN, WAIVED)
+
+
+def test_a_regenerated_configmap_keeps_its_findings_existing() -> None:
+    """kustomize renames a generated ConfigMap when its content changes (a hash suffix):
+    an edit to its source file does not make its existing findings new."""
+    from dataclasses import replace
+
+    def generated(name: str, rendered_by: str = "overlays/prod") -> Result:
+        made = finding(name=name)
+        return replace(made, resource=replace(made.resource, kind="ConfigMap",
+                                              rendered_by=rendered_by))
+
+    [same] = classify([generated("web-config-7g2dhk9m4b")], [generated("web-config-b5f8c2kt9h")],
+                      every=False)
+    assert (same.new, same.status) == (False, WARN)
+    # Only kustomize's alphabet and length count, and only for rendered resources.
+    for head, base, rendered_by in [("web-config-7g2dhk9m4b", "web-config-b5f8c2kt9x",
+                                     "overlays/prod"),
+                                    ("web-config-abcdefghij", "web-config-b5f8c2kt9h",
+                                     "overlays/prod"),
+                                    ("web-config-7g2dhk9m4b", "web-config-b5f8c2kt9h", "")]:
+        [other] = classify([generated(head, rendered_by)], [generated(base, rendered_by)],
+                           every=False)
+        assert other.new is True, (head, base)

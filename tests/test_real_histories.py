@@ -15,8 +15,10 @@ Two properties are asserted:
     the base check; a comment-only edit makes no finding new. Change-policy results
     (subject ``gate.dev/v1 Change``) only exist in ``gate diff`` and are left out.
 
-Tests that current gate fails are ``xfail(strict=True)`` with the cause seen, so the
-suite is green now and each mark must go when gate is fixed.
+Every one of these failed before the planner read every kustomization field and the
+binary rendered git sides from complete checkouts: the copy handed to ``kubectl
+kustomize`` lacked podinfo's ``transformers: [labels.yaml]``, flux's ``configurations:
+[kustomizeconfig.yaml]`` and ``replacements: [{path: repl.yaml}]``, and gate diff exited 2.
 """
 from __future__ import annotations
 
@@ -52,42 +54,6 @@ PODINFO = "podinfo"
 FLUX = "flux2-kustomize-helm-example"
 ARGOCD = "argocd-example-apps"
 
-# --- the causes seen, for the xfail marks ---------------------------------------------
-
-PODINFO_TRANSFORMERS = (
-    "gate diff exits 2: the copy of deploy/overlays/{dev,staging,production} handed to "
-    "`kubectl kustomize` lacks the file the overlay names in `transformers: [labels.yaml]`: "
-    "\"deploy/overlays/dev/kustomization.yaml: error: cannot render: kubectl kustomize "
-    "failed: accumulation err='accumulating resources from 'labels.yaml': evalsymlink "
-    "failure on '/tmp/gate-kustomize-*/deploy/overlays/dev/labels.yaml' : lstat ...: no such "
-    "file or directory\" (gate check of the same trees renders them)"
-)
-FLUX_CONFIGURATIONS = (
-    "gate diff exits 2: the copy of infrastructure/redis handed to `kubectl kustomize` lacks "
-    "the file named by `configurations: [kustomizeconfig.yaml]`: \"infrastructure/"
-    "kustomization.yaml: error: cannot render: kubectl kustomize failed: ... evalsymlink "
-    "failure on '/tmp/gate-kustomize-*/infrastructure/redis/kustomizeconfig.yaml' : lstat "
-    "...: no such file or directory\" (gate check of the same trees renders it)"
-)
-REPLACEMENTS_PATH = (
-    "gate diff exits 2: the copy of overlays/prod handed to `kubectl kustomize` lacks the "
-    "file named by `replacements: [{path: repl.yaml}]`: \"overlays/prod/kustomization.yaml: "
-    "cannot render: kubectl kustomize failed: trouble configuring builtin "
-    "ReplacementTransformer with config: ` Replacements: - path: repl.yaml `: evalsymlink "
-    "failure on '/tmp/gate-kustomize-*/overlays/prod/repl.yaml' : lstat ...: no such file or "
-    "directory\" (gate check of both trees renders it)"
-)
-
-# Pairs (base, head) by upstream sha, and the cause they fail with today.
-KNOWN_PAIR_FAILURES: dict[tuple[str, str, str], str] = {
-    **{(PODINFO, base, head): PODINFO_TRANSFORMERS for base, head in pairs(PODINFO)},
-    **{(FLUX, base, head): FLUX_CONFIGURATIONS for base, head in [
-        ("b3d1eb0ac094", "9836a45d2de8"), ("e82a6e266b9a", "64ae4345c04e"),
-        ("64ae4345c04e", "2c04226a6ddd"), ("2c04226a6ddd", "3395ffb030e3"),
-        ("3395ffb030e3", "32c054304417"), ("32c054304417", "a17e840b9c81"),
-    ]},
-}
-
 # Comment-only edits: on top of which commits, and the kustomization folders whose inputs
 # get one commit each (the test checks these lists against the trees).
 EDIT_BASES: dict[str, list[str]] = {
@@ -112,19 +78,9 @@ EDIT_FOLDERS: dict[tuple[str, str], list[str]] = {
     ],
     (ARGOCD, "f58c7ed8cfe2"): ["kustomize-guestbook", "pre-post-sync"],
 }
-KNOWN_EDIT_FAILURES: dict[tuple[str, str, str], str] = {
-    **{(PODINFO, "3079cdb898ee", folder): PODINFO_TRANSFORMERS
-       for folder in EDIT_FOLDERS[(PODINFO, "3079cdb898ee")] if folder != "kustomize"},
-    **{(FLUX, "fe4b3f96c17d", folder): FLUX_CONFIGURATIONS
-       for folder in EDIT_FOLDERS[(FLUX, "fe4b3f96c17d")] if folder.startswith("infrastructure")},
-}
-
-
-def _param(key: tuple[str, str, str], known: dict[tuple[str, str, str], str]) -> object:
-    marks = [pytest.mark.xfail(strict=True, reason=known[key])] if key in known else []
+def _param(key: tuple[str, str, str]) -> object:
     return pytest.param(*key, id=f"{key[0]}-{key[1][:7]}..{key[2][:7]}"
-                        if key[2] in UPSTREAM[key[0]] else f"{key[0]}-{key[1][:7]}-{key[2]}",
-                        marks=marks)
+                        if key[2] in UPSTREAM[key[0]] else f"{key[0]}-{key[1][:7]}-{key[2]}")
 
 
 # --- the histories, cloned and judged once per session ----------------------------------
@@ -193,7 +149,7 @@ def test_bundle_replays_the_listed_upstream_commits(name: str, tmp_path: Path) -
 
 
 @pytest.mark.parametrize(("name", "base", "head"), [
-    _param((name, base, head), KNOWN_PAIR_FAILURES) for name in sorted(UPSTREAM)
+    _param((name, base, head)) for name in sorted(UPSTREAM)
     for base, head in pairs(name)
 ])
 def test_diff_of_a_real_commit_agrees_with_check(histories: Histories, name: str, base: str,
@@ -214,7 +170,7 @@ def test_edit_folders_are_every_kustomization(histories: Histories) -> None:
 
 
 @pytest.mark.parametrize(("name", "at", "folder"), [
-    _param((name, at, folder), KNOWN_EDIT_FAILURES) for (name, at), folders
+    _param((name, at, folder)) for (name, at), folders
     in EDIT_FOLDERS.items() for folder in folders
 ])
 def test_comment_only_edit_makes_nothing_new(histories: Histories, name: str, at: str,
@@ -239,7 +195,6 @@ def _one_line_podinfo_edit(clone: Path) -> None:
     repo.replace(BACKEND, "  minReadySeconds: 3\n", "  minReadySeconds: 10\n")
 
 
-@pytest.mark.xfail(strict=True, reason=PODINFO_TRANSFORMERS)
 def test_podinfo_one_line_change_committed(histories: Histories, tmp_path: Path) -> None:
     history = History(PODINFO, tmp_path)
     _one_line_podinfo_edit(history.clone)
@@ -254,7 +209,6 @@ def test_podinfo_one_line_change_committed(histories: Histories, tmp_path: Path)
     assert_agrees(diff, base_check, head_check)
 
 
-@pytest.mark.xfail(strict=True, reason=PODINFO_TRANSFORMERS)
 def test_podinfo_one_line_change_worktree(tmp_path: Path) -> None:
     history = History(PODINFO, tmp_path)
     _one_line_podinfo_edit(history.clone)
@@ -265,7 +219,6 @@ def test_podinfo_one_line_change_worktree(tmp_path: Path) -> None:
     assert all("minReadySeconds" in key[-1] for key in new_findings(diff)), diff.describe()
 
 
-@pytest.mark.xfail(strict=True, reason=PODINFO_TRANSFORMERS)
 def test_podinfo_release_range_6_11_2_to_6_14_1(histories: Histories) -> None:
     """podinfo e0a79a4 (Release 6.11.2) .. 3079cdb (Release 6.14.1): six real commits."""
     history = histories.get(PODINFO)
@@ -276,10 +229,8 @@ def test_podinfo_release_range_6_11_2_to_6_14_1(histories: Histories) -> None:
 
 
 @pytest.mark.parametrize(("head", "back"), [
-    pytest.param("5530bb1956f5", 2, id="introduced-9836a45",
-                 marks=pytest.mark.xfail(strict=True, reason=FLUX_CONFIGURATIONS)),
-    pytest.param("9836a45d2de8", 1, id="introducing-commit-9836a45",
-                 marks=pytest.mark.xfail(strict=True, reason=FLUX_CONFIGURATIONS)),
+    pytest.param("5530bb1956f5", 2, id="introduced-9836a45"),
+    pytest.param("9836a45d2de8", 1, id="introducing-commit-9836a45"),
     pytest.param("8cee66461b94", 2, id="removed-8cee664"),
 ])
 def test_flux_across_the_configurations_change(histories: Histories, tmp_path: Path,
@@ -355,7 +306,6 @@ targets:
 }
 
 
-@pytest.mark.xfail(strict=True, reason=REPLACEMENTS_PATH)
 def test_replacements_path_with_an_image_bump_in_the_base(tmp_path: Path) -> None:
     """An overlay whose `replacements:` entry is a file (`- path: repl.yaml`), and a
     change that bumps the image in the base it renders."""
