@@ -8,11 +8,11 @@ existing and a resource the change removes can be listed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from gate.collect import Collector, use_environments
+from gate.collect import Batch, Collector, use_environments
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig
 from gate.evaluate import Outcome, evaluate_batches, wants_documents
@@ -125,8 +125,16 @@ def compare(
                     by_side[side].extend(found)
         return observe
 
-    head_outcome = evaluate_batches(policies, head_collector.read_all(head_plan.units), fail_on,
-                                    observer("head"))
+    # Units the head cannot read: their resources are unknown there, not deleted.
+    unreadable: set[str] = set()
+
+    def head_batches() -> Iterator[Batch]:
+        for batch in head_collector.read_all(head_plan.units):
+            if batch.errors:
+                unreadable.add(batch.unit.path or ".")
+            yield batch
+
+    head_outcome = evaluate_batches(policies, head_batches(), fail_on, observer("head"))
     base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
                                     observer("base"))
     notes: list[str] = []
@@ -137,7 +145,8 @@ def compare(
     ]
     _follow_renames(base_outcome, renamed)
     head_keys = {resource.key() for resource in head_outcome.resources}
-    deleted = [r for r in base_outcome.resources if r.key() not in head_keys]
+    deleted = [r for r in base_outcome.resources if r.key() not in head_keys
+               and (r.rendered_by or r.file).split(" (release ")[0] not in unreadable]
     for by_side in images.values():
         for found in by_side.values():
             found.sort(key=image_order)

@@ -600,6 +600,9 @@ def test_an_overlay_that_cannot_render_at_the_head_is_an_error(kustomized: GitRe
     assert error["file"].startswith("overlays/staging/")
     assert "missing.yaml" in error["message"]
     assert "Traceback" not in run.stderr
+    # What the broken overlay deploys is unknown at the head, not deleted.
+    assert not [r for r in run.report["change"]["deleted_resources"]
+                if r["rendered_by"] == "overlays/staging"]
 
 
 def test_an_overlay_broken_at_the_base_makes_its_findings_new(kustomized: GitRepo,
