@@ -9,6 +9,9 @@ deploy an included kustomization, what is left unjudged and why.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pytest
 
 from gate.environments import parse_environments
@@ -17,6 +20,7 @@ from gate.renderers import kustomize_files
 from gate.renderers.base import RenderSettings, Unit
 from gate.results import NOT_REFERENCED, NOT_RENDERED
 from gate.trees import walk_files
+from tests.conftest import RunGate
 from tests.test_affected import DictTree
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -260,3 +264,52 @@ def test_a_patch_of_a_broken_kustomization_renders_the_overlay() -> None:
     })
     assert diff_plan(tree, {"o/p.yaml"}).units == [Unit("kustomize", "o")]
     assert check_plan(tree).units[0] == Unit("kustomize", "o")
+
+
+# -- end to end: what is judged does not depend on which paths are named -------------------
+
+GATE_CONFIG = """environments:
+  - discover: argocd
+policies:
+  image-digest:
+    enforcement: warn
+    environments:
+      prod: {enforcement: block}
+"""
+
+
+@pytest.mark.e2e
+def test_an_application_deployed_overlay_is_judged_in_its_environment_from_any_path(
+        tmp_path: Path, run_gate: RunGate) -> None:
+    """argocd-example-apps' shape: kustomize-guestbook has its own (prod) Application and
+    pre-post-sync includes it. gate check . and gate check kustomize-guestbook both judge
+    it as itself, in prod, where image-digest blocks; its transformer config is no resource."""
+    files = {
+        ".gate.yaml": GATE_CONFIG,
+        "kustomize-guestbook/kustomization.yaml": kustomization(
+            "resources: [g.yaml]\ntransformers: [labels.yaml]\n"),
+        "kustomize-guestbook/g.yaml": deployment("guestbook"),
+        "kustomize-guestbook/labels.yaml": LABELS,
+        "pre-post-sync/kustomization.yaml": kustomization("resources: [../kustomize-guestbook]\n"),
+        "apps/guestbook.yaml": APPLICATION.format(name="guestbook", path="kustomize-guestbook",
+                                                  env="prod"),
+    }
+    for path, text in files.items():
+        (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / path).write_text(text, encoding="utf-8")
+    (tmp_path / ".git").mkdir()
+    reports = {}
+    for target in (".", "kustomize-guestbook"):
+        done = run_gate("check", target, "--kustomize", "builtin", "-f", "json",
+                        cwd=tmp_path)
+        assert done.returncode == 1, done.stdout + done.stderr
+        reports[target] = json.loads(done.stdout)
+    for report in reports.values():
+        digests = [(r["resource"]["rendered_by"], r["resource"]["environment"], r["status"])
+                   for r in report["results"] if r["policy"] == "image-digest"]
+        assert ("kustomize-guestbook", "prod", "fail") in digests
+        assert not [r for r in report["results"]
+                    if r["resource"]["file"].endswith("labels.yaml")]
+    # From the root, the guestbook is also judged through pre-post-sync.
+    assert "pre-post-sync" in {r["resource"]["rendered_by"]
+                               for r in reports["."]["results"]}
