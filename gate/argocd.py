@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from yaml.nodes import Node
 
 from gate.globs import match_name, match_path
+from gate.renderers.registry import HELM, RENDERERS
 from gate.trees import FileTree, TreePathError, normalize, walk_yaml
 from gate.yamlio import YamlInputError, decode, line_of_path, load_documents
 
@@ -44,7 +45,6 @@ CONVENTIONAL_LABELS = ("environment", "env")
 #: The environment of an Application that nothing names; policies treat it as prod.
 UNKNOWN = "unknown"
 MANIFEST_GENERATE_PATHS = "argocd.argoproj.io/manifest-generate-paths"
-KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
 TOOLS = ("directory", "kustomize", "helm", "plugin")
 GENERATORS = ("git", "list", "matrix", "merge", "clusters", "clusterDecisionResource",
               "scmProvider", "pullRequest", "plugin")
@@ -755,8 +755,7 @@ class _Discoverer:
             if part == "templates":
                 chart = "/".join(parts[:i])
                 if chart not in self._chart_dirs:
-                    self._chart_dirs[chart] = self.tree.is_file(
-                        f"{chart}/Chart.yaml" if chart else "Chart.yaml")
+                    self._chart_dirs[chart] = HELM.marker(self.tree, chart) is not None
                 if self._chart_dirs[chart]:
                     return True
         return False
@@ -930,12 +929,11 @@ class _Discoverer:
         )
 
     def detect_tool(self, path: str) -> str:
-        """As Argo CD: a kustomization file, else ``Chart.yaml``, else a plain directory."""
-        prefix = f"{path}/" if path else ""
-        if any(self.tree.is_file(prefix + name) for name in KUSTOMIZATION_FILES):
-            return "kustomize"
-        if self.tree.is_file(prefix + "Chart.yaml"):
-            return "helm"
+        """As Argo CD: a kustomization file, else ``Chart.yaml``, else a plain directory
+        (the registry offers a directory to Kustomize first, then Helm, as Argo CD does)."""
+        for renderer in RENDERERS:
+            if renderer.marker(self.tree, path) is not None:
+                return renderer.kind
         return "directory"
 
     def value_files(

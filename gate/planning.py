@@ -27,6 +27,7 @@ from gate.affected import Reach, reach
 from gate.environments import EnvironmentMap
 from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import RenderSettings, Unit
+from gate.renderers.helm import CHART_FILE
 from gate.renderers.registry import HELM, KUSTOMIZE
 from gate.results import NOT_REFERENCED, NOT_RENDERED, Unjudged
 from gate.sources import YAML_SUFFIXES
@@ -61,7 +62,7 @@ def outermost_charts(directories: Iterable[str]) -> list[str]:
     """Chart directories, leaving out subcharts (inside another chart's ``charts/``)."""
     charts = sorted(directories)
     return [chart for chart in charts if not in_chart_templates(
-        chart + "/Chart.yaml", [other for other in charts if other != chart])]
+        f"{chart}/{CHART_FILE}", [other for other in charts if other != chart])]
 
 
 def chart_of(tree: FileTree, path: str) -> str | None:
@@ -242,7 +243,7 @@ class Planner:
                   and not (self.kustomize_on and kfiles.is_kustomization(path))]
         if HELM.unavailable(self.settings) is None:
             charts = outermost_charts(path.rpartition("/")[0] for path in paths
-                                      if path.rpartition("/")[2] == "Chart.yaml")
+                                      if path.rpartition("/")[2] == CHART_FILE)
             found += [(unit, []) for chart in charts for unit in self.helm_releases(chart)
                       if ours(unit.path)]
         return found
