@@ -25,7 +25,7 @@ from typing import NamedTuple
 import git as gitpython
 
 from gate.errors import GateError
-from gate.trees import normalize
+from gate.trees import below, normalize
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
@@ -455,11 +455,11 @@ class Repository:
         """A user's path (relative to the working directory, or absolute) as a
         repository path (``""`` for the root itself); it need not exist."""
         absolute = os.path.abspath(path)
-        relative = _inside(absolute, self.root)
+        relative = below(absolute, self.root)
         if relative is None:
             # The same place reached through a symbolic link (a linked cwd or root).
             directory, base = os.path.split(absolute)
-            relative = _inside(os.path.join(os.path.realpath(directory), base),
+            relative = below(os.path.join(os.path.realpath(directory), base),
                                os.path.realpath(self.root))
         if relative is None:
             raise GitError(f"path outside the repository: {path} (the repository is {self.root})")
@@ -622,15 +622,6 @@ def _sort_key(change: Change) -> tuple[str, str, str]:
 def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-def _inside(path: str, root: str) -> str | None:
-    if path == root:
-        return ""
-    prefix = root if root.endswith(os.sep) else root + os.sep
-    if not path.startswith(prefix):
-        return None
-    return path[len(prefix):].replace(os.sep, "/")
 
 
 def _parse_commit(record: str) -> Commit:

@@ -28,7 +28,7 @@ from typing import Protocol
 
 from gate.errors import ConfigError
 from gate.sources import display_name
-from gate.trees import FileTree, WorkTree
+from gate.trees import FileTree, WorkTree, below
 
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")
 WAIVERS_NAME = "waivers.yaml"
@@ -197,10 +197,10 @@ class RevisionRules(_Mounted):
         """``path`` (relative to the working directory, or absolute) as a tree path;
         None when it is outside the repository."""
         absolute = os.path.normpath(os.path.join(self.here, path))
-        relative = _inside(absolute, self.root)
+        relative = below(absolute, self.root)
         if relative is None and os.path.isabs(path):
             # The same place reached through a symbolic link (a linked working directory).
-            relative = _inside(os.path.realpath(absolute), os.path.realpath(self.root))
+            relative = below(os.path.realpath(absolute), os.path.realpath(self.root))
         return relative
 
     def _place(self, path: str) -> tuple[FileTree, str]:
@@ -256,16 +256,6 @@ class _Nothing:
 
 
 _NOTHING = _Nothing()
-
-
-def _inside(path: str, root: str) -> str | None:
-    """``path`` as a tree path of ``root``, or None when it is not beneath it."""
-    if path == root:
-        return ""
-    prefix = root if root.endswith(os.sep) else root + os.sep
-    if not path.startswith(prefix):
-        return None
-    return path[len(prefix):].replace(os.sep, "/")
 
 
 def disk() -> DiskRules:

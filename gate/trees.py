@@ -49,6 +49,16 @@ def normalize(path: str, base: str = "") -> str:
     return joined
 
 
+def below(path: str, root: str) -> str | None:
+    """An OS path as a tree path of the directory ``root``, or None when not beneath it."""
+    if path == root:
+        return ""
+    prefix = root if root.endswith(os.sep) else root + os.sep
+    if not path.startswith(prefix):
+        return None
+    return path[len(prefix):].replace(os.sep, "/")
+
+
 def walk_files(tree: FileTree, directory: str = "", hidden: bool = False) -> list[str]:
     """Every file under a directory, hidden entries skipped unless ``hidden``.
 

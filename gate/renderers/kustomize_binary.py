@@ -214,21 +214,9 @@ class _SourceDocuments:
 
 def _closure(tree: FileTree, directory: str) -> tuple[list[str], list[str]]:
     """(files listed as resources, kustomization files) of the overlay and all it includes."""
-    manifests: set[str] = set()
-    kustomizations: list[str] = []
-    seen: set[str] = set()
-    pending = [directory]
-    while pending:
-        current = pending.pop()
-        if current in seen:
-            continue
-        seen.add(current)
-        named = kustomize_files.references(tree, current)
-        if named is not None:
-            kustomizations.append(named.files[0])
-            manifests.update(named.manifests)
-            pending.extend(named.directories)
-    return sorted(manifests), sorted(kustomizations)
+    found = kustomize_files.closure(tree, directory)
+    manifests = {path for refs in found for path in refs.manifests}
+    return sorted(manifests), sorted(refs.files[0] for refs in found)
 
 
 def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Rendering:

@@ -166,16 +166,14 @@ class _Reader:
                 inflator.get("valuesLocal"), str) else None)
 
 
-def inputs(tree: FileTree, directory: str,
-           named: Callable[[str], References | None] | None = None) -> set[str]:
-    """Every tree file the kustomization in ``directory`` reads, transitively.
+def closure(tree: FileTree, directory: str,
+            named: Callable[[str], References | None] | None = None) -> list[References]:
+    """What the kustomization in ``directory`` and every one it includes name directly.
 
-    Cheap: kustomizations are read, nothing is rendered, and nothing raises
-    (a broken kustomization lists what it can; rendering reports the error).
     ``named`` looks references up (a cache); by default they are read afresh.
     """
     lookup = named if named is not None else (lambda d: references(tree, d))
-    found: set[str] = set()
+    found: list[References] = []
     seen: set[str] = set()
     pending = [directory]
     while pending:
@@ -184,11 +182,20 @@ def inputs(tree: FileTree, directory: str,
             continue
         seen.add(current)
         refs = lookup(current)
-        if refs is None:
-            continue
-        found.update(refs.files)
-        pending.extend(refs.directories)
+        if refs is not None:
+            found.append(refs)
+            pending.extend(refs.directories)
     return found
+
+
+def inputs(tree: FileTree, directory: str,
+           named: Callable[[str], References | None] | None = None) -> set[str]:
+    """Every tree file the kustomization in ``directory`` reads, transitively.
+
+    Cheap: kustomizations are read, nothing is rendered, and nothing raises
+    (a broken kustomization lists what it can; rendering reports the error).
+    """
+    return {path for refs in closure(tree, directory, named) for path in refs.files}
 
 
 def find_roots(tree: FileTree, directory: str = "") -> list[str]:
