@@ -109,6 +109,8 @@ class AppSource:
     exclude: str = ""
     value_files: tuple[str, ...] = ()
     ignore_missing_value_files: bool = False
+    # spec.source.kustomize.images: (``kustomize edit set image`` argument, its line)
+    kustomize_images: tuple[tuple[str, int], ...] = ()
 
     @property
     def label(self) -> str:
@@ -157,6 +159,8 @@ class DeployedPath:
     exclude: str = ""  # directory sources: glob of files to leave out
     value_files: tuple[str, ...] = ()  # Helm values files, as tree paths
     extra_paths: tuple[str, ...] = ()  # manifest-generate-paths: tree paths or globs
+    # Argo CD's image overrides of a kustomize source: (argument, Application file, line)
+    kustomize_images: tuple[tuple[str, str, int], ...] = ()
     chart: str | None = None  # chart name, for a chart from a Helm repository
     repo_url: str = ""
     target_revision: str = ""
@@ -848,6 +852,14 @@ class _Discoverer:
             else:
                 self.note(doc.file, doc.line_at(*where, "helm", "valueFiles", i),
                           f"{label}: a values file is not a string; ignored")
+        overrides: list[tuple[str, int]] = []
+        images = _mapping(raw.get("kustomize")).get("images")
+        for i, item in enumerate(images if isinstance(images, list) else []):
+            if isinstance(item, str) and item.strip():
+                overrides.append((item.strip(), doc.line_at(*where, "kustomize", "images", i)))
+            else:
+                self.note(doc.file, doc.line_at(*where, "kustomize", "images", i),
+                          f"{label}: a kustomize image override is not a string; ignored")
         return AppSource(
             index=index, line=line, repo_url=_text(raw.get("repoURL")),
             target_revision=_text(raw.get("targetRevision")) or "HEAD",
@@ -858,6 +870,7 @@ class _Discoverer:
             include=_text(directory.get("include")), exclude=_text(directory.get("exclude")),
             value_files=tuple(files),
             ignore_missing_value_files=helm.get("ignoreMissingValueFiles") is True,
+            kustomize_images=tuple(overrides),
         )
 
     # -- what an Application deploys ---------------------------------------------------
@@ -926,6 +939,8 @@ class _Discoverer:
             target_revision=source.target_revision, namespace=app.namespace,
             destination=app.destination, project=app.project,
             application_set=app.application_set, source_index=source.index,
+            kustomize_images=tuple((spec, app.file, line) for spec, line in
+                                   source.kustomize_images) if kind == "kustomize" else (),
         )
 
     def detect_tool(self, path: str) -> str:

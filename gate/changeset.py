@@ -14,7 +14,7 @@ from typing import Any
 
 from gate.collect import Batch, Collector, use_environments
 from gate.deployed import image_entries, image_order
-from gate.environments import EnvironmentConfig
+from gate.environments import EnvironmentConfig, EnvironmentMap, as_of_base, relabelled
 from gate.evaluate import Outcome, evaluate_batches, wants_documents
 from gate.planning import Planner
 from gate.policy import Policy
@@ -94,17 +94,24 @@ def compare(
         if getattr(change, "status", "") == "R" and old_path and new_path:
             renamed[old_path] = new_path
 
-    def prepare(side: Side) -> tuple[Collector, Planner]:
+    def prepare(side: Side, base_map: EnvironmentMap | None = None,
+                ) -> tuple[Collector, Planner, EnvironmentMap | None]:
         tree: FileTree = side.tree if side.tree is not None else EmptyTree()
         made = Collector(tree, _identity, settings=settings,
                          documents=wants_documents(policies))
         environment_map = None
+        pinned = None
         if environments is not None and environments.enabled:
             environment_map = environments.map(tree)
             use_environments(made, environment_map)
-        return made, Planner(tree, settings, environment_map)
+            if base_map is not None:
+                pinned = as_of_base(environment_map, base_map)
+                made.environment_of = pinned
+        return made, Planner(tree, settings, environment_map, environment_of=pinned), \
+            environment_map
 
-    (head_collector, head_planner), (base_collector, base_planner) = prepare(head), prepare(base)
+    base_collector, base_planner, base_map = prepare(base)
+    head_collector, head_planner, head_map = prepare(head, base_map)
     head_found = head_planner.reach(changed_new)
     base_found = base_planner.reach(changed_old)
     # An overlay or chart either side reaches is judged on both sides where it exists.
@@ -138,6 +145,10 @@ def compare(
     base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
                                     observer("base"))
     notes: list[str] = []
+    if head_map is not None and base_map is not None:
+        notes += [f"Application {name} is relabelled from {old} to {new} by this change: "
+                  f"what it deploys is judged as {old}, its environment at the base"
+                  for name, (old, new) in sorted(relabelled(head_map, base_map).items())]
     notes += [
         f"the base side could not be read at {error.file}"
         f"{f':{error.line}' if error.line else ''}: {error.message}; its findings count as new"

@@ -123,6 +123,8 @@ class Collector:
         overlay = self.display(unit.path) if unit.path else "."
         if unit.kind == "helm" and unit.release:
             overlay = f"{overlay} (release {unit.release})"
+        elif unit.images and unit.release:
+            overlay = f"{overlay} (application {unit.release})"
         for rendered in rendering.resources:
             try:
                 source = self.source(rendered.origin_file)

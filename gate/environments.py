@@ -522,3 +522,40 @@ def _describe_app(deployed: DeployedPath) -> str:
         else ""
     return (f"Application {deployed.application!r} ({deployed.file}:{deployed.line}{owner}; "
             f"{deployed.environment_from})")
+
+
+def relabelled(head: EnvironmentMap, base: EnvironmentMap) -> dict[str, tuple[str, str]]:
+    """Applications whose environment the change alters: name -> (at the base, at the head).
+
+    A change may relabel the prod Application as dev to dodge prod's rules: until it is
+    merged, the Application is still prod, so the change is judged as of the base.
+    """
+    before: dict[str, set[str]] = {}
+    for deployed in base.deployed_paths():
+        before.setdefault(deployed.application, set()).add(deployed.environment)
+    found: dict[str, tuple[str, str]] = {}
+    for deployed in head.deployed_paths():
+        old = before.get(deployed.application)
+        if old and deployed.environment not in old:
+            found[deployed.application] = (
+                next(iter(old)) if len(old) == 1 else UNKNOWN, deployed.environment)
+    return found
+
+
+def as_of_base(head: EnvironmentMap, base: EnvironmentMap) -> Callable[[str], str | None]:
+    """The head's environments, except where the change relabels an Application: paths
+    those Applications deploy keep their environment at the base."""
+    changed = relabelled(head, base)
+    if not changed:
+        return head.environment_of
+
+    def environment_of(path: str) -> str | None:
+        found = head.match(path)
+        if found is None:
+            return None
+        olds = {changed[d.application][0] for d in found.deployed if d.application in changed}
+        if not olds:
+            return found.environment
+        return next(iter(olds)) if len(olds) == 1 else UNKNOWN
+
+    return environment_of

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from gate.affected import Reach, reach
+from gate.argocd import DeployedPath, glob_match_any
 from gate.environments import EnvironmentMap
 from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import RenderSettings, Unit
@@ -35,6 +36,8 @@ from gate.trees import FileTree, walk_files
 
 #: Maps a tree path to the name reports use for it.
 DisplayName = Callable[[str], str]
+#: What an Argo CD directory source reads as manifests (Jsonnet is not rendered).
+ARGOCD_SUFFIXES = (".yaml", ".yml", ".json")
 
 
 def _same(path: str) -> str:
@@ -88,11 +91,15 @@ class Planner:
 
     def __init__(self, tree: FileTree, settings: RenderSettings,
                  environments: EnvironmentMap | None = None,
-                 display: DisplayName = _same) -> None:
+                 display: DisplayName = _same,
+                 environment_of: Callable[[str], str | None] | None = None) -> None:
         self.tree = tree
         self.settings = settings
         self.environments = environments
         self.display = display
+        # Overrides the map's answer (gate diff: an Application relabelled by the change
+        # keeps its environment as of the base).
+        self._environment_of = environment_of
         self._named: dict[str, kfiles.References | None] = {}
 
     # -- shared rules --------------------------------------------------------------------
@@ -109,15 +116,53 @@ class Planner:
         return kfiles.inputs(self.tree, directory, self.references)
 
     def environment_of(self, path: str) -> str | None:
+        if self._environment_of is not None:
+            return self._environment_of(path)
         return None if self.environments is None else self.environments.environment_of(path)
+
+    def deployed(self) -> list[DeployedPath]:
+        """What the tree's Argo CD Applications deploy (none without discovery)."""
+        return [] if self.environments is None else self.environments.deployed_paths()
 
     def deployed_kustomizations(self) -> set[str]:
         """Kustomization directories an Argo CD Application deploys."""
-        if self.environments is None:
-            return set()
-        return {deployed.path for deployed in self.environments.deployed_paths()
+        return {deployed.path for deployed in self.deployed()
                 if deployed.kind == "kustomize" and deployed.path is not None
                 and KUSTOMIZE.marker(self.tree, deployed.path) is not None}
+
+    def kustomize_units(self, overlay: str) -> list[Unit]:
+        """How an overlay is rendered: as written, and once per Application that
+        deploys it with image overrides (``spec.source.kustomize.images``)."""
+        deployers = [d for d in self.deployed() if d.kind == "kustomize" and d.path == overlay]
+        overridden = sorted({Unit("kustomize", overlay, release=d.application,
+                                  environment=self.environment_of(overlay) or d.environment,
+                                  images=d.kustomize_images)
+                             for d in deployers if d.kustomize_images})
+        plain = not deployers or any(not d.kustomize_images for d in deployers)
+        return [Unit("kustomize", overlay)] * plain + overridden
+
+    def directory_files(self, deployed: DeployedPath) -> list[str]:
+        """The manifests of an Argo CD directory source: ``*.yaml``, ``*.yml`` and
+        ``*.json`` in its path (recursively with ``recurse``), filtered by its
+        ``include`` and ``exclude`` globs, as Argo CD reads them."""
+        if deployed.path is None or not self.tree.is_dir(deployed.path):
+            return []
+        prefix = f"{deployed.path}/" if deployed.path else ""
+        found = []
+        for path in walk_files(self.tree, deployed.path):
+            relative = path[len(prefix):]
+            if not path.endswith(ARGOCD_SUFFIXES) or (not deployed.recurse and "/" in relative):
+                continue
+            if deployed.include and not glob_match_any(deployed.include, relative):
+                continue
+            if deployed.exclude and glob_match_any(deployed.exclude, relative):
+                continue
+            found.append(path)
+        return found
+
+    def changed_applications(self, changed: set[str]) -> list[DeployedPath]:
+        """What the Applications whose manifests the change touches deploy."""
+        return [d for d in self.deployed() if d.file in changed and d.path is not None]
 
     def helm_releases(self, chart: str) -> list[Unit]:
         """The releases to render a chart as: one per Application, else one of its own."""
@@ -169,7 +214,7 @@ class Planner:
             deployed = {d for d in self.deployed_kustomizations()
                         if not directory or d == directory or d.startswith(below)}
             roots = sorted(set(roots) | deployed)
-            plan.units.extend(Unit("kustomize", root) for root in roots)
+            plan.units.extend(unit for root in roots for unit in self.kustomize_units(root))
             for root in roots:
                 consumed |= self.inputs(root)
             # A component no overlay uses: its files are no manifests of their own either.
@@ -188,6 +233,12 @@ class Planner:
             Unit("file", path) for path in every
             if path.endswith(YAML_SUFFIXES) and path not in consumed
             and not in_chart_templates(path, charts))
+        # JSON manifests are deployed by directory Applications too.
+        below = f"{directory}/" if directory else ""
+        plan.units.extend(Unit("file", path) for path in sorted({
+            path for d in self.deployed() if d.kind == "directory"
+            for path in self.directory_files(d)
+            if path.endswith(".json") and (not directory or path.startswith(below))}))
         return plan
 
     # -- gate diff: what changed paths reach -------------------------------------------------
@@ -202,19 +253,35 @@ class Planner:
         overlays |= found.affected & self.deployed_kustomizations()
         charts = {chart for chart in (chart_of(self.tree, path) for path in changed)
                   if chart is not None}
+        deployed_files: set[str] = set()
+        # A change to an Application is a deployment change: what it deploys after the
+        # change (its path, its overrides) is judged, even where no file there changed.
+        for application in self.changed_applications(changed):
+            assert application.path is not None
+            if application.kind == "kustomize" and self.kustomize_on:
+                overlays.add(application.path)
+            elif application.kind == "helm":
+                charts.add(application.path)
+            elif application.kind == "directory":
+                deployed_files.update(self.directory_files(application))
+        json_files = {path for d in self.deployed() if d.kind == "directory"
+                      for path in self.directory_files(d) if path.endswith(".json")}
         files = sorted(
-            path for path in changed
-            if is_manifest_path(path) and path not in found.consumed
-            and not (self.kustomize_on and kfiles.is_kustomization(path))
-            and not in_chart_templates(path, charts) and self.tree.is_file(path))
+            {path for path in changed
+             if (is_manifest_path(path) or path in json_files) and path not in found.consumed
+             and not (self.kustomize_on and kfiles.is_kustomization(path))
+             and not in_chart_templates(path, charts) and self.tree.is_file(path)}
+            | {path for path in deployed_files if path not in found.consumed
+               and not in_chart_templates(path, charts)})
         return Reached(overlays, charts, files, unrendered)
 
     def side(self, overlays: Iterable[str], charts: Iterable[str], files: list[str],
              unrendered: Iterable[str] = ()) -> Plan:
         """The plan of one side of a change: what either side reaches, where it exists."""
         plan = Plan()
-        plan.units.extend(Unit("kustomize", overlay) for overlay in sorted(overlays)
-                          if KUSTOMIZE.marker(self.tree, overlay) is not None)
+        plan.units.extend(unit for overlay in sorted(overlays)
+                          if KUSTOMIZE.marker(self.tree, overlay) is not None
+                          for unit in self.kustomize_units(overlay))
         self._not_rendered(sorted(unrendered), plan)
         self.chart_units(sorted(c for c in charts if HELM.marker(self.tree, c) is not None),
                          plan)

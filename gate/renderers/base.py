@@ -22,7 +22,9 @@ class Unit:
 
     ``kind`` is ``file`` (a manifest read as written) or the kind of a renderer
     (``kustomize``: an overlay directory; ``helm``: a chart directory, rendered with
-    ``values``, as ``release`` into ``namespace``, for ``environment``).
+    ``values``, as ``release`` into ``namespace``, for ``environment``). An overlay an
+    Argo CD Application deploys with image overrides is rendered with ``images`` set, as
+    ``release`` (the Application) for ``environment``.
     """
 
     kind: str
@@ -31,6 +33,8 @@ class Unit:
     release: str = ""
     namespace: str = ""
     environment: str = ""
+    # Argo CD's ``kustomize.images`` overrides: (argument, Application file, line).
+    images: tuple[tuple[str, str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -1624,6 +1624,38 @@ def _images(k: _Kustomization, ra: list[_Res]) -> None:
         _apply_image_rule(ra, rule, _IMAGE_FIELDS, f"images[{index}]")
 
 
+def set_images(resources: list[RenderedResource],
+               overrides: tuple[tuple[str, str, int], ...]) -> None:
+    """Argo CD's ``spec.source.kustomize.images`` on an overlay's rendered resources.
+
+    Argo CD runs ``kustomize edit set image`` with each argument before it builds, so
+    each is an ``images:`` entry applied last: ``name=newName:tag``, ``name=newName``,
+    ``name:tag``, ``name@digest``. A changed image points at its override's line in
+    the Application.
+    """
+    for index, (spec, file, line) in enumerate(overrides):
+        name, sep, replacement = spec.partition("=")
+        entry: dict[str, Any] = {}
+        if sep:
+            new_name, tag, digest = split_image(replacement)
+            entry["newName"] = new_name
+        else:
+            name, tag, digest = split_image(spec)
+        if tag:
+            entry["newTag"] = tag
+        if digest:
+            entry["digest"] = digest
+        what = f"kustomize.images[{index}]"
+        if not name:
+            raise RenderError(f"{what}: {spec!r} names no image", file, line)
+        rule = _ImageRule(_image_pattern(name, (file, line), what), entry, (file, line))
+        made = [_Res(r.obj, (r.origin_file, r.origin_doc, r.origin_prefix, r.origin_line),
+                     Provenance(r.provenance)) for r in resources]
+        _apply_image_rule(made, rule, _IMAGE_FIELDS, what)
+        for rendered, res in zip(resources, made, strict=True):
+            rendered.provenance = dict(res.provenance)
+
+
 def _image_pattern(name: str, blame: Where, what: str) -> re.Pattern[str]:
     """How kustomize matches an image name: the name, then an optional tag and digest."""
     try:

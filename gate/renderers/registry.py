@@ -44,15 +44,15 @@ class KustomizeRenderer:
         if mode not in kustomize.MODES:
             raise RenderError(f"unknown Kustomize mode {mode!r} (expected one of "
                               f"{', '.join(kustomize.MODES)})")
-        if mode == "builtin":
-            return kustomize.render_builtin(tree, unit.path)
-        command = kustomize_binary.find_binary()
-        if command is None:
-            if mode == "binary":
-                raise RenderError("--kustomize=binary: neither kustomize nor kubectl is on PATH",
-                                  kfiles.kustomization_file(tree, unit.path) or unit.path or ".")
-            return kustomize.render_builtin(tree, unit.path)
-        return kustomize_binary.render_with_binary(tree, unit.path, command)
+        command = None if mode == "builtin" else kustomize_binary.find_binary()
+        if command is None and mode == "binary":
+            raise RenderError("--kustomize=binary: neither kustomize nor kubectl is on PATH",
+                              kfiles.kustomization_file(tree, unit.path) or unit.path or ".")
+        rendering = (kustomize.render_builtin(tree, unit.path) if command is None
+                     else kustomize_binary.render_with_binary(tree, unit.path, command))
+        if unit.images:
+            kustomize.set_images(rendering.resources, unit.images)
+        return rendering
 
 
 class HelmRenderer:
