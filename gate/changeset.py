@@ -142,6 +142,7 @@ def compare(
             yield batch
 
     head_outcome = evaluate_batches(policies, head_batches(), fail_on, observer("head"))
+    head_outcome.errors.extend(head_plan.errors)
     base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
                                     observer("base"))
     notes: list[str] = []

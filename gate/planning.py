@@ -30,6 +30,7 @@ from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import RenderSettings, Unit
 from gate.renderers.helm import CHART_FILE
 from gate.renderers.registry import HELM, KUSTOMIZE
+from gate.resources import InputError
 from gate.results import NOT_REFERENCED, NOT_RENDERED, Unjudged
 from gate.sources import YAML_SUFFIXES
 from gate.trees import FileTree, walk_files
@@ -50,6 +51,8 @@ class Plan:
 
     units: list[Unit] = field(default_factory=list)
     unjudged: list[Unjudged] = field(default_factory=list)
+    # What an environment deploys and cannot be judged: the run fails closed.
+    errors: list[InputError] = field(default_factory=list)
 
 
 def in_chart_templates(path: str, charts: Iterable[str]) -> bool:
@@ -181,12 +184,21 @@ class Planner:
     def chart_units(self, charts: list[str], plan: Plan) -> None:
         """Units for the charts, or an unjudged entry each when Helm cannot render."""
         reason = HELM.unavailable(self.settings)
+        deployed = {d.path for d in self.deployed() if d.kind == "helm"}
         for chart in charts:
-            if reason is not None:
+            environment = self.environment_of(chart)
+            if reason is None:
+                plan.units.extend(self.helm_releases(chart))
+            elif environment or chart in deployed:
+                # A chart an environment deploys, unjudged, would pass a required check
+                # with its workloads unseen.
+                where = f" to {environment}" if environment else ""
+                plan.errors.append(InputError(
+                    self.display(HELM.marker(self.tree, chart) or chart), None,
+                    f"Helm chart deployed{where} cannot be judged: {reason.split(';')[0]}"))
+            else:
                 plan.unjudged.append(Unjudged(self.display(chart) or ".", HELM.what,
                                               NOT_RENDERED, reason))
-            else:
-                plan.units.extend(self.helm_releases(chart))
 
     def _not_rendered(self, overlays: Iterable[str], plan: Plan) -> None:
         reason = KUSTOMIZE.unavailable(self.settings)

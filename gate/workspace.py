@@ -51,6 +51,7 @@ class _Group:
     planner: Planner
     units: list[Unit]
     unjudged: list[Unjudged]
+    errors: list[InputError]
 
 
 class Workspace:
@@ -93,7 +94,7 @@ class Workspace:
                 environment_map = self.environments.map(tree)
                 use_environments(collector, environment_map)
             planner = Planner(tree, self.settings, environment_map, display)
-            group = self._groups[root] = _Group(collector, planner, [], [])
+            group = self._groups[root] = _Group(collector, planner, [], [], [])
         return group
 
     def add(self, path: str) -> None:
@@ -110,6 +111,7 @@ class Workspace:
             plan = group.planner.directory(tree_path)
             units = plan.units
             group.unjudged.extend(plan.unjudged)
+            group.errors.extend(plan.errors)
         else:
             # A file named through a symbolic link is the file it points to.
             real = os.path.realpath(path)
@@ -134,6 +136,10 @@ class Workspace:
     def notes(self) -> list[Note]:
         """What environment discovery passed over, and why."""
         return [note for group in self._groups.values() for note in group.collector.notes]
+
+    def errors(self) -> list[InputError]:
+        """What the named paths deploy and this run cannot judge (fails closed)."""
+        return [error for group in self._groups.values() for error in group.errors]
 
     def unjudged(self) -> list[Unjudged]:
         """What the named paths hold and this run does not judge, and why."""

@@ -313,3 +313,27 @@ def test_an_application_deployed_overlay_is_judged_in_its_environment_from_any_p
     # From the root, the guestbook is also judged through pre-post-sync.
     assert "pre-post-sync" in {r["resource"]["rendered_by"]
                                for r in reports["."]["results"]}
+
+
+def test_a_chart_an_environment_deploys_cannot_go_unjudged(monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    """Unrendered, a chart in a path an environment deploys is an input error (the run
+    fails closed), not a note: its workloads would pass unseen."""
+    tree = DictTree({
+        "charts/web/Chart.yaml": CHART, "charts/web/templates/d.yaml": "x\n",
+        "charts/tools/Chart.yaml": CHART,
+    })
+    config = parse_environments([{"name": "prod", "paths": ["charts/web/**"]}], None,
+                                lambda *path: None)
+    made = Planner(tree, RenderSettings("builtin"), config.map(tree))
+    plan = made.directory("")
+    [error] = plan.errors
+    assert error.file == "charts/web/Chart.yaml"
+    assert error.message.startswith("Helm chart deployed to prod cannot be judged: ")
+    assert "--helm" in error.message
+    # A chart no environment deploys is only listed as not judged.
+    assert [u.file for u in plan.unjudged] == ["charts/tools"]
+    monkeypatch.setattr("gate.renderers.helm.available", lambda: False)
+    [error] = Planner(tree, RenderSettings("builtin", True), config.map(tree)).directory(
+        "").errors
+    assert "no helm binary" in error.message

@@ -105,6 +105,7 @@ def run(args: argparse.Namespace) -> int:
         workspace.add(path)
     outcome = evaluate_batches(policies, workspace.batches(), fail_on)
     outcome.notes.extend(workspace.notes())
+    outcome.errors.extend(workspace.errors())
     outcome.results, uses = governance.waive(outcome.results, waivers, time,
                                              complete=_whole_repository(args.paths, config))
     report = build_report(policies, outcome, fail_on, workspace.unjudged())
