@@ -133,7 +133,8 @@ def test_command_line_paths_are_relative_to_the_working_directory() -> None:
     assert config.path == "../.gate.yaml" and config.file == "../.gate.yaml"  # as typed
     assert [p.info.file for p in loaded] == [
         "../rules/names.yaml", "../rules/nested/more.yaml", "web/../../extra/x.yaml"]
-    with pytest.raises(ConfigError, match=r"not found at the base of the change: nowhere\.yaml"):
+    with pytest.raises(ConfigError,
+                       match=r"not found in the commit the rules are read from: nowhere\.yaml"):
         load_all(options(config="../nowhere.yaml"), source)
     with pytest.raises(ConfigError, match="outside the repository"):
         load_all(options(config="../../elsewhere.yaml"), source)
