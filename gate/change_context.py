@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from gate.change import ChangeContext
-    from gate.changeset import Comparison, Side
+    from gate.changeset import Comparison
     from gate.clock import EvaluationTime
     from gate.config import Config
     from gate.git import Commit
     from gate.results import ChangeSummary
+    from gate.trees import FileTree
 
 
 def change_context(
@@ -20,24 +21,27 @@ def change_context(
     commits: list[Commit],
     time: EvaluationTime,
     config: Config,
-    head: Side,
+    rules: FileTree | None,
     inputs: list[tuple[str, str]],
+    where: str = "the head",
 ) -> ChangeContext:
     """What the change documents are built from.
 
-    A release manifest the config names is read from the head and added to
-    ``inputs`` (the audit's fingerprinted files).
+    A release manifest the config names is read from ``rules``, the tree the rules
+    came from (the head when they came from the working tree), and added to
+    ``inputs`` (the audit's fingerprinted files), saying ``where`` it was read.
     """
     from gate.change import ChangeContext
     from gate.deployed import lister
 
     release = None
-    if config.release_manifest is not None and head.tree is not None:
+    if config.release_manifest is not None and rules is not None:
         from gate.release import load_release
 
-        release = load_release(head.tree, config.release_manifest)
-        digest = hashlib.sha256(head.tree.read_bytes(config.release_manifest)).hexdigest()
-        inputs.append((f"release manifest {config.release_manifest}", digest))
+        release = load_release(rules, config.release_manifest)
+        digest = hashlib.sha256(rules.read_bytes(config.release_manifest)).hexdigest()
+        inputs.append((f"release manifest {config.release_manifest} (read from {where})",
+                       digest))
     collectors, planners = comparison.collectors, comparison.planners
     # Other environments' images matter only for the repositories this change deploys.
     wanted = {entry["name"] for by_side in comparison.images.values()

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import subprocess
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -32,12 +33,6 @@ _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 _NULL_SHA = "0" * 40
 _REGULAR_MODES = ("100644", "100755", "100664")
 _STATUSES = frozenset("ADMRT")
-# ``git log`` fields, separated by US; trailers by RS, each key from its value by GS.
-_FIELD, _TRAILER, _KEY_VALUE = "\x1f", "\x1e", "\x1d"
-_LOG_FORMAT = (
-    "%H%x1f%an%x1f%ae%x1f%ad%x1f%cd%x1f"
-    "%(trailers:only,unfold,separator=%x1e,key_value_separator=%x1d)%x1f%B"
-)
 _SHALLOW_HINT = (
     "this is a shallow clone; fetch the history "
     "(git fetch --unshallow, or actions/checkout with fetch-depth: 0)"
@@ -76,7 +71,9 @@ class Commit:
     authored_at: datetime
     committed_at: datetime
     message: str
-    #: As ``git interpret-trailers --parse`` gives them: keys in order, values unfolded.
+    #: As git's own trailer parser gives them (``%(trailers:only,unfold)`` of ``git log``,
+    #: which is ``git interpret-trailers --parse --no-divider``): keys as written, in
+    #: order, values unfolded and trimmed; the repository's ``trailer.separators`` apply.
     trailers: dict[str, list[str]] = field(default_factory=dict, hash=False)
 
     @property
@@ -432,22 +429,27 @@ class Repository:
 
     def commits(self, base_sha: str, head_sha: str) -> list[Commit]:
         """The commits reachable from ``head_sha`` and not from ``base_sha``
-        (``git log BASE..HEAD``), merges included, newest first."""
+        (``git log BASE..HEAD``), merges included, newest first; one git process."""
         _check_sha(base_sha, head_sha)
-        output = self._git(
-            "log", "-z", "--date=raw", "--no-show-signature", "--no-mailmap", "--no-color",
-            f"--format={_LOG_FORMAT}", f"{base_sha}..{head_sha}", "--",
-        )
-        text = output.stdout.decode("utf-8", "replace")
-        return [_parse_commit(record) for record in text.split("\0") if record]
+        return self._log(f"{base_sha}..{head_sha}")
 
     def commit_time(self, sha: str) -> datetime:
         """The committer time of one commit."""
         _check_sha(sha)
-        output = self._git("log", "-1", "-z", "--date=raw", "--no-show-signature",
-                           "--no-mailmap", "--no-color", f"--format={_LOG_FORMAT}", sha, "--")
-        record = output.stdout.decode("utf-8", "replace").split("\0")[0]
-        return _parse_commit(record).committed_at
+        return self._log("-1", sha)[0].committed_at
+
+    def _log(self, *revisions: str) -> list[Commit]:
+        """``git log`` of ``revisions``, trailers parsed by git itself (not by us: what
+        counts as a trailer block, separators, continuation lines are git's rules)."""
+        marks = _Marks.new()
+        output = self._git(
+            "log", "--date=raw", "--no-show-signature", "--no-mailmap", "--no-color",
+            f"--format={marks.format()}", *revisions, "--",
+        )
+        text = output.stdout.decode("utf-8", "replace")
+        # Each record ends with the record mark; git puts a newline between records.
+        return [_parse_commit(record.lstrip("\n"), marks)
+                for record in text.split(marks.record)[:-1]]
 
     # -- paths -----------------------------------------------------------------------
 
@@ -624,8 +626,32 @@ def _chunks(items: list[str], size: int) -> Iterator[list[str]]:
         yield items[start:start + size]
 
 
-def _parse_commit(record: str) -> Commit:
-    sha, name, email, authored, committed, trailers, message = record.split(_FIELD, 6)
+class _Marks(NamedTuple):
+    """Separators of ``git log`` output: fields, records, trailers, a key from its value.
+
+    Fresh and unguessable for each run, so that no text in a commit (whoever wrote
+    it) can contain one: a message cannot forge a trailer, a field or a commit.
+    """
+
+    field: str
+    record: str
+    trailer: str
+    key_value: str
+
+    @classmethod
+    def new(cls) -> _Marks:
+        token = secrets.token_hex(16)  # hex: safe inside %(trailers:...) option values
+        return cls(*(f"<{kind}{token}>" for kind in ("field", "record", "trailer", "kv")))
+
+    def format(self) -> str:
+        f = self.field
+        trailers = (f"%(trailers:only,unfold,separator={self.trailer},"
+                    f"key_value_separator={self.key_value})")
+        return f"%H{f}%an{f}%ae{f}%ad{f}%cd{f}{trailers}{f}%B{self.record}"
+
+
+def _parse_commit(record: str, marks: _Marks) -> Commit:
+    sha, name, email, authored, committed, trailers, message = record.split(marks.field, 6)
     return Commit(
         sha=sha.strip(),
         author_name=name,
@@ -633,16 +659,21 @@ def _parse_commit(record: str) -> Commit:
         authored_at=_raw_date(authored),
         committed_at=_raw_date(committed),
         message=message,
-        trailers=_parse_trailers(trailers),
+        trailers=_split_trailers(trailers, marks),
     )
 
 
-def _parse_trailers(text: str) -> dict[str, list[str]]:
+def _split_trailers(text: str, marks: _Marks) -> dict[str, list[str]]:
+    """Git's parsed trailers (``key<kv>value``, joined by the trailer mark) by key.
+
+    No parsing here: git found the trailer block, split keys from values at the
+    configured separators, unfolded and trimmed them.
+    """
     trailers: dict[str, list[str]] = {}
-    for item in text.split(_TRAILER):
-        key, separator, value = item.partition(_KEY_VALUE)
+    for item in text.split(marks.trailer):
+        key, separator, value = item.partition(marks.key_value)
         if separator:
-            trailers.setdefault(key.strip(), []).append(value.strip())
+            trailers.setdefault(key, []).append(value)
     return trailers
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from gate.blank import blank
 from gate.clock import EvaluationTime
 from gate.config import Config, OverrideConfig
 from gate.policy import Policy, builtin_files, policy_files
@@ -107,9 +108,17 @@ def find_overrides(
             if key.lower() != wanted:
                 continue
             for value in values:
-                ticket, _, reason = value.strip().partition(" ")
+                # Split at any whitespace, and a reason of invisible characters is none.
+                ticket, reason = [*value.split(None, 1), "", ""][:2]
                 reason = reason.strip()
-                if not pattern.fullmatch(ticket) or not reason:
+                if pattern.fullmatch(ticket) and blank(reason) and reason:
+                    notes.append(
+                        f"{settings.trailer} trailer of commit {commit.sha[:12]} ignored: "
+                        f"its reason is blank (only whitespace or invisible characters), "
+                        f"got {value!r}"
+                    )
+                    continue
+                if not pattern.fullmatch(ticket) or blank(reason):
                     notes.append(
                         f"{settings.trailer} trailer of commit {commit.sha[:12]} ignored: "
                         f"it needs an id matching {settings.ticket_pattern!r} and a reason, "

@@ -13,6 +13,7 @@ from typing import Any
 from jmespath import exceptions as jexc
 
 from gate import fieldpath, schemas
+from gate.blank import blank
 from gate.errors import PolicyError
 from gate.expressions import FUNCTIONS, Expression, ExpressionError
 from gate.match import Selector
@@ -330,6 +331,11 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         except ExpressionError as exc:
             raise fail(f"evidence[{index}].value: {exc}", ("evidence", index, "value")) from None
 
+    for key in ("title", "description", "rationale", "remediation"):
+        # Text people read in reports: the schema's minLength lets invisible text through.
+        if isinstance(document.get(key), str) and blank(document[key]):
+            raise fail(f"{key} is blank: it holds only whitespace or invisible characters",
+                       (key,))
     info = PolicyInfo(
         id=document["id"],
         title=document["title"].strip(),

@@ -1,8 +1,10 @@
 """Release manifests: the certified version of every service of a release.
 
-With ``release_manifest`` in ``.gate.yaml`` the manifest (read from the head of
-the change) becomes the change document's ``release``, and the promotion policy
-holds production to it exactly.
+With ``release_manifest`` in ``.gate.yaml`` the manifest (read where the rules
+are read: with ``gate diff --rules-from base`` the tip of the target branch, so a
+change cannot certify its own image; otherwise the head of the change) becomes
+the change document's ``release``, and the promotion policy holds production to
+it exactly.
 """
 from __future__ import annotations
 

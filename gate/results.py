@@ -261,8 +261,9 @@ class Audit:
     waivers: list[WaiverUse] = field(default_factory=list)
     overrides: list[OverrideRef] = field(default_factory=list)
     evidence: list[Evidence] = field(default_factory=list)
-    # Where the rules (config, policies, waivers) were read: "working tree", or
-    # "base <sha>" with gate diff --rules-from base.
+    # Where the rules (config, policies, waivers, release manifest) were read:
+    # "working tree", or with gate diff --rules-from base the commit, e.g.
+    # "target origin/main (abc1234)" or "HEAD (abc1234)".
     rules_from: str = "working tree"
 
     def sort(self) -> None:

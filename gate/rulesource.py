@@ -1,8 +1,9 @@
 """Where the rules are read: the config, the policy directories and the waivers file.
 
 A run reads its rules from the working tree (the files on disk) or, with
-``gate diff --rules-from base``, from the base of the change, straight from git
-objects (so a change cannot loosen the rules that judge it). Both are a
+``gate diff --rules-from base``, from one commit, the tip of the branch the change
+merges into, straight from git objects (so a change cannot choose or loosen the
+rules that judge it). Both are a
 :class:`RuleSource`: a :class:`~gate.trees.FileTree` addressed by paths spelled
 as the user and the config wrote them (relative to the working directory, or
 absolute), so the loaders (:func:`gate.config.load_config`,
@@ -223,10 +224,11 @@ class RevisionRules(_Mounted):
     def config_file(self, path: str) -> str:
         relative = self.repository_path(path)
         if relative is None:
-            raise ConfigError(f"config file outside the repository: {path} (the base of the "
-                              "change has no version of it)")
+            raise ConfigError(f"config file outside the repository: {path} (the commit the "
+                              "rules are read from has no version of it)")
         if not self.tree.is_file(relative):
-            raise ConfigError(f"config file not found at the base of the change: {relative}")
+            raise ConfigError(f"config file not found in the commit the rules are read "
+                              f"from: {relative}")
         return path
 
     def find_config(self) -> str | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from gate.blank import blank
 from gate.errors import ConfigError
 from gate.globs import match_name, match_path
 from gate.results import (
@@ -35,6 +36,10 @@ INLINE_PREFIX = "gate.dev/waive."
 SELECTORS = ("kinds", "namespaces", "names", "paths", "environments")
 WAIVABLE = (FAIL, WARN)
 SCHEMA = "waivers.schema.json"
+#: Fields someone must have written: not blank to a human eye (see gate.blank).
+HUMAN_TEXT = ("reason", "approved_by", "ticket")
+BLANK_HINT = ("it holds only whitespace or invisible characters (zero-width, format or "
+              "control characters); write it out")
 
 
 @dataclass(frozen=True)
@@ -129,6 +134,7 @@ def load_waivers(path: str, name: str | None = None,
     document = _single_document(located, name)
     if document is None:
         return []
+    _check_blank(document, located, name)
     _validate(document, located, name)
     entries = document.data.get("waivers") or []
     return [_waiver(entry, index, document.index, located, name)
@@ -141,6 +147,19 @@ def _single_document(located: LocatedYaml, name: str) -> ParsedDocument | None:
     if len(documents) > 1:
         raise ConfigError("a waivers file holds one YAML document", name, documents[1].line)
     return documents[0] if documents else None
+
+
+def _check_blank(document: ParsedDocument, located: LocatedYaml, name: str) -> None:
+    """Refuse human-entered text no one can read. Before the schema, whose ``\\S``
+    catches only some of it, so that every blank value gets the same message."""
+    data = document.data
+    entries = data.get("waivers") if isinstance(data, dict) else None
+    for index, entry in enumerate(entries if isinstance(entries, list) else []):
+        for key in HUMAN_TEXT:
+            value = entry.get(key) if isinstance(entry, dict) else None
+            if isinstance(value, str) and blank(value):
+                raise ConfigError(f"waivers[{index}].{key} is blank: {BLANK_HINT}", name,
+                                  located.line(document.index, ("waivers", index, key)))
 
 
 def _validate(document: ParsedDocument, located: LocatedYaml, name: str) -> None:
@@ -252,6 +271,6 @@ def inline_reason(obj: Any, policy_id: str) -> str | None:
     if not isinstance(annotations, dict):
         return None
     reason = annotations.get(f"{INLINE_PREFIX}{policy_id}")
-    if not isinstance(reason, str) or not reason.strip():
-        return None
+    if not isinstance(reason, str) or blank(reason):
+        return None  # a reason no one can read waives nothing
     return reason.strip()

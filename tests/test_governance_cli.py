@@ -536,7 +536,7 @@ def test_a_change_cannot_switch_off_the_rule_that_judges_it(
     proc, report = diff(run_gate, repo, "--rules-from", "base")
     assert proc.returncode == 1, proc.stdout
     assert results_of(report, "no-latest-tag", "fail")
-    assert report["audit"]["rules_from"].startswith("base ")
+    assert report["audit"]["rules_from"] == f"target base ({repo.sha('base')[:7]})"
     # The fingerprint is the base's: the rules that judged, not the ones proposed.
     names = {i["name"]: i["sha256"] for i in report["audit"]["inputs"]}
     base_config = repo.git("show", "base:.gate.yaml").encode()
@@ -587,7 +587,7 @@ def test_a_broken_base_config_is_named_as_the_base(tmp_path: Path, run_gate: Run
     proc, _ = diff(run_gate, repo, "--rules-from", "base")
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
-    assert line.startswith(".gate.yaml:8:") and "rules read from base" in line
+    assert line.startswith(".gate.yaml:8:") and "rules read from target base (" in line
 
 
 def test_the_text_report_lists_the_change_tickets(tmp_path: Path, run_gate: RunGate) -> None:

@@ -133,7 +133,8 @@ def test_command_line_paths_are_relative_to_the_working_directory() -> None:
     assert config.path == "../.gate.yaml" and config.file == "../.gate.yaml"  # as typed
     assert [p.info.file for p in loaded] == [
         "../rules/names.yaml", "../rules/nested/more.yaml", "web/../../extra/x.yaml"]
-    with pytest.raises(ConfigError, match=r"not found at the base of the change: nowhere\.yaml"):
+    with pytest.raises(ConfigError,
+                       match=r"not found in the commit the rules are read from: nowhere\.yaml"):
         load_all(options(config="../nowhere.yaml"), source)
     with pytest.raises(ConfigError, match="outside the repository"):
         load_all(options(config="../../elsewhere.yaml"), source)
@@ -269,7 +270,6 @@ def test_a_broken_policy_at_the_base_is_named_with_its_path_and_line(
 def test_diff_says_the_rules_were_read_from_the_base(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from gate.changeset import Side
     from gate.commands.diff import _load_rules
 
     repo.write(".gate.yaml", "fail_on: sometimes\n")
@@ -278,15 +278,16 @@ def test_diff_says_the_rules_were_read_from_the_base(
     repo.write(".gate.yaml", "builtin: false\npolicy_dirs: [compliance/policies]\n")
     monkeypatch.chdir(repo.path)
     repository = open_repository(".")
-    base = Side(repository.tree_at(repository.resolve("base")))
+    target = (repository.resolve("base"), "target base")
     args = options()
     args.rules_from = "working-tree"
-    assert _load_rules(args, repository, base).source == "working tree"
+    assert _load_rules(args, repository, *target).source == "working tree"
     args.rules_from = "base"
     with pytest.raises(ConfigError) as caught:
-        _load_rules(args, repository, base)
+        _load_rules(args, repository, *target)
     assert str(caught.value).startswith(".gate.yaml:1: ")
-    assert caught.value.message.endswith(f"(rules read from base ({repo.sha('base')[:7]}))")
+    assert caught.value.message.endswith(
+        f"(rules read from target base ({repo.sha('base')[:7]}))")
     # No scratch copy and no change of directory.
     assert Path.cwd() == repo.path
 
@@ -296,7 +297,6 @@ def test_base_policies_outside_the_repository_as_before(
 ) -> None:
     """--policies outside the repository has no version at the base: given as an
     absolute path it is read from disk, as it always was; a relative one is not found."""
-    from gate.changeset import Side
     from gate.commands.diff import _load_rules
 
     shared = tmp_path / "shared"
@@ -304,15 +304,16 @@ def test_base_policies_outside_the_repository_as_before(
     (shared / "shared.yaml").write_text(policy("no-shared", name="shared"))
     monkeypatch.chdir(repo.path)
     repository = open_repository(".")
-    base = Side(repository.tree_at(repository.resolve("base")))
+    base = (repository.resolve("base"), "target base")
     args = options(policies=[str(shared)])
     args.rules_from = "base"
-    rules = _load_rules(args, repository, base)
+    rules = _load_rules(args, repository, *base)
     assert [(p.id, p.info.file) for p in rules.policies][-1] == (
         "no-shared", f"{shared}/shared.yaml")
     args.policies = ["../shared"]
-    with pytest.raises(PolicyError, match=r"not found: \.\./shared \(rules read from base"):
-        _load_rules(args, repository, base)
+    with pytest.raises(PolicyError,
+                       match=r"not found: \.\./shared \(rules read from target base"):
+        _load_rules(args, repository, *base)
     # Inside the repository the base is read, however the path is spelled (the working
     # tree no longer has compliance/policies/more).
     for given in ("compliance/policies/more", str(repo.path / "compliance/policies/more")):

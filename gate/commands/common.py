@@ -11,6 +11,7 @@ from gate.results import SEVERITIES
 from gate.rulesource import RuleSource, disk
 
 if TYPE_CHECKING:
+    from gate.trees import FileTree
     from gate.waivers import Waiver
 
 
@@ -74,7 +75,10 @@ class Rules:
     policies: list[Policy]  # enabled and configured
     waivers: list[Waiver]
     inputs: list[tuple[str, str]]  # (name, sha256) of each file, for the audit
-    source: str  # "working tree", or "base <label>"
+    source: str  # "working tree", or the revision's label, e.g. "target origin/main (abc1234)"
+    #: The git tree the rules were read from (None: the working tree); the release
+    #: manifest is read there too.
+    tree: FileTree | None = None
 
 
 def load_rules(args: argparse.Namespace, source: RuleSource | None = None) -> Rules:

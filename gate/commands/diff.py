@@ -28,7 +28,6 @@ from gate.errors import ConfigError, GateError
 from gate.results import ChangedFile, ChangeSummary, Report
 
 if TYPE_CHECKING:
-    from gate.changeset import Side
     from gate.git import Repository
 
 
@@ -52,9 +51,11 @@ def add_parser(commands: Any) -> None:
     parser.add_argument("--all", action="store_true",
                         help="block on every blocking finding, not only those the change adds")
     parser.add_argument("--rules-from", choices=("working-tree", "base"), default="working-tree",
-                        help="read the config, policies and waivers from the working tree "
-                             "(default) or from the base of the change, so that a change "
-                             "cannot loosen the rules that judge it")
+                        help="read the config, policies, waivers and release manifest from "
+                             "the working tree (default), or with 'base' from the branch the "
+                             "change merges into: the tip of --base REF (HEAD with --staged "
+                             "or --worktree), so that a change cannot choose or loosen the "
+                             "rules that judge it")
     add_policy_options(parser)
     add_fail_on(parser)
     add_kustomize_option(parser)
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> int:
     repository = git.open_repository(".")
     scope = [repository.relative_to_root(path) for path in args.paths]
     commits: list[git.Commit] = []
+    # Where --rules-from base reads the rules: the target's tip, not the merge-base.
+    target: tuple[str | None, str]
 
     if mode == "commits":
         base_sha = repository.resolve(args.base)
@@ -96,11 +99,13 @@ def run(args: argparse.Namespace) -> int:
         head = Side(repository.tree_at(head_sha))
         summary = ChangeSummary(mode, args.base, base_sha, head_ref, head_sha, merge_base, [])
         commits = repository.commits(merge_base, head_sha)
+        target = (base_sha, f"target {args.base}")
     else:
         from gate.trees import WorkTree
 
         head_commit = repository.head_sha()
         base = Side(repository.tree_at(head_commit) if head_commit else None)
+        target = (head_commit, "HEAD")
         if mode == "staged":
             changes = repository.diff_index()
             head = Side(repository.index_tree())
@@ -110,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
             head = Side(WorkTree(repository.root))
             summary = ChangeSummary(mode, "HEAD", head_commit, "working tree", None, None, [])
 
-    rules = _load_rules(args, repository, base)
+    rules = _load_rules(args, repository, *target)
     config, policies, waivers, inputs = rules.config, rules.policies, rules.waivers, rules.inputs
     fail_on = args.fail_on or config.fail_on
     head_time = commits[0].committed_at if commits else None
@@ -128,7 +133,17 @@ def run(args: argparse.Namespace) -> int:
     summary.notes = comparison.notes
     summary.environments = [e for e in comparison.environments if e]
     summary.commits = len(commits)
-    context = change_context(summary, comparison, commits, time, config, head, inputs)
+    # The release manifest certifies images: read where the rules were read, so that
+    # with --rules-from base a change cannot certify its own image.
+    if rules.tree is None:
+        context = change_context(summary, comparison, commits, time, config, head.tree, inputs)
+    else:
+        try:
+            context = change_context(summary, comparison, commits, time, config, rules.tree,
+                                     inputs, f"{target[1]}, with the rules")
+        except GateError as exc:
+            raise type(exc)(f"{exc.message} (rules read from {rules.source})", exc.file,
+                            exc.line) from None
     change_results, evidence = governance.judge_change(policies, context, fail_on)
     results, uses = governance.waive(results + change_results, waivers, time, complete=False)
     found, override_notes = governance.find_overrides(commits, config.overrides)
@@ -151,25 +166,32 @@ def run(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
-def _load_rules(args: argparse.Namespace, repository: Repository, base: Side) -> Rules:
-    """The working tree's rules, or with ``--rules-from base`` the base's, read
-    straight from its git tree (errors then say so)."""
+def _load_rules(args: argparse.Namespace, repository: Repository, sha: str | None,
+                name: str) -> Rules:
+    """The working tree's rules, or with ``--rules-from base`` those of commit ``sha``
+    (the tip of the branch the change merges into; None: a repository without
+    commits), read straight from its git tree (errors then say so)."""
     if args.rules_from != "base":
         return load_rules(args)
     from gate.changeset import EmptyTree
     from gate.rulesource import RevisionRules
+    from gate.trees import FileTree
 
-    tree = base.tree if base.tree is not None else EmptyTree()
+    tree: FileTree
+    if sha is None:
+        tree, label = EmptyTree(), f"{name} (no commits yet)"
+    else:
+        tree, label = repository.tree_at(sha, name), f"{name} ({sha[:7]})"
     # As ever, --policies given as an absolute path outside the repository is read from
-    # disk (it has no version at the base); inside the repository the base is read.
+    # disk (it has no version in any revision); inside the repository the tree is read.
     source = RevisionRules(tree, repository.root, repository.relative_to_root("."),
-                           from_disk=args.policies)
+                           label=label, from_disk=args.policies)
     try:
         rules = load_rules(args, source)
     except GateError as exc:
-        raise type(exc)(f"{exc.message} (rules read from {source.label})", exc.file,
+        raise type(exc)(f"{exc.message} (rules read from {label})", exc.file,
                         exc.line) from None
-    rules.source = f"base {source.label}"
+    rules.tree = tree
     return rules
 
 
