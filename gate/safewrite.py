@@ -79,9 +79,12 @@ def _split(path: str) -> tuple[str, list[str], str]:
     return start, parts[:-1], parts[-1]
 
 
-def real_parent(path: str, what: str, *, create: bool = False) -> tuple[str, str]:
+def real_parent(path: str, what: str, *, create: bool = False,
+                missing_ok: bool = False) -> tuple[str, str]:
     """(the real directory, the file name) that ``path`` names, checked as described
-    in the module's documentation; with ``create``, missing directories are made."""
+    in the module's documentation; with ``create``, missing directories are made.
+    With ``missing_ok`` (to check a target before writing anything) the walk stops,
+    and the last existing directory is returned, at the first missing one."""
     start, directories, name = _split(path)
     if name in ("", ".", ".."):
         raise _refuse(what, path, "not a file name")
@@ -98,6 +101,8 @@ def real_parent(path: str, what: str, *, create: bool = False) -> tuple[str, str
         try:
             info = os.lstat(candidate)
         except FileNotFoundError:
+            if missing_ok and not create:
+                break  # all below it will be new, real directories
             if not create:
                 raise _refuse(what, path, f"no such directory: {candidate}") from None
             git_dir = _git_dir_around(current)
@@ -143,6 +148,12 @@ def _check_existing(what: str, path: str, directory: str, name: str,
 
 _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
+def check_target(path: str | os.PathLike[str], what: str = "cannot write") -> None:
+    """Raise the error :func:`write_file` would for ``path``'s directories, without
+    creating any: so a command writing several files can refuse before writing one."""
+    real_parent(os.fspath(path), what, missing_ok=True)
 
 
 def write_file(path: str | os.PathLike[str], text: str, *, what: str = "cannot write",

@@ -326,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
     write_hooks = not os.path.lexists(os.path.join(directory, PRE_COMMIT))
     if write_hooks:
         files[PRE_COMMIT] = PRE_COMMIT_TEXT
+    for relative in files:  # every target checked first: all are written or none
+        safewrite.check_target(_display(directory, relative))
     for relative, text in files.items():
         _write(directory, relative, text)
         print(f"wrote {_display(directory, relative)}")
