@@ -14,6 +14,7 @@ from typing import Any
 
 import yaml
 
+from gate import safewrite
 from gate.policy import BUILTIN_PREFIX, Parameter, Policy, load_builtin
 
 INDEX = "README.md"
@@ -308,8 +309,7 @@ def write(directory: str, pages: dict[str, str]) -> list[str]:
     for name in changed:
         path = os.path.join(directory, name)
         if name in pages:
-            with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                handle.write(pages[name])
+            safewrite.write_file(path, pages[name])
         else:
             os.remove(path)
     return changed

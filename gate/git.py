@@ -19,14 +19,42 @@ import re
 import secrets
 import subprocess
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
-import git as gitpython
-
+from gate import executables
 from gate.errors import GateError
 from gate.trees import below, normalize
+
+
+@contextmanager
+def _nothing_runs_at_import() -> Iterator[None]:
+    """Import GitPython without letting it run anything.
+
+    On import GitPython runs ``git version``, looking ``git`` up on ``PATH`` (so a
+    committed ``./git`` would run with ``PATH=/usr/bin:``). It is pointed at a path
+    that does not exist for that, quietly; :func:`open_repository` then sets the git
+    that :mod:`gate.executables` resolved, before any git command runs.
+    """
+    names = ("GIT_PYTHON_GIT_EXECUTABLE", "GIT_PYTHON_REFRESH")
+    saved = {name: os.environ.get(name) for name in names}
+    os.environ["GIT_PYTHON_GIT_EXECUTABLE"] = os.path.join(
+        os.path.dirname(os.path.abspath(__file__)), "no-git-runs-at-import")
+    os.environ["GIT_PYTHON_REFRESH"] = "quiet"
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+with _nothing_runs_at_import():
+    import git as gitpython
 
 _SHA = re.compile(r"[0-9a-f]{40}")
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
@@ -101,6 +129,8 @@ class _Raw(NamedTuple):
 
 def open_repository(path: str = ".") -> Repository:
     """The repository containing ``path`` (it or a parent holds the git directory)."""
+    executables.distrust(path)  # its files are the change's: no program runs from there
+    _use_git()
     try:
         # expand_vars=False: GitPython would otherwise expand "$VAR" in the path.
         repo = gitpython.Repo(path, search_parent_directories=True, expand_vars=False)
@@ -111,7 +141,23 @@ def open_repository(path: str = ".") -> Repository:
         repo.close()
         raise GitError(f"{os.path.abspath(path)} is a bare repository "
                        "(gate diff needs a working tree)")
+    executables.distrust(str(repo.working_tree_dir))
+    repo.git.update_environment(PATH=executables.child_environment()["PATH"])
     return Repository(repo)
+
+
+def _use_git() -> str:
+    """The absolute path of the git to run, set as GitPython's; a GitError without one."""
+    found = executables.find("git")
+    if found is None:
+        raise GitError("git is not installed or not on PATH (gate diff needs it; only "
+                       "absolute PATH entries outside the repository are searched)")
+    if found != gitpython.Git.GIT_PYTHON_GIT_EXECUTABLE:
+        try:
+            gitpython.refresh(found)
+        except Exception:  # GitPython's multi-line text is not for the user
+            raise GitError(f"cannot run {found} (gate diff needs git)") from None
+    return found
 
 
 class Repository:
@@ -404,9 +450,10 @@ class Repository:
         if not wanted:
             return {}
         proc = subprocess.run(
-            ["git", "--no-optional-locks", "cat-file", "--batch"],
+            [_use_git(), "--no-optional-locks", "cat-file", "--batch"],
             input=("\n".join(wanted) + "\n").encode("ascii"),
             cwd=self.root, capture_output=True, check=False,
+            env=executables.child_environment(),
         )
         if proc.returncode != 0:
             raise GitError("cannot read objects: " + proc.stderr.decode("utf-8", "replace"))

@@ -29,12 +29,14 @@ What it does, in order:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import secrets
 import shlex
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -43,6 +45,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
+
+from gate import safewrite
+from gate.errors import GateError
 
 # Report file names in the report directory, by format.
 REPORT_FILES = {
@@ -272,17 +277,16 @@ def format_output(name: str, value: str) -> str:
 def write_outputs(path: str | None, values: Mapping[str, str]) -> None:
     if not path:
         return
-    with open(path, "a", encoding="utf-8", newline="\n") as handle:
-        for name, value in values.items():
-            handle.write(format_output(name, value))
+    # The runner names the file, not the change; still appended without following a link.
+    safewrite.append_file(path, "".join(format_output(name, value)
+                                        for name, value in values.items()))
 
 
 def append_summary(path: str | None, markdown: str) -> None:
     if not path:
         return
-    with open(path, "a", encoding="utf-8", newline="\n") as handle:
-        handle.write(markdown if markdown.endswith("\n") else markdown + "\n")
-        handle.write("\n")
+    safewrite.append_file(path, (markdown if markdown.endswith("\n") else markdown + "\n")
+                          + "\n")
 
 
 def _fence(text: str) -> str:
@@ -291,9 +295,14 @@ def _fence(text: str) -> str:
     return f"{ticks}text\n{text.rstrip()}\n{ticks}\n"
 
 
-def error_summary(code: int, base: str, stderr: str) -> str:
-    """The job summary when gate wrote no Markdown report."""
-    if base:
+def error_summary(code: int, base: str, stderr: str, wrote_report: bool = False) -> str:
+    """The job summary when gate wrote no report to trust: none, or one its exit status
+    contradicts (it stopped after writing it)."""
+    if base and wrote_report:
+        what = (f"`gate diff` against the base `{base.replace('`', '')}` stopped with exit "
+                f"status {code} after writing a report that does not agree with it; the "
+                "report is not the verdict:")
+    elif base:
         what = (f"`gate diff` against the base `{base.replace('`', '')}` stopped with exit "
                 f"status {code} before writing a report:")
     else:
@@ -320,7 +329,10 @@ def print_untrusted(text: str, out: TextIO) -> None:
 
 def gate_command(python: str, base: str, inputs: Inputs,
                  paths: Mapping[str, Path]) -> list[str]:
-    argv = [python, "-m", "gate", "diff", f"--base={base}", f"--rules-from={inputs.rules_from}"]
+    # -I: the working directory is the change's checkout, and a committed gate/ package
+    # there must not be what runs (nor PYTHON* variables or the user's site packages).
+    argv = [python, "-I", "-m", "gate", "diff", f"--base={base}",
+            f"--rules-from={inputs.rules_from}"]
     if inputs.config:
         argv.append(f"--config={inputs.config}")
     argv += [f"--policies={directory}" for directory in inputs.policies]
@@ -345,20 +357,24 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         return 2
 
     workspace = Path(env.get("GITHUB_WORKSPACE") or os.getcwd())
-    report_dir = (workspace / inputs.report_dir).resolve()
-    report_dir.mkdir(parents=True, exist_ok=True)
+    try:
+        report_dir = fresh_report_dir(workspace, inputs.report_dir)
+    except GateError as exc:
+        out.write(command("error", str(exc), title="gate") + "\n")
+        write_outputs(env.get("GITHUB_OUTPUT"), {"verdict": "error", "exit-code": "2"})
+        append_summary(env.get("GITHUB_STEP_SUMMARY"), error_summary(2, "", str(exc)))
+        return 2
     paths = {name: report_dir / REPORT_FILES.get(name, f"gate.{name}")
              for name in inputs.formats}
     scratch = Path(tempfile.mkdtemp(prefix="gate-", dir=env.get("RUNNER_TEMP") or None))
     try:
         # The action needs the JSON and Markdown reports even when not asked to keep them.
+        # Both directories are new and empty: no report of an earlier run is ever read.
         wanted = dict(paths)
         wanted.setdefault("json", scratch / "gate.json")
         wanted.setdefault("markdown", scratch / "gate.md")
-        for path in wanted.values():
-            path.unlink(missing_ok=True)  # never read a report a previous run left
         argv_gate = gate_command(sys.executable, base, inputs, wanted)
-        out.write(f"gate: {shlex.join(['gate', *argv_gate[3:]])}\n")
+        out.write(f"gate: {shlex.join(['gate', *argv_gate[4:]])}\n")
         out.flush()
         done = subprocess.run(argv_gate, capture_output=True, text=True, encoding="utf-8",
                               errors="replace", stdin=subprocess.DEVNULL, check=False,
@@ -371,6 +387,11 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 
+    wrote_report = report is not None or markdown is not None
+    if report is not None and not agrees(report, code, inputs.args):
+        report = None  # gate stopped after writing it (an internal error): not the verdict
+    if report is None:
+        markdown = None  # the summary never shows a verdict gate did not stand by
     outputs: dict[str, str] = {"exit-code": str(code), "report-dir": str(report_dir)}
     if report is None:
         first = next((line for line in done.stderr.splitlines() if line.strip()),
@@ -388,9 +409,64 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         outputs[f"{name}-report"] = str(path) if path.is_file() else ""
     write_outputs(env.get("GITHUB_OUTPUT"), outputs)
     append_summary(env.get("GITHUB_STEP_SUMMARY"),
-                   markdown if markdown is not None else error_summary(code, base, done.stderr))
+                   markdown if markdown is not None
+                   else error_summary(code, base, done.stderr, wrote_report))
     out.flush()
     return code if code in (0, 1, 2) else 2
+
+
+def agrees(report: Mapping[str, Any], code: int, args: Sequence[str]) -> bool:
+    """Whether gate's exit status is the one its report implies: 2 with input errors,
+    1 with a blocking finding, else 0 (or 0 with ``--exit-zero``). Anything else means
+    gate stopped after writing the report, so the report is not the verdict."""
+    summary = report.get("summary")
+    if not isinstance(summary, dict):
+        return False
+    if summary.get("errors"):
+        expected = 2
+    elif report.get("verdict") == "fail":
+        expected = 1
+    elif report.get("verdict") == "pass":
+        expected = 0
+    else:
+        return False
+    return code == expected or (code == 0 and expected == 1 and "--exit-zero" in args)
+
+
+def fresh_report_dir(workspace: Path, report_dir: str) -> Path:
+    """The report directory, created anew and empty; its absolute path.
+
+    Whatever is at that path beforehand (a directory, file or symbolic link, committed
+    by the change or left by an earlier step) is removed without following any link,
+    so the folder a later step uploads holds only what gate wrote, and no report is
+    written through a link the change committed (``gate-reports -> .git``). Its
+    parents are checked as every file gate writes is (:mod:`gate.safewrite`): no link
+    inside the repository on the way, never inside ``.git``. A report directory that
+    is, or holds, the workspace or the working directory is refused rather than
+    emptied.
+    """
+    what = "report-dir"
+    target = os.path.join(str(workspace), report_dir)
+    parent, name = safewrite.real_parent(target, what, create=True)
+    path = os.path.join(parent, name)
+    for keep in {os.path.realpath(workspace), os.path.realpath(os.getcwd())}:
+        if keep == path or keep.startswith(path.rstrip(os.sep) + os.sep):
+            raise GateError(f"{what}: {report_dir!r} would hold the workspace; name a "
+                            "directory of its own, e.g. gate-reports", report_dir)
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        info = None
+    try:
+        if info is not None and stat.S_ISDIR(info.st_mode):
+            shutil.rmtree(path)  # removes links inside it, never what they point at
+        elif info is not None:
+            os.unlink(path)  # a file or a symbolic link itself, never its target
+        os.mkdir(path)
+    except OSError as exc:
+        raise GateError(f"{what}: cannot create {path} afresh: {exc.strerror or exc}",
+                        report_dir) from None
+    return Path(path)
 
 
 def _load(path: Path) -> dict[str, Any] | None:
@@ -406,6 +482,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run(sys.argv[1:] if argv is None else argv, os.environ, sys.stdout)
     except Exception as exc:  # exit 2, never 1: a crash must not look like a finding
         sys.stdout.write(command("error", f"internal error: {exc!r}", title="gate") + "\n")
+        # The job summary must say so too, not stay empty or read "passed" (best effort:
+        # the annotation above already says it).
+        with contextlib.suppress(Exception):
+            append_summary(os.environ.get("GITHUB_STEP_SUMMARY"),
+                           error_summary(2, "", f"internal error: {exc!r}"))
         return 2
 
 

@@ -10,6 +10,7 @@ import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from gate import executables
 from gate.collect import Batch, Collector, use_environments
 from gate.environments import EnvironmentConfig
 from gate.errors import ConfigError
@@ -71,6 +72,7 @@ class Workspace:
     def _group(self, root: str) -> _Group:
         group = self._groups.get(root)
         if group is None:
+            executables.distrust(root)  # the tree judged: no program runs from there
             tree = WorkTree(root)
 
             relative_root = os.path.relpath(root).replace(os.sep, "/")

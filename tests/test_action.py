@@ -320,7 +320,7 @@ def test_inputs_are_split_and_passed_as_single_arguments() -> None:
     assert github.parse_inputs([], {"INPUT_RULES_FROM": "working-tree"}).rules_from == \
         "working-tree"
     argv = github.gate_command("python", "-x", inputs, {"sarif": Path("/r/gate.sarif")})
-    assert argv == ["python", "-m", "gate", "diff", "--base=-x", "--rules-from=base",
+    assert argv == ["python", "-I", "-m", "gate", "diff", "--base=-x", "--rules-from=base",
                     "--config=ci/.gate.yaml",
                     "--policies=compliance/policies", "--policies=team", "--policies=policies",
                     "--fail-on=high", "-f", "text", "-f", "sarif=/r/gate.sarif",
@@ -479,8 +479,8 @@ def test_the_composite_action_installs_gate_and_passes_a_clean_change(tmp_path: 
     shim = tmp_path / "python-shim"
     shim.write_text(
         "#!/bin/sh\n"
-        'if [ "$1" = -m ] && [ "$2" = venv ]; then shift 2; '
-        f'exec "{sys.executable}" -m venv --system-site-packages --without-pip "$@"; fi\n'
+        'if [ "$1" = -I ] && [ "$2" = -m ] && [ "$3" = venv ]; then shift 3; '
+        f'exec "{sys.executable}" -I -m venv --system-site-packages --without-pip "$@"; fi\n'
         f'exec "{sys.executable}" "$@"\n', encoding="utf-8")
     shim.chmod(0o755)
     context = action_context({"python": str(shim)}, before="")

@@ -695,14 +695,17 @@ spec:
 def test_gate_check_helm_renders_charts_and_blames_templates(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
-    shutil.copytree(ROOT / "fixtures" / "helm", tmp_path / "shop")
-    script = tmp_path / "helm"
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "fixtures" / "helm", work / "shop")
+    # Outside the working directory: gate never runs a binary from the tree it judges.
+    (tmp_path / "bin").mkdir()
+    script = tmp_path / "bin" / "helm"
     script.write_text(FAKE_HELM_SCRIPT.format(python=sys.executable))
     script.chmod(0o755)
-    proc = run_gate("check", "--helm", "shop", "-f", "json=report.json", cwd=tmp_path,
+    proc = run_gate("check", "--helm", "shop", "-f", "json=report.json", cwd=work,
                     env={"GATE_HELM": str(script)})
     assert "Traceback" not in proc.stderr
-    report = json.loads((tmp_path / "report.json").read_text())
+    report = json.loads((work / "report.json").read_text())
     rendered = [r for r in report["results"] if r["resource"]["rendered_by"]]
     latest = [r for r in rendered if r["policy"] == "no-latest-tag" and r["status"] == "fail"]
     assert latest, report["results"]
@@ -713,14 +716,15 @@ def test_gate_check_helm_renders_charts_and_blames_templates(
 def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
-    shutil.copytree(ROOT / "fixtures" / "helm", tmp_path / "shop")
-    proc = run_gate("check", "--helm", "shop", cwd=tmp_path,
+    work = tmp_path / "work"
+    shutil.copytree(ROOT / "fixtures" / "helm", work / "shop")
+    proc = run_gate("check", "--helm", "shop", cwd=work,
                     env={"GATE_HELM": str(tmp_path / "no-such-helm")})
     assert ("shop: not judged: Helm chart not rendered: no helm binary (set GATE_HELM or PATH); "
             "its values files are still checked") in proc.stdout.splitlines()
     assert ", 1 not judged" in proc.stdout
     # Without --helm the chart is not judged either, and the report says so.
-    plain = run_gate("check", "shop", cwd=tmp_path)
+    plain = run_gate("check", "shop", cwd=work)
     assert ("shop: not judged: Helm chart not rendered: Helm charts are rendered only with "
             "--helm; its values files are still checked") in plain.stdout.splitlines()
     # The values files are still checked (values-prod.yaml has deliberate problems).

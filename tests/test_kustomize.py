@@ -1,13 +1,13 @@
 """The Kustomize renderer: fixtures, provenance, inputs and roots, errors, trees, modes."""
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from gate import executables
 from gate.renderers import FieldPath, RenderError, Rendering, kustomize_binary
 from gate.renderers import kustomize as K
 from gate.renderers import kustomize_files as KF
@@ -773,7 +773,7 @@ def test_auto_uses_a_binary_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -
 
 def test_find_binary_prefers_kustomize(monkeypatch: pytest.MonkeyPatch) -> None:
     found = {"kustomize": "/bin/kustomize", "kubectl": "/bin/kubectl"}
-    monkeypatch.setattr(shutil, "which", lambda name: found.get(name))
+    monkeypatch.setattr(executables, "find", lambda name: found.get(name))
     assert kustomize_binary.find_binary() == ["/bin/kustomize", "build"]
     del found["kustomize"]
     assert kustomize_binary.find_binary() == ["/bin/kubectl", "kustomize"]

@@ -275,8 +275,9 @@ print('''{manifest}''')
 
 
 def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: RunGate) -> None:
-    (tmp_path / ".git").mkdir()
-    chart = tmp_path / "shop"
+    work = tmp_path / "work"  # the helm below lies outside it: gate runs none from inside
+    (work / ".git").mkdir(parents=True)
+    chart = work / "shop"
     (chart / "templates").mkdir(parents=True)
     (chart / "Chart.yaml").write_text("apiVersion: v2\nname: shop\nversion: 0.1.0\n",
                                       encoding="utf-8")
@@ -288,10 +289,10 @@ def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: R
     script.write_text(FAKE_HELM.format(python=sys.executable, manifest=TYPO.rstrip()),
                       encoding="utf-8")
     script.chmod(0o755)
-    proc = run_gate("check", "--helm", "shop", "-f", "json=r.json", cwd=tmp_path,
+    proc = run_gate("check", "--helm", "shop", "-f", "json=r.json", cwd=work,
                     env={"GATE_HELM": str(script)})
     assert proc.returncode == 2, proc.stdout + proc.stderr
-    [error] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["errors"]
+    [error] = json.loads((work / "r.json").read_text(encoding="utf-8"))["errors"]
     # a Go template is no YAML to find lines in: Helm findings point at its first line
     assert (error["file"], error["line"]) == ("shop/templates/deployment.yaml", 1), error
     assert error["message"] == MESSAGE

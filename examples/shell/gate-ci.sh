@@ -12,7 +12,10 @@ set -uo pipefail
 base="${1:-${GATE_BASE:-origin/main}}"
 if [ "$#" -gt 0 ]; then shift; fi
 reports="${GATE_REPORT_DIR:-gate-reports}"
-mkdir -p "$reports" || exit 2
+# A fresh, empty folder: whatever the change committed there (a link to .git, a fake
+# report) is removed, not followed (rm -rf removes a link, never its target). The
+# reports are data: never source or execute them.
+rm -rf -- "$reports" && mkdir -p -- "$reports" || exit 2
 
 status=0
 gate diff --base "$base" "$@" \

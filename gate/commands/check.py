@@ -6,6 +6,7 @@ import sys
 from collections.abc import Iterable
 from typing import Any
 
+from gate import safewrite
 from gate.color import CHOICES, use_color
 from gate.commands.common import (
     add_fail_on,
@@ -142,11 +143,8 @@ def write_reports(report: Report, formats: list[tuple[str, str | None]],
         if path is None:
             sys.stdout.write(text)
         else:
-            try:
-                with open(path, "w", encoding="utf-8", newline="\n") as handle:
-                    handle.write(text)
-            except OSError as exc:
-                raise ConfigError(f"cannot write report: {exc.strerror}", path) from None
+            # Never through a link, never into .git: the change may have put either here.
+            safewrite.write_file(path, text, what="cannot write report")
     if all(path is not None for _, path in formats):
         # Every report went to a file: still say on the terminal what happened.
         from gate.reports.text import summary_lines

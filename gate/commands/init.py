@@ -7,7 +7,7 @@ import argparse
 import os
 from typing import Any
 
-from gate import __version__
+from gate import __version__, safewrite
 from gate.errors import ConfigError
 
 CONFIG = ".gate.yaml"
@@ -308,13 +308,10 @@ def conflicts(directory: str, files: dict[str, str]) -> list[str]:
 
 
 def _write(directory: str, relative: str, text: str) -> None:
-    path = os.path.join(directory, relative)
-    try:
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "x", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot write: {exc.strerror}", _display(directory, relative)) from None
+    # A new file only, its directories made without following a link inside the
+    # repository, never inside .git.
+    safewrite.write_file(_display(directory, relative), text, exclusive=True,
+                         create_directories=True)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -329,6 +326,8 @@ def run(args: argparse.Namespace) -> int:
     write_hooks = not os.path.lexists(os.path.join(directory, PRE_COMMIT))
     if write_hooks:
         files[PRE_COMMIT] = PRE_COMMIT_TEXT
+    for relative in files:  # every target checked first: all are written or none
+        safewrite.check_target(_display(directory, relative))
     for relative, text in files.items():
         _write(directory, relative, text)
         print(f"wrote {_display(directory, relative)}")

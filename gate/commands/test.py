@@ -6,6 +6,7 @@ import json
 import sys
 from typing import TYPE_CHECKING, Any
 
+from gate import safewrite
 from gate.commands.check import parse_formats
 from gate.errors import ConfigError
 
@@ -57,11 +58,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write(path: str, text: str) -> None:
-    try:
-        with open(path, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-    except OSError as exc:
-        raise ConfigError(f"cannot write: {exc.strerror}", path) from None
+    safewrite.write_file(path, text)  # never through a link, never into .git
 
 
 def outcome_line(outcome: Outcome) -> str:

@@ -19,17 +19,17 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
 import subprocess
 import tempfile
 from typing import Any
 
+from gate import executables
 from gate.renderers import FieldPath, RenderedResource, RenderError, Rendering
 from gate.trees import FileTree, TreePathError, normalize
 from gate.yamlio import YamlInputError, decode, load_documents
 
-HELM_ENV = "GATE_HELM"  # names the helm binary to use (a path, or a name on PATH)
+HELM_ENV = "GATE_HELM"  # names the helm binary to use: an absolute path outside the repository
 CHART_FILE = "Chart.yaml"
 DEFAULT_TIMEOUT = 120.0  # seconds for one ``helm template``
 MAX_DEPTH = 32  # directory nesting in a chart; deeper is taken for a symbolic-link loop
@@ -48,9 +48,13 @@ _TEMPLATE_ERROR = re.compile(r"template: (?P<path>[^\s:]+):(?P<line>\d+)(?::\d+)
 
 
 def helm_binary() -> str | None:
-    """The helm executable to run: ``$GATE_HELM`` if set, else ``helm`` on PATH; or None."""
-    configured = os.environ.get(HELM_ENV)
-    return shutil.which(configured) if configured else shutil.which("helm")
+    """The helm executable to run: ``$GATE_HELM`` if set, else ``helm`` on PATH; or None.
+
+    Both through :mod:`gate.executables`: an absolute path, never inside the change.
+    """
+    if os.environ.get(HELM_ENV):
+        return executables.named(HELM_ENV, "helm")
+    return executables.find("helm")
 
 
 def available() -> bool:
@@ -231,7 +235,8 @@ def _materialise_chart(tree: FileTree, chart_dir: str, root: str) -> set[str]:
 
 def _environment(scratch: str) -> dict[str, str]:
     """The caller's environment without its Helm settings, every Helm path in ``scratch``."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith("HELM_")}
+    environment = {k: v for k, v in executables.child_environment().items()
+                   if not k.startswith("HELM_")}
     home = os.path.join(scratch, "home")
     os.makedirs(home)
     environment.update({

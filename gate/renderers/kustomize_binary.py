@@ -27,6 +27,7 @@ import tempfile
 import weakref
 from typing import Any
 
+from gate import executables
 from gate.errors import GateError
 from gate.renderers import RenderedResource, RenderError, Rendering, kustomize_files
 from gate.renderers import kustomize as builtin
@@ -39,10 +40,11 @@ _ERR = re.compile(r'err="((?:[^"\\]|\\.)*)"')
 
 def find_binary() -> list[str] | None:
     """The command that builds a kustomization (the directory is appended), or None."""
-    kustomize = shutil.which("kustomize")
+    # Absolute paths from trusted PATH entries only: never a binary the change commits.
+    kustomize = executables.find("kustomize")
     if kustomize is not None:
         return [kustomize, "build"]
-    kubectl = shutil.which("kubectl")
+    kubectl = executables.find("kubectl")
     if kubectl is not None:
         return [kubectl, "kustomize"]
     return None
@@ -77,7 +79,7 @@ def _run(command: list[str], directory: str, blame: str) -> str:
     try:
         result = subprocess.run(
             [*command, directory], capture_output=True, text=True, timeout=TIMEOUT,
-            check=False, stdin=subprocess.DEVNULL,
+            check=False, stdin=subprocess.DEVNULL, env=executables.child_environment(),
         )
     except subprocess.TimeoutExpired:
         raise RenderError(f"{os.path.basename(command[0])} timed out after {TIMEOUT}s",
