@@ -30,7 +30,7 @@ from gate.trees import (
     normalize,
     walk_files,
 )
-from gate.yamlio import Node, decode, line_of_path, load_documents
+from gate.yamlio import Node, YamlInputError, decode, line_of_path, load_documents
 
 KUSTOMIZATION_FILES = kustomize.KUSTOMIZATION_FILES
 kustomization_file = kustomize.kustomization_file
@@ -359,6 +359,20 @@ def check_local(tree: FileTree, directory: str) -> None:
     """
     for refs in closure(tree, directory):
         path = refs.files[0]
+        # What gate cannot parse is never handed over: the binary's parser might read
+        # a reference (a duplicate key, say) that gate's did not check.
+        try:
+            documents = [d for d in load_documents(decode(tree.read_bytes(path), path), path)
+                         if d.data is not None]
+        except YamlInputError as exc:
+            raise RenderError(exc.message, exc.file or path, exc.line) from None
+        except RefusedPath as exc:
+            raise RenderError(f"cannot read: {exc.reason}", path) from None
+        except OSError as exc:
+            raise RenderError(f"cannot read: {exc.strerror}", path) from None
+        if len(documents) != 1 or not isinstance(documents[0].data, dict):
+            raise RenderError("a kustomization must be a single YAML mapping", path)
+        _Checker(tree, path.rpartition("/")[0], path, documents[0].node).check(documents[0].data)
         for file in refs.files:
             try:
                 raw = tree.read_bytes(file)
@@ -368,13 +382,3 @@ def check_local(tree: FileTree, directory: str) -> None:
                 continue  # missing: the binary says so
             if (file == path or file in refs.manifests) and is_lfs_pointer(raw):
                 raise RenderError(f"{file}: {LFS_POINTER}", path)
-        if refs.broken:
-            continue  # the binary says why it cannot be read
-        try:
-            documents = [d for d in load_documents(decode(tree.read_bytes(path), path), path)
-                         if d.data is not None]
-        except (OSError, GateError):
-            continue
-        if len(documents) == 1 and isinstance(documents[0].data, dict):
-            _Checker(tree, refs.files[0].rpartition("/")[0], path,
-                     documents[0].node).check(documents[0].data)
