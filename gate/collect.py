@@ -16,7 +16,7 @@ from gate.renderers.base import RenderSettings, Unit
 from gate.renderers.registry import renderer
 from gate.resources import InputError, Note, Resource, read_resources
 from gate.sources import SourceFile
-from gate.trees import FileTree
+from gate.trees import LFS_POINTER, FileTree, is_lfs_pointer
 from gate.yamlio import YamlInputError, decode
 
 __all__ = ["Batch", "Collector", "Unit", "use_environments"]
@@ -78,6 +78,8 @@ class Collector:
                 raise YamlInputError("cannot read: no such file", name) from None
             except OSError as exc:
                 raise YamlInputError(f"cannot read: {exc.strerror}", name) from None
+            if is_lfs_pointer(raw):  # else "not a Kubernetes object", which hides why
+                raise YamlInputError(LFS_POINTER, name)
             cached = SourceFile(name, decode(raw, name))
             self._sources[path] = cached
         return cached

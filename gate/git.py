@@ -14,9 +14,11 @@ and paths only ever follow ``--``.
 """
 from __future__ import annotations
 
+import errno
 import os
 import re
 import secrets
+import stat
 import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -26,7 +28,19 @@ from typing import NamedTuple
 
 from gate import executables
 from gate.errors import GateError
-from gate.trees import below, normalize
+from gate.trees import (
+    DANGLING,
+    LEAVES,
+    LOOP,
+    MAX_FILE_BYTES,
+    SPECIAL,
+    SUBMODULE,
+    TOO_LARGE,
+    RefusedPath,
+    TreePathError,
+    below,
+    normalize,
+)
 
 
 @contextmanager
@@ -60,6 +74,9 @@ _SHA = re.compile(r"[0-9a-f]{40}")
 _HEX = re.compile(r"[0-9a-fA-F]{4,40}")
 _NULL_SHA = "0" * 40
 _REGULAR_MODES = ("100644", "100755", "100664")
+_LINK_MODE = "120000"
+_SUBMODULE_MODE = "160000"
+_MAX_LINK_HOPS = 40  # as Linux's limit on links followed in one path
 _STATUSES = frozenset("ADMRT")
 _SHALLOW_HINT = (
     "this is a shallow clone; fetch the history "
@@ -375,7 +392,9 @@ class Repository:
         """Blob SHAs of working-tree files as ``git add`` would store them (filters
         applied), without writing any object; a file that cannot be read is left out."""
         hashes: dict[str, str] = {}
-        for chunk in _chunks([p for p in paths if os.path.isfile(self._os_path(p))], 500):
+        # Regular files only, links not followed: git hash-object would read a link's
+        # target, wherever it is (/dev/zero, without end).
+        for chunk in _chunks([p for p in paths if _is_regular(self._os_path(p))], 500):
             output = self._git("hash-object", "--", *chunk, ok=(0, 128))
             shas = output.stdout.decode("ascii", "replace").split()
             if output.status == 0 and len(shas) == len(chunk):
@@ -521,9 +540,14 @@ class Repository:
 class GitTree:
     """The files of one commit, from git objects: listed once, read on demand.
 
-    Regular files only: a symbolic link (mode 120000) is not followed and a
-    submodule (mode 160000) is not entered; both are absent (neither file nor
-    directory, and not listed), whatever a checkout would show there.
+    Resolved as a checkout would be, and bounded as :class:`~gate.trees.WorkTree`
+    is: a symbolic link (mode 120000) is followed when its target, read from its
+    blob and resolved component by component, stays inside the tree, and
+    refused (:class:`~gate.trees.RefusedPath`) when it leaves it, dangles or
+    loops; a submodule (mode 160000) is refused, its content being in another
+    repository, and listed by :meth:`special_entries`; a blob over
+    :data:`~gate.trees.MAX_FILE_BYTES` is refused. Refused entries are listed
+    and ``is_file``, so whoever needs one reports it by its path.
     """
 
     def __init__(self, repository: Repository, entries: Iterable[tuple[str, str, str]],
@@ -531,6 +555,9 @@ class GitTree:
         self.repository = repository
         self.label = label
         self._files: dict[str, str] = {}
+        self._links: dict[str, str] = {}  # path -> blob of the link's target
+        self._targets: dict[str, str] = {}  # path -> the link's target, once read
+        self._special: dict[str, str] = {}  # path -> why it is not read
         self._children: dict[str, set[str]] = {"": set()}
         self._sorted: dict[str, list[str]] = {}
         for path, mode, sha in entries:
@@ -538,7 +565,15 @@ class GitTree:
             self._add_dir(parent)
             if mode in _REGULAR_MODES:
                 self._files[path] = sha
-                self._children[parent].add(name)
+            elif mode == _LINK_MODE:
+                self._links[path] = sha
+            elif mode == _SUBMODULE_MODE:
+                self._special[path] = SUBMODULE
+            else:
+                self._special[path] = SPECIAL
+            self._children[parent].add(name)
+        #: Whether a walk must resolve entries (else every listed path is a file).
+        self.has_links = bool(self._links or self._special)
 
     def _add_dir(self, path: str) -> None:
         """Make ``path`` and its parents directories, each listed in its parent."""
@@ -554,35 +589,119 @@ class GitTree:
                 return
             path, _, name = path.rpartition("/")
 
-    def read_bytes(self, path: str) -> bytes:
+    def _target(self, path: str) -> str:
+        target = self._targets.get(path)
+        if target is None:
+            raw = self.repository.read_blob(self._links[path], path)
+            target = self._targets[path] = raw.decode("utf-8", "surrogateescape")
+        return target
+
+    def resolve(self, path: str) -> str:
+        """The tree path ``path`` names with every link resolved, as a checkout would
+        (``..`` after a link is taken from the link's target); RefusedPath for a link
+        that leaves the tree, dangles or loops, or a path through a submodule."""
         key = normalize(path)
-        sha = self._files.get(key)
+        if not self.has_links or key in self._files:
+            return key
+        pending = key.split("/") if key else []
+        pending.reverse()  # a stack: the next component last
+        resolved: list[str] = []
+        hops = 0
+        while pending:
+            part = pending.pop()
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if not resolved:
+                    raise RefusedPath(key, LEAVES)
+                resolved.pop()
+                continue
+            current = "/".join([*resolved, part])
+            reason = self._special.get(current)
+            if reason is not None:
+                raise RefusedPath(key if current == key else current, reason)
+            if current not in self._links:
+                resolved.append(part)
+                continue
+            hops += 1
+            if hops > _MAX_LINK_HOPS:
+                raise RefusedPath(key, LOOP)
+            target = self._target(current)
+            if target.startswith("/") or not target:
+                raise RefusedPath(key, LEAVES)
+            pending.extend(reversed(target.split("/")))
+        found = "/".join(resolved)
+        if hops and found not in self._files and found not in self._children:
+            raise RefusedPath(key, DANGLING)
+        return found
+
+    def _lookup(self, path: str) -> str:
+        """The resolved path, or FileNotFoundError; RefusedPath as :meth:`resolve`."""
+        found = self.resolve(path)
+        if found not in self._files and found not in self._children:
+            raise FileNotFoundError(errno.ENOENT, f"no such file in {self.label}", path)
+        return found
+
+    def read_bytes(self, path: str) -> bytes:
+        found = self._lookup(path)
+        sha = self._files.get(found)
         if sha is None:
-            raise FileNotFoundError(f"{path}: no such file in {self.label}")
-        return self.repository.read_blob(sha, key)
+            raise FileNotFoundError(errno.ENOENT, f"{path}: a directory, not a file", path)
+        data = self.repository.read_blob(sha, found)
+        if len(data) > MAX_FILE_BYTES:
+            raise RefusedPath(normalize(path), TOO_LARGE)
+        return data
 
     def is_file(self, path: str) -> bool:
-        return normalize(path) in self._files
+        """A file, or an entry gate refuses to read (reading it says why)."""
+        try:
+            return self._lookup(path) in self._files
+        except RefusedPath:
+            return True
+        except (FileNotFoundError, TreePathError):
+            return False
 
     def is_dir(self, path: str) -> bool:
-        return normalize(path) in self._children
+        try:
+            return self.resolve(path) in self._children
+        except (RefusedPath, TreePathError):
+            return False
+
+    def is_link(self, path: str) -> bool:
+        return normalize(path) in self._links
 
     def list_dir(self, path: str) -> list[str]:
-        key = normalize(path)
+        try:
+            key = self.resolve(path)
+        except RefusedPath:
+            return []
         listing = self._sorted.get(key)
         if listing is None:
             listing = self._sorted[key] = sorted(self._children.get(key, ()))
         return list(listing)
 
     def paths(self) -> Iterator[str]:
-        """Every file path, sorted."""
+        """Every regular file path, sorted (links and submodules are not among them)."""
         return iter(sorted(self._files))
 
+    def special_entries(self) -> list[tuple[str, str]]:
+        """(path, why gate does not read it) of each submodule and other special entry,
+        sorted: for the planner to report them rather than leave them silently unjudged."""
+        return sorted(self._special.items())
+
     def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
-        """The contents of many files at once (missing ones left out)."""
-        shas = {path: self._files[path] for path in paths if path in self._files}
+        """The contents of many files at once (missing and refused ones left out)."""
+        shas: dict[str, str] = {}
+        for path in paths:
+            try:
+                found = self.resolve(path)
+            except (RefusedPath, TreePathError):
+                continue
+            if found in self._files:
+                shas[path] = self._files[found]
         blobs = self.repository.read_blobs(shas.values())
-        return {path: blobs[sha] for path, sha in shas.items()}
+        return {path: blobs[sha] for path, sha in shas.items()
+                if len(blobs[sha]) <= MAX_FILE_BYTES}
 
 
 class IndexTree(GitTree):
@@ -595,6 +714,13 @@ class IndexTree(GitTree):
 
 
 # -- helpers ---------------------------------------------------------------------------
+
+
+def _is_regular(path: str) -> bool:
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
 
 
 def _check_ref(ref: str) -> None:

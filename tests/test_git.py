@@ -13,7 +13,7 @@ import pytest
 
 from gate.errors import GateError
 from gate.git import Change, GitError, Repository, open_repository
-from gate.trees import FileTree, TreePathError
+from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
 
 _CONFIG = ("-c", "user.name=Test User", "-c", "user.email=test@example.com",
            "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
@@ -591,8 +591,10 @@ def test_tree_at_reads_blobs_through_one_cat_file_process(
     assert repository.repo.git.cat_file_all is None
 
 
-def test_symlinks_and_submodules_are_absent(repo: Repo,
-                                            opened: Callable[..., Repository]) -> None:
+def test_symlinks_inside_are_followed_and_submodules_refused(
+        repo: Repo, opened: Callable[..., Repository]) -> None:
+    # As a checkout shows them: a link inside the tree reads as its target; a
+    # submodule's content is in another repository, so reading it is refused by name.
     repo.write("real/a.yaml", "real\n")
     os.symlink("real", repo.path / "linkdir")
     os.symlink("real/a.yaml", repo.path / "link.yaml")
@@ -601,13 +603,17 @@ def test_symlinks_and_submodules_are_absent(repo: Repo,
     head = repo.commit("a submodule", add=False)
     repository = opened(repo)
     tree = repository.tree_at(head)
-    for absent in ("linkdir", "link.yaml", "vendor/module", "linkdir/a.yaml"):
-        assert not tree.is_file(absent) and not tree.is_dir(absent)
-        with pytest.raises(FileNotFoundError):
-            tree.read_bytes(absent)
-    assert tree.list_dir("") == ["real", "vendor"]
-    assert tree.list_dir("vendor") == []
-    assert repository.index_tree().list_dir("") == ["real", "vendor"]
+    assert tree.is_dir("linkdir") and tree.list_dir("linkdir") == ["a.yaml"]
+    for linked in ("link.yaml", "linkdir/a.yaml"):
+        assert tree.is_file(linked) and tree.read_bytes(linked) == b"real\n"
+    assert tree.is_file("vendor/module") and not tree.is_dir("vendor/module")
+    with pytest.raises(RefusedPath, match="a git submodule: its content is not in the "
+                                          "repository"):
+        tree.read_bytes("vendor/module")
+    assert tree.special_entries() == [("vendor/module", SUBMODULE)]
+    assert tree.list_dir("") == ["link.yaml", "linkdir", "real", "vendor"]
+    assert tree.list_dir("vendor") == ["module"]
+    assert repository.index_tree().list_dir("") == ["link.yaml", "linkdir", "real", "vendor"]
 
 
 # -- the index -------------------------------------------------------------------------

@@ -750,12 +750,23 @@ def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
 
 @needs_binary
 def test_binary_failure_is_a_render_error() -> None:
+    # (A missing resource never reaches the binary: it would take it for a remote one.)
+    with pytest.raises(RenderError) as caught:
+        krender(MemoryTree({"o/kustomization.yaml": "resources: [cm.yaml]\n",
+                            "o/cm.yaml": "apiVersion: v1\nkind: ConfigMap\n"}), "o",
+                 "binary")
+    assert caught.value.file == "o/kustomization.yaml"
+    assert "failed" in caught.value.message and "name" in caught.value.message
+
+
+@needs_binary
+def test_a_missing_resource_is_refused_before_the_binary_runs() -> None:
     with pytest.raises(RenderError) as caught:
         krender(MemoryTree({"o/kustomization.yaml": "resources: [missing.yaml]\n"}), "o",
                  "binary")
-    assert caught.value.file == "o/kustomization.yaml"
-    assert "missing.yaml" in caught.value.message
-    assert "failed" in caught.value.message
+    assert (caught.value.file, caught.value.line) == ("o/kustomization.yaml", 1)
+    assert caught.value.message == ("resources[0]: 'missing.yaml': no such file or directory "
+                                    "in the repository")
 
 
 def test_auto_uses_a_binary_when_there_is_one(monkeypatch: pytest.MonkeyPatch) -> None:

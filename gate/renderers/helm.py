@@ -26,13 +26,21 @@ from typing import Any
 
 from gate import executables
 from gate.renderers import FieldPath, RenderedResource, RenderError, Rendering
-from gate.trees import FileTree, TreePathError, normalize
+from gate.trees import (
+    FileTree,
+    TreeLimitError,
+    TreePathError,
+    checkout_files,
+    normalize,
+    walk_files,
+)
 from gate.yamlio import YamlInputError, decode, load_documents
 
 HELM_ENV = "GATE_HELM"  # names the helm binary to use: an absolute path outside the repository
 CHART_FILE = "Chart.yaml"
 DEFAULT_TIMEOUT = 120.0  # seconds for one ``helm template``
-MAX_DEPTH = 32  # directory nesting in a chart; deeper is taken for a symbolic-link loop
+_PROXIES = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+_DEAD_PROXY = "http://127.0.0.1:9"  # nothing listens there
 
 # Helm's own rules (a release name is at most 53 characters); checking them here
 # also keeps either from ever reading as a command-line option.
@@ -73,24 +81,13 @@ def find_charts(tree: FileTree, directory: str = "") -> list[str]:
     """Tree paths of the chart directories (holding ``Chart.yaml``) under ``directory``, sorted.
 
     Hidden directories are skipped, and so are a chart's ``charts/``: its
-    subcharts are rendered as part of it, not on their own.
+    subcharts are rendered as part of it, not on their own. One walk of the
+    tree (:func:`~gate.trees.walk_files`), so a loop of directory links ends.
     """
-    found: list[str] = []
-    stack: list[tuple[str, int]] = [(directory, 0)]
-    while stack:
-        current, depth = stack.pop()
-        is_chart = tree.is_file(_join(current, CHART_FILE))
-        if is_chart:
-            found.append(current)
-        if depth >= MAX_DEPTH:
-            continue
-        for name in tree.list_dir(current):
-            if name.startswith(".") or (is_chart and name == "charts"):
-                continue
-            path = _join(current, name)
-            if tree.is_dir(path):
-                stack.append((path, depth + 1))
-    return sorted(found)
+    found = sorted({path.rpartition("/")[0] for path in walk_files(tree, directory)
+                    if path.rpartition("/")[2] == CHART_FILE and tree.is_file(path)})
+    return [chart for chart in found
+            if not any(chart.startswith(_join(other, "charts") + "/") for other in found)]
 
 
 def default_value_files(tree: FileTree, chart_dir: str) -> list[str]:
@@ -210,33 +207,32 @@ def _copy(tree: FileTree, path: str, root: str, missing: str, blame: str) -> Non
 
 
 def _materialise_chart(tree: FileTree, chart_dir: str, root: str) -> set[str]:
-    """Copy every file of the chart (hidden ones too: ``.helmignore``) under ``root``."""
+    """Copy every file of the chart (hidden ones too: ``.helmignore``) under ``root``.
+
+    Through the tree only: a link inside the repository is copied as its target's
+    content, a loop of directory links is not followed twice, and an entry the tree
+    refuses (a link out of the repository, a special file, a submodule) fails the
+    render, naming it; nothing is read from outside the repository.
+    """
     chart_file = _join(chart_dir, CHART_FILE)
-    copied: set[str] = set()
     os.makedirs(_os_path(root, chart_dir), exist_ok=True)
-    stack: list[tuple[str, int]] = [(chart_dir, 0)]
-    while stack:
-        current, depth = stack.pop()
-        if depth > MAX_DEPTH:
-            raise RenderError(f"{current}: directories nest too deep (a symbolic link loop?)",
-                              chart_file)
-        for name in tree.list_dir(current):
-            if name in (".", "..", ".git") or "/" in name or "\\" in name:
-                continue
-            path = _join(current, name)
-            if tree.is_dir(path):
-                os.makedirs(_os_path(root, path), exist_ok=True)
-                stack.append((path, depth + 1))
-            elif tree.is_file(path):
-                _copy(tree, path, root, missing=f"{path} vanished while copying", blame=chart_file)
-                copied.add(path)
-    return copied
+    try:
+        paths = checkout_files(tree, [chart_dir])
+    except TreeLimitError as exc:
+        raise RenderError(exc.message, chart_file) from None
+    for path in paths:
+        _copy(tree, path, root, missing=f"{path} vanished while copying", blame=chart_file)
+    return set(paths)
 
 
 def _environment(scratch: str) -> dict[str, str]:
     """The caller's environment without its Helm settings, every Helm path in ``scratch``."""
+    # No Helm, git or proxy setting of the caller's: helm template fetches nothing (it
+    # is never given --dependency-update, and has no repository configured), and
+    # whatever it might send through a proxy fails at once. PATH holds only trusted,
+    # absolute entries (gate.executables).
     environment = {k: v for k, v in executables.child_environment().items()
-                   if not k.startswith("HELM_")}
+                   if not k.startswith(("HELM_", "GIT_")) and k.lower() not in _PROXIES}
     home = os.path.join(scratch, "home")
     os.makedirs(home)
     environment.update({
@@ -250,6 +246,8 @@ def _environment(scratch: str) -> dict[str, str]:
         "HELM_REGISTRY_CONFIG": os.path.join(home, "config", "registry", "config.json"),
         "HELM_NO_PLUGINS": "1",
         "KUBECONFIG": os.path.join(home, "kubeconfig"),  # does not exist: no cluster
+        "HTTP_PROXY": _DEAD_PROXY, "HTTPS_PROXY": _DEAD_PROXY,
+        "http_proxy": _DEAD_PROXY, "https_proxy": _DEAD_PROXY,
     })
     return environment
 

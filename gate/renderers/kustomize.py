@@ -40,7 +40,7 @@ from gate.renderers.kustomize_patch import (
     json_patch_ops,
     strategic_merge,
 )
-from gate.trees import FileTree, TreePathError, normalize
+from gate.trees import LFS_POINTER, FileTree, TreePathError, is_lfs_pointer, normalize
 from gate.yamlio import ParsedDocument, YamlInputError, decode, line_of_path, load_documents
 
 KUSTOMIZATION_FILES = ("kustomization.yaml", "kustomization.yml", "Kustomization")
@@ -389,6 +389,11 @@ def _get_path(data: Any, path: FieldPath) -> Any:
     return data
 
 
+def field_name(path: FieldPath) -> str:
+    """``resources[2]``, ``helmCharts[0].repo``: a field path as messages name it."""
+    return _field_name(path)
+
+
 def _field_name(path: FieldPath) -> str:
     text = ""
     for part in path:
@@ -434,6 +439,8 @@ class _Files:
 
     def documents(self, path: str, blame: str, line: int | None) -> tuple[ParsedDocument, ...]:
         raw = self.read(path, blame, line)
+        if is_lfs_pointer(raw):  # YAML it is, and no Kubernetes object: say what it is
+            raise RenderError(f"{path}: {LFS_POINTER}", blame, line)
         cached = self._shared.get(path)
         if cached is not None and cached.raw == raw:
             return cached.documents

@@ -1,13 +1,18 @@
 """Kustomize by a real binary: ``kustomize build DIR`` or ``kubectl kustomize DIR``.
 
-Used with ``--kustomize=binary`` (and by ``auto`` when one is on PATH). A
-working tree is built in place; any other tree (a git revision, the index) is
-first written out whole to a temporary directory, once per tree and run, so the
-binary sees exactly what a checkout of that revision would give it, whatever
-fields the kustomization uses (``transformers``, ``replacements``,
-``configurations``, ...). Only regular files are written: no symbolic link or
-submodule of the revision is followed. No shell is involved, and kustomize's
-load restrictor stays at its default.
+Used with ``--kustomize=binary`` (and by ``auto`` when one is on PATH). The
+binary never sees the repository itself: before it runs, every kustomization
+the overlay includes is checked (:func:`kustomize_files.check_local`), so a
+remote reference or a path outside the tree is an input error at its line, as
+with the built-in renderer; then the directories the overlay includes are
+written out of the :class:`~gate.trees.FileTree` into a temporary checkout
+(once per tree and run, each directory once), links resolved as the tree
+resolves them and refused entries left out, and the binary builds there. It
+runs without a shell, with a timeout, and with an environment of its own
+(:func:`_environment`): nothing of the caller's (no proxy, no ``GIT_*``), an
+empty ``HOME``, and a ``PATH`` holding no program, so it can start no ``git``
+(no remote clone) nor any plugin. kustomize's load restrictor stays at its
+default.
 
 The binary knows nothing of lines, so where the built-in renderer can render
 the same directory, each resource's origin and provenance are taken from it
@@ -31,7 +36,7 @@ from gate import executables
 from gate.errors import GateError
 from gate.renderers import RenderedResource, RenderError, Rendering, kustomize_files
 from gate.renderers import kustomize as builtin
-from gate.trees import FileTree, WorkTree, walk_files
+from gate.trees import FileTree, checkout_files, normalize
 from gate.yamlio import YamlInputError, decode, line_of_path, load_documents
 
 TIMEOUT = 120  # seconds for one build
@@ -75,11 +80,53 @@ def _error_line(stderr: str) -> str:
     return lines[0] if lines else "failed without a message"
 
 
-def _run(command: list[str], directory: str, blame: str) -> str:
+# An address nothing listens on: whatever the binary would send through a proxy fails
+# at once. (Go sends requests to loopback addresses directly, whatever the proxy: the
+# refusal of remote references before the binary runs is the guarantee; this is a net.)
+_DEAD_PROXY = "http://127.0.0.1:9"
+# The caller's variables the binary may see: locale and time zone only.
+_KEPT = ("LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT")
+
+
+def _environment(scratch: str) -> dict[str, str]:
+    """The binary's whole environment, every home and config in ``scratch``.
+
+    What it guarantees: the binary inherits no proxy, credential, kubeconfig,
+    ``GIT_*`` or ``KUSTOMIZE_*`` setting; its ``PATH`` is an empty directory, so
+    it cannot start ``git`` (kustomize clones remote bases with it), ``helm``
+    or an exec plugin; and a ``git`` started anyway by absolute path allows no
+    transport and reads no configuration. What it does not: stop the binary's
+    own HTTP client from connecting to an address (kustomize fetches ``https://``
+    resources itself): only the refusal of every remote reference before the
+    binary runs (:func:`kustomize_files.check_local`) does that.
+    """
+    home = os.path.join(scratch, "home")
+    empty = os.path.join(scratch, "bin")
+    for directory in (home, empty):
+        os.makedirs(directory, exist_ok=True)
+    environment = {key: os.environ[key] for key in _KEPT if key in os.environ}
+    environment.update({
+        "HOME": home, "PATH": empty, "TMPDIR": scratch,
+        "XDG_CONFIG_HOME": os.path.join(home, ".config"),
+        "XDG_CACHE_HOME": os.path.join(home, ".cache"),
+        "KUBECONFIG": os.path.join(home, "kubeconfig"),  # does not exist: no cluster
+        "KUSTOMIZE_PLUGIN_HOME": os.path.join(home, "plugins"),
+        "GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": os.devnull,
+        "GIT_TERMINAL_PROMPT": "0", "GIT_ALLOW_PROTOCOL": "none",
+        "GIT_SSH_COMMAND": "false",
+        "NO_PROXY": "", "no_proxy": "",
+    })
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        environment[name] = environment[name.lower()] = _DEAD_PROXY
+    return environment
+
+
+def _run(command: list[str], directory: str, blame: str, scratch: str) -> str:
     try:
         result = subprocess.run(
             [*command, directory], capture_output=True, text=True, timeout=TIMEOUT,
-            check=False, stdin=subprocess.DEVNULL, env=executables.child_environment(),
+            check=False, stdin=subprocess.DEVNULL, cwd=scratch,
+            env=_environment(scratch),
         )
     except subprocess.TimeoutExpired:
         raise RenderError(f"{os.path.basename(command[0])} timed out after {TIMEOUT}s",
@@ -88,40 +135,65 @@ def _run(command: list[str], directory: str, blame: str) -> str:
         raise RenderError(f"cannot run {command[0]}: {exc.strerror}", blame) from None
     if result.returncode != 0:
         name = " ".join([os.path.basename(command[0]), *command[1:]])
-        raise RenderError(f"{name} failed: {_error_line(result.stderr)}", blame)
+        # Paths in the temporary checkout, as tree paths.
+        message = _error_line(result.stderr).replace(os.path.join(scratch, "tree") + os.sep, "")
+        raise RenderError(f"{name} failed: {message}", blame)
     return result.stdout
 
 
 class _Checkouts:
-    """One temporary checkout per tree, written on first use and removed with the tree."""
+    """One temporary checkout per tree, removed with the tree; each directory written
+    (with everything below it) on first use."""
 
     def __init__(self) -> None:
-        self._roots: weakref.WeakKeyDictionary[Any, str] = weakref.WeakKeyDictionary()
+        self._scratch: weakref.WeakKeyDictionary[Any, tuple[str, set[str]]] = (
+            weakref.WeakKeyDictionary())
 
-    def root(self, tree: FileTree) -> str:
-        found = self._roots.get(tree)
+    def scratch(self, tree: FileTree, directories: list[str]) -> str:
+        """The scratch directory of ``tree``; its checkout (``tree/``) holds ``directories``."""
+        found = self._scratch.get(tree)
         if found is None:
-            found = tempfile.mkdtemp(prefix="gate-kustomize-")
-            weakref.finalize(tree, shutil.rmtree, found, True)
-            _write_tree(tree, found)
-            self._roots[tree] = found
-        return found
+            scratch = tempfile.mkdtemp(prefix="gate-kustomize-")
+            weakref.finalize(tree, shutil.rmtree, scratch, True)
+            os.makedirs(os.path.join(scratch, "tree"))
+            found = self._scratch[tree] = (scratch, set())
+        scratch, written = found
+        missing = [d for d in sorted(set(directories))
+                   if not any(d == w or not w or d.startswith(w + "/") for w in written)]
+        if missing:
+            _write_tree(tree, os.path.join(scratch, "tree"), missing)
+            written.update(missing)
+        return scratch
 
 
-def _write_tree(tree: FileTree, root: str) -> None:
-    """Every regular file of ``tree`` under ``root``, in the same layout."""
-    listed = getattr(tree, "paths", None)
-    paths = list(listed()) if listed is not None else walk_files(tree, hidden=True)
+def _write_tree(tree: FileTree, root: str, directories: list[str]) -> None:
+    """Every file under ``directories`` of ``tree``, under ``root``, in the same layout.
+
+    Only what the tree reads: a link is written as a copy of its target in the
+    tree; what the tree refuses (a link out, a special file) is left out, and a
+    kustomization that names it was refused before (check_local).
+    """
+    paths = checkout_files(tree, directories)
     read_many = getattr(tree, "read_many", None)
-    contents: dict[str, bytes] = (read_many(paths) if read_many is not None
-                                  else {path: tree.read_bytes(path) for path in paths})
+    contents: dict[str, bytes]
+    if read_many is not None:
+        contents = read_many(paths)
+    else:
+        contents = {}
+        for path in paths:
+            try:
+                contents[path] = tree.read_bytes(path)
+            except OSError:
+                continue
     made: set[str] = set()
     for path, data in contents.items():
-        target = os.path.join(root, *path.split("/"))
+        target = os.path.join(root, *normalize(path).split("/"))
         parent = os.path.dirname(target)
         if parent not in made:
             os.makedirs(parent, exist_ok=True)
             made.add(parent)
+        if os.path.lexists(target):
+            continue  # written with an earlier directory
         with open(target, "xb") as handle:
             handle.write(data)
 
@@ -224,9 +296,13 @@ def _closure(tree: FileTree, directory: str) -> tuple[list[str], list[str]]:
 def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Rendering:
     """Render ``directory`` with ``command`` (from :func:`find_binary`)."""
     blame = builtin.kustomization_file(tree, directory) or (directory or ".")
-    root = tree.root if isinstance(tree, WorkTree) else _CHECKOUTS.root(tree)
+    kustomize_files.check_local(tree, directory)  # nothing remote, nothing outside
+    directories = [directory] + [d for refs in kustomize_files.closure(tree, directory)
+                                 for d in refs.directories]
+    scratch = _CHECKOUTS.scratch(tree, directories)
+    root = os.path.join(scratch, "tree")
     build = os.path.join(root, *directory.split("/")) if directory else root
-    output = _run(command, build, blame)
+    output = _run(command, build, blame, scratch)
     try:
         documents = [d.data for d in load_documents(output, blame) if d.data is not None]
     except YamlInputError as exc:

@@ -20,9 +20,17 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from gate.errors import GateError
-from gate.renderers import kustomize
-from gate.trees import FileTree, TreePathError, normalize, walk_files
-from gate.yamlio import decode, load_documents
+from gate.renderers import RenderError, kustomize
+from gate.trees import (
+    LFS_POINTER,
+    FileTree,
+    RefusedPath,
+    TreePathError,
+    is_lfs_pointer,
+    normalize,
+    walk_files,
+)
+from gate.yamlio import Node, YamlInputError, decode, line_of_path, load_documents
 
 KUSTOMIZATION_FILES = kustomize.KUSTOMIZATION_FILES
 kustomization_file = kustomize.kustomization_file
@@ -243,3 +251,134 @@ def is_component(tree: FileTree, directory: str) -> bool:
 def is_kustomization(path: str) -> bool:
     """Whether a tree path names a kustomization file."""
     return posixpath.basename(path) in KUSTOMIZATION_FILES
+
+
+# -- what may reach a Kustomize binary -----------------------------------------------
+
+#: Fields whose string entries name a file (or, for plugins, a directory) to read.
+_PATH_FIELDS = ("patchesStrategicMerge", "configurations", "crds", *PLUGIN_FIELDS)
+#: Fields whose mapping entries name a file under ``path``.
+_PATH_KEY_FIELDS = ("patches", "patchesJson6902", "replacements")
+
+
+class _Checker:
+    """Refuses, at its line, what a binary would fetch or read outside the tree."""
+
+    def __init__(self, tree: FileTree, directory: str, path: str, node: Node) -> None:
+        self.tree = tree
+        self.directory = directory
+        self.path = path
+        self.node = node
+
+    def refuse(self, message: str, *where: str | int) -> RenderError:
+        field = kustomize.field_name(where)
+        return RenderError(f"{field}: {message}", self.path, line_of_path(self.node, where))
+
+    def entry(self, entry: Any, *where: str | int, must_exist: bool = False) -> None:
+        """A path a field names: never remote, never outside the tree."""
+        if not isinstance(entry, str) or not entry:
+            return
+        if kustomize.is_remote(entry):
+            raise self.refuse(f"remote resource {entry!r} is not rendered: gate reads no network",
+                              *where)
+        try:
+            target = normalize(entry, self.directory)
+        except TreePathError:
+            raise self.refuse(f"{entry!r} leaves the repository: gate reads nothing outside it",
+                              *where) from None
+        if must_exist and not (self.tree.is_dir(target) or self.tree.is_file(target)):
+            # The binary would take a name it cannot find for a remote one, and fetch it.
+            raise self.refuse(f"{entry!r}: no such file or directory in the repository", *where)
+
+    def check(self, data: dict[str, Any]) -> None:
+        for name in ("resources", "bases", "components"):
+            for index, entry in enumerate(_strings(data.get(name))):
+                self.entry(entry, name, index, must_exist=True)
+        for name in _PATH_FIELDS:
+            for index, entry in enumerate(_strings(data.get(name))):
+                inline = isinstance(entry, str) and ("\n" in entry
+                                                     or kustomize.is_inline_patch(entry))
+                if not inline:
+                    self.entry(entry, name, index)
+        for name in _PATH_KEY_FIELDS:
+            for index, entry in enumerate(_strings(data.get(name))):
+                if isinstance(entry, dict):
+                    self.entry(entry.get("path"), name, index, "path")
+        for name in ("configMapGenerator", "secretGenerator"):
+            for index, entry in enumerate(_strings(data.get(name))):
+                if not isinstance(entry, dict):
+                    continue
+                for position, source in enumerate(_strings(entry.get("files"))):
+                    if isinstance(source, str):
+                        self.entry(source.rpartition("=")[2], name, index, "files", position)
+                for position, source in enumerate(_strings(entry.get("envs"))):
+                    self.entry(source, name, index, "envs", position)
+                self.entry(entry.get("env"), name, index, "env")
+        openapi = data.get("openapi")
+        if isinstance(openapi, dict):
+            self.entry(openapi.get("path"), "openapi", "path")
+        self.helm(data)
+
+    def helm(self, data: dict[str, Any]) -> None:
+        for index, chart in enumerate(_strings(data.get("helmCharts"))):
+            if not isinstance(chart, dict):
+                continue
+            repo = chart.get("repo")
+            if isinstance(repo, str) and repo.strip():
+                raise self.refuse(f"remote chart {repo!r} is not rendered: gate reads no network",
+                                  "helmCharts", index, "repo")
+            self.entry(chart.get("name"), "helmCharts", index, "name")
+            self.entry(chart.get("valuesFile"), "helmCharts", index, "valuesFile")
+            for position, extra in enumerate(_strings(chart.get("additionalValuesFiles"))):
+                self.entry(extra, "helmCharts", index, "additionalValuesFiles", position)
+        for index, inflator in enumerate(_strings(data.get("helmChartInflationGenerator"))):
+            if not isinstance(inflator, dict):
+                continue
+            url = inflator.get("chartRepoUrl")
+            if isinstance(url, str) and url.strip():
+                raise self.refuse(f"remote chart {url!r} is not rendered: gate reads no network",
+                                  "helmChartInflationGenerator", index, "chartRepoUrl")
+            for key in ("chartHome", "valuesLocal"):
+                self.entry(inflator.get(key), "helmChartInflationGenerator", index, key)
+        glob = data.get("helmGlobals")
+        if isinstance(glob, dict):
+            for key in ("chartHome", "configHome"):
+                self.entry(glob.get(key), "helmGlobals", key)
+
+
+def check_local(tree: FileTree, directory: str) -> None:
+    """Refuse what a Kustomize binary must not be given, before it runs.
+
+    Every kustomization of the closure: a remote reference in any field (a URL,
+    ``git::``, ``github.com/org/repo//path?ref=``, ``git@``, ``file://``, a remote
+    chart) and a path outside the tree are a RenderError at the file and line
+    naming it, as the built-in renderer's are. Every file the closure reads is
+    read through the tree, so a link out of the repository, a special file, a
+    file over the size bound and a Git LFS pointer (kustomizations and
+    resources) are refused by name before the binary could read them.
+    """
+    for refs in closure(tree, directory):
+        path = refs.files[0]
+        # What gate cannot parse is never handed over: the binary's parser might read
+        # a reference (a duplicate key, say) that gate's did not check.
+        try:
+            documents = [d for d in load_documents(decode(tree.read_bytes(path), path), path)
+                         if d.data is not None]
+        except YamlInputError as exc:
+            raise RenderError(exc.message, exc.file or path, exc.line) from None
+        except RefusedPath as exc:
+            raise RenderError(f"cannot read: {exc.reason}", path) from None
+        except OSError as exc:
+            raise RenderError(f"cannot read: {exc.strerror}", path) from None
+        if len(documents) != 1 or not isinstance(documents[0].data, dict):
+            raise RenderError("a kustomization must be a single YAML mapping", path)
+        _Checker(tree, path.rpartition("/")[0], path, documents[0].node).check(documents[0].data)
+        for file in refs.files:
+            try:
+                raw = tree.read_bytes(file)
+            except RefusedPath as exc:
+                raise RenderError(f"{file}: cannot read: {exc.reason}", path) from None
+            except OSError:
+                continue  # missing: the binary says so
+            if (file == path or file in refs.manifests) and is_lfs_pointer(raw):
+                raise RenderError(f"{file}: {LFS_POINTER}", path)
