@@ -117,7 +117,8 @@ def compare(
     # An overlay or chart either side reaches is judged on both sides where it exists.
     overlays = head_found.overlays | base_found.overlays
     charts = head_found.charts | base_found.charts
-    head_plan = head_planner.side(overlays, charts, head_found.files, head_found.unrendered)
+    head_plan = head_planner.side(overlays, charts, head_found.files, head_found.unrendered,
+                                  changed_new)
     base_plan = base_planner.side(overlays, charts, base_found.files, base_found.unrendered)
 
     images: dict[str, dict[str, list[dict[str, Any]]]] = {}

@@ -200,6 +200,22 @@ class Planner:
                 plan.unjudged.append(Unjudged(self.display(chart) or ".", HELM.what,
                                               NOT_RENDERED, reason))
 
+    def special_entries(self, paths: Callable[[str], bool], plan: Plan) -> None:
+        """Submodules and other entries of a revision whose content is not in it: an
+        input error where an environment deploys them, else not judged, with why."""
+        listed = getattr(self.tree, "special_entries", None)
+        for path, reason in (listed() if listed is not None else []):
+            if not paths(path):
+                continue
+            environment = self.environment_of(path)
+            if environment:
+                plan.errors.append(InputError(
+                    self.display(path), None,
+                    f"{reason}; it is deployed to {environment} and gate cannot judge it"))
+            else:
+                plan.unjudged.append(Unjudged(self.display(path), "git entry", NOT_RENDERED,
+                                              reason))
+
     def _not_rendered(self, overlays: Iterable[str], plan: Plan) -> None:
         reason = KUSTOMIZE.unavailable(self.settings)
         if reason is not None:
@@ -247,6 +263,7 @@ class Planner:
             and not in_chart_templates(path, charts))
         # JSON manifests are deployed by directory Applications too.
         below = f"{directory}/" if directory else ""
+        self.special_entries(lambda path: not directory or path.startswith(below), plan)
         plan.units.extend(Unit("file", path) for path in sorted({
             path for d in self.deployed() if d.kind == "directory"
             for path in self.directory_files(d)
@@ -288,9 +305,12 @@ class Planner:
         return Reached(overlays, charts, files, unrendered)
 
     def side(self, overlays: Iterable[str], charts: Iterable[str], files: list[str],
-             unrendered: Iterable[str] = ()) -> Plan:
-        """The plan of one side of a change: what either side reaches, where it exists."""
+             unrendered: Iterable[str] = (), changed: Iterable[str] = ()) -> Plan:
+        """The plan of one side of a change: what either side reaches, where it exists
+        (and the side's ``changed`` paths that it cannot read, such as a submodule)."""
+        changed = set(changed)
         plan = Plan()
+        self.special_entries(lambda path: path in changed, plan)
         plan.units.extend(unit for overlay in sorted(overlays)
                           if KUSTOMIZE.marker(self.tree, overlay) is not None
                           for unit in self.kustomize_units(overlay))

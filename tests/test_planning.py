@@ -21,6 +21,7 @@ from gate.renderers.base import RenderSettings, Unit
 from gate.results import NOT_REFERENCED, NOT_RENDERED
 from gate.trees import walk_files
 from tests.conftest import RunGate
+from tests.gitrepo import GitRepo
 from tests.test_affected import DictTree
 
 DEPLOYMENT = """apiVersion: apps/v1
@@ -337,3 +338,27 @@ def test_a_chart_an_environment_deploys_cannot_go_unjudged(monkeypatch: pytest.M
     [error] = Planner(tree, RenderSettings("builtin", True), config.map(tree)).directory(
         "").errors
     assert "no helm binary" in error.message
+
+
+@pytest.mark.e2e
+def test_a_submodule_is_never_silently_unjudged(tmp_path: Path, run_gate: RunGate) -> None:
+    """A submodule's content is not in the repository: where an environment deploys it,
+    gate diff fails closed; elsewhere every report says it was not judged."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write(".gate.yaml", "environments:\n  - {name: prod, paths: ['envs/prod/**']}\n")
+    repo.write("envs/prod/web.yaml", deployment("web"))
+    repo.commit("initial")
+    sha = repo.sha("HEAD")
+    for path in ("envs/prod/vendor", "tools/vendor"):
+        repo.git("update-index", "--add", "--cacheinfo", f"160000,{sha},{path}")
+    repo.commit("add submodules", add=False)
+    done = run_gate("diff", "--base", "HEAD~1", "--kustomize", "builtin", "-f", "json",
+                    cwd=repo.path)
+    assert done.returncode == 2, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    [error] = report["errors"]
+    assert error["file"] == "envs/prod/vendor"
+    assert "submodule" in error["message"] and "deployed to prod" in error["message"]
+    [item] = report["unjudged"]
+    assert (item["file"], item["what"]) == ("tools/vendor", "git entry")
+    assert "submodule" in item["reason"]
