@@ -71,7 +71,7 @@ MAX_FREEZES = 1_000
 #: window is always open (or closed); use a freeze.
 MAX_WINDOW_DURATION = timedelta(days=366)
 #: Cron matches one decision may enumerate (windows x occurrences x changes of state).
-MAX_CRON_STEPS = 200_000
+MAX_CRON_STEPS = 20_000
 #: Instants gate can judge at (``--now``, ``SOURCE_DATE_EPOCH``, the head commit's time,
 #: freezes' start and end): far enough from datetime's year 1 and 9999 that windows,
 #: durations and search margins never leave its range.
