@@ -10,6 +10,12 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from gate.errors import GateError
+
+
+class LimitError(GateError):
+    """An input that exceeds one of the bounds below: exit status 2, naming its file."""
+
 # -- YAML (gate/yamlio.py) -------------------------------------------------------------------
 
 #: Bytes of one file read as YAML.
