@@ -56,6 +56,11 @@ MAX_JSON_PATCH_OPS = 10_000
 MAX_JSON_PATCH_GROWTH = 1_000_000
 #: Resources one kustomization renders (bases included more than once multiply).
 MAX_RENDERED_RESOURCES = 100_000
+#: Resources one render takes in from ``resources``/``bases`` at every level, summed: a
+#: base included through two overlays, each included through two more, is rendered
+#: 2^depth times, so the work, not only the result, needs a bound. 10,000 resources
+#: through five levels of overlays take in 50,000.
+MAX_RENDER_WORK = 200_000
 
 # -- Argo CD (gate/argocd.py) ------------------------------------------------------------------
 

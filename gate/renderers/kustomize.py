@@ -33,6 +33,7 @@ from yaml.nodes import Node, ScalarNode
 from gate.limits import (
     MAX_GENERATOR_BYTES,
     MAX_GENERATOR_KEYS,
+    MAX_RENDER_WORK,
     MAX_RENDERED_RESOURCES,
     MAX_REPLICAS,
 )
@@ -856,6 +857,7 @@ class _Builder:
         self.tree = tree
         self.files = _Files(tree)
         self.stack: list[str] = []
+        self.accumulated = 0  # resources taken in from resources/bases, at every level
 
     # -- kustomizations and resources ------------------------------------------
     def target(self, directory: str, blame: str | None = None,
@@ -927,6 +929,13 @@ class _Builder:
             else:
                 raise k.error(f"{name}[{index}]: {entry!r}: no such file or directory",
                               name, index)
+            # A base included through two overlays is rendered twice, at every level:
+            # the work of a whole render is bounded, not only the size of each list.
+            self.accumulated += len(new)
+            if self.accumulated > MAX_RENDER_WORK:
+                raise k.error(f"{name}[{index}]: rendering takes in more than "
+                              f"{MAX_RENDER_WORK:,} resources across its bases (gate's "
+                              "limit; are bases included through many overlays?)", name, index)
             _append(ra, new, k.file, line, seen)
 
     def components(self, k: _Kustomization, ra: list[_Res]) -> None:
