@@ -34,6 +34,7 @@ from typing import Any, NamedTuple
 from yaml.nodes import Node
 
 from gate.globs import match_name, match_path
+from gate.limits import MAX_APPLICATIONS, MAX_GENERATOR_PARAMS, MAX_TEMPLATE_OUTPUT, LimitError
 from gate.renderers.registry import HELM, RENDERERS
 from gate.trees import FileTree, TreePathError, normalize, walk_yaml
 from gate.yamlio import YamlInputError, decode, line_of_path, load_documents
@@ -351,6 +352,10 @@ def _go_float(number: float) -> str:
 # -- templates -----------------------------------------------------------------------------
 
 
+class _TooLong(LimitError):
+    """A template string that renders too long; the caller adds the file and line."""
+
+
 class TemplateError(Exception):
     """A template this module cannot render (or that Argo CD would refuse)."""
 
@@ -384,18 +389,39 @@ def render_string(text: str, params: Params, go_template: bool) -> str:
     if "{{" not in text:
         return text
     if not go_template:
-        return _LEGACY_TAG.sub(lambda m: _legacy_tag(m, params), text)
+        grown = [len(text)]
+        return _LEGACY_TAG.sub(lambda m: _legacy_tag(m, params, grown), text)
     return _render_go(text, params)
 
 
-def _legacy_tag(match: re.Match[str], params: Params) -> str:
+def _legacy_tag(match: re.Match[str], params: Params, grown: list[int]) -> str:
     value = params.get(match.group(1).strip())
-    return value if isinstance(value, str) and match.group(1).strip() else match.group(0)
+    if not (isinstance(value, str) and match.group(1).strip()):
+        return match.group(0)
+    grown[0] += len(value)
+    _check_output(grown[0])
+    return value
+
+
+def _check_output(length: int) -> None:
+    """A rendered string may not outgrow MAX_TEMPLATE_OUTPUT (tags substituting a long
+    parameter many times multiply): checked before the text is built."""
+    if length > MAX_TEMPLATE_OUTPUT:
+        raise _TooLong(f"a template renders a string of more than {MAX_TEMPLATE_OUTPUT:,} "
+                       "characters")
+
+
+def _replace(old: Any, new: Any, s: Any) -> str:
+    text, old_text, new_text = go_string(s), go_string(old), go_string(new)
+    count = len(text) + 1 if not old_text else text.count(old_text)
+    _check_output(len(text) + count * (len(new_text) - len(old_text)))
+    return text.replace(old_text, new_text)
 
 
 def _render_go(text: str, params: Params) -> str:
     out: list[str] = []
     position = 0
+    grown = 0
     trim_next = False
     for match in _GO_ACTION.finditer(text):
         literal = text[position:match.start()]
@@ -410,6 +436,8 @@ def _render_go(text: str, params: Params) -> str:
             body = body[:-1]
         out.append(literal)
         out.append(_go_action(body.strip(), params))
+        grown += len(literal) + len(out[-1])
+        _check_output(grown)
         position = match.end()
     rest = text[position:]
     out.append(rest.lstrip() if trim_next else rest)
@@ -559,7 +587,7 @@ _GO_FUNCTIONS: dict[str, Callable[..., Any]] = {
     "trim": lambda s: go_string(s).strip(),
     "trimPrefix": lambda prefix, s: go_string(s).removeprefix(go_string(prefix)),
     "trimSuffix": lambda suffix, s: go_string(s).removesuffix(go_string(suffix)),
-    "replace": lambda old, new, s: go_string(s).replace(go_string(old), go_string(new)),
+    "replace": _replace,
     "default": _go_default,
     "printf": _go_printf,
     "print": lambda *args: "".join(go_string(a) for a in args),
@@ -772,6 +800,9 @@ class _Discoverer:
         app = self.read_application(obj, doc, owner, partial)
         if app is None:
             return
+        if len(self.result.applications) >= MAX_APPLICATIONS:
+            raise LimitError(f"more than {MAX_APPLICATIONS:,} Argo CD Applications in the "
+                             "repository (gate's limit)", doc.file, doc.line)
         self.result.applications.append(app)
         self.result.deployed.extend(self.deploy(app))
 
@@ -1041,14 +1072,21 @@ class _Discoverer:
         go_template = spec.get("goTemplate") is True
         expander = _Expander(self, go_template, doc.file, label)
         for i, generator in enumerate(generators):
-            expansion = expander.expand(generator, doc.line_at("spec", "generators", i))
-            if expansion is None:
-                continue
-            template = _merge(_mapping(spec.get("template")), _generator_template(generator))
-            generated = _Doc(doc.file, doc.line, doc.node, ("spec", "template"))
-            for params in expansion.params:
-                self.add_generated(obj, template, params, go_template, expansion.partial,
-                                   generated, label)
+            line = doc.line_at("spec", "generators", i)
+            try:
+                expansion = expander.expand(generator, line)
+                if expansion is None:
+                    continue
+                template = _merge(_mapping(spec.get("template")), _generator_template(generator))
+                generated = _Doc(doc.file, doc.line, doc.node, ("spec", "template"))
+                for params in expansion.params:
+                    self.add_generated(obj, template, params, go_template, expansion.partial,
+                                       generated, label)
+            except LimitError as exc:
+                if exc.file is not None:
+                    raise
+                # A bound of gate/limits.py: blame the generator that exceeded it.
+                raise LimitError(f"{label}: {exc.message}", doc.file, line) from None
 
     def add_generated(
         self, owner: dict[str, Any], template: dict[str, Any], params: Params, go_template: bool,
@@ -1062,6 +1100,12 @@ class _Discoverer:
 
 
 Notify = Callable[[str, "int | None", str], None]
+
+
+def _check_params(count: int, what: str) -> None:
+    if count > MAX_GENERATOR_PARAMS:
+        raise LimitError(f"a generator yields more than {MAX_GENERATOR_PARAMS:,} {what} "
+                         "(gate's limit)")
 
 
 class _Expander:
@@ -1079,6 +1123,7 @@ class _Expander:
         self.go_template = go_template
         self.file = file
         self.label = label
+        self.parameter_files: dict[tuple[str, int], list[dict[str, Any]]] = {}
 
     def note(self, line: int, message: str) -> None:
         self.notify(self.file, line, f"{self.label}: {message}")
@@ -1168,12 +1213,23 @@ class _Expander:
         params: list[Params] = []
         for path in self.index.files:
             if any(match(p, path) for p in includes) and not any(match(p, path) for p in excludes):
+                objects = self.parameter_file(path, line)
+                _check_params(len(params) + len(objects), "git files entries")
                 params += [file_param_set(obj, path, self.go_template, prefix)
-                           for obj in self.parameter_file(path, line)]
+                           for obj in objects]
         return params
 
     def parameter_file(self, path: str, line: int) -> list[dict[str, Any]]:
-        """The objects of a files-generator file: one mapping, or a list of them."""
+        """The objects of a files-generator file: one mapping, or a list of them.
+
+        Read once per ApplicationSet: a matrix expands its second generator once for
+        every parameter set of its first, and must not parse the same file each time."""
+        key = (path, line)
+        if key not in self.parameter_files:
+            self.parameter_files[key] = self.read_parameter_file(path, line)
+        return self.parameter_files[key]
+
+    def read_parameter_file(self, path: str, line: int) -> list[dict[str, Any]]:
         where = f"{self.label} (at {self.file}:{line})"
         try:
             documents = list(load_documents(decode(self.tree.read_bytes(path), path), path))
@@ -1199,6 +1255,8 @@ class _Expander:
         if isinstance(spec.get("elementsYaml"), str):
             self.note(line, "list elementsYaml is not expanded")
         elements = spec.get("elements")
+        if isinstance(elements, list):
+            _check_params(len(elements), "list elements")
         params: list[Params] = []
         for i, element in enumerate(elements if isinstance(elements, list) else []):
             if not isinstance(element, dict):
@@ -1228,6 +1286,8 @@ class _Expander:
             if second is None:
                 return None
             combined.partial = combined.partial or second.partial
+            # The product is checked before it is built: two lists of 10,000 are 10^8.
+            _check_params(len(combined.params) + len(second.params), "matrix combinations")
             combined.params += [_merge(params, extra, keep_empty=True)
                                 for extra in second.params]
         return combined

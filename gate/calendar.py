@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -24,6 +25,13 @@ from croniter.croniter import CroniterError
 
 from gate.errors import ConfigError
 from gate.globs import match_name
+from gate.limits import (
+    MAX_CRON_STEPS,
+    MAX_FREEZES,
+    MAX_WINDOW_DURATION,
+    MAX_WINDOWS,
+    instant_problem,
+)
 
 __all__ = [
     "Calendar", "Decision", "Freeze", "Period", "Window", "parse_calendar", "parse_duration",
@@ -53,6 +61,34 @@ _MAX_EXTENSIONS = 50
 #: next_open looks this far ahead (and at most _MAX_HOPS changes of state), then gives up.
 HORIZON = timedelta(days=3 * 366)
 _UTC = timezone.utc
+
+
+# -- the cost of a decision ---------------------------------------------------------------
+
+
+class _Budget:
+    """Cron matches a decision may still enumerate; a window found costly is blamed."""
+
+    def __init__(self, steps: int, file: str | None) -> None:
+        self.left = steps
+        self.file = file
+
+
+_BUDGET: ContextVar[_Budget | None] = ContextVar("gate_calendar_budget", default=None)
+
+
+def _spend(window: Window) -> None:
+    budget = _BUDGET.get()
+    if budget is None:
+        return
+    budget.left -= 1
+    if budget.left < 0:
+        raise ConfigError(
+            f"calendar: deciding whether a change may merge takes more than "
+            f"{MAX_CRON_STEPS:,} cron matches (window {window.name!r}, schedule "
+            f"{window.schedule!r}, duration {window.duration}); use fewer or coarser windows",
+            budget.file, window.line,
+        )
 
 
 # -- model ----------------------------------------------------------------------------------
@@ -94,6 +130,7 @@ class Window:
         best: datetime | None = None
         stop: datetime | None = None
         for _ in range(_MAX_STEPS):
+            _spend(self)
             naive = steps.get_prev(datetime)
             instant = _instant(naive, zone)
             if instant <= at and (best is None or instant > best):
@@ -111,6 +148,7 @@ class Window:
         best: datetime | None = None
         stop: datetime | None = None
         for _ in range(_MAX_STEPS):
+            _spend(self)
             naive = steps.get_next(datetime)
             instant = _instant(naive, zone)
             if instant > after and (best is None or instant < best):
@@ -206,9 +244,20 @@ class Calendar:
     file: str | None = None
 
     def decide(self, environment: str, now: datetime) -> Decision:
-        """The decision for ``environment`` at ``now`` (timezone-aware)."""
+        """The decision for ``environment`` at ``now`` (timezone-aware).
+
+        Raises ConfigError naming the calendar when it takes more than MAX_CRON_STEPS cron
+        matches (gate/limits.py): the search of a hostile calendar is bounded.
+        """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be a timezone-aware datetime")
+        token = _BUDGET.set(_Budget(MAX_CRON_STEPS, self.file))
+        try:
+            return self._decide(environment, now)
+        finally:
+            _BUDGET.reset(token)
+
+    def _decide(self, environment: str, now: datetime) -> Decision:
         windows = [w for w in self.windows if w.applies_to(environment)]
         freezes = [f for f in self.freezes if f.applies_to(environment)]
         blocking, allows = _state(windows, freezes, now)
@@ -366,6 +415,9 @@ def _entries(data: dict[str, Any], key: str) -> list[tuple[int, dict[str, Any]]]
         return []
     if not isinstance(value, list):
         raise _Problem(f"must be a list, not {_kind(value)}", key)
+    most = MAX_WINDOWS if key == "windows" else MAX_FREEZES
+    if len(value) > most:
+        raise _Problem(f"more than {most:,} {key} (gate's limit); merge some", key)
     for index, entry in enumerate(value):
         if not isinstance(entry, dict):
             raise _Problem(f"an entry is a mapping, not {_kind(entry)}", key, index)
@@ -523,6 +575,9 @@ def parse_duration(text: str) -> timedelta:
         raise ValueError(f"{text!r} is not a duration such as 90m, 1h30m, 8h or 3d")
     if seconds <= 0:
         raise ValueError(f"{text!r}: a duration must be positive")
+    if seconds > MAX_WINDOW_DURATION.total_seconds():
+        raise ValueError(f"{text!r} is longer than {MAX_WINDOW_DURATION.days} days (gate's "
+                         "limit for a window); use a freeze")
     return timedelta(seconds=seconds)
 
 
@@ -553,4 +608,7 @@ def _parse_time(value: Any, *where: str | int) -> datetime:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise _Problem(f"{value!r} has no UTC offset: write it as "
                        "'2026-12-20T00:00:00+01:00' (or Z for UTC)", *where)
+    problem = instant_problem(moment)
+    if problem is not None:
+        raise _Problem(problem, *where)
     return moment

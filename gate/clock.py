@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from gate.errors import ConfigError
+from gate.limits import instant_problem
 
 NOW = "--now"
 HEAD_COMMIT = "head commit"
@@ -40,16 +41,29 @@ def parse_instant(text: str, what: str = "--now") -> datetime:
                           "(e.g. 2026-12-24T18:00:00+01:00)") from None
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ConfigError(f"{what}: {text!r} has no UTC offset; add 'Z' or e.g. '+01:00'")
+    return _in_range(moment, what)
+
+
+def _in_range(moment: datetime, what: str) -> datetime:
+    """``moment`` in UTC, or ConfigError when it is outside the instants gate judges at
+    (year 1 or 9999 would overflow the arithmetic of windows and expiries)."""
+    problem = instant_problem(moment)
+    if problem is not None:
+        raise ConfigError(f"{what}: {problem}")
     return moment.astimezone(timezone.utc)
 
 
 def _source_date_epoch(value: str) -> datetime:
     try:
-        seconds = int(value.strip())
-        return datetime.fromtimestamp(seconds, timezone.utc)
+        text = value.strip()
+        # int() of thousands of digits is refused by Python itself: a clear error first.
+        if len(text) > 20:
+            raise ValueError(text)
+        moment = datetime.fromtimestamp(int(text), timezone.utc)
     except (ValueError, OverflowError, OSError):
-        raise ConfigError(f"SOURCE_DATE_EPOCH: not a number of seconds since 1970: {value!r}"
-                          ) from None
+        raise ConfigError(f"SOURCE_DATE_EPOCH: not a number of seconds since 1970: "
+                          f"{value[:40]!r}") from None
+    return _in_range(moment, SOURCE_DATE_EPOCH)
 
 
 def evaluation_time(
@@ -66,7 +80,8 @@ def evaluation_time(
     if at == "commit":
         if head_commit_time is None:
             raise ConfigError("--at commit needs a head commit: use it with gate diff --base")
-        return EvaluationTime(head_commit_time.astimezone(timezone.utc), HEAD_COMMIT)
+        return EvaluationTime(_in_range(head_commit_time, "--at commit: the head commit's time"),
+                              HEAD_COMMIT)
     env = os.environ if environ is None else environ
     epoch = env.get("SOURCE_DATE_EPOCH")
     if epoch:

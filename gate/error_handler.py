@@ -12,14 +12,24 @@ from collections.abc import Callable
 
 from gate.errors import GateError
 
+
+def one_line(text: str) -> str:
+    """The shared cleaning of untrusted text (imported when first needed: the reports
+    package is heavier than a start-up needs)."""
+    from gate.reports._escape import one_line as clean
+
+    return clean(text)
+
 EXIT_ERROR = 2
 
 
 def error_line(error: GateError) -> str:
+    """``file:line: error: message`` on one line; a file name or a message quoting config
+    text cannot reach the terminal as a control or a second line (see _escape.py)."""
     if error.file is None:
-        return f"gate: error: {error.message}"
+        return f"gate: error: {one_line(error.message)}"
     where = error.file if error.line is None else f"{error.file}:{error.line}"
-    return f"{where}: error: {error.message}"
+    return f"{one_line(where)}: error: {one_line(error.message)}"
 
 
 def guarded(run: Callable[[], int]) -> int:
@@ -45,7 +55,7 @@ def guarded(run: Callable[[], int]) -> int:
     except Exception as exc:  # the last line of defence: never exit 1 on a crash
         if os.environ.get("GATE_DEBUG"):
             traceback.print_exc()
-        message = " ".join(str(exc).split()) or "no detail"
+        message = one_line(" ".join(str(exc).split())) or "no detail"
         print(
             f"gate: internal error: {type(exc).__name__}: {message} "
             "(set GATE_DEBUG=1 for a traceback, and please report it)",

@@ -165,8 +165,12 @@ def resolve_base(inputs: Inputs, env: Mapping[str, str]) -> str:
 
 
 def escape_data(value: str) -> str:
-    """A workflow command's message: ``%``, CR and LF escaped (as @actions/core does)."""
-    return value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    """A workflow command's message: controls, bidirectional controls and undecodable
+    bytes made visible (gate/reports/_escape.py), then ``%``, CR and LF escaped (as
+    @actions/core does)."""
+    from gate.reports._escape import visible
+
+    return visible(value).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def escape_property(value: str) -> str:

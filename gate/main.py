@@ -13,8 +13,10 @@ COMMANDS = ("check", "diff", "policies", "explain", "init", "test")
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
+        from gate.reports._escape import one_line
+
         self.print_usage(sys.stderr)
-        self.exit(2, f"gate: error: {message}\n")
+        self.exit(2, f"gate: error: {one_line(message)}\n")
 
 
 def build_parser() -> argparse.ArgumentParser:

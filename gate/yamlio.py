@@ -8,7 +8,9 @@ Kubernetes reads manifests).  Three changes to PyYAML's safe loader:
 - timestamps stay strings (Kubernetes' YAML-to-JSON path does the same) and a
   bare ``=`` is a string rather than a constructor error;
 - alias expansion is bounded, so a "billion laughs" document is rejected
-  quickly instead of exhausting memory later, and recursive aliases are refused.
+  quickly instead of exhausting memory later, and recursive aliases are refused;
+- documents per file, nodes per file, nesting depth and the length of an integer
+  are bounded (gate/limits.py), each checked before the cost is paid.
 
 Line numbers of fields are not kept while loading (that would cost on every
 document); :class:`NodeIndex` re-composes a file only when a finding needs one.
@@ -25,6 +27,16 @@ import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from gate.errors import GateError
+from gate.limits import (
+    ALIAS_EXPANSION_FACTOR,
+    ALIAS_EXPANSION_FLOOR,
+    MAX_DEPTH,
+    MAX_DOCUMENTS_PER_FILE,
+    MAX_EXPANDED_NODES,
+    MAX_FILE_BYTES,
+    MAX_INT_CHARS,
+    MAX_NODES_PER_FILE,
+)
 
 try:  # libyaml is an order of magnitude faster; fall back to pure Python.
     from yaml import CSafeLoader as _BaseLoader
@@ -36,16 +48,7 @@ except ImportError:  # pragma: no cover - depends on the PyYAML build
     _BYTE_POSITIONS = False
 
 MERGE_TAG = "tag:yaml.org,2002:merge"
-# A document may expand aliases up to this many nodes without further question...
-ALIAS_EXPANSION_FLOOR = 100_000
-# ...and beyond it only while expansion stays within this factor of its real size.
-ALIAS_EXPANSION_FACTOR = 10
-MAX_FILE_BYTES = 64 * 1024 * 1024
-# Collections nested deeper than this are refused: libyaml's composer recurses in C
-# and overflows the stack (a segmentation fault) some tens of thousands of levels down,
-# and no manifest comes anywhere near this. Just below the limit of the libyaml that
-# PyYAML 6.0.4 ships (1,000 block levels), so the same documents load with either.
-MAX_DEPTH = 999
+INT_TAG = "tag:yaml.org,2002:int"
 # Block collections nest by indentation and indicators ("- - x"): a line whose prefix
 # of spaces and indicators is short lies few levels deep.
 _DEEP_BLOCK = re.compile(
@@ -111,6 +114,19 @@ class GateLoader(_BaseLoader):
                 explicit_lines[key] = explicit_lines[json_key] = key_node.start_mark.line + 1
             mapping[key] = self.construct_object(value_node, deep=deep)
         return mapping
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:
+        # int() of thousands of digits is refused by Python (and base 60 is quadratic).
+        if len(node.value) > MAX_INT_CHARS:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"an integer of more than {MAX_INT_CHARS} characters",
+                node.start_mark,
+            )
+        value: int = super().construct_yaml_int(node)
+        return value
+
+
+GateLoader.add_constructor(INT_TAG, GateLoader.construct_yaml_int)
 
 
 def _json_key(key: Any) -> Any:
@@ -204,27 +220,61 @@ def _may_nest_deeply(text: str) -> bool:
     return False
 
 
+def _node_bound(text: str) -> int:
+    """An upper bound of the nodes ``text`` composes to, from a few character counts.
+
+    Every node but a document's root is an item of a block sequence (one ``-`` each),
+    a key or value of a block mapping (two per ``:`` or ``?``) or an entry of a flow
+    collection (at most two per ``,`` and per opening bracket); a root needs a ``---``
+    after the first.
+    """
+    pairs = text.count(":") + text.count("?")
+    flow = text.count(",") + text.count("[") + text.count("{")
+    return 1 + text.count("-") + 2 * (pairs + flow)
+
+
 def check_depth(text: str, file: str) -> None:
-    """Refuse collections nested more than MAX_DEPTH levels deep, before composing."""
-    if not _may_nest_deeply(text):
+    """Refuse collections nested more than MAX_DEPTH levels deep, or more than
+    MAX_NODES_PER_FILE nodes, before composing (events cost no tree in memory)."""
+    deep = _may_nest_deeply(text)
+    large = _node_bound(text) > MAX_NODES_PER_FILE
+    if not deep and not large:
         return
     parser = _BaseLoader(text)
-    depth = 0
+    depth = nodes = documents = 0
     try:
         while parser.check_event():
             event = parser.get_event()
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > MAX_DOCUMENTS_PER_FILE:
+                    raise _at_event(_too_many_documents(), file, event)
+                continue
             if isinstance(event, (yaml.SequenceStartEvent, yaml.MappingStartEvent)):
                 depth += 1
                 if depth > MAX_DEPTH:
-                    mark = event.start_mark
-                    raise YamlInputError(
-                        f"YAML nesting is deeper than {MAX_DEPTH:,} levels; refusing to read it",
-                        file, mark.line + 1 if mark is not None else None,
-                    )
+                    raise _at_event(f"YAML nesting is deeper than {MAX_DEPTH:,} levels; "
+                                    "refusing to read it", file, event)
             elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
                 depth -= 1
+                continue
+            elif not isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent)):
+                continue
+            nodes += 1
+            if nodes > MAX_NODES_PER_FILE:
+                raise _at_event(f"more than {MAX_NODES_PER_FILE:,} YAML nodes in one file; "
+                                "refusing to read it", file, event)
     finally:
         parser.dispose()
+
+
+def _too_many_documents() -> str:
+    return f"more than {MAX_DOCUMENTS_PER_FILE:,} YAML documents in one file; refusing to read it"
+
+
+def _at_event(message: str, file: str, event: yaml.Event) -> YamlInputError:
+    mark = event.start_mark
+    return YamlInputError(message, file, mark.line + 1 if mark is not None else None)
 
 
 def check_alias_expansion(root: Node, file: str) -> None:
@@ -244,7 +294,9 @@ def check_alias_expansion(root: Node, file: str) -> None:
                 size += expanded[id(child)]
             expanded[key] = size
             unique += 1
-            if size > ALIAS_EXPANSION_FLOOR and size > ALIAS_EXPANSION_FACTOR * unique:
+            if size > MAX_EXPANDED_NODES or (
+                size > ALIAS_EXPANSION_FLOOR and size > ALIAS_EXPANSION_FACTOR * unique
+            ):
                 raise YamlInputError(
                     f"YAML aliases expand to more than {size:,} nodes from {unique:,} "
                     "(an alias bomb?); refusing to read it",
@@ -281,6 +333,8 @@ def load_documents(text: str, file: str) -> Iterator[ParsedDocument]:
         while loader.check_node():
             node = loader.get_node()
             assert node is not None  # check_node() said a document follows
+            if index >= MAX_DOCUMENTS_PER_FILE:
+                raise YamlInputError(_too_many_documents(), file, node.start_mark.line + 1)
             if may_alias:
                 check_alias_expansion(node, file)
             data = loader.construct_document(node)

@@ -9,6 +9,7 @@ import pytest
 from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
 
 from gate.reports import RenderOptions
+from gate.reports._escape import one_line
 from gate.reports.junit import ERRORS_SUITE, UNJUDGED_SUITE, render
 from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
 from tests.report_factory import (
@@ -243,8 +244,9 @@ def test_control_characters_are_stripped_everywhere() -> None:
     xml_text = render(report, RenderOptions())
     root = ET.fromstring(xml_text.encode("utf-8"))  # well-formed, or this raises
     assert not any(char in xml_text for char in ILLEGAL)
-    assert "badvalue" in xml_text
-    assert next(suite.get("name") for suite in root.iter("testsuite")) == "K8S9"
+    # Shown as visible escapes, not dropped: a reviewer sees that something was there.
+    assert "bad\\u0000\\u0001" in xml_text and "\\ud800\\udfffvalue" in xml_text
+    assert next(suite.get("name") for suite in root.iter("testsuite")).startswith("K8S\\u0000")
 
 
 def test_markup_in_values_is_escaped_not_interpreted() -> None:
@@ -506,7 +508,9 @@ def test_hostile_unjudged_values_are_stripped_and_escaped() -> None:
     ET.fromstring(xml_text.encode("utf-8"))  # well-formed, or this raises
     assert not any(char in xml_text for char in ILLEGAL)
     [case] = unjudged_cases(xml_text)
-    clean = 'x</skipped><testcase name="y"/>]]>&amp; "\''
+    shown = one_line(ILLEGAL)
+    assert "\\u001b" in shown and "\x1b" not in shown
+    clean = f'x{shown}</skipped><testcase name="y"/>]]>&amp; "\''
     assert case.name == f"{clean} {clean}"
     assert case.result[0].message == f"not judged: {clean} not rendered: {clean}"
     assert parse(xml_text).tests == 1

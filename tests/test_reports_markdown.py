@@ -334,7 +334,8 @@ def test_escape_function() -> None:
     assert escape("<b>&") == "&lt;b&gt;&amp;"
     assert escape("https://x.y") == "https\\://x.y"
     assert escape("a" * 1000, limit=10) == "a" * 9 + "…"
-    assert escape("nul\x00here") == "nulhere"
+    assert escape("nul\x00here") == "nul\\\\u0000here"  # visible: \u0000 once rendered
+    assert escape("rtl\u202eevil") == "rtl\\\\u202eevil"
 
 
 # -- size limit --------------------------------------------------------------------

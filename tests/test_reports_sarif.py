@@ -475,7 +475,7 @@ def test_hostile_text_is_cleaned() -> None:
     assert "\x1b" not in text and "\x07" not in text and "\x00" not in text
     validate(json.loads(text))
     assert json.loads(text)["runs"][0]["tool"]["driver"]["rules"][0]["fullDescription"] == {
-        "text": "line one\nline two"}
+        "text": "line one\nline two\\u0000"}
 
 
 # -- what gate did not judge ----------------------------------------------------------
@@ -534,8 +534,9 @@ def test_hostile_unjudged_text_is_cleaned() -> None:
     assert "\x1b" not in text and "\x00" not in text
     [notification] = sarif(report)["runs"][0]["invocations"][0]["toolExecutionNotifications"]
     assert notification["message"]["text"] == (
-        "apps/x: not judged: x [31m<b>`y` not referenced: x [31m<b>`y`")
-    assert notification["properties"]["reason"] == "x\n[31m<b>`y`"
+        "apps/x: not judged: x \\u001b[31m\\u0000\\xff<b>`y` not referenced: "
+        "x \\u001b[31m\\u0000\\xff<b>`y`")
+    assert notification["properties"]["reason"] == "x\n\\u001b[31m\\u0000\\xff<b>`y`"
 
 
 def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:

@@ -135,8 +135,9 @@ def test_hostile_values_stay_on_one_line_without_control_characters() -> None:
     )
     output = render(report, RenderOptions()).splitlines()
     assert "\x1b" not in "".join(output) and "\x00" not in "".join(output)
-    assert output[0].startswith("change to bad line[31m: overridden: [release-window] bad line")
-    assert output[1].startswith("bad line[31m: note: waiver for bad line[31m matched nothing")
+    shown = "bad line\\u001b[31m\\u0000"  # visible escapes, not raw controls
+    assert output[0].startswith(f"change to {shown}: overridden: [release-window] {shown}")
+    assert output[1].startswith(f"{shown}: note: waiver for {shown} matched nothing")
 
 
 def test_output_is_deterministic() -> None:
@@ -221,7 +222,7 @@ def test_hostile_unjudged_values_stay_on_one_line() -> None:
     report = make_report([], unjudged=[make_unjudged(hostile, hostile, NOT_RENDERED, hostile),
                                        make_unjudged("", "Helm chart", NOT_RENDERED, "why")])
     output = render(report, RenderOptions()).splitlines()
-    flat = "x fake.yaml:1: [no-latest-tag] forged [2J end"
+    flat = "x fake.yaml:1: [no-latest-tag] forged \\u001b[2J\\u0000 end"
     assert output[:2] == [
         "(no path): not judged: Helm chart not rendered: why",
         f"{flat}: not judged: {flat} not rendered: {flat}",

@@ -30,6 +30,13 @@ from typing import Any, NamedTuple
 
 from yaml.nodes import Node, ScalarNode
 
+from gate.limits import (
+    MAX_GENERATOR_BYTES,
+    MAX_GENERATOR_KEYS,
+    MAX_RENDER_WORK,
+    MAX_RENDERED_RESOURCES,
+    MAX_REPLICAS,
+)
 from gate.renderers import FieldPath, RenderedResource, RenderError, Rendering
 from gate.renderers.kustomize_patch import (
     PatchError,
@@ -646,9 +653,18 @@ class _Res:
         self.provenance.set(path, where)
 
 
-def _append(ra: list[_Res], new: list[_Res], blame: str, line: int | None) -> None:
-    """Add resources; an id already present is an error (as in kustomize)."""
-    seen = {_key(r.id()): r for r in ra}
+def _append(ra: list[_Res], new: list[_Res], blame: str, line: int | None,
+            seen: dict[tuple[str, str, str, str, str], _Res] | None = None) -> None:
+    """Add resources; an id already present is an error (as in kustomize).
+
+    ``seen``, the ids of ``ra`` kept by a caller that appends many times, saves building
+    it anew each time (thousands of ``resources`` entries would cost quadratic time)."""
+    if len(ra) + len(new) > MAX_RENDERED_RESOURCES:
+        # Bases included through several overlays multiply: each level may double.
+        raise RenderError(f"the kustomization renders more than {MAX_RENDERED_RESOURCES:,} "
+                          "resources (gate's limit)", blame, line)
+    if seen is None:
+        seen = {_key(r.id()): r for r in ra}
     for res in new:
         key = _key(res.id())
         if key in seen:
@@ -848,6 +864,7 @@ class _Builder:
         self.tree = tree
         self.files = _Files(tree)
         self.stack: list[str] = []
+        self.accumulated = 0  # resources taken in from resources/bases, at every level
 
     # -- kustomizations and resources ------------------------------------------
     def target(self, directory: str, blame: str | None = None,
@@ -905,6 +922,7 @@ class _Builder:
     def resources(self, k: _Kustomization, ra: list[_Res]) -> None:
         entries = [("resources", i, e) for i, e in k.items("resources")]
         entries += [("bases", i, e) for i, e in k.items("bases")]
+        seen = {_key(r.id()): r for r in ra}
         for name, index, entry in entries:
             path = self.path(k, entry, name, index)
             line = k.line(name, index)
@@ -918,7 +936,14 @@ class _Builder:
             else:
                 raise k.error(f"{name}[{index}]: {entry!r}: no such file or directory",
                               name, index)
-            _append(ra, new, k.file, line)
+            # A base included through two overlays is rendered twice, at every level:
+            # the work of a whole render is bounded, not only the size of each list.
+            self.accumulated += len(new)
+            if self.accumulated > MAX_RENDER_WORK:
+                raise k.error(f"{name}[{index}]: rendering takes in more than "
+                              f"{MAX_RENDER_WORK:,} resources across its bases (gate's "
+                              "limit; are bases included through many overlays?)", name, index)
+            _append(ra, new, k.file, line, seen)
 
     def components(self, k: _Kustomization, ra: list[_Res]) -> None:
         for index, entry in k.items("components"):
@@ -971,10 +996,11 @@ class _Builder:
 
     # -- generators --------------------------------------------------------------
     def generate(self, k: _Kustomization, ra: list[_Res]) -> None:
+        ids = _IdIndex(ra)  # one lookup per generator, not a scan of every resource
         for kind, name in (("ConfigMap", "configMapGenerator"), ("Secret", "secretGenerator")):
             for index, entry in k.items(name):
                 res, behavior = self.generated(k, kind, name, index, entry)
-                _absorb(ra, res, behavior, k, (name, index))
+                _absorb(ra, res, behavior, k, (name, index), ids)
         from gate.renderers import kustomize_transformers  # uses this module
 
         kustomize_transformers.run_generators(self, k, ra)
@@ -1023,11 +1049,21 @@ class _Builder:
         """
         pairs: dict[str, str | bytes] = {}
         sources: dict[str, FieldPath] = {}
+        size = [0]  # bytes of the values so far (characters of text)
 
         def add(key_name: str, value: str | bytes, where: FieldPath) -> None:
             if key_name in pairs:
                 raise k.error(f"{name}[{index}]: key {key_name!r} is defined twice (first "
                               f"at line {k.line(*sources[key_name])})", *where)
+            # Bounds of gate/limits.py: hashing and encoding a generated object cost
+            # its size, and the same file may be named any number of times.
+            if len(pairs) >= MAX_GENERATOR_KEYS:
+                raise k.error(f"{name}[{index}]: more than {MAX_GENERATOR_KEYS:,} keys "
+                              "(gate's limit)", *where)
+            size[0] += len(key_name) + len(value)
+            if size[0] > MAX_GENERATOR_BYTES:
+                raise k.error(f"{name}[{index}]: more than {MAX_GENERATOR_BYTES:,} bytes of "
+                              "data (gate's limit; Kubernetes stores at most 1 MiB)", *where)
             pairs[key_name] = value
             sources[key_name] = where
 
@@ -1219,17 +1255,47 @@ def _file_source(text: str, k: _Kustomization, where: FieldPath) -> tuple[str, s
     return key, path
 
 
+class _IdIndex:
+    """The resources of a list by each of their ids (as ``_Id.same`` compares them), kept
+    in step by ``_absorb``: thousands of generators must not each scan every resource."""
+
+    def __init__(self, ra: list[_Res]) -> None:
+        self.by_key: dict[tuple[str, str, str, str, str], list[_Res]] = {}
+        for res in ra:
+            self.add(res)
+
+    def add(self, res: _Res) -> None:
+        for rid in res.ids():
+            self.by_key.setdefault(_key(rid), []).append(res)
+
+    def matches(self, rid: _Id) -> list[_Res]:
+        return list(dict.fromkeys(self.by_key.get(_key(rid), [])))
+
+    def replace(self, old: _Res, new: _Res) -> None:
+        for rid in old.ids():
+            found = self.by_key.get(_key(rid), [])
+            found[:] = [new if res is old else res for res in found]
+
+
 def _absorb(ra: list[_Res], res: _Res, behavior: str, k: _Kustomization,
-            key: FieldPath) -> None:
+            key: FieldPath, ids: _IdIndex | None = None) -> None:
     """Add a generated resource, or merge it into / let it replace the one it names."""
     rid = res.id()
-    matches = [r for r in ra if any(i.same(rid) for i in r.ids())]
+    if ids is not None:
+        matches = ids.matches(rid)
+    else:
+        matches = [r for r in ra if any(i.same(rid) for i in r.ids())]
     name = _field_name(key)
     if not matches:
         if behavior != "create":
             raise k.error(f"{name}: behavior {behavior}: there is no {rid.text()} to "
                           f"{behavior}", *key)
+        if len(ra) >= MAX_RENDERED_RESOURCES:
+            raise k.error(f"{name}: the kustomization renders more than "
+                          f"{MAX_RENDERED_RESOURCES:,} resources (gate's limit)", *key)
         ra.append(res)
+        if ids is not None:
+            ids.add(res)
         return
     if len(matches) > 1:
         raise k.error(f"{name}: {rid.text()} matches more than one resource", *key)
@@ -1257,8 +1323,11 @@ def _absorb(ra: list[_Res], res: _Res, behavior: str, k: _Kustomization,
         provenance.drop(("data",))
         provenance.drop(("binaryData",))
     provenance.update(res.provenance)
-    ra[ra.index(old)] = _Res(res.obj, old.origin, provenance, list(old.previous),
-                             list(old.prefixes), list(old.suffixes), res.hashed and old.hashed)
+    merged_res = _Res(res.obj, old.origin, provenance, list(old.previous),
+                      list(old.prefixes), list(old.suffixes), res.hashed and old.hashed)
+    ra[ra.index(old)] = merged_res
+    if ids is not None:
+        ids.replace(old, merged_res)
 
 
 def _as_map(value: Any) -> dict[Any, Any]:
@@ -1557,6 +1626,11 @@ def _replicas(k: _Kustomization, ra: list[_Res]) -> None:
         name, count = entry.get("name"), entry.get("count")
         if not name or count is None:
             raise k.error(f"replicas[{index}]: name and count are required", *key)
+        if isinstance(count, bool) or not isinstance(count, int) or not (
+            0 <= count <= MAX_REPLICAS
+        ):
+            raise k.error(f"replicas[{index}].count: must be a whole number from 0 to "
+                          f"{MAX_REPLICAS:,}, not {str(count)[:40]!r}", *key, "count")
         where = k.where(*key, "count")
         found = False
         for res in ra:

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from gate.limits import MAX_JSON_PATCH_GROWTH, MAX_JSON_PATCH_OPS
+
 FieldPath = tuple[str | int, ...]
 Where = tuple[str, int]  # (tree path, 1-based line)
 #: Maps a path inside a patch document to where it is written.
@@ -420,6 +422,9 @@ def json_patch_ops(data: Any) -> list[dict[str, Any]]:
     """Validate a parsed JSON 6902 patch: a list of operations."""
     if not isinstance(data, list):
         raise PatchError("a JSON 6902 patch must be a list of operations")
+    if len(data) > MAX_JSON_PATCH_OPS:
+        raise PatchError(f"a JSON 6902 patch of more than {MAX_JSON_PATCH_OPS:,} operations "
+                         "(gate's limit)", (MAX_JSON_PATCH_OPS,))
     for index, op in enumerate(data):
         if not isinstance(op, dict):
             raise PatchError("a JSON 6902 operation must be a mapping", (index,))
@@ -587,26 +592,46 @@ class _JsonPatch:
             self.provenance.drop(path)
 
 
+def _counted(value: Any, budget: list[int], index: int) -> Any:
+    """``value``, after taking its nodes from ``budget``; PatchError once it runs out
+    (the walk stops there, so counting costs no more than the bound)."""
+    stack = [value]
+    while stack:
+        budget[0] -= 1
+        if budget[0] < 0:
+            raise PatchError(f"the JSON 6902 patch adds more than {MAX_JSON_PATCH_GROWTH:,} "
+                             "nodes to one resource (gate's limit)", (index,))
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return value
+
+
 def apply_json6902(doc: dict[str, Any], ops: list[dict[str, Any]],
                    provenance: Provenance | None = None,
                    where: Callable[[int], Where] | None = None) -> Any:
     """Apply JSON 6902 operations to ``doc`` (in place where possible); the result."""
     state = _JsonPatch(doc, provenance, ("", 1), 0)
+    growth = [MAX_JSON_PATCH_GROWTH]  # nodes the patch may still add
     for index, op in enumerate(ops):
         state.index = index
         state.where = where(index) if where is not None else ("", 1)
         name, pointer = op["op"], op["path"]
         if name == "add":
-            state.add(name, pointer, clone(op["value"]))
+            state.add(name, pointer, clone(_counted(op["value"], growth, index)))
         elif name == "remove":
             state.remove(name, pointer)
         elif name == "replace":
-            state.replace(name, pointer, clone(op["value"]))
+            state.replace(name, pointer, clone(_counted(op["value"], growth, index)))
         elif name == "move":
             value = state.remove(name, op["from"], "from")
             state.add(name, pointer, value)
         elif name == "copy":
-            state.add(name, pointer, clone(state.get(name, op["from"], "from")))
+            # Copying a parent into its child doubles the document each time: counted.
+            value = _counted(state.get(name, op["from"], "from"), growth, index)
+            state.add(name, pointer, clone(value))
         elif not _json_equal(state.get(name, pointer), op["value"]):
             raise PatchError(f"JSON 6902 test failed: {pointer!r} does not hold the tested "
                              "value", (index,))

@@ -11,9 +11,11 @@ not judge, and why).
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gate.reports import RenderOptions
+from gate.reports._escape import UNSAFE
 from gate.reports.audit import commit_range, controls, overrides
 from gate.results import ChangeSummary, OverrideRef, Report, ResourceRef, Result, WaiverRef
 
@@ -137,7 +139,24 @@ def to_dict(report: Report) -> dict[str, Any]:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+
+
+def _json_escape(match: re.Match[str]) -> str:
+    """A character of the encoded text no reader of the file should meet raw.
+
+    The encoder has escaped C0 controls already; C1 and bidirectional controls, DEL and
+    the non-characters become JSON escapes (the value is unchanged: JSON stays lossless
+    for text). A byte of a file name that is not UTF-8 (a surrogateescape code point)
+    becomes the text ``\\xNN``, as in every other report; any other lone surrogate the
+    text ``\\uXXXX``: neither is valid Unicode, which a JSON reader may refuse.
+    """
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:
+        return f"\\\\x{code - 0xDC00:02x}"
+    if 0xD800 <= code <= 0xDFFF:
+        return f"\\\\u{code:04x}"
+    return f"\\u{code:04x}"
 
 
 def render(report: Report, options: RenderOptions) -> str:

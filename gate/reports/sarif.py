@@ -42,7 +42,7 @@ from typing import Any
 from urllib.parse import quote
 
 from gate.reports import RenderOptions
-from gate.reports._escape import one_line, strip_illegal
+from gate.reports._escape import clean_tree, one_line
 from gate.reports.audit import commit_range
 from gate.resources import InputError
 from gate.results import (
@@ -161,9 +161,12 @@ def _input_error_rule() -> dict[str, Any]:
 def _artifact(path: str) -> dict[str, str]:
     """A repository-relative path under ``%SRCROOT%``; an absolute one as a ``file:`` URI."""
     posix = path.replace("\\", "/")
+    # Percent-encoding the path's own bytes keeps a name that is not UTF-8 exact (git
+    # paths are bytes, held as surrogateescape strings).
+    encoded = quote(posix.encode("utf-8", "surrogateescape"), safe="/")
     if PurePosixPath(posix).is_absolute():
-        return {"uri": "file://" + quote(posix, safe="/")}
-    return {"uri": quote(posix, safe="/"), "uriBaseId": SRCROOT}
+        return {"uri": "file://" + encoded}
+    return {"uri": encoded, "uriBaseId": SRCROOT}
 
 
 def _location(path: str, line: int | None) -> dict[str, Any]:
@@ -419,16 +422,7 @@ def to_dict(report: Report) -> dict[str, Any]:
     return {"$schema": SCHEMA_URI, "version": SARIF_VERSION, "runs": [run]}
 
 
-def _clean(value: Any) -> Any:
-    """``value`` with the characters no consumer should see removed from every string."""
-    if isinstance(value, str):
-        return strip_illegal(value)
-    if isinstance(value, dict):
-        return {key: _clean(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_clean(item) for item in value]
-    return value
-
-
 def render(report: Report, options: RenderOptions) -> str:
-    return json.dumps(_clean(to_dict(report)), indent=2, ensure_ascii=False) + "\n"
+    # Every string, keys too: controls, bidirectional controls and undecodable bytes of
+    # file names escaped visibly (gate/reports/_escape.py), so the text is valid UTF-8.
+    return json.dumps(clean_tree(to_dict(report)), indent=2, ensure_ascii=False) + "\n"

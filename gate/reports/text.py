@@ -24,7 +24,7 @@ import re
 
 from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
-from gate.reports._escape import strip_illegal
+from gate.reports._escape import words
 from gate.results import (
     EXPIRED,
     FAIL,
@@ -51,7 +51,7 @@ def location(result: Result) -> str:
 
 
 def _finding(result: Result, color: bool) -> str:
-    tag = paint(f"[{result.policy.id}]", RED if result.status == FAIL else YELLOW, color)
+    tag = paint(f"[{_one_line(result.policy.id)}]", RED if result.status == FAIL else YELLOW, color)
     prefix = "" if result.status == FAIL else paint("warning: ", YELLOW, color)
     return f"{location(result)}: {prefix}{tag} {_one_line(result.message)}{_context(result, color)}"
 
@@ -60,7 +60,8 @@ def _overridden(result: Result, color: bool) -> str:
     """``file:line: overridden: [policy] message — Gate-Override: … (by …, commit …)``."""
     label = paint("overridden:", BOLD + YELLOW, color)
     override = _one_line(str(result.override)) if result.override else "no override recorded"
-    return (f"{location(result)}: {label} [{result.policy.id}] {_one_line(result.message)}"
+    return (f"{location(result)}: {label} [{_one_line(result.policy.id)}] "
+            f"{_one_line(result.message)}"
             f"{_context(result, color)} — {override}")
 
 
@@ -78,11 +79,13 @@ def _context(result: Result, color: bool) -> str:
     context = [part for part in (rendered, environment, resource.rendered_by) if part]
     if result.new is not None:
         context.append("new" if result.new else "existing")
-    return paint(f" ({', '.join(context)})", DIM, color) if context else ""
+    return paint(f" ({_one_line(', '.join(context))})", DIM, color) if context else ""
 
 
 def _one_line(text: str) -> str:
-    return " ".join(strip_illegal(text).split())
+    """One line with every control, bidirectional control and undecodable byte escaped
+    visibly (gate/reports/_escape.py): a name must not recolour or rewrite the log."""
+    return words(text)
 
 
 _SENTENCE_END = re.compile(r"(?<!\be\.g)(?<!\bi\.e)\.\s")
@@ -106,10 +109,11 @@ def render(report: Report, options: RenderOptions) -> str:
     if options.verbose:
         for result in report.by_status(WAIVED):
             lines.append(f"{location(result)}: waived: "
-                         f"[{result.policy.id}] {_one_line(str(result.waiver or ''))}")
+                         f"[{_one_line(result.policy.id)}] "
+                         f"{_one_line(str(result.waiver or ''))}")
         for note in report.notes:
             where = f"{note.file}:{note.line}" if note.line else note.file
-            lines.append(paint(f"{where}: note: {note.message}", DIM, color))
+            lines.append(paint(_one_line(f"{where}: note: {note.message}"), DIM, color))
     # Never only with -v: a passing run must not hide what nobody looked at.
     lines.extend(_unjudged(item, color) for item in report.unjudged)
     failing = sorted({r.policy.id: r.policy for r in findings}.items())
@@ -117,8 +121,8 @@ def render(report: Report, options: RenderOptions) -> str:
         lines.append("")
         lines.append(paint("How to fix:", BOLD, color))
         for policy_id, policy in failing:
-            lines.append(f"  {policy_id}: {_first_sentence(policy.remediation)} "
-                         f"(gate explain {policy_id})")
+            lines.append("  " + _one_line(f"{policy_id}: {_first_sentence(policy.remediation)} "
+                                          f"(gate explain {policy_id})"))
     lines.extend(_change_lines(report, options.verbose))
     lines.extend(_evidence_lines(report))
     if lines:
@@ -165,18 +169,19 @@ def _change_lines(report: Report, verbose: bool) -> list[str]:
     for resource in change.deleted:
         where = resource.rendered_by or f"{resource.file}:{resource.line}"
         env = f" ({resource.environment})" if resource.environment else ""
-        lines.append(f"{where}: note: this change deletes {resource.identity()}{env}")
-    lines.extend(f"note: {note}" for note in change.notes)
+        lines.append(_one_line(f"{where}: note: this change deletes {resource.identity()}{env}"))
+    lines.extend(_one_line(f"note: {note}") for note in change.notes)
     if verbose:
-        lines.extend(f"changed: {f.status} {f.old_path + ' -> ' if f.old_path else ''}{f.path}"
-                     for f in change.files)
+        lines.extend(
+            _one_line(f"changed: {f.status} {f.old_path + ' -> ' if f.old_path else ''}{f.path}")
+            for f in change.files)
     return lines
 
 
 def _error_lines(report: Report, color: bool) -> list[str]:
     lines = []
     for error in report.errors:
-        where = f"{error.file}:{error.line}" if error.line else error.file
+        where = _one_line(f"{error.file}:{error.line}" if error.line else error.file)
         lines.append(f"{where}: {paint('error:', RED, color)} {_one_line(error.message)}")
     return lines
 
