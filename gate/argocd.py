@@ -47,6 +47,12 @@ CONVENTIONAL_LABELS = ("environment", "env")
 UNKNOWN = "unknown"
 MANIFEST_GENERATE_PATHS = "argocd.argoproj.io/manifest-generate-paths"
 TOOLS = ("directory", "kustomize", "helm", "plugin")
+# Source overrides that change what is deployed and that gate does not apply (it applies
+# kustomize.images and helm.valueFiles): what such a source deploys cannot be judged.
+_UNAPPLIED: dict[str, Callable[[str], bool]] = {
+    "kustomize": lambda key: key not in ("images", "version"),
+    "helm": lambda key: key in ("parameters", "values", "valuesObject", "fileParameters"),
+}
 GENERATORS = ("git", "list", "matrix", "merge", "clusters", "clusterDecisionResource",
               "scmProvider", "pullRequest", "plugin")
 # Generators whose parameters come from Argo CD cluster secrets: expanded with none.
@@ -112,6 +118,10 @@ class AppSource:
     ignore_missing_value_files: bool = False
     # spec.source.kustomize.images: (``kustomize edit set image`` argument, its line)
     kustomize_images: tuple[tuple[str, int], ...] = ()
+    # Overrides gate does not apply (``kustomize.namePrefix``, ``helm.values``...): their
+    # field names and the line of the first.
+    unapplied: tuple[str, ...] = ()
+    unapplied_line: int = 0
 
     @property
     def label(self) -> str:
@@ -162,6 +172,9 @@ class DeployedPath:
     extra_paths: tuple[str, ...] = ()  # manifest-generate-paths: tree paths or globs
     # Argo CD's image overrides of a kustomize source: (argument, Application file, line)
     kustomize_images: tuple[tuple[str, str, int], ...] = ()
+    # Overrides of the source gate does not apply, and the line of the first.
+    unapplied: tuple[str, ...] = ()
+    unapplied_line: int = 0
     chart: str | None = None  # chart name, for a chart from a Helm repository
     repo_url: str = ""
     target_revision: str = ""
@@ -891,6 +904,9 @@ class _Discoverer:
             else:
                 self.note(doc.file, doc.line_at(*where, "kustomize", "images", i),
                           f"{label}: a kustomize image override is not a string; ignored")
+        unapplied = [f"{tool}.{key}" for tool, keys in _UNAPPLIED.items()
+                     for key in sorted(_mapping(raw.get(tool))) if keys(key)]
+        first = unapplied[0].split(".", 1) if unapplied else None
         return AppSource(
             index=index, line=line, repo_url=_text(raw.get("repoURL")),
             target_revision=_text(raw.get("targetRevision")) or "HEAD",
@@ -902,6 +918,8 @@ class _Discoverer:
             value_files=tuple(files),
             ignore_missing_value_files=helm.get("ignoreMissingValueFiles") is True,
             kustomize_images=tuple(overrides),
+            unapplied=tuple(unapplied),
+            unapplied_line=doc.line_at(*where, *first) if first else 0,
         )
 
     # -- what an Application deploys ---------------------------------------------------
@@ -972,6 +990,9 @@ class _Discoverer:
             application_set=app.application_set, source_index=source.index,
             kustomize_images=tuple((spec, app.file, line) for spec, line in
                                    source.kustomize_images) if kind == "kustomize" else (),
+            unapplied=tuple(name for name in source.unapplied
+                            if name.startswith(f"{kind}.")),
+            unapplied_line=source.unapplied_line,
         )
 
     def detect_tool(self, path: str) -> str:

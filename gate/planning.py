@@ -216,6 +216,18 @@ class Planner:
                 plan.unjudged.append(Unjudged(self.display(path), "git entry", NOT_RENDERED,
                                               reason))
 
+    def unapplied_overrides(self, planned: Callable[[DeployedPath], bool], plan: Plan) -> None:
+        """An Application whose source overrides gate does not apply (``kustomize.namePrefix``,
+        ``helm.values``, ...) deploys something gate cannot judge: an input error."""
+        for deployed in self.deployed():
+            if deployed.unapplied and deployed.path is not None and planned(deployed):
+                plan.errors.append(InputError(
+                    self.display(deployed.file), deployed.unapplied_line or deployed.line,
+                    f"Application {deployed.application} sets "
+                    f"{', '.join(deployed.unapplied)}, which gate does not apply: what it "
+                    f"deploys to {deployed.environment} from {deployed.path or '.'} cannot "
+                    "be judged"))
+
     def _not_rendered(self, overlays: Iterable[str], plan: Plan) -> None:
         reason = KUSTOMIZE.unavailable(self.settings)
         if reason is not None:
@@ -264,6 +276,9 @@ class Planner:
         # JSON manifests are deployed by directory Applications too.
         below = f"{directory}/" if directory else ""
         self.special_entries(lambda path: not directory or path.startswith(below), plan)
+        self.unapplied_overrides(
+            lambda d: not directory or d.path == directory or (d.path or "").startswith(below),
+            plan)
         plan.units.extend(Unit("file", path) for path in sorted({
             path for d in self.deployed() if d.kind == "directory"
             for path in self.directory_files(d)
@@ -311,6 +326,8 @@ class Planner:
         changed = set(changed)
         plan = Plan()
         self.special_entries(lambda path: path in changed, plan)
+        reached = set(overlays) | set(charts)
+        self.unapplied_overrides(lambda d: d.path in reached or d.file in changed, plan)
         plan.units.extend(unit for overlay in sorted(overlays)
                           if KUSTOMIZE.marker(self.tree, overlay) is not None
                           for unit in self.kustomize_units(overlay))

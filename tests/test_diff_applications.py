@@ -111,3 +111,22 @@ def test_json_manifests_of_a_directory_application_are_judged(repo: GitRepo,
     run = diff(repo, "--base", "HEAD~1")
     assert run.code == 1, run.stdout + run.stderr
     assert ("no-latest-tag", "apps/good/debug.json", "prod") in new_findings(run.report)
+
+
+def test_an_override_gate_does_not_apply_fails_closed(repo: GitRepo, diff: Diff,
+                                                      tmp_path: Path) -> None:
+    """Argo CD overrides gate does not apply (here kustomize.namePrefix and
+    commonLabels) change what is deployed: an input error at the override, not a pass."""
+    repo.replace("argocd/shop.yaml", "    path: overlays/web\n",
+                 "    path: overlays/web\n    kustomize:\n      namePrefix: x-\n"
+                 "      commonLabels: {team: a}\n")
+    line = repo.line_of("argocd/shop.yaml", "commonLabels")
+    repo.commit("override the prefix")
+    run = diff(repo, "--base", "HEAD~1", "--kustomize", "builtin")
+    assert run.code == 2, run.stdout + run.stderr
+    assert run.report is not None
+    [error] = run.report["errors"]
+    assert (error["file"], error["line"]) == ("argocd/shop.yaml", line)
+    assert error["message"] == (
+        "Application shop-prod sets kustomize.commonLabels, kustomize.namePrefix, which gate "
+        "does not apply: what it deploys to prod from overlays/web cannot be judged")
