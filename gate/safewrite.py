@@ -150,6 +150,15 @@ _CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0) \
     | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
 
 
+def _is_null_device(path: str) -> bool:
+    """Whether ``path`` is the null device itself (not a link to it)."""
+    try:
+        info, null = os.lstat(path), os.stat(os.devnull)
+    except OSError:
+        return False
+    return stat.S_ISCHR(info.st_mode) and info.st_rdev == null.st_rdev
+
+
 def check_target(path: str | os.PathLike[str], what: str = "cannot write") -> None:
     """Raise the error :func:`write_file` would for ``path``'s directories, without
     creating any: so a command writing several files can refuse before writing one."""
@@ -162,6 +171,8 @@ def write_file(path: str | os.PathLike[str], text: str, *, what: str = "cannot w
     file, never replacing one."""
     path = os.fspath(path)
     directory, name = real_parent(path, what, create=create_directories)
+    if not exclusive and _is_null_device(os.path.join(directory, name)):
+        return  # -f json=/dev/null: a report nobody keeps
     _check_existing(what, path, directory, name, may_exist=not exclusive)
     data = text.encode("utf-8")
     target = os.path.join(directory, name)

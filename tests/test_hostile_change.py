@@ -453,3 +453,17 @@ def test_the_action_reads_reports_only_as_data() -> None:
     for step in ACTION["runs"]["steps"]:
         assert not RUNS.search(step["run"]), step["run"]
         assert "eval" not in step["run"].split()
+
+
+@pytest.mark.e2e
+def test_a_report_to_the_null_device_is_discarded_but_a_link_to_it_is_refused(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    """``-f json=/dev/null`` (a report nobody keeps) works; a committed link to it does
+    not, like any link."""
+    repo = linked_repo(tmp_path, {"out/gate.json": os.devnull})
+    proc = run_gate("check", "apps", "-f", f"json={os.devnull}", cwd=repo.path)
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    proc = run_gate("check", "apps", "-f", "json=out/gate.json", cwd=repo.path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "symbolic link" in proc.stderr
