@@ -40,6 +40,10 @@ class Batch:
     notes: list[Note] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     sources: list[SourceFile] = field(default_factory=list)
+    # The rendering context of a plain file: (its collector, its environment); the
+    # plain files of one tree and environment are one context. None for a rendered
+    # unit, which is a context of its own (gate/context.py).
+    context: tuple[object, str] | None = None
 
     def release(self) -> None:
         """Free the node trees kept for line lookups once results have their lines."""
@@ -95,8 +99,8 @@ class Collector:
             yield self.read(unit)
 
     def _read_file(self, unit: Unit) -> Batch:
-        batch = Batch(unit)
         environment = self.environment_of(unit.path) or ""
+        batch = Batch(unit, context=(self, environment))
         try:
             source = self.source(unit.path)
             batch.sources.append(source)

@@ -1,7 +1,9 @@
 """Evaluation: every enabled policy against every resource it applies to.
 
 Units are read and judged one at a time: the YAML node trees that give
-findings their lines are kept only while their own unit is evaluated.
+findings their lines are kept only while their own unit is evaluated. When an
+enabled policy reads the rendering context (gate/context.py), the plain files of
+one context are all read before any of them is judged.
 """
 from __future__ import annotations
 
@@ -10,6 +12,8 @@ from dataclasses import dataclass, field
 
 from gate import kube
 from gate.collect import Batch
+from gate.context import Context
+from gate.expressions import FUNCTIONS
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
 from gate.results import Report, ResourceRef, Result, Unjudged, severity_rank
@@ -38,13 +42,32 @@ def resource_policies(policies: list[Policy]) -> list[Policy]:
     return [policy for policy in policies if policy.target != "change"]
 
 
-def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str) -> list[Result]:
-    return list(_evaluate(resource_policies(policies), resources, severity_rank(fail_on)))
+def uses_context(policies: list[Policy]) -> bool:
+    """Whether a policy enabled anywhere reads the context of the resource it judges."""
+    return any(policy.uses_context and (policy.enabled or any(
+        variant.enabled for variant in policy.variants.values())) for policy in policies)
+
+
+def context_of(resources: Iterable[Resource]) -> Context:
+    """A context of these resources (documents that are not resources left out)."""
+    return Context([resource.obj for resource in resources if resource.is_resource])
+
+
+def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str,
+             context: Context | None = None) -> list[Result]:
+    """Results of ``policies`` on ``resources``, whose context is ``context`` (by
+    default, the resources themselves)."""
+    if context is None:
+        context = context_of(resources)
+    return list(_evaluate(resource_policies(policies), resources, severity_rank(fail_on),
+                          context))
 
 
 def _evaluate(
-    policies: list[Policy], resources: list[Resource], threshold: int
+    policies: list[Policy], resources: list[Resource], threshold: int,
+    context: Context | None = None,
 ) -> Iterator[Result]:
+    FUNCTIONS.scope.context = context
     for resource in resources:
         ref = resource_ref(resource)
         for policy in policies:
@@ -80,34 +103,67 @@ class Outcome:
     resources: list[ResourceRef] = field(default_factory=list)
 
 
+#: Gives the context of a batch's resources.
+ContextOf = Callable[[Batch], Context]
+
+
 def evaluate_batches(
     policies: list[Policy],
     batches: Iterable[Batch],
     fail_on: str,
     observe: Callable[[list[Resource]], None] | None = None,
+    contexts: ContextOf | None = None,
 ) -> Outcome:
     """Evaluate batch after batch; ``observe`` sees each batch's resources while their
-    node trees (and so their lines) are still at hand."""
+    node trees (and so their lines) are still at hand.
+
+    ``contexts`` gives each batch's context (gate diff, which loads the rest of a
+    context lazily). Without it, a rendered batch is its own context, and, when a
+    policy reads contexts, the plain-file batches of one context (``Batch.context``)
+    are all read before any is judged, against their resources together.
+    """
     threshold = severity_rank(fail_on)
     policies = resource_policies(policies)
     outcome = Outcome()
+    if contexts is not None or not uses_context(policies):
+        for batch in batches:
+            judged = contexts(batch) if contexts is not None else None
+            _judge_batch(policies, batch, threshold, outcome, observe, judged)
+        return outcome
+    grouped: dict[tuple[object, str], list[Batch]] = {}
     for batch in batches:
-        outcome.notes.extend(batch.notes)
-        outcome.errors.extend(batch.errors)
-        # Every resource, read or rendered, in check and diff alike, passes here.
-        outcome.errors.extend(filter(None, map(malformed_workload, batch.resources)))
-        outcome.resources.extend(
-            resource_ref(resource) for resource in batch.resources if resource.is_resource
-        )
-        for resource in batch.resources:
-            results = list(_evaluate(policies, [resource], threshold))
-            if not resource.is_resource and not results:
-                outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
-            outcome.results.extend(results)
-        if observe is not None:
-            observe(batch.resources)
-        batch.release()
+        if batch.context is None:
+            _judge_batch(policies, batch, threshold, outcome, observe, None)
+        else:
+            grouped.setdefault(batch.context, []).append(batch)
+    for group in grouped.values():
+        context = context_of(resource for batch in group for resource in batch.resources)
+        for batch in group:
+            _judge_batch(policies, batch, threshold, outcome, observe, context)
     return outcome
+
+
+def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: Outcome,
+                 observe: Callable[[list[Resource]], None] | None,
+                 context: Context | None) -> None:
+    """Judge one batch against ``context`` (by default, its own resources)."""
+    if context is None:
+        context = context_of(batch.resources)
+    outcome.notes.extend(batch.notes)
+    outcome.errors.extend(batch.errors)
+    # Every resource, read or rendered, in check and diff alike, passes here.
+    outcome.errors.extend(filter(None, map(malformed_workload, batch.resources)))
+    outcome.resources.extend(
+        resource_ref(resource) for resource in batch.resources if resource.is_resource
+    )
+    for resource in batch.resources:
+        results = list(_evaluate(policies, [resource], threshold, context))
+        if not resource.is_resource and not results:
+            outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
+        outcome.results.extend(results)
+    if observe is not None:
+        observe(batch.resources)
+    batch.release()
 
 
 def report(policies: list[Policy], outcome: Outcome, fail_on: str,

@@ -35,6 +35,7 @@ class References:
 
     params: frozenset[str]
     vars: frozenset[str]
+    functions: frozenset[str] = frozenset()  # every function called
 
 
 class Expression:
@@ -56,10 +57,12 @@ class Expression:
             raise ExpressionError(f"invalid JMESPath {source!r}: {exc}") from None
         params: set[str] = set()
         variables: set[str] = set()
+        called: set[str] = set()
         for node in _walk(self._parsed.parsed):
             if node.get("type") == "function_expression":
                 _check_call(node, source, params, variables)
-        self.references = References(frozenset(params), frozenset(variables))
+                called.add(node["value"])
+        self.references = References(frozenset(params), frozenset(variables), frozenset(called))
         self.search: Callable[[Any], Any]
         try:
             self.search = compile_tree(self._parsed.parsed, FUNCTIONS)
@@ -126,16 +129,18 @@ class Template:
         self._parts: list[str | Expression] = []
         params: set[str] = set()
         variables: set[str] = set()
+        called: set[str] = set()
         position = 0
         for match in _TEMPLATE.finditer(source):
             self._parts.append(source[position:match.start()])
             expression = Expression(match.group(1).strip())
             params |= expression.references.params
             variables |= expression.references.vars
+            called |= expression.references.functions
             self._parts.append(expression)
             position = match.end()
         self._parts.append(source[position:])
-        self.references = References(frozenset(params), frozenset(variables))
+        self.references = References(frozenset(params), frozenset(variables), frozenset(called))
 
     def render(self, subject: Any) -> str:
         out: list[str] = []

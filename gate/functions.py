@@ -20,6 +20,7 @@ from jmespath import functions
 from jmespath.exceptions import JMESPathError
 
 from gate import fieldpath, kube
+from gate.context import Context, label_selector
 from gate.imageref import parse_image
 
 
@@ -31,6 +32,9 @@ class Scope:
     params: dict[str, Any] = field(default_factory=dict)
     item: Any = None
     vars: dict[str, Any] = field(default_factory=dict)
+    # The other resources of the resource's rendering context (gate/context.py);
+    # None: the context functions find nothing.
+    context: Context | None = None
 
 
 @lru_cache(maxsize=1024)
@@ -196,6 +200,31 @@ class GateFunctions(functions.Functions):
         if not isinstance(obj, dict):
             return None
         return [{"key": k, "value": v} for k, v in obj.items()]
+
+    # -- cross-resource: the rendering context (gate/context.py) -----------------------
+    @functions.signature({"types": []}, {"types": []})
+    def _func_label_selector(self, selector: Any, labels: Any) -> bool:
+        return label_selector(selector, labels)
+
+    @functions.signature({"types": []}, {"types": []}, {"types": []})
+    def _func_lookup(self, kind: Any, namespace: Any, name: Any) -> Any:
+        context = self.scope.context
+        return None if context is None else context.lookup(kind, namespace, name)
+
+    @functions.signature({"types": []}, {"types": []}, {"types": []}, {"types": []})
+    def _func_lookup_by(self, kind: Any, namespace: Any, path: Any, value: Any) -> list[Any]:
+        context = self.scope.context
+        return [] if context is None else context.lookup_by(kind, namespace, path, value)
+
+    @functions.signature({"types": []}, {"types": []})
+    def _func_pods_selected(self, namespace: Any, selector: Any) -> list[Any]:
+        context = self.scope.context
+        return [] if context is None else context.pods_selected(namespace, selector)
+
+    @functions.signature({"types": []}, {"types": []}, {"types": []})
+    def _func_selecting(self, kind: Any, namespace: Any, labels: Any) -> list[Any]:
+        context = self.scope.context
+        return [] if context is None else context.selecting(kind, namespace, labels)
 
 
 def function_arity() -> dict[str, tuple[int, int | None]]:

@@ -14,6 +14,7 @@ from jmespath import exceptions as jexc
 
 from gate import fieldpath, schemas
 from gate.blank import blank
+from gate.context import CONTEXT_FUNCTIONS
 from gate.errors import PolicyError
 from gate.expressions import FUNCTIONS, Expression, ExpressionError
 from gate.match import Selector
@@ -114,6 +115,9 @@ class Policy:
     evidence: list[tuple[str, Expression]] = field(default_factory=list, repr=False)
     # Settings configured for one environment, by environment name.
     variants: dict[str, Policy] = field(default_factory=dict, repr=False)
+    # Whether an expression calls a context function (lookup, pods_selected, ...):
+    # evaluation must then see the resource's whole context (gate/context.py).
+    uses_context: bool = False
 
     @property
     def id(self) -> str:
@@ -336,6 +340,10 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         if isinstance(document.get(key), str) and blank(document[key]):
             raise fail(f"{key} is blank: it holds only whitespace or invisible characters",
                        (key,))
+    called = {name for rule in rules for expression in rule.expressions()
+              for name in expression.references.functions}
+    called |= {name for selector in selectors.values() if selector is not None
+               and selector.where is not None for name in selector.where.references.functions}
     info = PolicyInfo(
         id=document["id"],
         title=document["title"].strip(),
@@ -362,6 +370,7 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         enabled=document.get("enabled", True),
         target=target,
         evidence=evidence,
+        uses_context=bool(called & CONTEXT_FUNCTIONS),
     )
 
 
