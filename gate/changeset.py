@@ -15,7 +15,8 @@ from typing import Any
 from gate.collect import Batch, Collector, use_environments
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig, EnvironmentMap, as_of_base, relabelled
-from gate.evaluate import Outcome, evaluate_batches, wants_documents
+from gate.context import Context
+from gate.evaluate import ContextOf, Outcome, context_of, evaluate_batches, wants_documents
 from gate.planning import Planner
 from gate.policy import Policy
 from gate.renderers.base import RenderSettings
@@ -142,10 +143,11 @@ def compare(
                 unreadable.add(batch.unit.path or ".")
             yield batch
 
-    head_outcome = evaluate_batches(policies, head_batches(), fail_on, observer("head"))
+    head_outcome = evaluate_batches(policies, head_batches(), fail_on, observer("head"),
+                                    _contexts(head_collector, head_planner))
     head_outcome.errors.extend(head_plan.errors)
     base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
-                                    observer("base"))
+                                    observer("base"), _contexts(base_collector, base_planner))
     notes: list[str] = []
     if head_map is not None and base_map is not None:
         notes += [f"Application {name} is relabelled from {old} to {new} by this change: "
@@ -169,6 +171,36 @@ def compare(
                             images=images, unjudged=head_plan.unjudged)
     _reached_environments(comparison, changed_new | changed_old)
     return comparison
+
+
+def _contexts(collector: Collector, planner: Planner) -> ContextOf:
+    """The context of each batch of one side: a rendered unit is whole; a plain file's
+    context is every plain file of the side's tree in its environment, changed or not,
+    read (data only) when a context function first asks, once per environment."""
+    contexts: dict[str, Context] = {}
+    by_environment: dict[str, list[str]] = {}
+    planned: list[bool] = []
+
+    def files(environment: str) -> list[str]:
+        if not planned:
+            planned.append(True)
+            for unit in planner.directory("").units:
+                if unit.kind == "file":
+                    found = collector.environment_of(unit.path) or ""
+                    by_environment.setdefault(found, []).append(unit.path)
+        return by_environment.get(environment, [])
+
+    def context(batch: Batch) -> Context:
+        if batch.context is None:
+            return context_of(batch.resources)
+        environment = batch.context[1]
+        found = contexts.get(environment)
+        if found is None:
+            found = contexts[environment] = Context(
+                load=lambda: collector.objects(files(environment)))
+        return found
+
+    return context
 
 
 def _reached_environments(comparison: Comparison, changed: set[str]) -> None:

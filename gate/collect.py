@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 from gate.environments import EnvironmentMap
 from gate.errors import GateError
@@ -87,6 +88,22 @@ class Collector:
             cached = SourceFile(name, decode(raw, name))
             self._sources[path] = cached
         return cached
+
+    def objects(self, paths: Iterable[str]) -> Iterator[Any]:
+        """The resources of plain manifest files as data only (no node trees kept), for
+        a context; a file that cannot be read gives none (judging it reports why)."""
+        for path in paths:
+            name = self.display(path)
+            try:
+                raw = self.tree.read_bytes(path)
+                if is_lfs_pointer(raw):
+                    continue
+                source = SourceFile(name, decode(raw, name))
+                entries = list(read_resources(source))
+            except (OSError, GateError):
+                continue
+            source.release_nodes()
+            yield from (entry.obj for entry in entries if isinstance(entry, Resource))
 
     def read(self, unit: Unit) -> Batch:
         if unit.kind == "file":

@@ -16,7 +16,8 @@ from typing import Any
 from gate import fieldpath
 from gate.change import subject as change_subject
 from gate.errors import ConfigError, GateError
-from gate.evaluate import evaluate
+from gate.context import Context
+from gate.evaluate import context_of, evaluate
 from gate.policy import (
     API_VERSION,
     Policy,
@@ -325,25 +326,28 @@ def _inline_resource(test: PolicyTest, entry: Entry) -> Resource:
 
 
 def resource_subjects(test: PolicyTest, policies: list[Policy]) -> list[Subject]:
-    subjects: list[Subject] = []
+    """Each resource of the test judged; their context (gate/context.py) is every
+    resource of the test document."""
+    found: list[tuple[Resource, str, tuple[str, int] | None]] = []
     for entry in test.resources:
         if isinstance(entry.value, dict):
             resource = _inline_resource(test, entry)
-            where = f"{resource.file}:{entry.line}"
-            subjects.append(_judged(policies, resource, where, None))
+            found.append((resource, f"{resource.file}:{entry.line}", None))
             continue
         for name, path in _files(test, entry, "resources"):
             for resource in _file_resources(name, path):
-                where = f"{name}:{resource.line}"
-                subjects.append(_judged(policies, resource, where, (name, resource.doc_index + 1)))
-    return subjects
+                found.append((resource, f"{name}:{resource.line}",
+                              (name, resource.doc_index + 1)))
+    context = context_of(resource for resource, _, _ in found)
+    return [_judged(policies, resource, where, document, context)
+            for resource, where, document in found]
 
 
 def _judged(policies: list[Policy], resource: Resource, where: str,
-            document: tuple[str, int] | None) -> Subject:
+            document: tuple[str, int] | None, context: Context | None = None) -> Subject:
     subject = Subject(where, resource.identity() if resource.is_resource else None,
                       document=document)
-    for result in evaluate(policies, [resource], "info"):
+    for result in evaluate(policies, [resource], "info", context):
         subject.results.setdefault(result.policy.id, []).append(result)
     return subject
 

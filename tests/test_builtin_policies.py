@@ -11,7 +11,12 @@ is one case, introduced by a ``# Case:`` comment.  Annotations under
 - ``gate.test/expect-field`` (required in fail.yaml): field path of the first finding,
   whose line must be the line of that field (or of its deepest existing part) in the file;
 - ``gate.test/expect-message``: the first finding's exact message;
-- ``gate.test/expect-count``: how many findings the policy reports.
+- ``gate.test/expect-count``: how many findings the policy reports;
+- ``gate.test/context-only: "true"``: not a case, only part of the context (below).
+
+Each document is judged with the other documents of its file as its context
+(gate/context.py), as ``gate check`` judges a file: cross-resource policies find their
+related resources there.
 """
 from __future__ import annotations
 
@@ -24,7 +29,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.evaluate import evaluate
+from gate.context import Context
+from gate.evaluate import context_of, evaluate
 from gate.policy import Policy, load_builtin
 from gate.resources import Note, Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
@@ -52,6 +58,7 @@ class Case:
     expect: str  # "pass" or "fail"
     source: SourceFile
     resource: Resource
+    context: Context  # every resource of the file
 
     @property
     def annotations(self) -> dict[str, str]:
@@ -89,7 +96,10 @@ def collect_cases(expect: str) -> list[Case]:
         path = fixture_path(policy_id, expect)
         if path.is_file():  # a missing file fails test_every_builtin_policy_has_fixtures
             source, resources, _ = read_fixture(path, reads_documents(policy_id))
-            cases.extend(Case(policy_id, expect, source, r) for r in resources)
+            context = context_of(resources)
+            cases.extend(Case(policy_id, expect, source, r, context) for r in resources
+                         if (r.metadata.get("annotations") or {}).get(
+                             ANNOTATION + "context-only") != "true")
     return cases
 
 
@@ -103,8 +113,9 @@ def configured(case: Case) -> Policy:
     return policy.configured(params=json.loads(params)) if params else policy
 
 
-def run(policy: Policy, resources: list[Resource], fail_on: str = "info") -> list[Result]:
-    return evaluate([policy], resources, fail_on)
+def run(policy: Policy, resources: list[Resource], fail_on: str = "info",
+        context: Context | None = None) -> list[Result]:
+    return evaluate([policy], resources, fail_on, context)
 
 
 def findings(results: list[Result]) -> list[Result]:
@@ -199,7 +210,7 @@ def test_fail_fixtures_name_their_expected_field() -> None:
 
 @pytest.mark.parametrize("case", PASS_CASES, ids=lambda case: case.label)
 def test_pass_fixture(case: Case) -> None:
-    results = run(configured(case), [case.resource])
+    results = run(configured(case), [case.resource], context=case.context)
     if case.annotations.get("not-applicable") == "true":
         assert results == [], "the policy should not apply to this resource"
         return
@@ -210,7 +221,7 @@ def test_pass_fixture(case: Case) -> None:
 
 @pytest.mark.parametrize("case", FAIL_CASES, ids=lambda case: case.label)
 def test_fail_fixture(case: Case) -> None:
-    found = findings(run(configured(case), [case.resource]))
+    found = findings(run(configured(case), [case.resource], context=case.context))
     assert found, "no finding"
     notes = case.annotations
     first = found[0]
