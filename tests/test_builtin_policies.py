@@ -3,7 +3,7 @@
 Fixtures live in ``fixtures/policies/<policy-id>/{pass,fail}.yaml``; for a policy with
 ``target: documents`` (which sees only the files its ``match.paths`` select) in
 ``values-{pass,fail}.yaml``, read as documents.  Each document
-is one case, introduced by a ``# Case:`` comment.  Annotations under
+is one case, introduced by a ``# Case:`` comment (or context only, by ``# Context:``).  Annotations under
 ``metadata.annotations`` steer the test:
 
 - ``gate.test/params``: JSON object of parameters; the policy is configured with them;
@@ -192,8 +192,8 @@ def test_fixture_documents_name_their_case(policy_id: str, expect: str) -> None:
     text = path.read_text(encoding="utf-8")
     documents = re.split(r"^---\s*$", text, flags=re.MULTILINE)
     for number, document in enumerate(documents, 1):
-        assert re.search(r"^# Case: \S", document, re.MULTILINE), (
-            f"{path.name} document {number} has no '# Case:' comment"
+        assert re.search(r"^# (Case|Context): \S", document, re.MULTILINE), (
+            f"{path.name} document {number} has no '# Case:' (or '# Context:') comment"
         )
     _, resources, _ = read_fixture(path, reads_documents(policy_id))
     identities = [r.identity() for r in resources]
