@@ -1,6 +1,7 @@
 """Benchmark ``gate check`` against the YAML parse floor on a generated GitOps tree.
 
     python bench/run.py [--resources 10000] [--repeat 3] [--seed 42] [--keep DIR]
+    python bench/run.py --all-policies [--resources 10000] [--repeat 3] [--seed 42]
 
 Generates a tree with ``bench/generate.py`` into a temporary directory, then times, each as
 a fresh subprocess and keeping the best of ``--repeat`` runs:
@@ -12,6 +13,11 @@ a fresh subprocess and keeping the best of ``--repeat`` runs:
 - ``gate --version``.
 
 It prints machine facts, a table, and the ratio of gate to the parse floor (target: <= 3x).
+
+``--all-policies`` runs ``gate check`` with every built-in resource policy enabled (opt-in
+ones and the cross-resource policies included, through a generated ``-c`` configuration) on
+trees of N and 2N resources, and prints each run's ratio to its parse floor and the ratio
+of the 2N run to the N run (target: <= 2.2x: linear).
 This is a benchmark to run by hand, not a timed test.
 """
 from __future__ import annotations
@@ -30,6 +36,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 TARGET_RATIO = 3.0
+TARGET_SCALING = 2.2
 
 PARSE_FLOOR = r"""
 import os, sys, time
@@ -126,6 +133,54 @@ def run(tree: str, resources: int, repeat: int, seed: int) -> int:
     return 0
 
 
+def all_policies_config(path: str) -> str:
+    """A configuration enabling every built-in resource policy; returns its path."""
+    sys.path.insert(0, str(HERE.parent))
+    from gate.policy import load_builtin
+
+    ids = sorted(policy.id for policy in load_builtin() if policy.target != "change")
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("policies:\n" + "".join(f"  {i}: {{enabled: true}}\n" for i in ids))
+    return path
+
+
+def run_scaling(workdir: str, resources: int, repeat: int, seed: int) -> int:
+    """``gate check`` with every built-in resource policy on N and 2N resources."""
+    python = sys.executable
+    config = all_policies_config(os.path.join(workdir, "all-policies.yaml"))
+    for key, value in machine_facts():
+        print(f"{key + ':':8}{value}")
+    print(f"every built-in resource policy enabled ({config}); "
+          f"best of {repeat} runs each, wall time of a fresh subprocess\n")
+    measured: list[tuple[int, float, float, str]] = []
+    for count in (resources, 2 * resources):
+        tree = os.path.join(workdir, f"tree-{count}")
+        subprocess.run([python, str(HERE / "generate.py"), str(count), tree, "--seed", str(seed)],
+                       capture_output=True, text=True, check=True)
+        floor, floor_out, _ = timed([python, "-c", PARSE_FLOOR, tree], repeat)
+        documents = floor_out.split()[0]
+        gate_time, _, gate_err = timed([python, "-m", "gate", "check", tree, "-c", config, "-f",
+                                        f"json={os.devnull}"], repeat, ok=(0, 1))
+        summary = next((line for line in gate_err.splitlines() if line.startswith("gate: ")), "")
+        match = re.search(r"\((\d+) resource", summary)
+        if match is None or int(match.group(1)) != int(documents):
+            sys.exit(f"gate and the parse floor disagree on the documents: {summary!r} vs "
+                     f"{documents}")
+        measured.append((count, floor, gate_time, summary.removeprefix("gate: ")))
+    print(f"{'resources':>9}  {'floor (s)':>9}  {'gate (s)':>8}  {'ratio':>6}  summary")
+    for count, floor, gate_time, summary in measured:
+        print(f"{count:9d}  {floor:9.3f}  {gate_time:8.3f}  {gate_time / floor:5.2f}x  {summary}")
+    worst = max(gate_time / floor for _, floor, gate_time, _ in measured)
+    print(f"\nratio gate check / parse floor: at most {worst:.2f}x "
+          f"({'within' if worst <= TARGET_RATIO else 'ABOVE'} the {TARGET_RATIO:g}x target)")
+    scaling = measured[1][2] / measured[0][2]
+    floor_scaling = measured[1][1] / measured[0][1]
+    print(f"gate check {2 * resources} / {resources} resources: {scaling:.2f}x "
+          f"({'within' if scaling <= TARGET_SCALING else 'ABOVE'} the {TARGET_SCALING:g}x "
+          f"target; the parse floor: {floor_scaling:.2f}x)")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=10_000,
@@ -135,9 +190,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=42, help="generator seed (default: 42)")
     parser.add_argument("--keep", metavar="DIR",
                         help="generate into DIR (must not exist) and keep it, e.g. to profile")
+    parser.add_argument("--all-policies", action="store_true",
+                        help="enable every built-in resource policy and time N and 2N resources")
     args = parser.parse_args(argv)
     if args.resources < 1 or args.repeat < 1:
         parser.error("--resources and --repeat must be at least 1")
+    if args.all_policies:
+        if args.keep:
+            parser.error("--keep does not combine with --all-policies")
+        with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
+            return run_scaling(tmp, args.resources, args.repeat, args.seed)
     if args.keep:
         if os.path.exists(args.keep):
             parser.error(f"--keep {args.keep}: already exists")

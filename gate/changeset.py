@@ -13,9 +13,9 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from gate.collect import Batch, Collector, use_environments
+from gate.context import Context
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig, EnvironmentMap, as_of_base, relabelled
-from gate.context import Context
 from gate.evaluate import ContextOf, Outcome, context_of, evaluate_batches, wants_documents
 from gate.planning import Planner
 from gate.policy import Policy

@@ -246,7 +246,8 @@ class Context:
         """The first resource of ``kind`` (``Kind`` or ``apiVersion/Kind``) named ``name``
         in ``namespace``, or None."""
         split = _split_kind(kind)
-        if split is None or not isinstance(name, str) or not isinstance(namespace, (str, type(None))):
+        if (split is None or not isinstance(name, str)
+                or not isinstance(namespace, (str, type(None)))):
             return None
         self._index()
         COUNTS["index"] += 1

@@ -15,8 +15,8 @@ from typing import Any
 
 from gate import fieldpath
 from gate.change import subject as change_subject
-from gate.errors import ConfigError, GateError
 from gate.context import Context
+from gate.errors import ConfigError, GateError
 from gate.evaluate import context_of, evaluate
 from gate.policy import (
     API_VERSION,

@@ -3,8 +3,8 @@
 Fixtures live in ``fixtures/policies/<policy-id>/{pass,fail}.yaml``; for a policy with
 ``target: documents`` (which sees only the files its ``match.paths`` select) in
 ``values-{pass,fail}.yaml``, read as documents.  Each document
-is one case, introduced by a ``# Case:`` comment (or context only, by ``# Context:``).  Annotations under
-``metadata.annotations`` steer the test:
+is one case, introduced by a ``# Case:`` comment (``# Context:`` for context only).
+Annotations under ``metadata.annotations`` steer the test:
 
 - ``gate.test/params``: JSON object of parameters; the policy is configured with them;
 - ``gate.test/not-applicable: "true"`` (pass.yaml): the policy must not apply at all;

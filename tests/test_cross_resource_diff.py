@@ -11,8 +11,11 @@ from typing import Any
 import pytest
 
 from gate.policy import load_builtin
+from tests import test_diff
 from tests.gitrepo import GitRepo
-from tests.test_diff import Diff, Run, deployment, diff, gate  # noqa: F401 (diff: a fixture)
+from tests.test_diff import Diff, Run, deployment, gate
+
+diff = test_diff.diff  # the fixture: gate diff in a repository, its JSON report validated
 
 CROSS = ("service-selects-pods", "service-account-exists", "hpa-target-exists",
          "pdb-for-replicated-workloads")
