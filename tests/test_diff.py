@@ -38,6 +38,10 @@ _PLAIN_CONFIG = """\
 policies:
   image-digest: {enabled: false}
   required-labels: {enabled: false}
+  service-selects-pods: {enabled: false}
+  service-account-exists: {enabled: false}
+  hpa-target-exists: {enabled: false}
+  pdb-for-replicated-workloads: {enabled: false}
 """
 
 

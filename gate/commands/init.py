@@ -162,6 +162,8 @@ examples:
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 _CONTAINERS = """\
   template:
+    metadata:
+      labels: {{app.kubernetes.io/name: {name}}}
     spec:
       containers:
         - name: {name}
