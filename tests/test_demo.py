@@ -26,7 +26,7 @@ VIOLATIONS: list[tuple[str, int, str, str]] = [
     ("envs/prod/payments/cronjob.yaml", 42, "resource-limits", "fail"),
     ("envs/prod/storefront/service.yaml", 6, "required-labels", "fail"),
 ]
-RESOURCES = 39
+RESOURCES = 59
 FINDING_LINE = re.compile(r"^\S+\.ya?ml:\d+: ")
 
 
@@ -56,7 +56,7 @@ def test_text_report_lists_exactly_the_deliberate_violations() -> None:
     fails = sum(1 for *_, status in VIOLATIONS if status == "fail")
     warns = len(VIOLATIONS) - fails
     assert f"gate: FAIL: {fails} blocking, {warns} warning(s), " in result.stdout
-    assert f"({RESOURCES} resource(s), 5 policies)" in result.stdout
+    assert f"({RESOURCES} resource(s), 9 policies)" in result.stdout
     assert "error" not in result.stderr.lower(), result.stderr
 
 
