@@ -397,7 +397,7 @@ def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
     assert table["image-digest"][1:] == ["warn", "on"]
     assert table["change-ticket"][2] == "off"  # opt-in change policies
     assert table["release-window"][2] == "on"
-    assert "6 of 8 policies enabled" in proc.stdout
+    assert "10 of 12 policies enabled" in proc.stdout
 
 
 def test_explain(tmp_path: Path, run_gate: RunGate) -> None:
@@ -431,10 +431,10 @@ def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, run_gate: Ru
     proc = run_gate("check", "pod.yaml", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     assert "no-latest-tag" not in proc.stdout
-    assert "4 policies" in proc.stdout
+    assert "8 policies" in proc.stdout
     listed = run_gate("policies", cwd=tmp_path)
     assert re.search(r"^no-latest-tag\s+high\s+block\s+off\s", listed.stdout, re.M)
-    assert "5 of 8 policies enabled" in listed.stdout
+    assert "9 of 12 policies enabled" in listed.stdout
     assert "Enabled: no" in run_gate("explain", "no-latest-tag", cwd=tmp_path).stdout
 
 
