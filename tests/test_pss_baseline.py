@@ -289,7 +289,8 @@ def test_host_path_allowed(volumes: Any) -> None:
     assert_passes("pss-host-path", workload(pod_spec(POD_LEVEL, nested("volumes", volumes))))
 
 
-@pytest.mark.parametrize("host_path", [{"path": "/"}, {"path": "/var/log", "type": "Directory"}, {}])
+@pytest.mark.parametrize(
+    "host_path", [{"path": "/"}, {"path": "/var/log", "type": "Directory"}, {}])
 def test_host_path_forbidden(host_path: dict[str, Any]) -> None:
     volumes = [{"name": "cache", "emptyDir": {}}, {"name": "host", "hostPath": host_path}]
     resources = workload(pod_spec(POD_LEVEL, {"volumes": volumes}))
