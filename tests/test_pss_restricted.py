@@ -9,6 +9,7 @@ controls: Privilege Escalation, Seccomp and Capabilities do not apply to Windows
 
 The policies run in-process, as tests/test_builtin_policies.py runs them.
 """
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,9 @@ OK, BAD = "pass", "fail"
 
 def resource_of(document: dict[str, Any]) -> Resource:
     text = yaml.safe_dump(document, sort_keys=False)
-    [resource] = [r for r in read_resources(SourceFile("pod.yaml", text)) if isinstance(r, Resource)]
+    [resource] = [
+        r for r in read_resources(SourceFile("pod.yaml", text)) if isinstance(r, Resource)
+    ]
     return resource
 
 
@@ -88,11 +91,11 @@ def container(name: str, security: dict[str, Any] | None = None) -> dict[str, An
     return entry
 
 
-def pod_spec(security: dict[str, Any] | None, pod_security: dict[str, Any] | None = None) -> dict[str, Any]:
+def pod_spec(
+    security: dict[str, Any] | None, pod_security: dict[str, Any] | None = None
+) -> dict[str, Any]:
     """A pod with one container in each list, each with the securityContext ``security``."""
-    spec: dict[str, Any] = {
-        lst: [container(f"{lst.lower()}-0", security)] for lst in LISTS
-    }
+    spec: dict[str, Any] = {lst: [container(f"{lst.lower()}-0", security)] for lst in LISTS}
     if pod_security is not None:
         spec["securityContext"] = copy.deepcopy(pod_security)
     return spec
@@ -148,10 +151,9 @@ RUN_AS_NON_ROOT = rows([POD, *LISTS], [(True, OK), (False, BAD), (UNSET, BAD), (
 
 @pytest.mark.parametrize("row", RUN_AS_NON_ROOT, ids=str)
 def test_run_as_non_root(row: Row) -> None:
-    if row.level == POD:
-        spec = pod_spec(None)  # containers leave it undefined: they inherit the pod's value
-    else:
-        spec = pod_spec({"runAsNonRoot": True})  # the pod leaves it undefined
+    # At the pod level, the containers leave it undefined (they inherit the pod's value);
+    # at a container level, the pod leaves it undefined.
+    spec = pod_spec(None) if row.level == POD else pod_spec({"runAsNonRoot": True})
     field = set_at(spec, row.level, ["runAsNonRoot"], row.value)
     results = run("pss-run-as-non-root", spec)
     assert verdict(results) == row.expected
@@ -225,23 +227,47 @@ def test_seccomp_profile_without_type_at_pod_level_fails() -> None:
 # `NET_BIND_SERVICE`. Every other capability the Baseline level allows to be added is
 # refused here, and so are the ones it refuses.
 BASELINE_ADDABLE = [
-    "AUDIT_WRITE", "CHOWN", "DAC_OVERRIDE", "FOWNER", "FSETID", "KILL", "MKNOD",
-    "NET_BIND_SERVICE", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_CHROOT",
+    "AUDIT_WRITE",
+    "CHOWN",
+    "DAC_OVERRIDE",
+    "FOWNER",
+    "FSETID",
+    "KILL",
+    "MKNOD",
+    "NET_BIND_SERVICE",
+    "SETFCAP",
+    "SETGID",
+    "SETPCAP",
+    "SETUID",
+    "SYS_CHROOT",
 ]
 DROP = rows(
     LISTS,
     [
-        (["ALL"], OK), (["NET_RAW", "ALL"], OK), (["ALL", "ALL"], OK),
-        (UNSET, BAD), (None, BAD), ([], BAD), (["NET_RAW"], BAD), (["all"], BAD), ("ALL", BAD),
+        (["ALL"], OK),
+        (["NET_RAW", "ALL"], OK),
+        (["ALL", "ALL"], OK),
+        (UNSET, BAD),
+        (None, BAD),
+        ([], BAD),
+        (["NET_RAW"], BAD),
+        (["all"], BAD),
+        ("ALL", BAD),
     ],
 )
 ADD = rows(
     LISTS,
     [
-        (UNSET, OK), (None, OK), ([], OK), (["NET_BIND_SERVICE"], OK),
+        (UNSET, OK),
+        (None, OK),
+        ([], OK),
+        (["NET_BIND_SERVICE"], OK),
         *(([cap], BAD) for cap in BASELINE_ADDABLE if cap != "NET_BIND_SERVICE"),
-        (["SYS_ADMIN"], BAD), (["NET_RAW"], BAD), (["ALL"], BAD),
-        (["NET_BIND_SERVICE", "NET_ADMIN"], BAD), (["CAP_NET_BIND_SERVICE"], BAD),
+        (["SYS_ADMIN"], BAD),
+        (["NET_RAW"], BAD),
+        (["ALL"], BAD),
+        (["NET_BIND_SERVICE", "NET_ADMIN"], BAD),
+        (["CAP_NET_BIND_SERVICE"], BAD),
     ],
 )
 
@@ -321,7 +347,9 @@ def test_volume_types_allowed(kind: str) -> None:
 
 @pytest.mark.parametrize("kind", sorted(FORBIDDEN_VOLUMES))
 def test_volume_types_forbidden(kind: str) -> None:
-    spec = volume_pod([{"name": "ok", "emptyDir": {}}, {"name": "v", kind: FORBIDDEN_VOLUMES[kind]}])
+    spec = volume_pod(
+        [{"name": "ok", "emptyDir": {}}, {"name": "v", kind: FORBIDDEN_VOLUMES[kind]}]
+    )
     results = run("pss-volume-types", spec)
     assert verdict(results) == BAD
     assert finding_fields(results) == [f"spec.volumes[1].{kind}"]
@@ -350,8 +378,16 @@ def test_volume_types_image_allowed_by_parameter() -> None:
 
 
 def test_volume_types_every_bad_volume_is_reported() -> None:
-    spec = volume_pod([{"name": "a", "hostPath": {"path": "/"}}, {"name": "b", "nfs": {"server": "s", "path": "/"}}])
-    assert finding_fields(run("pss-volume-types", spec)) == ["spec.volumes[0].hostPath", "spec.volumes[1].nfs"]
+    spec = volume_pod(
+        [
+            {"name": "a", "hostPath": {"path": "/"}},
+            {"name": "b", "nfs": {"server": "s", "path": "/"}},
+        ]
+    )
+    assert finding_fields(run("pss-volume-types", spec)) == [
+        "spec.volumes[0].hostPath",
+        "spec.volumes[1].nfs",
+    ]
 
 
 # -- kubelet inheritance ---------------------------------------------------------------
@@ -391,13 +427,28 @@ INHERITANCE = [
     # seccompProfile: the container's profile replaces the pod's as a whole.
     Inheritance("pss-seccomp-restricted", ("seccompProfile", "type"), "RuntimeDefault", UNSET, OK),
     Inheritance("pss-seccomp-restricted", ("seccompProfile", "type"), "Localhost", UNSET, OK),
-    Inheritance("pss-seccomp-restricted", ("seccompProfile", "type"), "Unconfined", UNSET, BAD, POD),
     Inheritance(
-        "pss-seccomp-restricted", ("seccompProfile", "type"), "RuntimeDefault", "Unconfined",
-        BAD, "container",
+        "pss-seccomp-restricted", ("seccompProfile", "type"), "Unconfined", UNSET, BAD, POD
     ),
-    Inheritance("pss-seccomp-restricted", ("seccompProfile", "type"), "Localhost", "RuntimeDefault", OK),
-    Inheritance("pss-seccomp-restricted", ("seccompProfile", "type"), "Unconfined", "RuntimeDefault", BAD, POD),
+    Inheritance(
+        "pss-seccomp-restricted",
+        ("seccompProfile", "type"),
+        "RuntimeDefault",
+        "Unconfined",
+        BAD,
+        "container",
+    ),
+    Inheritance(
+        "pss-seccomp-restricted", ("seccompProfile", "type"), "Localhost", "RuntimeDefault", OK
+    ),
+    Inheritance(
+        "pss-seccomp-restricted",
+        ("seccompProfile", "type"),
+        "Unconfined",
+        "RuntimeDefault",
+        BAD,
+        POD,
+    ),
 ]
 
 
@@ -488,11 +539,14 @@ def test_pod_templates_of_every_workload_are_judged(policy_id: str, kind: str) -
     versions = {"Job": "batch/v1", "CronJob": "batch/v1"}
     body: dict[str, Any] = (
         {"schedule": "0 3 * * *", "jobTemplate": {"spec": {"template": template}}}
-        if kind == "CronJob" else {"template": template}
+        if kind == "CronJob"
+        else {"template": template}
     )
     document = {
-        "apiVersion": versions.get(kind, "apps/v1"), "kind": kind,
-        "metadata": {"name": "w"}, "spec": body,
+        "apiVersion": versions.get(kind, "apps/v1"),
+        "kind": kind,
+        "metadata": {"name": "w"},
+        "spec": body,
     }
     results = evaluate([BUILTIN[policy_id]], [resource_of(document)], "info")
     assert verdict(results) == BAD
