@@ -13,17 +13,21 @@ The policies run in-process, as tests/test_builtin_policies.py runs them.
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from gate.config import Config, apply_config
 from gate.evaluate import evaluate
 from gate.policy import Policy, load_builtin
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile
+from tests.conftest import RunGate
 
 BUILTIN: dict[str, Policy] = {policy.id: policy for policy in load_builtin()}
 RESTRICTED = [
@@ -552,3 +556,58 @@ def test_pod_templates_of_every_workload_are_judged(policy_id: str, kind: str) -
     assert verdict(results) == BAD
     prefix = "spec.jobTemplate.spec.template.spec." if kind == "CronJob" else "spec.template.spec."
     assert all(f and f.startswith(prefix) for f in finding_fields(results))
+
+
+# -- profiles: what .gate.yaml's `profile:` does to the restricted pack ------------------
+
+
+def restricted_state(config: Config) -> dict[str, str]:
+    """Enforcement of each restricted policy the configuration leaves enabled."""
+    configured = apply_config(config, list(BUILTIN.values()))
+    return {p.id: p.info.enforcement for p in configured if p.id in RESTRICTED}
+
+
+def test_profiles_turn_the_restricted_pack_on_and_off() -> None:
+    assert restricted_state(Config()) == dict.fromkeys(RESTRICTED, "warn")  # default: warns
+    assert restricted_state(Config(profile="baseline")) == {}  # off
+    assert restricted_state(Config(profile="restricted")) == dict.fromkeys(RESTRICTED, "block")
+    one_warns = Config(profile="restricted", policies={"pss-volume-types": {"enforcement": "warn"}})
+    assert restricted_state(one_warns)["pss-volume-types"] == "warn"
+
+
+@pytest.mark.parametrize(
+    ("config", "status"),
+    [("", 0), ("profile: baseline\n", 0), ("profile: restricted\n", 1)],
+    ids=["default", "baseline", "restricted"],
+)
+def test_gate_check_with_each_profile(
+    config: str, status: int, tmp_path: Path, run_gate: RunGate
+) -> None:
+    """A pod that meets Baseline but not Restricted: warned by default, blocked by
+    `profile: restricted`, not judged by the restricted pack under `profile: baseline`.
+    The other built-in policies are switched off."""
+    (tmp_path / ".git").mkdir()
+    others = {i: {"enabled": False} for i in BUILTIN if i not in RESTRICTED}
+    (tmp_path / ".gate.yaml").write_text(
+        config + yaml.safe_dump({"policies": others}), encoding="utf-8"
+    )
+    document = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "p", "namespace": "shop"},
+        "spec": {"containers": [container("app")]},
+    }
+    (tmp_path / "pod.yaml").write_text(yaml.safe_dump(document), encoding="utf-8")
+    completed = run_gate("check", "-f", "json", "pod.yaml", cwd=tmp_path)
+    assert completed.returncode == status, completed.stderr
+    results = json.loads(completed.stdout)["results"]
+    by_policy = {r["policy"]: r["status"] for r in results if r["policy"] in RESTRICTED}
+    expected = {"": WARN, "profile: baseline\n": None, "profile: restricted\n": FAIL}[config]
+    if expected is None:
+        assert by_policy == {}
+    else:
+        # pss-volume-types passes: the pod has no volumes.
+        assert by_policy == {
+            i: (PASS if i in ("pss-volume-types", "pss-run-as-non-root-user") else expected)
+            for i in RESTRICTED
+        }
