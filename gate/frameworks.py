@@ -26,7 +26,7 @@ from types import MappingProxyType
 from typing import Protocol
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)  # each framework is one object: compared by identity
 class Framework:
     """A published control framework and the controls of it gate's policies cite."""
 
