@@ -142,6 +142,15 @@ def test_find_knows_nothing_else(name: str) -> None:
     assert find(name) is None
 
 
+def test_docs_list_every_framework_and_nsa_section(repo_root: Path) -> None:
+    text = (repo_root / "docs" / "frameworks.md").read_text(encoding="utf-8")
+    for framework in FRAMEWORKS:
+        assert f"| `{framework.key}` | `{framework.alias}` |" in text, framework.key
+        assert framework.url in text
+    for slug, heading in NSA_CISA.controls.items():
+        assert f"| `{slug}` | {heading} |" in text, slug
+
+
 # -- natural order -------------------------------------------------------------------
 
 
