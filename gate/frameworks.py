@@ -131,8 +131,8 @@ PCI_DSS = Framework(
     publisher="PCI Security Standards Council",
     url="https://www.pcisecuritystandards.org/document_library/",
     alias="pci",
-    # The defined-approach requirement statements (6.5.1 without its list of what the
-    # procedures include).
+    # The defined-approach requirement statements, their bullet lists run on one line
+    # with ";" (6.5.1 without its list of what the procedures include).
     controls=_controls([
         ("1.2.5", "All services, protocols, and ports allowed are identified, approved, "
                   "and have a defined business need."),
