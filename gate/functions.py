@@ -191,11 +191,15 @@ class GateFunctions(functions.Functions):
                 if isinstance(key, str) and key.lower() == wanted and isinstance(values, list)
                 for value in values if isinstance(value, str)]
 
-    @functions.signature({"types": ["object", "null"]})
-    def _func_entries(self, obj: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-        if not isinstance(obj, dict):
-            return None
-        return [{"key": k, "value": v} for k, v in obj.items()]
+    @functions.signature({"types": ["object", "array", "null"]})
+    def _func_entries(self, obj: Any) -> list[dict[str, Any]] | None:
+        """An object as ``{key, value}`` pairs; an array as ``{key: position, value}``,
+        so an expression can name the position of a list entry (``verbs[2]``)."""
+        if isinstance(obj, dict):
+            return [{"key": k, "value": v} for k, v in obj.items()]
+        if isinstance(obj, list):
+            return [{"key": i, "value": v} for i, v in enumerate(obj)]
+        return None
 
 
 def function_arity() -> dict[str, tuple[int, int | None]]:
