@@ -45,6 +45,7 @@ class Config:
     builtin: bool = True
     policy_dirs: list[str] = field(default_factory=list)
     fail_on: str = SEVERITIES[-1]
+    profile: str | None = None  # Pod Security Standards level: baseline or restricted
     policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     environments: EnvironmentConfig = field(default_factory=EnvironmentConfig)
     calendar: Calendar | None = None
@@ -111,6 +112,7 @@ def load_config(path: str | None, source: RuleSource | None = None) -> Config:
     config.builtin = data.get("builtin", True)
     config.policy_dirs = [os.path.join(base, d) for d in data.get("policy_dirs", [])]
     config.fail_on = data.get("fail_on", SEVERITIES[-1])
+    config.profile = data.get("profile")
     config.policies = data.get("policies", {})
     config.environments = parse_environments(data.get("environments"), name, config.line)
     if "calendar" in data:
@@ -139,12 +141,12 @@ def _default_waivers(files: RuleSource, directory: str | None) -> str | None:
 
 
 def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:
-    import re
+    from gate.regexes import RegexError, compile_regex
 
     settings = OverrideConfig(**{key.replace("-", "_"): value for key, value in data.items()})
     try:
-        re.compile(settings.ticket_pattern)
-    except re.error as exc:
+        compile_regex(settings.ticket_pattern)
+    except RegexError as exc:
         raise config.error(f"overrides.ticket_pattern: invalid regular expression: {exc}",
                            "overrides", "ticket_pattern") from None
     return settings
@@ -161,7 +163,8 @@ def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
             )
     configured: list[Policy] = []
     for policy in policies:
-        settings = config.policies.get(policy.id, {})
+        settings = {**profile_settings(config.profile, policy.profile),
+                    **config.policies.get(policy.id, {})}
         base = _configure(config, policy, settings, ("policies", policy.id))
         variants = {
             environment: _configure(
@@ -173,6 +176,21 @@ def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
             base.variants = variants
             configured.append(base)
     return configured
+
+
+PROFILE_LEVELS = ("baseline", "restricted")  # each level includes the ones before it
+
+
+def profile_settings(profile: str | None, level: str | None) -> dict[str, Any]:
+    """What ``profile:`` in the config does to a policy of one Pod Security Standards
+    level: within the profile, it blocks; above it, it is off. Without a profile each
+    policy keeps its own enforcement (baseline blocks, restricted warns). Settings under
+    ``policies.<id>`` still override."""
+    if profile is None or level is None:
+        return {}
+    if PROFILE_LEVELS.index(level) <= PROFILE_LEVELS.index(profile):
+        return {"enabled": True, "enforcement": "block"}
+    return {"enabled": False}
 
 
 def _configure(

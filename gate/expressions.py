@@ -7,7 +7,6 @@ checked here.
 """
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -16,8 +15,9 @@ from typing import Any
 import jmespath
 from jmespath import exceptions as jexc
 
-from gate.functions import GateFunctions, function_arity
+from gate.functions import GateFunctions, function_arity, render_value
 from gate.jmescompile import NotCompilable, compile_tree
+from gate.regexes import RegexError, compile_regex
 
 FUNCTIONS = GateFunctions()
 OPTIONS = jmespath.Options(custom_functions=FUNCTIONS)
@@ -99,21 +99,11 @@ def _check_call(node: dict[str, Any], source: str, params: set[str], variables: 
     if name == "regex_match" and args and args[0].get("type") == "literal":
         pattern = args[0].get("value")
         try:
-            re.compile(pattern)
-        except (re.error, TypeError) as exc:
+            compile_regex(pattern)
+        except (RegexError, TypeError) as exc:
             raise ExpressionError(
                 f"regex_match(): invalid regular expression {pattern!r} in {source!r}: {exc}"
             ) from None
-
-
-def render_value(value: Any) -> str:
-    """How a value reads inside a message: strings bare, everything else as JSON."""
-    if isinstance(value, str):
-        return value
-    try:
-        return json.dumps(value, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return str(value)
 
 
 class Template:

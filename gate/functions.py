@@ -11,9 +11,9 @@ container can still reach the whole resource or the policy's parameters.
 from __future__ import annotations
 
 import fnmatch
+import json
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import Any
 
 from jmespath import functions
@@ -21,6 +21,7 @@ from jmespath.exceptions import JMESPathError
 
 from gate import fieldpath, kube
 from gate.imageref import parse_image
+from gate.regexes import RegexError, compile_regex
 
 
 @dataclass
@@ -33,9 +34,24 @@ class Scope:
     vars: dict[str, Any] = field(default_factory=dict)
 
 
-@lru_cache(maxsize=1024)
-def _regex(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern)
+_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([0-9]+)\}")
+
+
+def _same(left: Any, right: Any) -> bool:
+    """JMESPath equality: ``true`` is not ``1``, whatever Python thinks."""
+    if isinstance(left, bool) or isinstance(right, bool):
+        return isinstance(left, bool) and isinstance(right, bool) and left == right
+    return bool(left == right)
+
+
+def render_value(value: Any) -> str:
+    """How a value reads inside text: strings bare, everything else as JSON."""
+    if isinstance(value, str):
+        return value
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return str(value)
 
 
 class GateFunctions(functions.Functions):
@@ -130,8 +146,8 @@ class GateFunctions(functions.Functions):
         if not isinstance(pattern, str):
             raise JMESPathError(f"regex_match() pattern must be a string, not {pattern!r}")
         try:
-            regex = _regex(pattern)
-        except re.error as exc:
+            regex = compile_regex(pattern)
+        except RegexError as exc:
             raise JMESPathError(
                 f"regex_match(): invalid regular expression {pattern!r}: {exc}"
             ) from None
@@ -190,6 +206,57 @@ class GateFunctions(functions.Functions):
         return [value for key, values in trailers.items()
                 if isinstance(key, str) and key.lower() == wanted and isinstance(values, list)
                 for value in values if isinstance(value, str)]
+
+    # -- presence, defaults and text ------------------------------------------
+    @functions.signature({"types": []}, {"types": ["string", "array"]})
+    def _func_has(self, obj: Any, key: str | list[Any]) -> bool:
+        """Whether ``key`` (or each key of a path in turn) is present, even with a null
+        value: ``get`` and field access cannot tell an absent key from ``key: null``."""
+        for part in key if isinstance(key, list) else [key]:
+            in_object = isinstance(obj, dict) and isinstance(part, str) and part in obj
+            in_list = (isinstance(obj, list) and isinstance(part, int)
+                       and not isinstance(part, bool) and -len(obj) <= part < len(obj))
+            if not (in_object or in_list):
+                return False
+            obj = obj[part]
+        return True
+
+    @functions.signature({"types": []}, {"types": []}, {"types": [], "variadic": True})
+    def _func_unset_or(self, value: Any, *allowed: Any) -> bool:
+        """Whether ``value`` is unset (absent or null) or equal to one of ``allowed``:
+        the "undefined/nil or X" of the Pod Security Standards, written once."""
+        return value is None or any(_same(value, candidate) for candidate in allowed)
+
+    @functions.signature({"types": []}, {"types": [], "variadic": True})
+    def _func_concat(self, *values: Any) -> Any:
+        """Arrays concatenated, or strings joined; null arguments are skipped. Mixing
+        arrays and strings (or any other type) gives null."""
+        present = [value for value in values if value is not None]
+        if all(isinstance(value, list) for value in present):
+            return [item for value in present for item in value]
+        if all(isinstance(value, str) for value in present):
+            return "".join(present)
+        return None
+
+    @functions.signature({"types": ["string"]}, {"types": [], "variadic": True, "optional": True})
+    def _func_format(self, template: Any, *values: Any) -> str | None:
+        """``{0}``, ``{1}``, ... of ``template`` replaced by the values (strings bare,
+        others as JSON); ``{{`` and ``}}`` stand for braces. A placeholder past the last
+        value is an error, so a typo cannot hide in a message."""
+        if not isinstance(template, str):
+            return None
+
+        def replace(match: re.Match[str]) -> str:
+            if match.group(0) in ("{{", "}}"):
+                return match.group(0)[0]
+            index = int(match.group(1))
+            if index >= len(values):
+                raise JMESPathError(
+                    f"format(): {{{index}}} has no value ({len(values)} given) in {template!r}"
+                )
+            return render_value(values[index])
+
+        return _PLACEHOLDER.sub(replace, template)
 
     @functions.signature({"types": ["object", "array", "null"]})
     def _func_entries(self, obj: Any) -> list[dict[str, Any]] | None:

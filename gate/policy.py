@@ -65,7 +65,10 @@ def schema_error(validator: Any, document: Any) -> tuple[tuple[str | int, ...], 
     if error is None:
         return None
     path = tuple(error.absolute_path)
-    message = error.message if len(error.message) <= 200 else error.message[:197] + "..."
+    message = error.message
+    if error.validator == "format" and error.cause is not None:
+        message = f"{message}: {error.cause}"  # why, e.g. a pattern that differs from RE2
+    message = message if len(message) <= 320 else message[:317] + "..."
     where = fieldpath.display(path)
     if error.validator == "additionalProperties" and isinstance(error.instance, dict):
         # Blame the unexpected key's own line, not the mapping's.
@@ -74,6 +77,28 @@ def schema_error(validator: Any, document: Any) -> tuple[tuple[str | int, ...], 
         if extras:
             path = (*path, extras[0])
     return path, f"{where}: {message}" if where else message
+
+
+@cache
+def format_checker() -> Any:
+    """JSON Schema formats as gate checks them: ``format: regex`` is a pattern gate can
+    run the way RE2 would (see gate/regexes.py), not merely one Python compiles."""
+    import jsonschema
+
+    from gate.regexes import regex_problem
+
+    checker = copy.deepcopy(jsonschema.Draft202012Validator.FORMAT_CHECKER)
+
+    def is_regex(instance: object) -> bool:
+        if not isinstance(instance, str):
+            return True
+        problem = regex_problem(instance)
+        if problem is not None:
+            raise ValueError(problem)
+        return True
+
+    checker.checks("regex", raises=ValueError)(is_regex)
+    return checker
 
 
 @dataclass(frozen=True)
@@ -89,9 +114,7 @@ class Parameter:
             return None
         import jsonschema
 
-        validator = jsonschema.Draft202012Validator(
-            self.schema, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER
-        )
+        validator = jsonschema.Draft202012Validator(self.schema, format_checker=format_checker())
         found = schema_error(validator, value)
         return None if found is None else f"parameter {self.name!r}: {found[1]}"
 
@@ -114,6 +137,12 @@ class Policy:
     evidence: list[tuple[str, Expression]] = field(default_factory=list, repr=False)
     # Settings configured for one environment, by environment name.
     variants: dict[str, Policy] = field(default_factory=dict, repr=False)
+    # The policy's own let: (name, expression) computed once per resource for every rule.
+    lets: list[tuple[str, Expression]] = field(default_factory=list, repr=False)
+    # The level of the Pod Security Standards this policy belongs to, if any.
+    profile: str | None = None
+    # Set while the policy only names the one it extends (resolved by ``assemble``).
+    extension: Extension | None = field(default=None, repr=False)
 
     @property
     def id(self) -> str:
@@ -174,13 +203,25 @@ class Policy:
 
     def evaluate(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
         """Results of this policy on one resource it applies to."""
-        FUNCTIONS.scope.resource = resource.obj
-        FUNCTIONS.scope.params = self.params
+        scope = FUNCTIONS.scope
+        scope.resource = resource.obj
+        scope.params = self.params
+        shared: dict[str, Any] = {}
+        if self.lets:
+            scope.item = resource.obj
+            scope.vars = shared
+            for name, expression in self.lets:
+                try:
+                    shared[name] = expression.search(resource.obj)
+                except EVALUATION_ERRORS as exc:
+                    # Fail closed: every rule reads these values, so none can judge.
+                    message = f"let {name!r} could not be evaluated: {_describe(exc)}"
+                    return self._findings(resource, ref, fail_on_rank, [(message, None)])
         checked = False
         findings: list[tuple[str, fieldpath.PathParts | None]] = []
         for rule in self.rules:
             try:
-                applied, rule_findings = rule.evaluate(resource.obj)
+                applied, rule_findings = rule.evaluate(resource.obj, shared)
             except EVALUATION_ERRORS as exc:
                 # Fail closed: a resource a rule cannot judge does not pass.
                 applied = True
@@ -299,25 +340,35 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
             key, message = problem
             path: tuple[str | int, ...] = ("rules", index) + ((key,) if key else ())
             raise fail(f"rules[{index}]: {message}", path)
+    if "extends" in document:
+        for key in ("rules", "parameters", "let", "target", "evidence"):
+            if key in document:
+                raise fail(f"{key}: a policy that extends another has no {key} of its own "
+                           "(it reuses those of the policy it extends)", (key,))
     found = schema_error(schema_validator("policy.schema.json"), document)
     if found is not None:
         raise fail(found[1], found[0])
+    _check_blank_text(document, fail)
+    selectors = _compile_selectors(document, fail)
+    if "extends" in document:
+        return _extension(document, selectors, file, located.line(doc_index) or 1,
+                          lambda path: located.line(doc_index, path))
 
     parameters = _compile_parameters(document, fail)
+    lets = _compile_lets(document, fail)
+    shared = frozenset(name for name, _ in lets)
     rules: list[Rule] = []
     for index, spec in enumerate(document["rules"]):
         try:
-            rules.append(Rule(spec, index))
+            rules.append(Rule(spec, index, shared))
         except RuleError as exc:
             key_path: tuple[str | int, ...] = ("rules", index) + ((exc.key,) if exc.key else ())
             raise fail(f"rules[{index}]: {exc}", key_path) from None
-    selectors: dict[str, Selector | None] = {}
-    for key in ("match", "exclude"):
-        try:
-            selectors[key] = Selector(document[key]) if key in document else None
-        except ExpressionError as exc:
-            raise fail(f"{key}.where: {exc}", (key, "where")) from None
     _check_param_references(document, rules, selectors, parameters, fail)
+    for name, expression in lets:
+        unknown = sorted(expression.references.params - set(parameters))
+        if unknown:
+            raise fail(f"let {name!r}: unknown parameter {unknown[0]!r}", ("let", name))
     target = document.get("target", "resources")
     if target == "change":
         _check_change_selectors(document, fail)
@@ -331,11 +382,6 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         except ExpressionError as exc:
             raise fail(f"evidence[{index}].value: {exc}", ("evidence", index, "value")) from None
 
-    for key in ("title", "description", "rationale", "remediation"):
-        # Text people read in reports: the schema's minLength lets invisible text through.
-        if isinstance(document.get(key), str) and blank(document[key]):
-            raise fail(f"{key} is blank: it holds only whitespace or invisible characters",
-                       (key,))
     info = PolicyInfo(
         id=document["id"],
         title=document["title"].strip(),
@@ -362,6 +408,158 @@ def compile_policy(document: dict[str, Any], located: LocatedYaml, doc_index: in
         enabled=document.get("enabled", True),
         target=target,
         evidence=evidence,
+        lets=lets,
+        profile=document.get("profile"),
+    )
+
+
+def _check_blank_text(document: dict[str, Any], fail: Any) -> None:
+    for key in ("title", "description", "rationale", "remediation"):
+        # Text people read in reports: the schema's minLength lets invisible text through.
+        if isinstance(document.get(key), str) and blank(document[key]):
+            raise fail(f"{key} is blank: it holds only whitespace or invisible characters",
+                       (key,))
+
+
+def _compile_selectors(document: dict[str, Any], fail: Any) -> dict[str, Selector | None]:
+    selectors: dict[str, Selector | None] = {}
+    for key in ("match", "exclude"):
+        try:
+            selectors[key] = Selector(document[key]) if key in document else None
+        except ExpressionError as exc:
+            raise fail(f"{key}.where: {exc}", (key, "where")) from None
+        selector = selectors[key]
+        if selector is not None and selector.where is not None and selector.where.references.vars:
+            raise fail(f"{key}.where: var() cannot be used here: 'let' values are computed "
+                       "after the policy has selected the resource", (key, "where"))
+    return selectors
+
+
+def _compile_lets(document: dict[str, Any], fail: Any) -> list[tuple[str, Expression]]:
+    """The policy's own ``let``: each may use the ones before it."""
+    lets: list[tuple[str, Expression]] = []
+    for name, source in (document.get("let") or {}).items():
+        try:
+            expression = Expression(source)
+        except ExpressionError as exc:
+            raise fail(f"let {name!r}: {exc}", ("let", name)) from None
+        unknown = expression.references.vars - {known for known, _ in lets}
+        if unknown:
+            raise fail(f"let {name!r}: var({sorted(unknown)[0]!r}) is used before it is defined",
+                       ("let", name))
+        lets.append((name, expression))
+    return lets
+
+
+# -- extends: a policy instantiated under a new id ----------------------------------------
+
+# Keys an extending policy may set; each replaces the extended policy's value.
+EXTENSION_KEYS = ("title", "description", "rationale", "remediation", "severity",
+                  "enforcement", "controls", "enabled", "overridable", "inline_waivers",
+                  "profile", "match", "exclude", "examples")
+
+
+@dataclass(frozen=True)
+class Extension:
+    """What an ``extends:`` document says, until the policy it names is loaded."""
+
+    base: str
+    parameters: dict[str, Any]
+    document: dict[str, Any]
+    selectors: dict[str, Selector | None]
+    line_of: Any  # (path) -> line in the extending file
+
+
+def _extension(document: dict[str, Any], selectors: dict[str, Selector | None], file: str,
+               line: int, line_of: Any) -> Policy:
+    extends = document["extends"]
+    placeholder = PolicyInfo(id=document["id"], title=document.get("title", ""),
+                             description="", rationale="", remediation="",
+                             severity=document.get("severity", "info"),
+                             enforcement=document.get("enforcement", "block"),
+                             controls=tuple(document.get("controls", ())), file=file)
+    return Policy(info=placeholder, line=line, spec=document, rules=[], parameters={},
+                  params={}, extension=Extension(extends["policy"],
+                                                 dict(extends.get("parameters") or {}),
+                                                 document, selectors, line_of))
+
+
+def assemble(policies: list[Policy]) -> list[Policy]:
+    """Check that ids are unique, and instantiate every ``extends:`` policy from the one
+    it names (built-in or loaded alongside), in load order."""
+    check_unique(policies)
+    by_id = {policy.id: policy for policy in policies}
+    resolved: dict[str, Policy] = {}
+
+    def resolve(policy: Policy, chain: tuple[str, ...]) -> Policy:
+        extension = policy.extension
+        if extension is None:
+            return policy
+        if policy.id in resolved:
+            return resolved[policy.id]
+        where = extension.line_of(("extends", "policy"))
+        if extension.base in chain:
+            cycle = " -> ".join((*chain, extension.base))
+            raise PolicyError(f"extends: a cycle of policies: {cycle}", policy.info.file, where)
+        base = by_id.get(extension.base) or _builtin_by_id().get(extension.base)
+        if base is None:
+            raise PolicyError(f"extends: no policy with id {extension.base!r} is loaded",
+                              policy.info.file, where)
+        if base.target == "change":
+            raise PolicyError("extends: change policies cannot be extended",
+                              policy.info.file, where)
+        made = resolved[policy.id] = _instantiate(policy, resolve(base, (*chain, policy.id)))
+        return made
+
+    return [resolve(policy, ()) for policy in policies]
+
+
+def _instantiate(policy: Policy, base: Policy) -> Policy:
+    extension = policy.extension
+    assert extension is not None
+    document = extension.document
+    parameters = dict(base.parameters)
+    for name, value in extension.parameters.items():
+        where = extension.line_of(("extends", "parameters", name))
+        parameter = base.parameters.get(name)
+        if parameter is None:
+            known = ", ".join(sorted(base.parameters)) or "none"
+            raise PolicyError(f"extends: policy {base.id!r} has no parameter {name!r} "
+                              f"(known: {known})", policy.info.file, where)
+        problem = parameter.validate(value)
+        if problem is not None:
+            raise PolicyError(f"extends: {problem}", policy.info.file, where)
+        parameters[name] = replace(parameter, default=copy.deepcopy(value))
+    spec = {**base.spec, **{key: document[key] for key in EXTENSION_KEYS if key in document},
+            "id": policy.id, "extends": document["extends"]}
+    spec.pop("parameters", None)
+    info = replace(
+        base.info,
+        id=policy.id,
+        title=document.get("title", base.info.title).strip(),
+        description=document.get("description", base.info.description).strip(),
+        rationale=document.get("rationale", base.info.rationale).strip(),
+        remediation=document.get("remediation", base.info.remediation).strip(),
+        severity=document.get("severity", base.info.severity),
+        enforcement=document.get("enforcement", base.info.enforcement),
+        controls=tuple(document.get("controls", base.info.controls)),
+        file=policy.info.file,
+        overridable=document.get("overridable", base.info.overridable),
+        inline_waivers=document.get("inline_waivers", base.info.inline_waivers),
+    )
+    return replace(
+        base,
+        info=info,
+        line=policy.line,
+        spec=spec,
+        parameters=parameters,
+        params={name: copy.deepcopy(p.default) for name, p in parameters.items()},
+        match=extension.selectors["match"] if "match" in document else base.match,
+        exclude=extension.selectors["exclude"] if "exclude" in document else base.exclude,
+        enabled=document.get("enabled", base.enabled),
+        profile=document.get("profile", base.profile),
+        variants={},
+        extension=None,
     )
 
 
@@ -432,9 +630,12 @@ def load_policy_text(text: str, file: str) -> list[Policy]:
 
 def policy_files(directory: str, source: RuleSource | None = None) -> list[str]:
     """The ``*.yaml``/``*.yml`` files under a directory of ``source`` (the working tree by
-    default), in ``os.walk`` order: a directory's files by name, then its subdirectories
-    by name; hidden and linked subdirectories are not entered."""
+    default), or the file itself when ``directory`` is a file, in ``os.walk`` order: a
+    directory's files by name, then its subdirectories by name; hidden and linked
+    subdirectories are not entered."""
     files = source or disk()
+    if files.is_file(directory):
+        return [directory]  # --policies FILE: that file alone, whatever its suffix
     found: list[str] = []
 
     def walk(current: str) -> None:
@@ -454,12 +655,13 @@ def policy_files(directory: str, source: RuleSource | None = None) -> list[str]:
 
 
 def load_directory(directory: str, source: RuleSource | None = None) -> list[Policy]:
-    """Every policy under a directory of ``source`` (the working tree by default)."""
+    """Every policy under a directory of ``source`` (the working tree by default), or in
+    one file."""
     from gate.yamlio import decode
 
     files = source or disk()
-    if not files.is_dir(directory):
-        raise PolicyError(f"policy directory not found: {directory}")
+    if not files.is_dir(directory) and not files.is_file(directory):
+        raise PolicyError(f"policy file or directory not found: {directory}")
     policies: list[Policy] = []
     for path in policy_files(directory, files):
         name = files.name(path)
@@ -491,6 +693,12 @@ def load_builtin() -> list[Policy]:
     for name, text in builtin_files():
         policies.extend(load_policy_text(text, name))
     return policies
+
+
+@cache
+def _builtin_by_id() -> dict[str, Policy]:
+    """The built-in pack, for ``extends:`` of a built-in policy the run does not load."""
+    return {policy.id: policy for policy in load_builtin()}
 
 
 def check_unique(policies: list[Policy]) -> None:

@@ -20,13 +20,14 @@ from gate.evaluate import evaluate
 from gate.policy import (
     API_VERSION,
     Policy,
-    check_unique,
+    assemble,
     load_builtin,
     load_directory,
     load_policy_text,
     schema_error,
     schema_validator,
 )
+from gate.regexes import RegexError, compile_regex
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Result, severity_rank
 from gate.sources import SourceFile, display_name
@@ -244,8 +245,8 @@ def _expectation(test: PolicyTest, item: dict[str, Any], index: int) -> Expectat
     pattern = None
     if isinstance(message, dict):
         try:
-            pattern = re.compile(message["regex"])
-        except re.error as exc:
+            pattern = compile_regex(message["regex"])
+        except RegexError as exc:
             raise test.error(f"expect[{index}].message.regex: invalid regular expression: "
                              f"{exc}", *at, "message", "regex") from None
         message = None
@@ -420,7 +421,7 @@ def load_policies(test: PolicyTest, cache: PolicyCache) -> list[Policy]:
         if not policies:
             raise test.error("no policies to test: no policy file beside this test file; "
                              "name them with 'policies:' or 'builtin: true'")
-    check_unique(policies)
+    policies = assemble(policies)
     return [policy.configured(enabled=True, params=_parameters(test, policies, policy))
             for policy in policies]
 

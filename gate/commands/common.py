@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gate.config import Config, apply_config, load_config
-from gate.policy import Policy, check_unique, load_builtin, load_directory
+from gate.policy import Policy, assemble, load_builtin, load_directory
 from gate.results import SEVERITIES
 from gate.rulesource import RuleSource, disk
 
@@ -19,8 +19,9 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
     group = parser.add_argument_group("policies and configuration")
     group.add_argument("-c", "--config", metavar="FILE",
                        help="config file (default: the nearest .gate.yaml)")
-    group.add_argument("--policies", metavar="DIR", action="append", default=[],
-                       help="load policies from DIR as well (repeatable)")
+    group.add_argument("--policies", metavar="PATH", action="append", default=[],
+                       help="load policies from PATH as well, a file or a directory "
+                            "(repeatable)")
     group.add_argument("--no-builtin", action="store_true",
                        help="do not load the built-in policy pack")
 
@@ -63,7 +64,7 @@ def load_all(args: argparse.Namespace, source: RuleSource | None = None
         policies.extend(load_builtin())
     for directory in [*config.policy_dirs, *args.policies]:
         policies.extend(load_directory(directory, files))
-    check_unique(policies)
+    policies = assemble(policies)
     return config, policies, apply_config(config, policies)
 
 

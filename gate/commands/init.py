@@ -28,6 +28,10 @@ CONFIG_TEXT = f"""\
 # low or info. info (the default) means every blocking finding fails it.
 fail_on: info
 
+# The Kubernetes Pod Security Standards (the pss-* policies). Unset: baseline controls block
+# and restricted ones warn. baseline: only the baseline blocks; restricted: both block.
+# profile: restricted
+
 # Your own policies, relative to this file, loaded beside the built-in pack.
 policy_dirs: [policies]
 

@@ -72,8 +72,13 @@ def _template(key: str, source: str) -> Template:
 class Rule:
     """One compiled rule of a policy."""
 
-    def __init__(self, spec: dict[str, Any], index: int) -> None:
+    def __init__(self, spec: dict[str, Any], index: int,
+                 shared: frozenset[str] = frozenset()) -> None:
         self.name = spec.get("name") or f"rule {index + 1}"
+        self.shared = shared  # names of the policy's own let, computed per resource
+        # on_empty: pass -- a for_each that selects nothing means compliance (a pod with
+        # no volumes complies with a volume rule), not "nothing to check".
+        self.pass_when_empty = spec.get("on_empty", "skip") == "pass"
         self.kind = next(key for key in RULE_KINDS if key in spec)
         module = importlib.import_module(RULE_KINDS[self.kind])
         try:
@@ -82,6 +87,9 @@ class Rule:
             raise RuleError(str(exc), self.kind) from None
         self.when = _compile("when", spec["when"]) if "when" in spec else None
         self.for_each = _compile("for_each", spec["for_each"]) if "for_each" in spec else None
+        if "on_empty" in spec and self.for_each is None:
+            raise RuleError("'on_empty' needs 'for_each': it says what a rule whose for_each "
+                            "selects nothing gives", "on_empty")
         self.lets = [
             (name, _compile("let", source)) for name, source in spec.get("let", {}).items()
         ]
@@ -101,13 +109,18 @@ class Rule:
 
     def _check_references(self) -> None:
         for key, condition in (("when", self.when), ("for_each", self.for_each)):
-            if condition is not None and condition.references.vars:
+            unknown = condition.references.vars - self.shared if condition is not None else set()
+            if unknown:
                 raise RuleError(
-                    f"var() cannot be used in '{key}': 'let' values are computed for each "
-                    "item, after 'when' and 'for_each'", key,
+                    f"var({sorted(unknown)[0]!r}) cannot be used in '{key}': a rule's 'let' "
+                    "values are computed for each item, after 'when' and 'for_each' (the "
+                    "policy's own 'let' can be used there)", key,
                 )
-        known = {name for name, _ in self.lets} | set(self.check.provided_vars)
-        defined: set[str] = set()
+        for name, _ in self.lets:
+            if name in self.shared:
+                raise RuleError(f"let {name!r} is already defined by the policy's 'let'", "let")
+        known = {name for name, _ in self.lets} | set(self.check.provided_vars) | self.shared
+        defined: set[str] = set(self.shared)
         for name, let_expression in self.lets:
             unknown = let_expression.references.vars - defined
             if unknown:
@@ -135,25 +148,28 @@ class Rule:
                     names.setdefault(name, key)
         return names
 
-    def evaluate(self, resource: Any) -> tuple[bool, list[Finding]]:
-        """(whether the rule found anything to check, its findings) for one resource.
+    def evaluate(self, resource: Any, shared: dict[str, Any] | None = None,
+                 ) -> tuple[bool, list[Finding]]:
+        """(whether the rule found anything to check, its findings) for one resource;
+        ``shared`` holds the values of the policy's own ``let``.
 
         Raises jmespath errors (e.g. a function given the wrong type); the
         caller reports them as findings, since an unjudged resource must not pass.
         """
         scope = FUNCTIONS.scope
+        shared = shared or {}
         scope.item = resource
-        scope.vars = {}
+        scope.vars = dict(shared)
         if self.when is not None and not truthy(self.when.search(resource)):
             return False, []
         items = [resource] if self.for_each is None else _as_items(self.for_each.search(resource))
         if not items:
-            return False, []
+            return self.pass_when_empty, []
         findings: list[Finding] = []
         occurrences: dict[int, int] = {}
         for item in items:
             scope.item = item
-            scope.vars = {}
+            scope.vars = dict(shared)
             for name, expression in self.lets:
                 scope.vars[name] = expression.search(item)
             # The n-th time an aliased object comes up, it is at its n-th place.
