@@ -60,6 +60,10 @@ class GateFunctions(functions.Functions):
     def __init__(self) -> None:
         super().__init__()
         self.scope = Scope()
+        # The last object asked for its pod template, and the answer: every pod policy
+        # asks for the same resource's pods in turn, and policies never change the data.
+        self._template_of: tuple[Any, Any] = (None, None)
+        self._containers_of: tuple[Any, Any, list[Any]] = (None, None, [])
 
     def call_function(self, function_name: str, resolved_args: list[Any]) -> Any:
         # gate's own functions accept any argument types (returning null where a
@@ -102,19 +106,29 @@ class GateFunctions(functions.Functions):
         return "$." + fieldpath.display(found) if found else "$"
 
     # -- Kubernetes shapes --------------------------------------------------
+    def _pod_template(self, obj: Any) -> Any:
+        if obj is not self._template_of[0] or obj is None:
+            self._template_of = (obj, kube.pod_template(obj))
+        return self._template_of[1]
+
     @functions.signature({"types": []})
     def _func_pod_template(self, obj: Any) -> Any:
-        return kube.pod_template(obj)
+        return self._pod_template(obj)
 
     @functions.signature({"types": []})
     def _func_pod_spec(self, obj: Any) -> Any:
-        return kube.pod_spec(obj)
+        template = self._pod_template(obj)
+        return None if template is None else template["spec"]
 
     @functions.signature({"types": []}, {"types": ["array", "null"], "optional": True})
     def _func_containers(self, obj: Any, lists: list[str] | None = None) -> list[Any]:
         if lists is not None and not isinstance(lists, list):
             return []
-        return kube.containers(obj, lists)
+        cached_obj, cached_lists, found = self._containers_of
+        if obj is not cached_obj or lists != cached_lists or obj is None:
+            found = kube.containers(obj, lists)
+            self._containers_of = (obj, None if lists is None else list(lists), found)
+        return list(found)  # a copy: a caller's list is its own
 
     @functions.signature({"types": []})
     def _func_image_ref(self, reference: Any) -> Any:

@@ -13,17 +13,38 @@ import operator
 from collections.abc import Callable
 from typing import Any
 
-from jmespath.visitor import _equals, _is_actual_number, _is_comparable
-
 Compiled = Callable[[Any], Any]
+_NUMBERS = (int, float)
+_ORDERED = (int, float, str)
+_SIZED = (str, list, dict)
 
 
 class NotCompilable(Exception):
     """The tree uses a node type this compiler leaves to the interpreter."""
 
 
+# The interpreter's helpers (jmespath.visitor._equals, _is_comparable, ...) test for
+# numbers.Number, an abstract class whose isinstance is slow; parsed data holds only
+# the builtin types, tested here by exact type.
+
+
 def is_false(value: Any) -> bool:
-    return value == "" or value == [] or value == {} or value is None or value is False
+    return value is None or value is False or (type(value) in _SIZED and not value)
+
+
+def _equals(left: Any, right: Any) -> bool:
+    """JMESPath equality: as Python's, except that a boolean never equals a number."""
+    if type(left) is not type(right) and (type(left) is bool or type(right) is bool):
+        return False
+    return bool(left == right)
+
+
+def _is_comparable(value: Any) -> bool:
+    return type(value) in _ORDERED
+
+
+def _is_actual_number(value: Any) -> bool:
+    return type(value) in _NUMBERS
 
 
 def compile_tree(node: dict[str, Any], functions: Any) -> Compiled:
@@ -93,6 +114,20 @@ def _literal(node: dict[str, Any], functions: Any) -> Compiled:
 def _function(node: dict[str, Any], functions: Any) -> Compiled:
     name = node["value"]
     args = _children(node, functions)
+    own = getattr(functions, "_gate_functions", {}).get(name)
+    if own is not None:
+        # gate's own functions: bound once here, with no per-call signature checks (their
+        # arity is checked at load time and they accept any types).
+        method = own.__get__(functions)
+        if not args:
+            return lambda value: method()
+        if len(args) == 1:
+            (first,) = args
+            return lambda value: method(first(value))
+        if len(args) == 2:
+            first, second = args
+            return lambda value: method(first(value), second(value))
+        return lambda value: method(*[arg(value) for arg in args])
     call = functions.call_function
     if not args:
         return lambda value: call(name, [])

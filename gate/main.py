@@ -38,12 +38,24 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def tune_garbage_collector() -> None:
+    """Collect cycles less often. Parsed manifests are large trees without cycles, and
+    with the default thresholds the collector walks them again and again as they are
+    built: a third of the time of a big ``gate check`` went there. Memory stays bounded,
+    since the few cycles made are still collected, later."""
+    import gc
+
+    gc.set_threshold(50_000, 20, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args_list = list(sys.argv[1:] if argv is None else argv)
     if args_list in (["--version"], ["-V"]):
         # Answer without importing anything heavy.
         print(f"gate {__version__}")
         return 0
+
+    tune_garbage_collector()
 
     def run() -> int:
         args = build_parser().parse_args(args_list)

@@ -605,7 +605,7 @@ def test_missing_policy_directory(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "--policies", "nowhere", "-", cwd=tmp_path, input=CONFIGMAP)
     assert proc.returncode == 2
     assert_no_traceback(proc)
-    assert "gate: error: policy directory not found: nowhere" in proc.stderr
+    assert "gate: error: policy file or directory not found: nowhere" in proc.stderr
 
 
 # -- configuration -------------------------------------------------------------------

@@ -576,15 +576,25 @@ def test_audit_of_gate_check_and_of_staged_changes() -> None:
     assert not any(row.startswith(("| Merge base", "| Commits")) for row in facts)
 
 
-def test_audit_control_table(governance_markdown: str) -> None:
-    (table,) = tables(section(governance_markdown, "#### Controls (3)"))
-    assert table == [
-        "| Control | Policies | ✅ Pass | ❌ Fail | ⚠️ Warn | Waived | 🚨 Overridden |",
-        "|---|---|---|---|---|---|---|",
-        "| ISO27001:A.12.1.2 | change-ticket, release-window | 2 | 0 | 1 | 0 | 1 |",
-        "| SOC2:CC8.1 | no-latest-tag, release-window | 2 | 0 | 0 | 0 | 2 |",
-        "| \\(no control\\) | promotion-certified, required-labels | 0 | 1 | 0 | 1 | 0 |",
+def test_audit_control_tables_one_per_framework(governance_markdown: str) -> None:
+    header = ("| Control | Title | Policies | ✅ Pass | ❌ Fail | ⚠️ Warn | Waived "
+              "| 🚨 Overridden |")
+    (soc2,) = tables(section(governance_markdown,
+                             "#### Controls: SOC 2 Trust Services Criteria 2017 (1)"))
+    assert soc2[0] == header
+    assert soc2[2:] == [
+        "| CC8.1 | The entity authorizes, designs, develops or acquires, configures, documents, "
+        "tests, approves, and implements changes to infrastructure, data, software, and "
+        "procedures to meet its objectives. | no-latest-tag, release-window "
+        "| 2 | 0 | 0 | 0 | 2 |",
     ]
+    (other,) = tables(section(governance_markdown, "#### Controls: Other (2)"))
+    assert other[2:] == [
+        "| ISO27001:A.12.1.2 | — | change-ticket, release-window | 2 | 0 | 1 | 0 | 1 |",
+        "| \\(no control\\) | — | promotion-certified, required-labels | 0 | 1 | 0 | 1 | 0 |",
+    ]
+    assert governance_markdown.index("#### Controls: SOC 2") < governance_markdown.index(
+        "#### Controls: Other")
 
 
 def test_audit_waivers_overrides_and_evidence(governance_markdown: str) -> None:

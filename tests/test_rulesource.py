@@ -138,7 +138,7 @@ def test_command_line_paths_are_relative_to_the_working_directory() -> None:
         load_all(options(config="../nowhere.yaml"), source)
     with pytest.raises(ConfigError, match="outside the repository"):
         load_all(options(config="../../elsewhere.yaml"), source)
-    with pytest.raises(PolicyError, match="policy directory not found: nowhere"):
+    with pytest.raises(PolicyError, match="policy file or directory not found: nowhere"):
         load_all(options(policies=["nowhere"]), source)
 
 
@@ -334,6 +334,6 @@ def test_the_working_tree_reads_outside_paths_as_before(
     assert config.file == str(elsewhere) and config.path == str(elsewhere)
     assert [(p.id, p.info.file) for p in loaded] == [("no-shared", f"{tmp_path}/shared/s.yaml")]
     # A path typed relative keeps its spelling in a "not found" message.
-    with pytest.raises(PolicyError, match=r"policy directory not found: \.\./nowhere$"):
+    with pytest.raises(PolicyError, match=r"policy file or directory not found: \.\./nowhere$"):
         load_all(options(policies=["../nowhere"]))
     assert load_config(None).waivers == str(repo.path / "waivers.yaml")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from gate.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
 from gate.results import (
     FAIL,
     OVERRIDDEN,
@@ -48,6 +49,64 @@ def controls(report: Report) -> list[ControlRow]:
         for row in by_policy.get(result.policy.id, []):
             row.counts[result.status] += 1
     return [rows[key] for key in sorted(rows, key=lambda k: (k == NO_CONTROL, k))]
+
+
+@dataclass
+class FrameworkGroup:
+    """The control rows of one framework (``framework`` None: the ``Other`` group, ids of
+    frameworks gate does not know and the ``NO_CONTROL`` row)."""
+
+    framework: Framework | None
+    rows: list[ControlRow] = field(default_factory=list)
+
+    @property
+    def id(self) -> str:
+        return OTHER if self.framework is None else self.framework.key
+
+    @property
+    def title(self) -> str:
+        return OTHER if self.framework is None else self.framework.title
+
+    @property
+    def version(self) -> str | None:
+        return None if self.framework is None else self.framework.version
+
+    @property
+    def url(self) -> str | None:
+        return None if self.framework is None else self.framework.url
+
+    @property
+    def name(self) -> str:
+        """``CIS Kubernetes Benchmark v1.9.0``, or ``Other``."""
+        return OTHER if self.framework is None else self.framework.name
+
+    def local_id(self, row: ControlRow) -> str:
+        """How a row names its control within the group: ``5.2.2`` under CIS; the whole
+        id under ``Other``."""
+        parts = split(row.id)
+        return parts[1] if self.framework is not None and parts is not None else row.id
+
+    def title_of(self, row: ControlRow) -> str | None:
+        """The registered title of a row's control, or None."""
+        if self.framework is None:
+            return None
+        return self.framework.controls.get(self.local_id(row))
+
+
+def frameworks(report: Report) -> list[FrameworkGroup]:
+    """``controls(report)`` grouped by framework: the registered frameworks in registry
+    order, each with its controls in natural order (``5.2.9`` before ``5.2.10``), then
+    ``Other`` (unknown frameworks, by id in natural order, and the ``NO_CONTROL`` row
+    last). Frameworks no policy names are left out."""
+    groups: dict[str, FrameworkGroup] = {}
+    for row in controls(report):
+        framework = None if row.id == NO_CONTROL else framework_of(row.id)
+        key = OTHER if framework is None else framework.key
+        groups.setdefault(key, FrameworkGroup(framework)).rows.append(row)
+    for group in groups.values():
+        group.rows.sort(key=lambda row: (row.id == NO_CONTROL, sort_key(row.id)))
+    order = [framework.key for framework in FRAMEWORKS] + [OTHER]
+    return [groups[key] for key in order if key in groups]
 
 
 @dataclass

@@ -5,8 +5,9 @@ object and added ``override``, the ``overridden`` status and count, change subje
 (resource kind ``Change``, ``file``/``line`` null without a place in a file),
 ``change.environments``/``commits`` and ``audit``. Fields added within version 2
 (readers that validate must use the schema of the gate that wrote the report):
-``audit.rules_from``, and ``unjudged`` with ``summary.unjudged`` (what gate saw and did
-not judge, and why).
+``audit.rules_from``, ``unjudged`` with ``summary.unjudged`` (what gate saw and did
+not judge, and why), and ``audit.frameworks`` (the per-control table grouped by
+framework).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from gate.reports import RenderOptions
 from gate.reports._escape import UNSAFE
-from gate.reports.audit import commit_range, controls, overrides
+from gate.reports.audit import FrameworkGroup, commit_range, controls, frameworks, overrides
 from gate.results import ChangeSummary, OverrideRef, Report, ResourceRef, Result, WaiverRef
 
 REPORT_VERSION = 2
@@ -71,6 +72,7 @@ def _audit(report: Report) -> dict[str, Any] | None:
         "inputs": [{"name": name, "sha256": digest} for name, digest in audit.inputs],
         "controls": [{"id": row.id, "policies": row.policies, **row.counts}
                      for row in controls(report)],
+        "frameworks": [_framework(group) for group in frameworks(report)],
         "waivers": [
             {"source": w.source, "policy": w.policy, "reason": w.reason, "ticket": w.ticket,
              "approved_by": w.approved_by, "expires": w.expires, "state": w.state,
@@ -84,6 +86,14 @@ def _audit(report: Report) -> dict[str, Any] | None:
         ],
         "evidence": [{"policy": e.policy, "label": e.label, "environment": e.environment or None,
                       "values": list(e.values)} for e in audit.evidence],
+    }
+
+
+def _framework(group: FrameworkGroup) -> dict[str, Any]:
+    return {
+        "id": group.id, "title": group.title, "version": group.version, "url": group.url,
+        "controls": [{"id": row.id, "title": group.title_of(row), "policies": row.policies,
+                      **row.counts} for row in group.rows],
     }
 
 

@@ -17,8 +17,8 @@ Layout (GitHub-flavoured Markdown):
 * Passed checks and skipped documents folded in ``<details>`` blocks.
 * The audit section (when the report has one), for a compliance officer to file:
   what was judged, when and by which gate, the fingerprint of the policies and
-  config (its inputs folded), a per-control table, waivers, overrides and change
-  evidence.
+  config (its inputs folded), the per-control tables (one per compliance framework,
+  see ``gate/frameworks.py``), waivers, overrides and change evidence.
 
 Every value that comes from a manifest, a message or a waiver is hostile: it is put
 on one line, capped in length, and escaped (see ``escape``) so it can never end a
@@ -45,7 +45,7 @@ from dataclasses import dataclass, replace
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten
-from gate.reports.audit import controls, judged, overrides
+from gate.reports.audit import FrameworkGroup, frameworks, judged, overrides
 from gate.resources import InputError, Note
 from gate.results import (
     EXPIRED,
@@ -165,10 +165,12 @@ def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
     """How many rows of each section to show so that the document is short enough."""
     shown = {section.key: len(section.rows) for section in sections}
     for key in _DROP_ORDER:
-        if _fits(head, sections, shown):
-            break
-        if key in shown:
-            shown[key] = _most_rows(key, head, sections, shown)
+        # "controls" stands for every "controls:<framework>" section; the last (Other)
+        # loses rows first.
+        for section_key in reversed([k for k in shown if k.partition(":")[0] == key]):
+            if _fits(head, sections, shown):
+                return shown
+            shown[section_key] = _most_rows(section_key, head, sections, shown)
     return shown
 
 
@@ -357,11 +359,6 @@ def _audit_sections(report: Report) -> list[_Section]:
     audit = report.audit
     if audit is None:
         return []
-    control_rows = tuple(
-        _row([escape(row.id), ", ".join(escape(p) for p in row.policies) or "—",
-              *(f"{row.counts[status]:,}" for status in (PASS, FAIL, WARN, WAIVED, OVERRIDDEN))])
-        for row in controls(report)
-    )
     waiver_rows = tuple(
         _row([_location(w.source, None), escape(w.policy), _WAIVER_STATE.get(w.state, "")
               + escape(w.state), f"{w.matched:,}", escape(w.reason), escape(w.ticket or "—"),
@@ -388,13 +385,7 @@ def _audit_sections(report: Report) -> list[_Section]:
                        "as evidence.",
                  columns=("Record", "Value"), rows=_audit_rows(report, audit), noun="audit facts",
                  keep=True),
-        _with_count(_Section(
-            key="controls", title="#### Controls",
-            intro="Results per compliance control (a policy mapped to several controls "
-                  "counts in each).",
-            columns=("Control", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn", "Waived",
-                     "🚨 Overridden"),
-            rows=control_rows, noun="controls")),
+        *_control_sections(report),
         _with_count(_Section(key="waivers", title="#### Waivers",
                              columns=("Waiver", "Policy", "State", "Findings", "Reason",
                                       "Ticket", "Approved by", "Expires"),
@@ -410,6 +401,31 @@ def _audit_sections(report: Report) -> list[_Section]:
                        f"{_plural(len(input_rows), 'file')} (policies, config, waivers)",
                  columns=("Input", "sha256"), rows=input_rows, noun="inputs", folded=True),
     ]
+
+
+def _control_sections(report: Report) -> list[_Section]:
+    """The per-control table, one per framework (``#### Controls: <framework> (n)``), in
+    the registry's order with ``Other`` last; the first says what the tables count."""
+    sections = []
+    for position, group in enumerate(frameworks(report)):
+        sections.append(_with_count(_Section(
+            key=f"controls:{group.id}", title=f"#### Controls: {group.name}",
+            intro="" if position else
+            "Results per compliance control, one table per framework (a policy mapped to "
+            "several controls counts in each).",
+            columns=("Control", "Title", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn",
+                     "Waived", "🚨 Overridden"),
+            rows=_control_rows(group), noun=f"controls of {group.name}")))
+    return sections
+
+
+def _control_rows(group: FrameworkGroup) -> tuple[str, ...]:
+    return tuple(
+        _row([escape(group.local_id(row)), escape(group.title_of(row) or "—"),
+              ", ".join(escape(p) for p in row.policies) or "—",
+              *(f"{row.counts[status]:,}" for status in (PASS, FAIL, WARN, WAIVED, OVERRIDDEN))])
+        for row in group.rows
+    )
 
 
 _WAIVER_STATE = {EXPIRED: "⚠️ ", STALE: "💤 "}
