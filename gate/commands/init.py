@@ -163,6 +163,7 @@ DIGEST = "sha256:" + "0123456789abcdef" * 4
 _CONTAINERS = """\
   template:
     spec:
+      automountServiceAccountToken: false
       containers:
         - name: {name}
           image: registry.example.com/shop/{name}:1.4.2@{digest}
