@@ -156,6 +156,13 @@ def test_allowed_registries_every_list_and_every_container() -> None:
     ]
 
 
+def test_allowed_registries_ipv6_registry_needs_its_bracket_escaped() -> None:
+    images = [{"name": "one", "image": "[::1]:5000/app:1"},
+              {"name": "two", "image": "[::2]:5000/app:1"}]
+    found = findings(run("allowed-registries", pod(*images), registries=["[[]::1]:5000/*"]))
+    assert [f.field for f in found] == ["spec.containers[1].image"]
+
+
 @pytest.mark.parametrize("image", ["$(IMAGE)", "UPPER/case:1", "", None, 42])
 def test_allowed_registries_invalid_reference_fails(image: Any) -> None:
     container = {"name": "c"} if image is None else {"name": "c", "image": image}
