@@ -226,7 +226,7 @@ def test_fail_fixture(case: Case) -> None:
 
 @pytest.mark.parametrize("policy_id", RESOURCE_POLICY_IDS)
 def test_fixtures_cover_fail_and_pass_paths_in_gate_check(
-    policy_id: str, tmp_path: Path, run_gate: RunGate
+    policy_id: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     """End to end: ``gate check`` with only this policy reports what the engine reports."""
     (tmp_path / ".git").mkdir()  # stops the search for a .gate.yaml here
@@ -239,7 +239,7 @@ def test_fixtures_cover_fail_and_pass_paths_in_gate_check(
         path = fixture_path(policy_id, expect)
         if not path.is_file():
             pytest.skip("missing; reported by test_every_builtin_policy_has_fixtures")
-        completed = run_gate("check", "-c", config, "-f", "json", path, cwd=tmp_path)
+        completed = gate_cli("check", "-c", config, "-f", "json", path, cwd=tmp_path)
         assert completed.returncode in (0, 1), completed.stderr
         report = json.loads(completed.stdout)
         assert report["errors"] == []
@@ -301,9 +301,9 @@ def test_documentation(policy_id: str) -> None:
 
 
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
-def test_gate_explain(policy_id: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_gate_explain(policy_id: str, tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / ".git").mkdir()
-    completed = run_gate("explain", policy_id, cwd=tmp_path)
+    completed = gate_cli("explain", policy_id, cwd=tmp_path)
     assert completed.returncode == 0, completed.stderr
     info = BUILTIN[policy_id].info
     out = completed.stdout
