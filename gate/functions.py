@@ -276,11 +276,15 @@ class GateFunctions(functions.Functions):
 
         return _PLACEHOLDER.sub(replace, template)
 
-    @functions.signature({"types": ["object", "null"]})
-    def _func_entries(self, obj: dict[str, Any] | None) -> list[dict[str, Any]] | None:
-        if not isinstance(obj, dict):
-            return None
-        return [{"key": k, "value": v} for k, v in obj.items()]
+    @functions.signature({"types": ["object", "array", "null"]})
+    def _func_entries(self, obj: Any) -> list[dict[str, Any]] | None:
+        """An object as ``{key, value}`` pairs; an array as ``{key: position, value}``,
+        so an expression can name the position of a list entry (``verbs[2]``)."""
+        if isinstance(obj, dict):
+            return [{"key": k, "value": v} for k, v in obj.items()]
+        if isinstance(obj, list):
+            return [{"key": i, "value": v} for i, v in enumerate(obj)]
+        return None
 
     # -- cross-resource: the rendering context (gate/context.py) -----------------------
     @functions.signature({"types": []}, {"types": []})

@@ -113,9 +113,15 @@ def configured(case: Case) -> Policy:
     return policy.configured(params=json.loads(params)) if params else policy
 
 
+<<<<<<< HEAD
 def run(policy: Policy, resources: list[Resource], fail_on: str = "info",
         context: Context | None = None) -> list[Result]:
     return evaluate([policy], resources, fail_on, context)
+=======
+def run(policy: Policy, resources: list[Resource], fail_on: str = "info") -> list[Result]:
+    # Opt-in policies (enabled: false) are tested as a repository that enables them.
+    return evaluate([policy.configured(enabled=True)], resources, fail_on)
+>>>>>>> practices
 
 
 def findings(results: list[Result]) -> list[Result]:
@@ -242,7 +248,8 @@ def test_fixtures_cover_fail_and_pass_paths_in_gate_check(
     (tmp_path / ".git").mkdir()  # stops the search for a .gate.yaml here
     config = tmp_path / "gate.yaml"
     disabled = {other: {"enabled": False} for other in POLICY_IDS if other != policy_id}
-    config.write_text(json.dumps({"policies": disabled}), encoding="utf-8")
+    enabled = {policy_id: {"enabled": True}}  # opt-in policies too
+    config.write_text(json.dumps({"policies": {**disabled, **enabled}}), encoding="utf-8")
     policy = BUILTIN[policy_id]
     for expect, cases in (("pass", PASS_CASES), ("fail", FAIL_CASES)):
         path = fixture_path(policy_id, expect)

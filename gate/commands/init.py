@@ -165,6 +165,7 @@ _CONTAINERS = """\
     metadata:
       labels: {{app.kubernetes.io/name: {name}}}
     spec:
+      automountServiceAccountToken: false
       containers:
         - name: {name}
           image: registry.example.com/shop/{name}:1.4.2@{digest}
