@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
+from gate.policy import load_builtin
 from tests.gitrepo import ENV, GitRepo, run_git
 
 TIMEOUT = 60  # seconds for one gate run
@@ -34,19 +35,12 @@ _GATE_ENV = {k: v for k, v in ENV.items() if k not in _SCRUBBED}
 
 # -- manifests -------------------------------------------------------------------------------
 
-_PLAIN_CONFIG = """\
-policies:
-  image-digest: {enabled: false}
-  required-labels: {enabled: false}
-<<<<<<< HEAD
-  service-selects-pods: {enabled: false}
-  service-account-exists: {enabled: false}
-  hpa-target-exists: {enabled: false}
-  pdb-for-replicated-workloads: {enabled: false}
-=======
-  automount-service-account-token: {enabled: false}
->>>>>>> practices
-"""
+# The diff tests are about how a change is judged, through two of the resource policies;
+# every other built-in resource policy is off, so that their manifests stay short.
+_KEPT = {"no-latest-tag", "resource-limits"}
+_PLAIN_CONFIG = "policies:\n" + "".join(
+    f"  {policy.id}: {{enabled: false}}\n" for policy in load_builtin()
+    if policy.target == "resources" and policy.enabled and policy.id not in _KEPT)
 
 
 def deployment(name: str, image: str, *, replicas: int = 1, cpu_limit: bool = True) -> str:
