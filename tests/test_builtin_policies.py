@@ -113,15 +113,10 @@ def configured(case: Case) -> Policy:
     return policy.configured(params=json.loads(params)) if params else policy
 
 
-<<<<<<< HEAD
 def run(policy: Policy, resources: list[Resource], fail_on: str = "info",
         context: Context | None = None) -> list[Result]:
-    return evaluate([policy], resources, fail_on, context)
-=======
-def run(policy: Policy, resources: list[Resource], fail_on: str = "info") -> list[Result]:
     # Opt-in policies (enabled: false) are tested as a repository that enables them.
-    return evaluate([policy.configured(enabled=True)], resources, fail_on)
->>>>>>> practices
+    return evaluate([policy.configured(enabled=True)], resources, fail_on, context)
 
 
 def findings(results: list[Result]) -> list[Result]:
