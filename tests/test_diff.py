@@ -680,9 +680,9 @@ def test_adding_a_whole_tree_is_judged_as_gate_check_judges_it(tmp_path: Path) -
     files["apps/plain.yaml"] = deployment("plain", "plain:1.0.0", cpu_limit=False)
     check, diffed = _check_and_diff(tmp_path, files)
     assert check == diffed
-    # 5 Deployments (web in 3 overlays, debug, plain) x 3 policies (no-latest-tag,
-    # resource-limits, secrets-not-in-env), and 3 Services x no-service-external-ips.
-    assert len(check) == 18
+    # 5 Deployments (web in 3 overlays, debug, plain) x 2 policies (no-latest-tag,
+    # resource-limits).
+    assert len(check) == 10
 
 
 _UNUSED_COMPONENT = {
