@@ -38,7 +38,7 @@ KINDS: list[tuple[str, str, tuple[str, ...]]] = [
 ]
 
 CONTAINERS = """\
-hostNetwork: true
+dnsPolicy: ClusterFirst
 containers:
   - name: web
     image: ghcr.io/acme/web:1.0.0
@@ -53,8 +53,8 @@ containers:
 VARIANTS: dict[str, tuple[str | None, str]] = {
     "typo": (CONTAINERS.replace("containers:", "container:"), "pod spec"),
     "missing template": (None, "parent"),
-    "empty list": ("hostNetwork: true\ncontainers: []\n", "containers"),
-    "mapping": ("hostNetwork: true\ncontainers: {}\n", "containers"),
+    "empty list": ("dnsPolicy: ClusterFirst\ncontainers: []\n", "containers"),
+    "mapping": ("dnsPolicy: ClusterFirst\ncontainers: {}\n", "containers"),
 }
 
 
