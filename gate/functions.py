@@ -48,6 +48,21 @@ def _same(left: Any, right: Any) -> bool:
     return bool(left == right)
 
 
+_TYPE_NAMES = {str: "string", bool: "boolean", int: "number", float: "number", list: "array",
+               dict: "object", type(None): "null"}
+
+
+def _type_name(value: Any) -> str:
+    """JMESPath's name of a value's type."""
+    return _TYPE_NAMES.get(type(value), "object")
+
+
+def _invalid(function: str, value: Any, expected: list[str]) -> JMESPathError:
+    from jmespath.exceptions import JMESPathTypeError
+
+    return JMESPathTypeError(function, value, _type_name(value), expected)
+
+
 def render_value(value: Any) -> str:
     """How a value reads inside text: strings bare, everything else as JSON."""
     if isinstance(value, str):
@@ -84,6 +99,47 @@ class GateFunctions(functions.Functions):
         if optional and len(signature) - optional <= len(args) <= len(signature):
             return self._type_check(args, signature[: len(args)], function_name)
         return super()._validate_arguments(args, signature, function_name)
+
+    # -- JMESPath's own functions on the hot path ---------------------------
+    # The same results and errors as jmespath's, without its per-call signature
+    # machinery: policies call these for every container of every resource.
+    @functions.signature({"types": ["string", "array", "object"]})
+    def _func_length(self, value: Any) -> int:
+        if type(value) not in (str, list, dict):
+            raise _invalid("length", value, ["string", "array", "object"])
+        return len(value)
+
+    @functions.signature({"types": []})
+    def _func_type(self, value: Any) -> str:
+        return _type_name(value)
+
+    @functions.signature({"types": ["array", "string"]}, {"types": []})
+    def _func_contains(self, subject: Any, search: Any) -> bool:
+        if type(subject) not in (list, str):
+            raise _invalid("contains", subject, ["array", "string"])
+        return search in subject
+
+    @functions.signature({"types": [], "variadic": True})
+    def _func_not_null(self, *values: Any) -> Any:
+        return next((value for value in values if value is not None), None)
+
+    @functions.signature({"types": []})
+    def _func_to_array(self, value: Any) -> list[Any]:
+        return value if type(value) is list else [value]
+
+    @functions.signature({"types": ["string"]}, {"types": ["string"]})
+    def _func_starts_with(self, subject: Any, prefix: Any) -> bool:
+        for value in (subject, prefix):
+            if type(value) is not str:
+                raise _invalid("starts_with", value, ["string"])
+        return bool(subject.startswith(prefix))
+
+    @functions.signature({"types": ["string"]}, {"types": ["string"]})
+    def _func_ends_with(self, subject: Any, suffix: Any) -> bool:
+        for value in (subject, suffix):
+            if type(value) is not str:
+                raise _invalid("ends_with", value, ["string"])
+        return bool(subject.endswith(suffix))
 
     # -- scope ------------------------------------------------------------
     @functions.signature({"types": ["string"]})

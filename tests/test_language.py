@@ -434,3 +434,30 @@ def test_re2_difference_read_from_data_is_a_finding() -> None:
     [result] = check(subject, pod)
     assert result.status == FAIL
     assert "could not be evaluated" in result.message and r"\p{...}" in result.message
+
+
+# -- JMESPath functions gate reimplements for speed agree with jmespath's -------------
+
+_SUBJECTS = [None, True, False, 0, 1, 2.5, "", "abc", [], [1, "a", None], {}, {"a": 1}]
+
+
+def _outcome(search: Any) -> Any:
+    try:
+        return "value", search()
+    except Exception as exc:  # the kind of error matters, not its wording
+        return "error", type(exc).__name__
+
+
+@pytest.mark.parametrize("expression", [
+    "length(a)", "type(a)", "contains(a, b)", "not_null(a, b)", "not_null(a)",
+    "to_array(a)", "starts_with(a, b)", "ends_with(a, b)",
+])
+@pytest.mark.parametrize("first", _SUBJECTS, ids=repr)
+def test_fast_builtins_agree_with_jmespath(expression: str, first: Any) -> None:
+    import jmespath
+
+    for second in _SUBJECTS:
+        subject = {"a": first, "b": second}
+        ours = _outcome(lambda: Expression(expression).search(subject))
+        theirs = _outcome(lambda: jmespath.search(expression, subject))
+        assert ours == theirs, (expression, subject)
