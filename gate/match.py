@@ -37,6 +37,27 @@ def _labels_match(selector: dict[str, Any], labels: dict[str, Any]) -> bool:
     return True
 
 
+class _SharedCondition:
+    """A ``where`` condition many policies write alike (``pod_spec(@) != null``): its
+    answer for the resource at hand is computed once, whichever policy asks first.
+    Only for conditions reading nothing but the resource (no parameters)."""
+
+    _answers: dict[str, tuple[Any, bool]] = {}  # source -> (resource, answer)
+
+    def __init__(self, expression: Expression) -> None:
+        self.expression = expression
+        self.source = expression.source
+
+    def holds(self, obj: Any) -> bool:
+        cached = self._answers.get(self.source)
+        if cached is not None and cached[0] is obj:
+            return cached[1]
+        FUNCTIONS.scope.item = obj
+        answer = truthy(self.expression.search(obj))
+        self._answers[self.source] = (obj, answer)
+        return answer
+
+
 class Selector:
     """A compiled ``match`` or ``exclude`` block."""
 
@@ -48,6 +69,9 @@ class Selector:
         self.environments: list[str] = spec.get("environments", [])
         self.labels: dict[str, Any] | None = spec.get("labels")
         self.where = Expression(spec["where"]) if spec.get("where") else None
+        self._shared = (_SharedCondition(self.where) if self.where is not None
+                        and not self.where.references.params
+                        and not self.where.references.vars else None)
 
     def matches(self, resource: Resource) -> bool:
         if self.kinds and not _kind_matches(self.kinds, resource):
@@ -64,6 +88,8 @@ class Selector:
             return False
         if self.labels is not None and not _labels_match(self.labels, resource.labels):
             return False
+        if self._shared is not None:
+            return self._shared.holds(resource.obj)
         if self.where is not None:
             FUNCTIONS.scope.item = resource.obj
             return truthy(self.where.search(resource.obj))

@@ -458,6 +458,6 @@ def test_fast_builtins_agree_with_jmespath(expression: str, first: Any) -> None:
 
     for second in _SUBJECTS:
         subject = {"a": first, "b": second}
-        ours = _outcome(lambda: Expression(expression).search(subject))
-        theirs = _outcome(lambda: jmespath.search(expression, subject))
+        ours = _outcome(lambda s=subject: Expression(expression).search(s))
+        theirs = _outcome(lambda s=subject: jmespath.search(expression, s))
         assert ours == theirs, (expression, subject)
