@@ -131,23 +131,30 @@ def evaluate_batches(
             judged = contexts(batch) if contexts is not None else None
             _judge_batch(policies, batch, threshold, outcome, observe, judged)
         return outcome
-    grouped: dict[tuple[object, str], list[Batch]] = {}
+    # Policies that read no context judge each plain file as it is read, while its node
+    # trees give findings their lines; those that do wait for the whole context.
+    streamed = [policy for policy in policies if not policy.uses_context]
+    deferred = [policy for policy in policies if policy.uses_context]
+    grouped: dict[tuple[object, str], list[Resource]] = {}
     try:
         for batch in batches:
             if batch.context is None:
                 _judge_batch(policies, batch, threshold, outcome, observe, None)
             else:
+                held = grouped.setdefault(batch.context, [])
+                held.extend(batch.resources)
+                _judge_batch(streamed, batch, threshold, outcome, observe, None)
                 # Held until the whole context is read: without node trees (a line
-                # lookup composes the file again), and out of the cycle collector's
-                # way: the resources held are many small objects without cycles, which
-                # every full collection would walk again (gc.freeze: 30% of the time).
-                batch.release()
-                grouped.setdefault(batch.context, []).append(batch)
+                # lookup composes the file again, for the few files with findings
+                # of the deferred policies), and out of the cycle collector's way: the
+                # resources held are many small objects without cycles, which every
+                # full collection would walk again (gc.freeze: 30% of the time).
                 gc.freeze()
-        for group in grouped.values():
-            context = context_of(resource for batch in group for resource in batch.resources)
-            for batch in group:
-                _judge_batch(policies, batch, threshold, outcome, observe, context)
+        for held in grouped.values():
+            context = context_of(held)
+            for resource in held:
+                results = list(_evaluate(deferred, [resource], threshold, context))
+                outcome.results.extend(results)
     finally:
         gc.unfreeze()
     return outcome
