@@ -12,7 +12,9 @@ data:
   mode: fast
 """
 
-# no-latest-tag (high, block) fails at line 10; image-digest (warn) warns there too.
+# no-latest-tag (high, block) fails at line 10; image-digest (warn) warns there too. Every
+# other built-in policy passes it (the Restricted Pod Security Standard, probes, a read-only
+# root file system, no service account token), so those two are its only findings.
 POD_LATEST = """\
 apiVersion: v1
 kind: Pod
@@ -27,6 +29,16 @@ spec:
       resources:
         requests: {cpu: 100m, memory: 64Mi}
         limits: {cpu: 200m, memory: 128Mi}
+      securityContext:
+        allowPrivilegeEscalation: false
+        readOnlyRootFilesystem: true
+        capabilities: {drop: [ALL]}
+      livenessProbe: {httpGet: {path: /healthz, port: 8080}}
+      readinessProbe: {httpGet: {path: /ready, port: 8080}}
+  automountServiceAccountToken: false
+  securityContext:
+    runAsNonRoot: true
+    seccompProfile: {type: RuntimeDefault}
 """
 
 # A compliant Deployment whose image a Kustomize overlay's ``images:`` retags.

@@ -65,6 +65,10 @@ def write(path: Path, content: str | bytes) -> Path:
 
 # -- manifests that cannot be read ---------------------------------------------------
 
+# A ConfigMap, a Pod, then a third document broken at the file's last line.
+THIRD_DOCUMENT_BROKEN = (CONFIGMAP + "---\n" + POD_LATEST + "---\napiVersion: v1\n"
+                         "kind: ConfigMap\nmetadata: {name: [c}\n")
+
 BROKEN = {
     "syntax-error": (
         CONFIGMAP.replace("  labels:\n", "  labels: app: web\n"),
@@ -145,12 +149,8 @@ BROKEN = {
         ("items must be a list",),
     ),
     "recursive-alias": ("a: &a [*a]\n", 1, ("recursive",)),
-    "third-document-broken": (
-        CONFIGMAP + "---\n" + POD_LATEST + "---\napiVersion: v1\nkind: ConfigMap\n"
-        "metadata: {name: [c}\n",
-        26,
-        ("flow sequence",),
-    ),
+    "third-document-broken": (THIRD_DOCUMENT_BROKEN, THIRD_DOCUMENT_BROKEN.count("\n"),
+                              ("flow sequence",)),  # at its last line
     "unsupported-yaml-version": (
         "%YAML 2.0\n---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
         1,

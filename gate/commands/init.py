@@ -157,21 +157,39 @@ examples:
           containers: [{name: checkout, image: "registry.example.com/shop/checkout:1.4.2"}]
 """
 
-# A pod template every built-in policy passes (image-digest included), so the test cases
-# differ from a model workload by their team label only.
+# A pod template every built-in policy passes (image-digest and the Restricted Pod Security
+# Standard included), so the test cases differ from a model workload by their team label
+# only: non-root, RuntimeDefault seccomp, no privilege escalation, no capabilities, a
+# read-only root file system (an emptyDir for /tmp), probes, no service account token.
 DIGEST = "sha256:" + "0123456789abcdef" * 4
 _CONTAINERS = """\
+  selector:
+    matchLabels: {{app.kubernetes.io/name: {name}}}
   template:
     metadata:
       labels: {{app.kubernetes.io/name: {name}}}
     spec:
       automountServiceAccountToken: false
+      securityContext:
+        runAsNonRoot: true
+        seccompProfile: {{type: RuntimeDefault}}
       containers:
         - name: {name}
           image: registry.example.com/shop/{name}:1.4.2@{digest}
+          ports: [{{name: http, containerPort: 8080}}]
           resources:
             requests: {{cpu: 100m, memory: 128Mi}}
             limits: {{cpu: 500m, memory: 256Mi}}
+          securityContext:
+            allowPrivilegeEscalation: false
+            readOnlyRootFilesystem: true
+            capabilities: {{drop: [ALL]}}
+          livenessProbe:
+            httpGet: {{path: /healthz/live, port: http}}
+          readinessProbe:
+            httpGet: {{path: /healthz/ready, port: http}}
+          volumeMounts: [{{name: tmp, mountPath: /tmp}}]
+      volumes: [{{name: tmp, emptyDir: {{}}}}]
 """
 
 PASS_TEXT = f"""\
@@ -194,7 +212,7 @@ metadata:
   labels: {{app.kubernetes.io/name: checkout}}
 spec:
   selector: {{app.kubernetes.io/name: checkout}}
-  ports: [{{port: 80}}]
+  ports: [{{port: 80, targetPort: http}}]
 """
 
 FAIL_TEXT = f"""\
