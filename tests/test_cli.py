@@ -14,7 +14,7 @@ import pytest
 from gate import __version__
 from gate.policy import load_builtin
 from tests.conftest import TIMEOUT, RunGate
-from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -32,17 +32,7 @@ spec:
   containers:
     - name: api
       image: nginx:1.25.3
-      securityContext:
-        allowPrivilegeEscalation: false
-        readOnlyRootFilesystem: true
-        capabilities: {drop: [ALL]}
-      livenessProbe: {httpGet: {path: /healthz, port: 8080}}
-      readinessProbe: {httpGet: {path: /ready, port: 8080}}
-  automountServiceAccountToken: false
-  securityContext:
-    runAsNonRoot: true
-    seccompProfile: {type: RuntimeDefault}
-"""
+""" + HARDENED
 
 # The built-in pack as shipped: the counts below follow it as policies are added.
 PACK = load_builtin()
