@@ -3,18 +3,20 @@
 Units are read and judged one at a time: the YAML node trees that give
 findings their lines are kept only while their own unit is evaluated. When an
 enabled policy reads the rendering context (gate/context.py), the plain files of
-one context are all read before any of them is judged.
+one context are all read before that policy judges any of them. A check reads and
+judges its units on every core it may use (gate/parallel.py).
 """
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from gate import kube
 from gate.collect import Batch
 from gate.context import Context
 from gate.expressions import FUNCTIONS
+from gate.parallel import fork_map
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
 from gate.results import Report, ResourceRef, Result, Unjudged, severity_rank
@@ -119,41 +121,76 @@ def evaluate_batches(
     node trees (and so their lines) are still at hand.
 
     ``contexts`` gives each batch's context (gate diff, which loads the rest of a
-    context lazily). Without it, a rendered batch is its own context, and, when a
-    policy reads contexts, the plain-file batches of one context (``Batch.context``)
-    are all read before any is judged, against their resources together.
+    context lazily); without it, a batch is its own context.
     """
     threshold = severity_rank(fail_on)
     policies = resource_policies(policies)
     outcome = Outcome()
-    if contexts is not None or not uses_context(policies):
-        for batch in batches:
-            judged = contexts(batch) if contexts is not None else None
-            _judge_batch(policies, batch, threshold, outcome, observe, judged)
-        return outcome
-    # Policies that read no context judge each plain file as it is read, while its node
-    # trees give findings their lines; those that do wait for the whole context.
+    for batch in batches:
+        judged = contexts(batch) if contexts is not None else None
+        _judge_batch(policies, batch, threshold, outcome, observe, judged)
+    return outcome
+
+
+#: Reads one unit of a run into a batch.
+Reader = Callable[[], Batch]
+
+
+def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: str,
+                   jobs: int = 1) -> Outcome:
+    """Read and judge every unit, on up to ``jobs`` processes (gate/parallel.py); the
+    outcome is the same whatever ``jobs`` is.
+
+    A rendered unit is a context of its own. When a policy reads contexts, the plain
+    files of one context (``Batch.context``) are all read before such a policy judges
+    any of them, against their resources together; the other policies judge each plain
+    file as it is read, while its node trees give findings their lines.
+    """
+    threshold = severity_rank(fail_on)
+    policies = resource_policies(policies)
+    deferring = uses_context(policies)
     streamed = [policy for policy in policies if not policy.uses_context]
     deferred = [policy for policy in policies if policy.uses_context]
-    grouped: dict[tuple[object, str], list[Resource]] = {}
+    shared = [info for policy in policies for info in policy.infos()]
+
+    def judge(read: Reader) -> tuple[Outcome, tuple[int, str] | None, list[Resource]]:
+        batch = read()
+        piece = Outcome()
+        if batch.context is None or not deferring:
+            _judge_batch(policies, batch, threshold, piece, None, None)
+            return piece, None, []
+        _judge_batch(streamed, batch, threshold, piece, None, None)
+        # Held until the whole context is read: without node trees (a line lookup
+        # composes the file again, for the few files with findings of the deferred
+        # policies), and out of the cycle collector's way: the resources held are many
+        # small objects without cycles, which every full collection would walk again
+        # (gc.freeze: 30% of the time). A context is named by its collector's identity,
+        # the same in a worker process as here.
+        gc.freeze()
+        collector, environment = batch.context
+        return piece, (id(collector), environment), batch.resources
+
+    outcome = Outcome()
+    grouped: dict[tuple[int, str], list[Resource]] = {}
     try:
-        for batch in batches:
-            if batch.context is None:
-                _judge_batch(policies, batch, threshold, outcome, observe, None)
-            else:
-                held = grouped.setdefault(batch.context, [])
-                held.extend(batch.resources)
-                _judge_batch(streamed, batch, threshold, outcome, observe, None)
-                # Held until the whole context is read: without node trees (a line
-                # lookup composes the file again, for the few files with findings
-                # of the deferred policies), and out of the cycle collector's way: the
-                # resources held are many small objects without cycles, which every
-                # full collection would walk again (gc.freeze: 30% of the time).
-                gc.freeze()
-        for held in grouped.values():
-            context = context_of(held)
-            for resource in held:
-                results = list(_evaluate(deferred, [resource], threshold, context))
+        for piece, context, held in fork_map(judge, readers, jobs, shared):
+            outcome.results.extend(piece.results)
+            outcome.notes.extend(piece.notes)
+            outcome.errors.extend(piece.errors)
+            outcome.resources.extend(piece.resources)
+            if context is not None:
+                grouped.setdefault(context, []).extend(held)
+        if grouped:
+            gc.freeze()  # what the workers sent: held to the end, never garbage
+            contexts = [context_of(held) for held in grouped.values()]
+            work = [(context, resource) for context, held in
+                    zip(contexts, grouped.values(), strict=True) for resource in held]
+
+            def judge_deferred(item: tuple[Context, Resource]) -> list[Result]:
+                context, resource = item
+                return list(_evaluate(deferred, [resource], threshold, context))
+
+            for results in fork_map(judge_deferred, work, jobs, shared):
                 outcome.results.extend(results)
     finally:
         gc.unfreeze()

@@ -177,6 +177,10 @@ class Policy:
             variants={},
         )
 
+    def infos(self) -> list[PolicyInfo]:
+        """What reports say about this policy, in each environment's settings."""
+        return [self.info, *(variant.info for variant in self.variants.values())]
+
     def for_environment(self, environment: str) -> Policy:
         """This policy with the settings configured for ``environment``."""
         return self.variants.get(environment, self) if self.variants else self

@@ -7,8 +7,9 @@ it and nowhere outside. Names in reports are relative to the working directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 
 from gate import executables
 from gate.collect import Batch, Collector, use_environments
@@ -148,10 +149,18 @@ class Workspace:
         return [item for group in self._groups.values() for item in group.unjudged]
 
     def batches(self) -> Iterator[Batch]:
+        for read in self.readers():
+            yield read()
+
+    def readers(self) -> list[Callable[[], Batch]]:
+        """One reader per unit, in order; standard input's first (it is read by the
+        process that starts the run: gate/parallel.py gives it the first items)."""
+        readers: list[Callable[[], Batch]] = []
         if self._stdin:
-            yield _stdin_batch(self.documents)
-        for root, unit in self._order:
-            yield self._groups[root].collector.read(unit)
+            readers.append(partial(_stdin_batch, self.documents))
+        readers.extend(partial(self._groups[root].collector.read, unit)
+                       for root, unit in self._order)
+        return readers
 
 
 def _stdin_batch(documents: bool) -> Batch:

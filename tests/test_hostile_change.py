@@ -15,7 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -467,3 +467,33 @@ def test_a_report_to_the_null_device_is_discarded_but_a_link_to_it_is_refused(
     proc = run_gate("check", "apps", "-f", "json=out/gate.json", cwd=repo.path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "symbolic link" in proc.stderr
+
+
+def test_a_report_written_in_pieces_is_whole_or_absent(tmp_path: Path) -> None:
+    target = tmp_path / "report.json"
+    safewrite.write_file(target, iter(["{\n", '  "a": 1\n', "}\n"]))
+    assert target.read_text(encoding="utf-8") == '{\n  "a": 1\n}\n'
+
+    def failing() -> Iterator[str]:
+        yield "half a report"
+        raise RuntimeError("the renderer failed")
+
+    with pytest.raises(RuntimeError):
+        safewrite.write_file(target, failing())
+    # The old report stays as it was, and no temporary file is left beside it.
+    assert target.read_text(encoding="utf-8") == '{\n  "a": 1\n}\n'
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["report.json"]
+    with pytest.raises(RuntimeError):
+        safewrite.write_file(tmp_path / "new.json", failing(), exclusive=True)
+    assert not (tmp_path / "new.json").exists()
+
+
+def test_a_report_to_the_null_device_is_still_made() -> None:
+    made: list[str] = []
+
+    def pieces() -> Iterator[str]:
+        made.append("made")
+        yield "report"
+
+    safewrite.write_file(os.devnull, pieces())
+    assert made == ["made"]

@@ -370,3 +370,28 @@ def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:
         random.Random(seed).shuffle(items)
         report = make_report([make_result(IMAGE_POLICY, status=PASS)], unjudged=items)
         assert render(report, RenderOptions()) == first
+
+
+def test_result_lines_are_what_encoding_each_result_whole_gives() -> None:
+    """The fast path (parts shared by many results encoded once) is the plain encoding."""
+    from gate.reports.json import _dumps, _result, _result_lines
+
+    policy = make_policy("weird\u202epolicy", controls=["CIS:5.2.1", "NIST:\x1bAC-6"])
+    other = make_policy("other", enforcement="warn")
+    hostile = "line\nbreak \x9b[31m \udcff bidi\u2066 quote\" back\\slash"
+    results = [
+        *governance_report().results,
+        make_result(policy),
+        make_result(policy),  # the same resource and outcome twice
+        make_result(other),
+        make_result(policy, status=FAIL, message=hostile, field="spec.x", finding_line=7),
+        make_result(policy, status=FAIL, message=hostile, field="spec.x", finding_line=7,
+                    finding_file="overlays/prod/patch.yaml", new=True),
+        make_result(policy, name=hostile, file=f"apps/{hostile}.yaml", new=False),
+        make_result(other, status=WAIVED, waiver="known, ticket open"),
+        make_result(other, status="overridden", override=OVERRIDE),
+    ]
+    assert list(_result_lines(results)) == [_dumps(_result(result)) for result in results]
+    report = make_report(results)
+    assert json.loads(render(report, RenderOptions()))["results"] == [
+        json.loads(_dumps(_result(result))) for result in report.results]

@@ -17,7 +17,7 @@ from gate.commands.common import (
 )
 from gate.config import Config
 from gate.errors import ConfigError
-from gate.reports import FORMATS, RenderOptions, renderer
+from gate.reports import FORMATS, RenderOptions, chunk_renderer
 from gate.results import Report
 
 
@@ -33,7 +33,26 @@ def add_parser(commands: Any) -> None:
     add_kustomize_option(parser)
     add_time_options(parser)
     add_output_options(parser)
+    add_jobs_option(parser)
     parser.set_defaults(handler=run)
+
+
+def add_jobs_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "-j", "--jobs", type=_jobs, default=0, metavar="N",
+        help="processes that read and judge files side by side (default: 0, one per CPU "
+             "this process may use); the report is the same whatever N is",
+    )
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 (one per CPU) or more: {value}")
+    return value
 
 
 KUSTOMIZE_MODES = ("auto", "builtin", "binary", "off")
@@ -89,8 +108,9 @@ def parse_formats(specs: list[str], known: Iterable[str] = FORMATS,
 def run(args: argparse.Namespace) -> int:
     from gate import governance
     from gate.clock import evaluation_time
-    from gate.evaluate import evaluate_batches, resource_policies, wants_documents
+    from gate.evaluate import evaluate_units, resource_policies, wants_documents
     from gate.evaluate import report as build_report
+    from gate.parallel import available_cpus
     from gate.workspace import Workspace
 
     formats = parse_formats(args.format)
@@ -104,7 +124,8 @@ def run(args: argparse.Namespace) -> int:
                           documents=wants_documents(policies), helm=args.helm)
     for path in args.paths:
         workspace.add(path)
-    outcome = evaluate_batches(policies, workspace.batches(), fail_on)
+    jobs = args.jobs or available_cpus()
+    outcome = evaluate_units(policies, workspace.readers(), fail_on, jobs)
     outcome.notes.extend(workspace.notes())
     outcome.errors.extend(workspace.errors())
     outcome.results, uses = governance.waive(outcome.results, waivers, time,
@@ -139,12 +160,12 @@ def write_reports(report: Report, formats: list[tuple[str, str | None]],
             color=stream is not None and name == "text" and use_color(args.color, stream),
             verbose=args.verbose,
         )
-        text = renderer(name)(report, options)
+        pieces = chunk_renderer(name)(report, options)
         if path is None:
-            sys.stdout.write(text)
+            sys.stdout.writelines(pieces)
         else:
             # Never through a link, never into .git: the change may have put either here.
-            safewrite.write_file(path, text, what="cannot write report")
+            safewrite.write_file(path, pieces, what="cannot write report")
     if all(path is not None for _, path in formats):
         # Every report went to a file: still say on the terminal what happened.
         from gate.reports.text import summary_lines

@@ -1,13 +1,16 @@
 """Report formats: one module each, behind one small interface.
 
-Each format module defines ``render(report: Report, options: RenderOptions) -> str``.
+Each format module defines ``render(report: Report, options: RenderOptions) -> str``;
+one whose reports grow big may also define ``render_chunks`` (same arguments), giving
+the text piece by piece, so that a run writes it as it is made.
 Modules are imported only when their format is asked for.
 """
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from gate.errors import ConfigError
 from gate.results import Report
@@ -31,10 +34,28 @@ class Renderer(Protocol):
     def __call__(self, report: Report, options: RenderOptions) -> str: ...
 
 
-def renderer(name: str) -> Renderer:
+class ChunkRenderer(Protocol):
+    def __call__(self, report: Report, options: RenderOptions) -> Iterable[str]: ...
+
+
+def _module(name: str) -> Any:
     module = FORMATS.get(name)
     if module is None:
         known = ", ".join(sorted(FORMATS))
         raise ConfigError(f"unknown report format {name!r} (known: {known})")
-    render: Renderer = importlib.import_module(module).render
+    return importlib.import_module(module)
+
+
+def renderer(name: str) -> Renderer:
+    render: Renderer = _module(name).render
     return render
+
+
+def chunk_renderer(name: str) -> ChunkRenderer:
+    """The format's text in pieces (in one piece for a format without ``render_chunks``)."""
+    module = _module(name)
+    chunks: ChunkRenderer | None = getattr(module, "render_chunks", None)
+    if chunks is not None:
+        return chunks
+    render: Renderer = module.render
+    return lambda report, options: (render(report, options),)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from typing import Any
 
 from gate.reports import RenderOptions
@@ -125,7 +126,8 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
     }
 
 
-def to_dict(report: Report) -> dict[str, Any]:
+def to_dict(report: Report, results: bool = True) -> dict[str, Any]:
+    """The report as JSON data (``results`` False: an empty list in their place)."""
     return {
         "version": REPORT_VERSION,
         "tool": {"name": "gate", "version": report.tool_version},
@@ -138,7 +140,7 @@ def to_dict(report: Report) -> dict[str, Any]:
              "overridable": p.overridable, "inline_waivers": p.inline_waivers}
             for p in report.policies
         ],
-        "results": [_result(result) for result in report.results],
+        "results": [_result(result) for result in report.results] if results else [],
         "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
         "skipped": [{"file": n.file, "line": n.line, "message": n.message} for n in report.notes],
         "unjudged": [{"file": u.file, "what": u.what, "category": u.category, "reason": u.reason}
@@ -148,8 +150,12 @@ def to_dict(report: Report) -> dict[str, Any]:
     }
 
 
+# One encoder for every value: json.dumps with options builds a new one per call.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(", ", ": ")).encode
+
+
 def _dumps(value: Any) -> str:
-    return UNSAFE.sub(_json_escape, json.dumps(value, ensure_ascii=False, separators=(", ", ": ")))
+    return UNSAFE.sub(_json_escape, _ENCODE(value))
 
 
 def _json_escape(match: re.Match[str]) -> str:
@@ -170,21 +176,80 @@ def _json_escape(match: re.Match[str]) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    """Top-level keys one per line, and each entry of a list on a line of its own.
+    return "".join(render_chunks(report, options))
+
+
+def render_chunks(report: Report, options: RenderOptions) -> Iterator[str]:
+    """The report line by line: top-level keys one per line, and each entry of a list
+    on a line of its own.
 
     Readable in a diff and greppable, yet encoded by the C encoder
-    (``indent`` would force the slow pure-Python one, a hot spot on big reports).
+    (``indent`` would force the slow pure-Python one, a hot spot on big reports), and
+    written as it is made: a report of 100,000 results is never one string in memory.
     """
-    lines = ["{"]
-    items = list(to_dict(report).items())
+    yield "{\n"
+    items = list(to_dict(report, results=False).items())
     for position, (key, value) in enumerate(items):
         comma = "," if position < len(items) - 1 else ""
-        if isinstance(value, list) and value:
-            lines.append(f"  {_dumps(key)}: [")
-            lines.extend(f"    {_dumps(entry)}," for entry in value[:-1])
-            lines.append(f"    {_dumps(value[-1])}")
-            lines.append(f"  ]{comma}")
-        else:
-            lines.append(f"  {_dumps(key)}: {_dumps(value)}{comma}")
-    lines.append("}")
-    return "\n".join(lines) + "\n"
+        entries: Iterator[str] = _result_lines(report.results) if key == "results" else (
+            map(_dumps, value) if isinstance(value, list) else iter(()))
+        first = next(entries, None)
+        if first is None:
+            yield f"  {_dumps(key)}: {_dumps(value)}{comma}\n"
+            continue
+        yield f"  {_dumps(key)}: [\n"
+        previous = first
+        for entry in entries:
+            yield f"    {previous},\n"
+            previous = entry
+        yield f"    {previous}\n"
+        yield f"  ]{comma}\n"
+    yield "}\n"
+
+
+def _result_lines(results: list[Result]) -> Iterator[str]:
+    """Each result encoded exactly as ``_dumps(_result(result))`` would, fast.
+
+    A report holds a result per policy and resource (10,000 resources and 36 policies:
+    110,000 results), and most of each line is its policy's fields and its resource's,
+    shared by many results: those parts are encoded once (keyed by object identity,
+    the report holding every object alive) and the rest per result.
+    """
+    policy_parts: dict[int, str] = {}
+    resource_parts: dict[int, str] = {}
+    status_parts: dict[str, str] = {}
+    # Without waiver or override, the rest depends on a few values: a passing result's
+    # is the same for every policy that passes the resource.
+    tails: dict[tuple[Any, ...], str] = {}
+    for result in results:
+        policy = result.policy
+        head = policy_parts.get(id(policy))
+        if head is None:
+            # '{"policy": ..., "controls": [...]' (the closing brace left off).
+            head = policy_parts[id(policy)] = _dumps({
+                "policy": policy.id, "title": policy.title, "severity": policy.severity,
+                "enforcement": policy.enforcement, "controls": list(policy.controls),
+            })[:-1]
+        resource = result.resource
+        middle = resource_parts.get(id(resource))
+        if middle is None:
+            middle = resource_parts[id(resource)] = _dumps(_resource(resource))
+        status = status_parts.get(result.status)
+        if status is None:
+            status = status_parts[result.status] = _dumps(result.status)
+        key = None
+        if result.waiver is None and result.override is None:
+            key = (id(resource), result.message, result.field, result.file, result.line,
+                   result.new)
+            tail = tails.get(key)
+        if key is None or tail is None:
+            # '"message": ..., "override": ...}' (the opening brace left off).
+            tail = _dumps({
+                "message": result.message, "field": result.field,
+                "file": result.location_file or None, "line": result.location_line or None,
+                "new": result.new, "waiver": _waiver(result.waiver),
+                "override": _override(result.override),
+            })[1:]
+            if key is not None:
+                tails[key] = tail
+        yield f'{head}, "status": {status}, "resource": {middle}, {tail}'
