@@ -11,9 +11,9 @@ Objects the parent already holds (policies' report data, collectors) are not cop
 back: a worker names them by their identity in the parent (a forked process shares
 the parent's addresses) and the parent resolves the name to its own object.
 
-Only where ``os.fork`` exists and no other thread runs (a fork copies one thread; a
-lock another thread held would stay locked in the child); elsewhere, and for little
-work, the items are mapped in this process.
+Only on Linux and where no other thread runs (a fork copies one thread; a lock another
+thread held would stay locked in the child); elsewhere, and for little work, the items
+are mapped in this process.
 """
 from __future__ import annotations
 
@@ -49,7 +49,9 @@ def available_cpus() -> int:
 
 
 def can_fork() -> bool:
-    return hasattr(os, "fork") and threading.active_count() == 1
+    # Linux only: on macOS a forked child that touches system frameworks may crash (why
+    # Python's multiprocessing no longer forks there), and Windows cannot fork.
+    return sys.platform.startswith("linux") and threading.active_count() == 1
 
 
 class WorkerError(GateError):
