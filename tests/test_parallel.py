@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -29,15 +30,37 @@ def test_values_come_back_in_item_order(jobs: int, count: int) -> None:
     assert fork_map(square, list(range(count)), jobs) == [square(i) for i in range(count)]
 
 
-def slow_parent_pid(item: int) -> int:
-    # The parent is slow, so the worker takes the other chunks and its values are seen.
-    if os.getpid() == PARENT:
-        time.sleep(0.02)
+#: Files the parent and a worker create when each first takes an item, and each waits
+#: for the other's: so both surely take part, however the machine schedules them.
+MARKERS: list[Path] = []
+
+
+def worker_takes_part() -> bool:
+    """Whether this is a worker (not the parent), once the other side has an item too."""
+    in_worker = os.getpid() != PARENT
+    mine, theirs = MARKERS if in_worker else reversed(MARKERS)
+    mine.touch()
+    deadline = time.monotonic() + 60
+    while not theirs.exists():
+        assert time.monotonic() < deadline, "the other process took no item within a minute"
+        time.sleep(0.01)
+    return in_worker
+
+
+@pytest.fixture(autouse=True)
+def markers(tmp_path: Path) -> Iterator[None]:
+    MARKERS[:] = [tmp_path / "a worker took an item", tmp_path / "the parent took an item"]
+    yield
+    MARKERS.clear()
+
+
+def pid_of_judge(item: int) -> int:
+    worker_takes_part()
     return os.getpid()
 
 
 def test_workers_take_part_and_the_parent_is_one_of_them() -> None:
-    pids = fork_map(slow_parent_pid, list(range(4 * CHUNK)), 2)
+    pids = fork_map(pid_of_judge, list(range(4 * CHUNK)), 2)
     assert PARENT in pids
     assert len(set(pids)) == 2
 
@@ -50,24 +73,22 @@ class Shared:
 SHARED = [Shared("a"), Shared("b")]
 
 
-def pick_shared(item: int) -> tuple[Shared, Shared]:
-    if os.getpid() == PARENT:
-        time.sleep(0.02)
-    return SHARED[item % 2], Shared(f"new {item}")
+def pick_shared(item: int) -> tuple[Shared, Shared, bool]:
+    return SHARED[item % 2], Shared(f"new {item}"), worker_takes_part()
 
 
 def test_shared_objects_come_back_as_the_parents_own() -> None:
     values = fork_map(pick_shared, list(range(4 * CHUNK)), 2, shared=SHARED)
-    for item, (shared, new) in enumerate(values):
+    assert any(in_worker for _, _, in_worker in values)
+    for item, (shared, new, _) in enumerate(values):
         assert shared is SHARED[item % 2]  # not a copy
         assert new.name == f"new {item}" and new not in SHARED
 
 
 def fail_in_worker(item: int) -> int:
-    if os.getpid() == PARENT:
-        time.sleep(0.02)
-        return item
-    raise ValueError(f"item {item} cannot be judged")
+    if worker_takes_part():
+        raise ValueError(f"item {item} cannot be judged")
+    return item
 
 
 def test_an_error_in_a_worker_is_raised_in_the_parent() -> None:
@@ -76,10 +97,8 @@ def test_an_error_in_a_worker_is_raised_in_the_parent() -> None:
 
 
 def die_in_worker(item: int) -> int:
-    if os.getpid() == PARENT:
-        time.sleep(0.02)
-        return item
-    os.kill(os.getpid(), signal.SIGKILL)
+    if worker_takes_part():
+        os.kill(os.getpid(), signal.SIGKILL)
     return item
 
 
@@ -89,10 +108,9 @@ def test_a_worker_that_dies_fails_the_run() -> None:
 
 
 def unpicklable_in_worker(item: int) -> object:
-    if os.getpid() == PARENT:
-        time.sleep(0.02)
-        return item
-    return lambda: item  # a value that cannot be sent back
+    if worker_takes_part():
+        return lambda: item  # a value that cannot be sent back
+    return item
 
 
 def test_a_value_a_worker_cannot_send_fails_the_run() -> None:
