@@ -36,7 +36,7 @@ _VIA = {AS_WRITTEN: "as written", "kustomize": "through Kustomize overlay",
         "helm": "through Helm chart"}
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Route:
     """One way a file reaches an environment (``environment`` None: none is known)."""
 
@@ -132,7 +132,7 @@ def place(tree: FileTree, environments: EnvironmentMap | None,
             add(files, _unit_route(release, match(chart), configured))
     listed = {path for path in every if is_manifest_path(path)} | set(routes)
     placements = [Placement(path, tuple(sorted(routes.get(path, ()), key=_order)) or (
-        _route(AS_WRITTEN, path, None, configured=configured),))
+        Route(None, AS_WRITTEN, path, "", None, "not judged: no unit of a run reads it"),))
                   for path in sorted(listed)]
     return Placements(
         environments=[] if environments is None else environments.environments(),

@@ -15,19 +15,19 @@ Layout (GitHub-flavoured Markdown):
   summary with control ids, each as a table. A change policy's finding names
   ``change to <environment>`` as its subject, and a location only when it has one.
 * Passed checks and skipped documents folded in ``<details>`` blocks.
+* The audit section (when the report has one), for a compliance officer to file:
+  what was judged, when and by which gate, the fingerprint of the policies and
+  config (its inputs folded), the per-control tables (one per compliance framework,
+  see ``gate/frameworks.py``), waivers, overrides and change evidence.
 
-Portable Markdown: CommonMark and GFM tables, which GitHub, GitLab, Gitea, Bitbucket and
-Jenkins' Markdown renderers share; no GitHub-only syntax (no ``> [!CAUTION]`` alert,
+Portable Markdown: CommonMark and GFM tables, which GitHub, GitLab and other
+CommonMark renderers show alike; no GitHub-only syntax (no ``> [!CAUTION]`` alert,
 which elsewhere reads as a literal ``[!CAUTION]``). ``<details>`` folds only what may be
 shown unfolded (passed checks, skipped documents, the fingerprint's inputs), so a
 renderer without it loses nothing. Every state is written in words (``failed``,
 ``blocking``, ``**NEW**``, ``existing``, ``overridden``, ``not judged``, ``expired``...),
 an emoji at most beside them: without an emoji font it is an empty box, and must not be
 the only mark of anything.
-* The audit section (when the report has one), for a compliance officer to file:
-  what was judged, when and by which gate, the fingerprint of the policies and
-  config (its inputs folded), the per-control tables (one per compliance framework,
-  see ``gate/frameworks.py``), waivers, overrides and change evidence.
 
 Every value that comes from a manifest, a message or a waiver is hostile: it is put
 on one line, capped in length, and escaped (see ``escape``) so it can never end a
