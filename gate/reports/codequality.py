@@ -50,6 +50,7 @@ from gate.reports.sarif import (
     error_digest,
     finding_digest,
     fingerprints,
+    subject,
 )
 from gate.resources import InputError
 from gate.results import FAIL, OVERRIDDEN, WARN, Report, Result, Unjudged
@@ -82,15 +83,6 @@ def _error_issue(error: InputError) -> dict[str, Any]:
                   error.line if error.file else 1)
 
 
-def _subject(result: Result) -> str:
-    """``change to prod``, or ``Deployment/shop/web (prod, overlays/prod)``."""
-    resource = result.resource
-    if resource.is_change:
-        return resource.subject()
-    context = [part for part in (resource.environment, resource.rendered_by) if part]
-    return resource.identity() + (f" ({', '.join(context)})" if context else "")
-
-
 def _status(result: Result) -> str:
     if result.status == FAIL:
         return "blocks the merge"
@@ -104,7 +96,7 @@ def _finding_issue(result: Result, report: Report) -> dict[str, Any]:
     message = result.message or result.policy.title or result.policy.id
     if result.field:
         message += f" (at {result.field})"
-    description = f"[{result.policy.id}] {_subject(result)}: {message} ({_status(result)})"
+    description = f"[{result.policy.id}] {subject(result)}: {message} ({_status(result)})"
     if result.location_file:
         path, line = result.location_file, result.location_line
     else:

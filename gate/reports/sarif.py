@@ -219,7 +219,7 @@ def level(result: Result, fail_on: str) -> str:
     return "error" if _blocks(result.policy, fail_on) else "warning"
 
 
-def _subject(result: Result) -> str:
+def subject(result: Result) -> str:
     """``change to prod``, or ``Deployment/shop/web (prod, overlays/prod)``."""
     resource = result.resource
     if resource.is_change:
@@ -229,7 +229,7 @@ def _subject(result: Result) -> str:
 
 
 def _message(result: Result) -> str:
-    return f"{_subject(result)}: {result.message or result.policy.title or result.policy.id}"
+    return f"{subject(result)}: {result.message or result.policy.title or result.policy.id}"
 
 
 def _waiver_suppression(waiver: WaiverRef) -> dict[str, Any]:
