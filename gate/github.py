@@ -56,6 +56,7 @@ REPORT_FILES = {
     "junit": "gate-junit.xml",
     "sarif": "gate.sarif",
     "text": "gate.txt",
+    "codequality": "gl-code-quality-report.json",  # GitLab's own name for it
 }
 DEFAULT_FORMATS = "markdown,json,junit"
 DEFAULT_REPORT_DIR = "gate-reports"

@@ -36,7 +36,9 @@ def repository_root(path: str) -> str | None:
         directory = parent
 
 
-def _tree_root(path: str) -> str:
+def tree_root(path: str) -> str:
+    """The root of the tree ``path`` is read in: its repository, else the working
+    directory when the path lies under it, else the path's own directory."""
     root = repository_root(path)
     if root is not None:
         return root
@@ -106,7 +108,7 @@ class Workspace:
             return
         if not os.path.exists(path):
             raise ConfigError(f"no such file or directory: {path}")
-        root = _tree_root(path)
+        root = tree_root(path)
         group = self._group(root)
         relative = os.path.relpath(os.path.abspath(path), root).replace(os.sep, "/")
         tree_path = "" if relative == "." else relative

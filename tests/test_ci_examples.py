@@ -137,7 +137,7 @@ def test_the_gitlab_schema_check_has_teeth(tmp_path: Path) -> None:
     assert check_jsonschema("vendor.gitlab-ci", path).returncode == 1
 
 
-def test_gitlab_job_publishes_the_junit_report_it_writes() -> None:
+def test_gitlab_job_publishes_the_junit_and_code_quality_reports_it_writes() -> None:
     pipeline = load(GITLAB)
     assert pipeline["variables"]["GIT_DEPTH"] == "0"
     job = pipeline["gate"]
@@ -146,6 +146,7 @@ def test_gitlab_job_publishes_the_junit_report_it_writes() -> None:
     assert command[:3] == ["gate", "diff", "--base"]
     files = report_files(command)
     assert job["artifacts"]["reports"]["junit"] == files["junit"]
+    assert job["artifacts"]["reports"]["codequality"] == files["codequality"]
     assert job["artifacts"]["when"] == "always"
     assert "CI_MERGE_REQUEST_DIFF_BASE_SHA" in script
     note = pipeline["gate-mr-note"]

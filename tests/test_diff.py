@@ -975,4 +975,4 @@ def test_reports_are_byte_identical_across_runs(kustomized: GitRepo, tmp_path: P
     deleted = markdown.split("Resources this change deletes", 1)[1]
     assert "| prod | Deployment prod/web | overlays/prod |" in deleted
     assert "| prod | Service prod/web | overlays/prod |" in deleted
-    assert markdown.count("🆕") == 3  # dev: latest and the cpu limit; staging: the cpu limit
+    assert markdown.count("**NEW**") == 3  # dev: latest and the cpu limit; staging: the cpu limit

@@ -153,10 +153,44 @@ def test_testcases_carry_file_and_line(xml_text: str) -> None:
         (attrs["classname"], attrs["name"]): (attrs.get("file"), attrs.get("line"))
         for attrs in element_attrs(xml_text, "testcase")
     }
-    assert found[("K8S001", "Deployment prod/web (apps/web.yaml:12)")] == ("apps/web.yaml", "12")
+    # The first finding's line, not the resource's first line (12): a reporter's link
+    # opens the offending field.
+    assert found[("K8S001", "Deployment prod/web (apps/web.yaml:12)")] == ("apps/web.yaml", "20")
+    assert found[("K8S002", "Deployment prod/web (apps/web.yaml:12)")] == ("apps/web.yaml", "25")
+    # No finding line recorded, or nothing found: the resource's line.
     assert found[("K8S001", "Deployment prod/db (apps/db.yaml:3)")] == ("apps/db.yaml", "3")
+    assert found[("K8S001", "Deployment prod/api (apps/api.yaml:1)")] == ("apps/api.yaml", "1")
     assert found[(ERRORS_SUITE, "apps/broken.yaml:7")] == ("apps/broken.yaml", "7")
     assert all(file and line for file, line in found.values())
+
+
+def test_testcase_points_at_the_finding_in_another_file() -> None:
+    # An overlay sets the image: the testcase points there, not at the base's resource.
+    report = make_report([
+        make_result(ROOT_POLICY, status=FAIL, message="bad", file="base/web.yaml", line=1,
+                    finding_file="overlays/prod/kustomization.yaml", finding_line=14,
+                    rendered_by="overlays/prod"),
+    ])
+    (attrs,) = element_attrs(render(report, RenderOptions()), "testcase")
+    assert (attrs["file"], attrs["line"]) == ("overlays/prod/kustomization.yaml", "14")
+    assert attrs["name"] == "Deployment prod/web (overlays/prod, base/web.yaml:1)"
+
+
+def test_testcase_points_at_its_most_important_finding() -> None:
+    # A warning above a blocking finding: the failure's line wins, and an overridden
+    # finding's over a waived one's.
+    report = make_report([
+        make_result(ROOT_POLICY, status=WARN, message="meh", finding_line=5),
+        make_result(ROOT_POLICY, status=FAIL, message="bad", finding_line=9),
+        make_result(ROOT_POLICY, status=WAIVED, message="ok", name="db", finding_line=3,
+                    waiver="why"),
+        make_result(ROOT_POLICY, status=OVERRIDDEN, message="let through", name="db",
+                    finding_line=8, override=make_override()),
+    ])
+    lines = {attrs["name"]: attrs["line"]
+             for attrs in element_attrs(render(report, RenderOptions()), "testcase")}
+    assert lines == {"Deployment prod/web (apps/web.yaml:1)": "9",
+                     "Deployment prod/db (apps/web.yaml:1)": "8"}
 
 
 def test_warning_is_a_passed_testcase_with_system_out(xml_text: str) -> None:
@@ -337,14 +371,61 @@ def governance_xml() -> str:
     return render(governance_report(), RenderOptions())
 
 
-def test_overridden_is_a_passed_testcase_that_says_so(governance_xml: str) -> None:
+def test_overridden_is_a_skipped_testcase_naming_the_override(governance_xml: str) -> None:
     xml = parse(governance_xml)
     web = cases(suites(xml)["no-latest-tag"])[
         "Deployment prod/web (prod, overlays/prod, base/web.yaml:1)"]
-    assert web.is_passed
-    assert web.system_out == (f"OVERRIDDEN: overlays/prod/k.yaml:9: image 'web' uses 'latest' "
-                              f"(emergency override: {OVERRIDE_TEXT})")
+    assert web.is_skipped and not web.is_passed
+    (skipped,) = web.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.type == "overridden"
+    assert skipped.message == f"OVERRIDDEN by {OVERRIDE_TEXT}: image 'web' uses 'latest'"
+    assert skipped.text == (f"OVERRIDDEN: overlays/prod/k.yaml:9: image 'web' uses 'latest' "
+                            f"(emergency override: {OVERRIDE_TEXT})")
+    assert web.system_out is None
+    # Neither failed (the override let it through) nor passed.
     assert (xml.tests, xml.failures, xml.errors) == (8, 1, 0)
+    assert suites(xml)["no-latest-tag"].skipped == 1
+
+
+def gitlab_status(case: ET.Element) -> tuple[str, str | None]:
+    """A testcase's status and shown output as GitLab reads them: the first of failure,
+    error, skipped, and no output for a passed testcase (its system-out is not shown)
+    (gitlab-org/gitlab lib/gitlab/ci/parsers/test/junit.rb, ``create_test_case``)."""
+    for tag, status in (("failure", "failed"), ("error", "error"), ("skipped", "skipped")):
+        element = case.find(tag)
+        if element is not None:
+            return status, " ".join(filter(None, [element.get("message"), element.text]))
+    return "success", None
+
+
+def jenkins_status(case: ET.Element) -> tuple[str, str | None]:
+    """A testcase's status and message as the Jenkins junit plugin records them
+    (``CaseResult``: a failure or error fails, ``skipped`` skips, with its message)."""
+    for tag in ("failure", "error"):
+        element = case.find(tag)
+        if element is not None:
+            return "failed", element.get("message")
+    skipped = case.find("skipped")
+    if skipped is not None:
+        return "skipped", skipped.get("message") or skipped.text
+    return "passed", None
+
+
+def test_overridden_is_visible_in_gitlab_and_jenkins(governance_xml: str) -> None:
+    root = ET.fromstring(governance_xml.encode("utf-8"))
+    by_case = {(case.get("classname"), case.get("name")): case for case in root.iter("testcase")}
+    for key in [("no-latest-tag", "Deployment prod/web (prod, overlays/prod, base/web.yaml:1)"),
+                ("release-window", "change to prod")]:
+        status, shown = gitlab_status(by_case[key])
+        assert status == "skipped" and shown is not None
+        assert "OVERRIDDEN" in shown and "INC-1234" in shown and "Ann Oncall" in shown
+        status, message = jenkins_status(by_case[key])
+        assert status == "skipped" and message is not None
+        assert message.startswith(f"OVERRIDDEN by {OVERRIDE_TEXT}: ")
+    # A passing testcase shows nothing in GitLab: nothing that must be seen is put there.
+    passed = [case for case in by_case.values() if gitlab_status(case)[0] == "success"]
+    assert all("OVERRIDDEN" not in (case.findtext("system-out") or "") for case in passed)
 
 
 def test_suites_with_overridden_findings_carry_an_overridden_property(
@@ -372,7 +453,7 @@ def test_override_property_counts_findings_per_override() -> None:
         "1 finding(s) let through by Gate-Override: INC-2 checkout is down (by Ops Person "
         "<ops@example.com>, commit 222222222222)",
     ]
-    assert suite.failures == 0
+    assert (suite.failures, suite.skipped) == (0, 3)
 
 
 def test_change_testcases_are_named_for_the_change(governance_xml: str) -> None:
@@ -401,7 +482,11 @@ def test_change_findings_in_failure_and_system_out(governance_xml: str) -> None:
     assert ticket.system_out == ("warning: change to staging: no change ticket in the commit "
                                  "messages")
     window = cases(by_name["release-window"])["change to prod"]
-    assert window.system_out.startswith(
+    (skipped,) = window.result
+    assert isinstance(skipped, Skipped)
+    assert skipped.message == (f"OVERRIDDEN by {OVERRIDE_TEXT}: prod is frozen until "
+                               "2027-01-04T00:00:00Z")
+    assert skipped.text.startswith(
         "OVERRIDDEN: change to prod: prod is frozen until 2027-01-04T00:00:00Z")
 
 
@@ -428,6 +513,27 @@ def test_overridden_beside_a_failure_is_in_system_out() -> None:
     assert case.system_out == (
         "OVERRIDDEN: apps/web.yaml:6: let through (emergency override: Gate-Override: INC-1234 "
         "checkout is down (by Ops Person <ops@example.com>, commit aaaaaaaaaaaa))")
+
+
+def test_overridden_wins_over_waived_and_names_every_override() -> None:
+    first, second = make_override("INC-1", commit="1" * 40), make_override("INC-2",
+                                                                          commit="2" * 40)
+    report = make_report([
+        make_result(ROOT_POLICY, status=OVERRIDDEN, message="a", finding_line=4, override=first),
+        make_result(ROOT_POLICY, status=OVERRIDDEN, message="b", finding_line=6, override=second),
+        make_result(ROOT_POLICY, status=WAIVED, message="c", finding_line=2, waiver="why"),
+    ])
+    suite = suites(parse(render(report, RenderOptions())))["K8S001"]
+    (case,) = list(suite)
+    (skipped,) = case.result
+    assert skipped.type == "overridden"
+    assert skipped.message == (
+        "OVERRIDDEN by Gate-Override: INC-1 checkout is down (by Ops Person <ops@example.com>, "
+        "commit 111111111111); Gate-Override: INC-2 checkout is down (by Ops Person "
+        "<ops@example.com>, commit 222222222222): a (+1 more)")
+    assert [line.split(":")[0] for line in skipped.text.splitlines()] == ["OVERRIDDEN"] * 2
+    assert case.system_out.startswith("waived: apps/web.yaml:2: c (waiver: why;")
+    assert (suite.tests, suite.failures, suite.skipped) == (1, 0, 1)
 
 
 def test_governance_output_is_deterministic(governance_xml: str) -> None:

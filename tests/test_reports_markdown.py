@@ -439,10 +439,9 @@ def governance_markdown() -> str:
 def test_override_callout_right_under_the_counts(governance_markdown: str) -> None:
     lines = governance_markdown.splitlines()
     assert "**🚨 2 overridden**" in lines[3]
-    assert lines[5:9] == [
-        "> [!CAUTION]",
-        "> **🚨 Emergency override: 2 blocking findings let through.** They would have "
-        "failed the gate.",
+    assert lines[5:8] == [
+        "> **🚨 CAUTION: emergency override, 2 blocking findings let through.** They would "
+        "have failed the gate.",
         "> - **Gate-Override: INC-1234** by Ann Oncall &lt;ann&#64;example.com&gt; in commit "
         "0123456789ab: payment outage; let through 1 finding of no-latest-tag, 1 finding of "
         "release-window",
@@ -478,7 +477,7 @@ def test_callout_names_at_most_a_few_overrides() -> None:
     ]
     text = render(make_report(results), RenderOptions())
     callout = [line for line in text.splitlines() if line.startswith("> ")]
-    assert len(callout) == 2 + 5 + 1
+    assert len(callout) == 1 + 5 + 1
     assert callout[-1] == "> - … and 3 more overrides (see the audit section)"
 
 
@@ -486,12 +485,12 @@ def test_change_findings_name_the_change_as_subject(governance_markdown: str) ->
     (blocking,) = tables(section(governance_markdown, "### ❌ Blocking findings (1)"))
     assert blocking[2:] == [
         "| promotion-certified | high | change to prod | overlays/prod/kustomization.yaml:14 "
-        "| 🆕 image ghcr.io/acme/web:2.0 was never deployed to staging |"
+        "| **NEW** image ghcr.io/acme/web:2.0 was never deployed to staging |"
     ]
     (warnings,) = tables(section(governance_markdown, "### ⚠️ Warnings (1)"))
     assert warnings[2:] == [
         "| change-ticket | medium | change to staging | — "
-        "| 🆕 no change ticket in the commit messages |"
+        "| **NEW** no change ticket in the commit messages |"
     ]
 
 
@@ -677,7 +676,8 @@ def test_hostile_audit_values_are_escaped() -> None:
     assert all(re.fullmatch(r"#{2,4} [^|]*", line) for line in headings)
     assert not any("line two" in heading for heading in headings)
     callout = [line for line in text.splitlines() if line.startswith(">")]
-    assert callout[0] == "> [!CAUTION]" and len(callout) == 2 + 5 + 1
+    assert callout[0].startswith("> **🚨 CAUTION: emergency override, ") and len(callout) == (
+        1 + 5 + 1)
     data_cells = [cell for table in tables(text) for row in table[2:] for cell in cells(row)]
     for cell in (cell.replace("&#64;", "@") for cell in data_cells):
         unquoted = re.sub(r"`[0-9a-f]+`", "", cell)
@@ -698,7 +698,7 @@ def test_huge_report_keeps_the_callout_and_the_audit_record() -> None:
         (f"policies/p{n:04d}.yaml", f"{n:064x}") for n in range(2_000)]))
     text = render(report, RenderOptions())
     assert len(text.encode("utf-16-le")) // 2 < MAX_CHARS
-    assert "> [!CAUTION]" in text
+    assert "> **🚨 CAUTION: emergency override, 3,000 blocking findings let through.**" in text
     assert "**🚨 3,000 overridden**" in text
     assert "### 📋 Audit" in text and f"| sha256 fingerprint | `{'f' * 64}` |" in text
     assert "… 2,000 inputs not shown; see the JSON or JUnit report." in text
@@ -790,3 +790,71 @@ def test_not_judged_output_is_deterministic() -> None:
         items = [*UNJUDGED, HELM_NOT_ASKED]
         random.Random(seed).shuffle(items)
         assert render(with_unjudged(unjudged_report(), items), RenderOptions()) == first
+
+
+# -- portable Markdown: no GitHub-only syntax, no emoji as the only mark -------------------
+
+# What a renderer without an emoji font shows as an empty box (or nothing): pictographs,
+# dingbats, arrows and symbols, and the joiners and variation selectors that style them.
+EMOJI = re.compile("[\U0001f000-\U0001faff\u2190-\u21ff\u2300-\u23ff\u2600-\u27bf"
+                   "\u2b00-\u2bff\ufe0e\ufe0f\u200d]")
+
+
+def portable_documents() -> dict[str, str]:
+    """Reports showing every state: diff findings new and existing, overrides, input
+    errors, waivers in force, expired and stale, what was not judged, a shortened one."""
+    diff = make_report(
+        [make_result(ROOT_POLICY, status=FAIL, message="new one", new=True),
+         make_result(ROOT_POLICY, status=FAIL, message="old one", name="api", new=False),
+         make_result(PROBE_POLICY, status=WARN, message="old warning", new=False),
+         make_result(ROOT_POLICY, status=PASS, name="db", new=False)],
+        change=make_change())
+    return {
+        "sample": render(sample_report(), RenderOptions()),
+        "governance": render(governance_report(), RenderOptions()),
+        "unjudged": render(unjudged_report(sample_report()), RenderOptions()),
+        "diff": render(diff, RenderOptions()),
+        "passing": render(make_report([make_result(ROOT_POLICY, status=PASS)]), RenderOptions()),
+        "huge": render(huge_report(), RenderOptions()),
+    }
+
+
+def test_no_github_only_syntax() -> None:
+    for name, text in portable_documents().items():
+        # GitHub's alerts (> [!NOTE], > [!CAUTION]...) read as literal text elsewhere.
+        assert not re.search(r"^>\s*\[!", text, re.M), name
+        # <details> folds only what may as well be shown unfolded.
+        folded = re.findall(r"<details><summary>(.*?)</summary>", text)
+        assert all(re.fullmatch(r"(✅ [\d,]+ passed checks?|[\d,]+ skipped documents? \(not "
+                                r"Kubernetes resources\)|Fingerprint inputs: .*)", summary)
+                   for summary in folded), (name, folded)
+        assert set(re.findall(r"</?[a-z]+", text)) <= {"<details", "</details", "<summary",
+                                                      "</summary"}, name
+
+
+def test_no_emoji_is_the_only_mark_of_a_state() -> None:
+    for name, text in portable_documents().items():
+        for line in text.splitlines():
+            # Each table cell, and each item of the counts line, says what it says in words.
+            for part in re.split(r"(?<!\\)\||\s·\s", line):
+                if EMOJI.search(part):
+                    assert re.search(r"[A-Za-z]", EMOJI.sub("", part)), (name, part, line)
+
+
+def test_states_read_the_same_without_an_emoji_font() -> None:
+    documents = {name: EMOJI.sub("", text) for name, text in portable_documents().items()}
+    assert documents["sample"].splitlines()[1] == "##  gate: failed"
+    assert documents["passing"].splitlines()[1] == "##  gate: passed"
+    counts = documents["governance"].splitlines()[3]
+    for words in ("1 blocking", "1 warning", "3 passed", "2 overridden", "1 waived",
+                  "0 input errors"):
+        assert words in counts, counts
+    assert "CAUTION: emergency override, 2 blocking findings let through." in (
+        documents["governance"])
+    assert "| **NEW** new one |" in documents["diff"]
+    assert "| (existing) old one |" in documents["diff"]
+    assert "| (existing) old warning |" in documents["diff"]
+    assert "4 not judged" in documents["unjudged"].splitlines()[3]
+    assert re.search(r"\| +expired \|", documents["governance"])
+    assert re.search(r"\| +stale \|", documents["governance"])
+    assert "Shortened to fit" in documents["huge"]

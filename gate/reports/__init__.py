@@ -21,6 +21,7 @@ FORMATS: dict[str, str] = {
     "junit": "gate.reports.junit",
     "markdown": "gate.reports.markdown",
     "sarif": "gate.reports.sarif",
+    "codequality": "gate.reports.codequality",
 }
 
 

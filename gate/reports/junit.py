@@ -17,27 +17,34 @@ Shape of the document (written with ``junitparser``)::
   suite), and one testcase per (policy, resource) pair: the findings of a policy on
   one resource collapse into a single testcase. ``classname`` is the policy id and
   ``name`` is the resource identity plus ``file:line``, unique within the suite
-  (GitLab keeps only the first of duplicate names). ``file`` and ``line`` are set on
-  every testcase for GitLab and mikepenz/action-junit-report.
+  (GitLab keeps only the first of duplicate names). ``file`` and ``line`` are those of
+  the testcase's most important finding (the first of the status its result element
+  shows, see below), so a reporter's link opens the offending line, which may be in
+  another file than the resource (the overlay that sets an image, say); a testcase
+  without findings points at its resource. They are set for GitLab and
+  mikepenz/action-junit-report.
 * ``fail`` findings give ``<failure message="first message (+N more)" type="<severity>">``
   whose body lists every finding as ``file:line: message (at field)`` followed by the
   policy's remediation.
 * ``warn`` findings do not block, so they must not count as failures: the testcase
   passes and each warning is written to its ``<system-out>`` as
-  ``warning: file:line: message``. GitLab and Jenkins show system-out with the test
-  case, so the warning is visible without turning the test (or a Jenkins build
-  UNSTABLE) red. A ``<skipped>`` would hide warnings among waivers instead.
-* ``waived`` results give ``<skipped message="waived: <reason>">``; ``skip`` results
-  (nothing to check) give ``<skipped message="<their message>">``. A testcase holds at
-  most one result element, chosen as failure > waived > skipped; findings of any
-  other status on the same testcase are listed in its system-out.
-* ``overridden`` findings (an emergency override let a blocking finding through) do
-  not fail the testcase either: like a warning, the testcase passes and each is
-  written to its system-out as ``OVERRIDDEN: file:line: message (emergency override:
-  Gate-Override: INC-1 ... (by who, commit sha))``, in capitals so it stands out.
-  The policy's suite also gets one ``overridden`` property per override that let its
+  ``warning: file:line: message``. A ``<skipped>`` would hide warnings among waivers.
+* ``overridden`` findings (an emergency override let a blocking finding through) must
+  neither fail the build nor pass unseen: GitLab shows no output of a passing
+  testcase, and a passing testcase turns GitLab's and Jenkins' summaries green. So the
+  testcase is skipped, ``<skipped type="overridden" message="OVERRIDDEN by
+  Gate-Override: INC-1 ... (by who, commit sha): first message (+N more)">``, whose
+  body lists each finding with its override: GitLab shows the body of a skipped
+  testcase, Jenkins its message, and both count it as skipped, not passed. The
+  policy's suite also gets one ``overridden`` property per override that let its
   findings through (``2 finding(s) let through by Gate-Override: ...``): the Jenkins
   schema allows no properties on a testcase.
+* ``waived`` results give ``<skipped type="waived" message="waived: <reason>">``;
+  ``skip`` results (nothing to check) give ``<skipped message="<their message>">``. A
+  testcase holds at most one result element, chosen as failure > overridden > waived >
+  skipped; findings of any other status on the same testcase are listed in its
+  system-out (``OVERRIDDEN: file:line: message (emergency override: ...)`` for an
+  overridden one beside a failure, in capitals so it stands out).
 * A waived testcase's ``<skipped>`` body lists each waived finding with its waiver
   (reason, ticket, approver, expiry and source).
 * A change policy's testcase is named ``change to <environment>``; it has ``file``
@@ -91,7 +98,11 @@ UNJUDGED_SUITE = "gate.unjudged"
 MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everything
 
 # The status whose element a testcase carries, most important first.
-_PRIMARY = (FAIL, WAIVED, SKIP)
+_PRIMARY = (FAIL, OVERRIDDEN, WAIVED, SKIP)
+# Which finding a testcase's file and line point at: the first of the most important
+# status (its result element's, then a warning's); a testcase without findings points at
+# its resource.
+_LOCATION_ORDER = (*_PRIMARY, WARN)
 _NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived", SKIP: "skipped"}
 
 _Group = tuple[ResourceRef, list[Result]]
@@ -221,13 +232,15 @@ def _policy_case(
     policy: PolicyInfo, resource: ResourceRef, results: list[Result], name: str
 ) -> GateTestCase:
     case = GateTestCase(name, _attr(policy.id))
-    located = next((r for r in results if r.location_file), None)
-    if located is not None:  # a change finding may have no place in a file
-        case.file = _attr(located.location_file if resource.is_change else resource.file)
-        case.line = located.location_line if resource.is_change else resource.line
+    located = _located(results)
+    if located.location_file:  # a change finding may have no place in a file
+        case.file = _attr(located.location_file)
+        case.line = located.location_line
     primary = _primary_status(results)
     if primary == FAIL:
         case.result = [_failure(policy, _with_status(results, FAIL))]
+    elif primary == OVERRIDDEN:
+        case.result = [_overridden(_with_status(results, OVERRIDDEN))]
     elif primary == WAIVED:
         case.result = [_waived(_with_status(results, WAIVED))]
     elif primary == SKIP:
@@ -236,6 +249,17 @@ def _policy_case(
     if notes:
         case.system_out = "\n".join(notes)
     return case
+
+
+def _located(results: Sequence[Result]) -> Result:
+    """The finding a testcase points at: the first of its most important status
+    (``results`` are sorted by place, so the first is the topmost line)."""
+    def importance(result: Result) -> int:
+        status = result.status
+        return _LOCATION_ORDER.index(status) if status in _LOCATION_ORDER else len(
+            _LOCATION_ORDER)
+
+    return min(results, key=importance)  # min keeps the first of equals
 
 
 def _primary_status(results: Sequence[Result]) -> str | None:
@@ -265,10 +289,21 @@ def _failure_body(policy: PolicyInfo, fails: Sequence[Result]) -> str:
     return strip_illegal("\n".join(lines))
 
 
+def _overridden(overridden: Sequence[Result]) -> Skipped:
+    """Skipped, not passed: the finding would have failed the gate, and a reporter's
+    summary must not turn green over it; the message names the override first."""
+    overrides = dict.fromkeys(str(result.override) if result.override else
+                              "no override recorded" for result in overridden)
+    text = f"OVERRIDDEN by {'; '.join(overrides)}: {_summary(overridden)}"
+    skipped = Skipped(_attr(text, MESSAGE_LIMIT), OVERRIDDEN)
+    skipped.text = strip_illegal("\n".join(_note(result) for result in overridden))
+    return skipped
+
+
 def _waived(waived: Sequence[Result]) -> Skipped:
     reasons = dict.fromkeys(result.waiver.reason if result.waiver else "no reason given"
                             for result in waived)
-    skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT))
+    skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT), WAIVED)
     skipped.text = strip_illegal("\n".join(_note(result) for result in waived))
     return skipped
 
@@ -302,7 +337,8 @@ def _finding(result: Result) -> str:
 
 
 def _note(result: Result) -> str:
-    """A system-out line for a finding that is not the testcase's result element."""
+    """One line for a finding: in system-out when its status is not the testcase's result
+    element's, else in that element's body (waived and overridden findings)."""
     text = f"{_NOTE_PREFIX[result.status]}: {_finding(result)}"
     if result.status == WAIVED:
         text += one_line(f" (waiver: {result.waiver or 'no reason given'})")

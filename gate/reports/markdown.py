@@ -4,10 +4,10 @@ Layout (GitHub-flavoured Markdown):
 
 * ``<!-- gate-report:v1 -->`` on the first line, so a bot can find and update its
   comment, then a heading, the verdict line with the counts, and a context line.
-* When an emergency override let blocking findings through, a ``> [!CAUTION]``
-  callout right under the counts (who, why, which commit, how many findings of
-  which policies), and the overridden findings as the first table: nobody may miss
-  one, and truncation never removes the callout.
+* When an emergency override let blocking findings through, a callout right under the
+  counts, a plain block quote starting ``**🚨 CAUTION: emergency override**`` (who,
+  why, which commit, how many findings of which policies), and the overridden findings
+  as the first table: nobody may miss one, and truncation never removes the callout.
 * The change ``gate diff`` judged, input errors (they fail the gate closed),
   blocking findings, warnings, what gate saw and did not judge ("Not judged": what,
   where, why; also counted in the head), waived results (with the waiver's reason, ticket,
@@ -19,6 +19,15 @@ Layout (GitHub-flavoured Markdown):
   what was judged, when and by which gate, the fingerprint of the policies and
   config (its inputs folded), the per-control tables (one per compliance framework,
   see ``gate/frameworks.py``), waivers, overrides and change evidence.
+
+Portable Markdown: CommonMark and GFM tables, which GitHub, GitLab and other
+CommonMark renderers show alike; no GitHub-only syntax (no ``> [!CAUTION]`` alert,
+which elsewhere reads as a literal ``[!CAUTION]``). ``<details>`` folds only what may be
+shown unfolded (passed checks, skipped documents, the fingerprint's inputs), so a
+renderer without it loses nothing. Every state is written in words (``failed``,
+``blocking``, ``**NEW**``, ``existing``, ``overridden``, ``not judged``, ``expired``...),
+an emoji at most beside them: without an emoji font it is an empty box, and must not be
+the only mark of anything.
 
 Every value that comes from a manifest, a message or a waiver is hostile: it is put
 on one line, capped in length, and escaped (see ``escape``) so it can never end a
@@ -232,7 +241,9 @@ CALLOUT_OVERRIDES = 5  # overrides named in the callout; the audit section lists
 
 
 def _override_callout(report: Report) -> list[str]:
-    """A GitHub ``CAUTION`` alert when an emergency override let findings through.
+    """A block quote that starts with CAUTION when an emergency override let findings
+    through: plain Markdown, which every renderer shows (GitHub's ``> [!CAUTION]`` alert
+    is a literal ``[!CAUTION]`` elsewhere).
 
     It is part of the head, so truncation never removes it; its size is bounded (at
     most ``CALLOUT_OVERRIDES`` overrides, each value capped by ``escape``).
@@ -241,9 +252,9 @@ def _override_callout(report: Report) -> list[str]:
     if not count:
         return []
     lines = [
-        "> [!CAUTION]",
-        f"> **🚨 Emergency override: {count:,} blocking {_plural(count, 'finding')} "
-        f"let through.** {_plural(count, 'It', 'They')} would have failed the gate.",
+        f"> **🚨 CAUTION: emergency override, {count:,} blocking "
+        f"{_plural(count, 'finding')} let through.** {_plural(count, 'It', 'They')} would "
+        "have failed the gate.",
     ]
     uses = overrides(report)
     for use in uses[:CALLOUT_OVERRIDES]:
@@ -582,11 +593,16 @@ def _message(result: Result) -> str:
     return f"{message} (at {result.field})" if result.field else message
 
 
+# How a gate diff finding says whether the change adds it: words, never an emoji alone.
+NEW_MARK = "**NEW**"
+EXISTING_MARK = "(existing)"
+
+
 def _finding_row(result: Result) -> str:
     message = _message(result)
     marker = ""
     if result.new is not None and result.status != PASS:
-        marker = "🆕 " if result.new else "(existing) "
+        marker = f"{NEW_MARK} " if result.new else f"{EXISTING_MARK} "
     return _row([
         escape(result.policy.id),
         escape(result.policy.severity),

@@ -176,7 +176,7 @@ def _location(path: str, line: int | None) -> dict[str, Any]:
     return {"physicalLocation": physical}
 
 
-def _change_file(result: Result, report: Report) -> str | None:
+def change_file(result: Result, report: Report) -> str | None:
     """The first changed file that reaches the environment of a change finding: one a
     finding in that environment points at, else one under a directory named after it,
     else the first changed file (deleted files are gone at the head, so never)."""
@@ -199,7 +199,7 @@ def _change_file(result: Result, report: Report) -> str | None:
 def _result_location(result: Result, report: Report) -> dict[str, Any]:
     if result.location_file:
         return _location(result.location_file, result.location_line)
-    return _location(_change_file(result, report) or CONFIG_FILE, 1)
+    return _location(change_file(result, report) or CONFIG_FILE, 1)
 
 
 # -- results --------------------------------------------------------------------------
@@ -219,7 +219,7 @@ def level(result: Result, fail_on: str) -> str:
     return "error" if _blocks(result.policy, fail_on) else "warning"
 
 
-def _subject(result: Result) -> str:
+def subject(result: Result) -> str:
     """``change to prod``, or ``Deployment/shop/web (prod, overlays/prod)``."""
     resource = result.resource
     if resource.is_change:
@@ -229,7 +229,7 @@ def _subject(result: Result) -> str:
 
 
 def _message(result: Result) -> str:
-    return f"{_subject(result)}: {result.message or result.policy.title or result.policy.id}"
+    return f"{subject(result)}: {result.message or result.policy.title or result.policy.id}"
 
 
 def _waiver_suppression(waiver: WaiverRef) -> dict[str, Any]:
@@ -266,13 +266,13 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8", "surrogatepass")).hexdigest()
 
 
-def _finding_digest(result: Result) -> str:
+def finding_digest(result: Result) -> str:
     """The policy, the resource (environment, overlay or file, kind, namespace, name) and
     the field, or the message when the finding names no field: not the line."""
     return _digest(result.policy.id, *result.resource.key(), result.field or result.message)
 
 
-def _error_digest(error: InputError) -> str:
+def error_digest(error: InputError) -> str:
     return _digest(INPUT_ERROR_RULE, error.file, error.message)
 
 
@@ -342,8 +342,8 @@ def _results(report: Report, rules: list[dict[str, Any]]) -> list[dict[str, Any]
     """Input errors first (they fail the gate closed), then the findings in report order."""
     index = {rule["id"]: position for position, rule in enumerate(rules)}
     findings = [result for result in report.results if result.status in FINDINGS]
-    prints = fingerprints([*map(_error_digest, report.errors),
-                           *map(_finding_digest, findings)])
+    prints = fingerprints([*map(error_digest, report.errors),
+                           *map(finding_digest, findings)])
     split = len(report.errors)
     errors = [_error(error, index[INPUT_ERROR_RULE], fingerprint)
               for error, fingerprint in zip(report.errors, prints[:split], strict=True)]
