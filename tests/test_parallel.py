@@ -138,7 +138,7 @@ def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-FORMATS = ("json", "sarif", "junit", "markdown", "text")
+FORMATS = ("json", "sarif", "junit", "markdown", "text", "codequality")
 
 
 def reports(run: RunGate, tree: Path, out: Path, jobs: str) -> dict[str, bytes]:
