@@ -87,6 +87,10 @@ def _given(repository: Repository, base_sha: str, merge_base: str, head_sha: str
             f"--head-commit {ref}: {head_commit[:12]} is neither the head {head_sha[:12]} "
             "nor a parent of it (the head is no merge of it): the checkout is not of this "
             "change; check out the pull request's merge commit or its head")
+    if repository.is_ancestor(head_commit, base_sha):
+        raise GitError(
+            f"--head-commit {ref}: {head_commit[:12]} is the base's side of the merge "
+            f"{head_sha[:12]} (it is in the base's history), not the change's head")
     merge = repository.commit(head_sha)
     own = repository.commits(base_sha, head_commit)
     others = [parent for parent in parents if parent != head_commit]
