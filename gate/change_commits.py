@@ -37,8 +37,7 @@ def change_commits(repository: Repository, base_sha: str, merge_base: str, head_
 
     ``head_commit`` (``--head-commit``) is the change's own head as the CI system knows
     it: the head itself, or a parent of the head when the head is CI's merge of it. Else
-    the head is taken for such a merge when it has two parents, exactly one of them on
-    the base's side, and is either
+    the head is taken for such a merge when it is either
 
     - a merge *into* the base: every commit on its first-parent line down to the base's
       history is a merge of two parents (one for a pull request, several for a merge
