@@ -4,7 +4,7 @@ Everything is read from git objects, the index and the working tree; nothing her
 changes the repository (no checkout, no stash, no index write, not even the stat
 refresh ``git diff`` and ``git status`` write back). So only plumbing commands
 run (``rev-parse``, ``merge-base``, ``diff-tree``, ``diff-index``, ``ls-tree``,
-``ls-files``, ``hash-object`` without ``-w``, ``log``), with
+``ls-files``, ``hash-object`` without ``-w``, ``log``, ``rev-list``), with
 ``--no-optional-locks``, and file contents come from one persistent
 ``git cat-file --batch`` process.
 
@@ -499,10 +499,40 @@ class Repository:
         _check_sha(base_sha, head_sha)
         return self._log(f"{base_sha}..{head_sha}")
 
+    def first_parent_line(self, head_sha: str, base_sha: str,
+                          limit: int) -> list[tuple[str, list[str]]]:
+        """``(commit, parents)`` along the first-parent line from ``head_sha`` down to
+        the base's history, ``base_sha`` and its ancestors excluded (``git rev-list
+        --first-parent --parents HEAD ^BASE``), newest first; at most ``limit``."""
+        _check_sha(head_sha, base_sha)
+        output = self._git("rev-list", "--first-parent", "--parents", f"--max-count={limit}",
+                           head_sha, f"^{base_sha}", "--")
+        line: list[tuple[str, list[str]]] = []
+        for record in output.stdout.decode("ascii", "replace").splitlines():
+            sha, *parents = record.split()
+            line.append((sha, parents))
+        return line
+
+    def parents(self, sha: str) -> list[str]:
+        """The parents of one commit, in order (the first parent first)."""
+        _check_sha(sha)
+        output = self._git("rev-list", "--parents", "--max-count=1", sha, "--")
+        return output.stdout.decode("ascii", "replace").split()[1:]
+
+    def is_ancestor(self, ancestor_sha: str, sha: str) -> bool:
+        """Whether ``ancestor_sha`` is ``sha`` or one of its ancestors."""
+        _check_sha(ancestor_sha, sha)
+        result = self._git("merge-base", "--is-ancestor", ancestor_sha, sha, ok=(0, 1))
+        return result.status == 0
+
+    def commit(self, sha: str) -> Commit:
+        """One commit, trailers parsed as :meth:`commits` parses them."""
+        _check_sha(sha)
+        return self._log("-1", sha)[0]
+
     def commit_time(self, sha: str) -> datetime:
         """The committer time of one commit."""
-        _check_sha(sha)
-        return self._log("-1", sha)[0].committed_at
+        return self.commit(sha).committed_at
 
     def _log(self, *revisions: str) -> list[Commit]:
         """``git log`` of ``revisions``, trailers parsed by git itself (not by us: what

@@ -13,6 +13,10 @@ What it does, in order:
 1. Works out the base of the change: the ``base`` input; else, on a pull request,
    ``origin/<GITHUB_BASE_REF>``; in a merge queue, the queue's base commit; on a push,
    the commit before the push; on a branch's first push, ``origin/<default branch>``.
+   On a pull request the pull request's head commit is passed as ``--head-commit``, so
+   change tickets and overrides are read from the author's commits, not from the merge
+   commit ``actions/checkout`` checks out (a merge queue's or a push's merges are found
+   by ``gate diff`` itself: docs/change-policies.md).
 2. Runs ``gate diff --base BASE`` with each requested report written to the report
    directory (``gate.md``, ``gate.json``, ``gate-junit.xml``, ``gate.sarif``...), and a
    text report for the log. The log is printed between ``::stop-commands::`` markers,
@@ -63,6 +67,7 @@ DEFAULT_REPORT_DIR = "gate-reports"
 # GitHub shows at most 10 error and 10 warning annotations of a step.
 MAX_ANNOTATIONS = 10
 ZERO_SHA = re.compile(r"^0+$")
+FULL_SHA = re.compile(r"[0-9a-f]{40}")
 # Counts set as outputs, from the JSON report's summary.
 COUNT_OUTPUTS = {
     "blocking": "fail",
@@ -160,6 +165,18 @@ def resolve_base(inputs: Inputs, env: Mapping[str, str]) -> str:
         "cannot tell what to compare the change with: set the action's `base` input "
         "(e.g. origin/main), or run it on pull_request, merge_group or push events"
     )
+
+
+def resolve_head_commit(env: Mapping[str, str]) -> str:
+    """The pull request's head commit, from the event (``GATE_HEAD_COMMIT``, which
+    action.yml sets to ``github.event.pull_request.head.sha``); empty on other events.
+
+    The runner writes it from the event, not the change, so it is trusted to name the
+    pull request's head; still, anything but a full SHA is refused, never passed on."""
+    sha = env.get("GATE_HEAD_COMMIT", "").strip()
+    if sha and not FULL_SHA.fullmatch(sha):
+        raise ActionError(f"GATE_HEAD_COMMIT is not a full commit SHA: {sha[:80]!r}")
+    return sha
 
 
 # -- workflow commands ----------------------------------------------------------------------
@@ -333,11 +350,13 @@ def print_untrusted(text: str, out: TextIO) -> None:
 
 
 def gate_command(python: str, base: str, inputs: Inputs,
-                 paths: Mapping[str, Path]) -> list[str]:
+                 paths: Mapping[str, Path], head_commit: str = "") -> list[str]:
     # -I: the working directory is the change's checkout, and a committed gate/ package
     # there must not be what runs (nor PYTHON* variables or the user's site packages).
-    argv = [python, "-I", "-m", "gate", "diff", f"--base={base}",
-            f"--rules-from={inputs.rules_from}"]
+    argv = [python, "-I", "-m", "gate", "diff", f"--base={base}"]
+    if head_commit:
+        argv.append(f"--head-commit={head_commit}")
+    argv.append(f"--rules-from={inputs.rules_from}")
     if inputs.config:
         argv.append(f"--config={inputs.config}")
     argv += [f"--policies={directory}" for directory in inputs.policies]
@@ -355,6 +374,7 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         return exc.code if isinstance(exc.code, int) else 2
     try:
         base = resolve_base(inputs, env)
+        head_commit = resolve_head_commit(env)
     except ActionError as exc:
         out.write(command("error", str(exc), title="gate") + "\n")
         write_outputs(env.get("GITHUB_OUTPUT"), {"verdict": "error", "exit-code": "2"})
@@ -378,7 +398,7 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         wanted = dict(paths)
         wanted.setdefault("json", scratch / "gate.json")
         wanted.setdefault("markdown", scratch / "gate.md")
-        argv_gate = gate_command(sys.executable, base, inputs, wanted)
+        argv_gate = gate_command(sys.executable, base, inputs, wanted, head_commit)
         out.write(f"gate: {shlex.join(['gate', *argv_gate[4:]])}\n")
         out.flush()
         done = subprocess.run(argv_gate, capture_output=True, text=True, encoding="utf-8",

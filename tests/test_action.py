@@ -23,6 +23,8 @@ import pytest
 import yaml
 
 from gate import github
+from tests import cimerge
+from tests.cimerge import SCENARIOS, Scenario
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
 
@@ -309,6 +311,18 @@ def test_the_base_follows_the_event(env: dict[str, str], expected: str) -> None:
     assert github.resolve_base(github.parse_inputs([], env), env) == expected
 
 
+def test_the_pull_requests_head_commit_comes_from_the_event() -> None:
+    sha = "c" * 40
+    assert github.resolve_head_commit({"GATE_HEAD_COMMIT": f" {sha}\n"}) == sha
+    assert github.resolve_head_commit({"GATE_HEAD_COMMIT": ""}) == ""
+    assert github.resolve_head_commit({}) == ""
+    for bad in ("HEAD", "c" * 39, "--all", "C" * 40, f"{sha} x"):
+        with pytest.raises(github.ActionError, match="not a full commit SHA"):
+            github.resolve_head_commit({"GATE_HEAD_COMMIT": bad})
+    argv = github.gate_command("python", "origin/main", github.Inputs(), {}, sha)
+    assert argv[5:8] == ["--base=origin/main", f"--head-commit={sha}", "--rules-from=base"]
+
+
 def test_inputs_are_split_and_passed_as_single_arguments() -> None:
     env = {"INPUT_POLICIES": "compliance/policies,\nteam policies", "INPUT_FORMATS": "json, sarif",
            "INPUT_ARGS": "--all --kustomize builtin 'apps/my dir'", "INPUT_FAIL_ON": "high",
@@ -493,3 +507,70 @@ def test_the_composite_action_installs_gate_and_passes_a_clean_change(tmp_path: 
     assert context["steps"]["gate"]["outputs"]["verdict"] == "pass"
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert summary.startswith("<!-- gate-report:v1 -->")
+
+
+# -- a pull request's merge commit, as actions/checkout checks it out ------------------------
+
+
+def gate_step() -> dict[str, Any]:
+    [step] = [step for step in ACTION["runs"]["steps"] if step["id"] == "gate"]
+    return step
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_a_pull_requests_merge_commit_is_judged_by_the_authors_commits(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """On `pull_request` HEAD is GitHub's "Merge <head> into <base>" (no trailers of the
+    author's): the action passes the pull request's head, whose commits carry the ticket
+    and the override; a ticket missing there still fails."""
+    checkout = cimerge.github_pull_request(tmp_path, scenario)
+    repo = checkout.workspace
+    env = {**runner_env(tmp_path, repo, ROOT), "SOURCE_DATE_EPOCH": scenario.epoch}
+    context = action_context({}, before="")
+    context["github"]["event"]["pull_request"] = {"head": {"sha": checkout.author_head}}
+    context["steps"]["install"] = {"outputs": {"python": sys.executable}}
+    done, outputs = run_step(gate_step(), context, env, repo.path, tmp_path)
+    assert done.returncode == scenario.exit_code, done.stdout + done.stderr
+    assert f"--head-commit={checkout.author_head}" in done.stdout
+    report = cimerge.read_report(repo.path / "gate-reports" / "gate.json")
+    cimerge.assert_judged_by_the_authors_commits(report, checkout, scenario)
+    assert outputs["overridden"] == ("1" if scenario.name == "override" else "0")
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
+def test_a_merge_queues_merge_commit_is_judged_by_the_authors_commits(
+    tmp_path: Path, scenario: Scenario
+) -> None:
+    """On `merge_group` the event names no pull request head: gate finds it, the second
+    parent of the queue's merge into the base."""
+    checkout = cimerge.github_merge_group(tmp_path, scenario)
+    repo = checkout.workspace
+    env = {**runner_env(tmp_path, repo, ROOT), "SOURCE_DATE_EPOCH": scenario.epoch,
+           "GITHUB_EVENT_NAME": "merge_group", "GITHUB_BASE_REF": "", "GITHUB_HEAD_REF": ""}
+    context = action_context({}, before="")
+    context["github"]["event"]["merge_group"] = {"base_sha": checkout.base,
+                                                 "head_sha": checkout.merge}
+    context["steps"]["install"] = {"outputs": {"python": sys.executable}}
+    done, _ = run_step(gate_step(), context, env, repo.path, tmp_path)
+    assert done.returncode == scenario.exit_code, done.stdout + done.stderr
+    assert f"--base={checkout.base}" in done.stdout and "--head-commit" not in done.stdout
+    report = cimerge.read_report(repo.path / "gate-reports" / "gate.json")
+    cimerge.assert_judged_by_the_authors_commits(report, checkout, scenario)
+
+
+def test_a_checkout_that_is_not_the_pull_request_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`pull_request_target` checks out the base: the pull request's head is not in what
+    is judged, so gate says so (exit 2) rather than pass a change it did not see."""
+    checkout = cimerge.github_pull_request(tmp_path, SCENARIOS[0])
+    repo = checkout.workspace
+    repo.checkout("--detach", "origin/main")
+    env = {**runner_files(tmp_path, repo), "GITHUB_EVENT_NAME": "pull_request_target",
+           "GATE_HEAD_COMMIT": checkout.author_head}
+    code, stdout = run_module(env, repo.path, monkeypatch)
+    assert code == 2, stdout
+    errors = [message for name, _, message in commands(stdout) if name == "error"]
+    assert len(errors) == 1 and "--head-commit" in errors[0] and "neither the head" in errors[0]
+    assert read_outputs(env["GITHUB_OUTPUT"])["verdict"] == "error"

@@ -121,9 +121,27 @@ def test_change_ticket_records_the_tickets_as_evidence() -> None:
     document = {"environment": "prod", "mode": "commits", "commits": commits,
                 "head_commit": commits[0]}
     evidence = policy.record(subject(document, "prod"))
+    # With `commits: head` only the head commit's ticket counts, so only it is evidence.
     assert [(e.label, e.environment, e.values) for e in evidence] == [
-        ("Change tickets", "prod", ("CHG1", "CHG2"))]
+        ("Change tickets", "prod", ("CHG2",))]
+    every = BUILTIN["change-ticket"].configured(enabled=True, params={"commits": "all"})
+    assert [e.values for e in every.record(subject(document, "prod"))] == [("CHG1", "CHG2")]
     assert policy.record(subject({**document, "environment": "dev"}, "dev")) == []
+
+
+def test_the_evidence_never_lists_a_ticket_the_verdict_ignored() -> None:
+    """A ticket on an earlier commit is no evidence while the head commit's is missing:
+    the report must not fail for a missing ticket and list one beside the failure."""
+    policy = BUILTIN["change-ticket"].configured(enabled=True)
+    commits = [{"sha": "a" * 40, "short_sha": "a" * 12, "subject": "bump", "trailers": {}},
+               {"sha": "b" * 40, "short_sha": "b" * 12, "subject": "first",
+                "trailers": {"Change-Request": ["CHG1"]}}]
+    document = {"environment": "prod", "mode": "commits", "commits": commits,
+                "head_commit": commits[0]}
+    change = subject(document, "prod")
+    assert [r.status for r in policy.check_change(change, severity_rank("low"))] == [FAIL]
+    assert policy.record(change) == []
+    assert policy.record(subject({**document, "commits": [], "head_commit": None}, "prod")) == []
 
 
 CUSTOM = """\

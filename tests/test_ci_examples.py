@@ -17,6 +17,8 @@ import pytest
 import yaml
 
 from gate.github import REPORT_FILES
+from tests import cimerge
+from tests.cimerge import SCENARIOS, Checkout, Scenario, assert_judged_by_the_authors_commits
 from tests.gitrepo import GitRepo, git_environment
 from tests.manifests import CONFIGMAP, POD_LATEST
 
@@ -148,7 +150,9 @@ def test_gitlab_job_publishes_the_junit_and_code_quality_reports_it_writes() -> 
     assert job["artifacts"]["reports"]["junit"] == files["junit"]
     assert job["artifacts"]["reports"]["codequality"] == files["codequality"]
     assert job["artifacts"]["when"] == "always"
-    assert "CI_MERGE_REQUEST_DIFF_BASE_SHA" in script
+    # The target's tip as base, the author's head (not the merged result) as head commit.
+    assert "CI_MERGE_REQUEST_TARGET_BRANCH_SHA" in script
+    assert "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA" in script
     note = pipeline["gate-mr-note"]
     assert note["allow_failure"] is True
     assert files["markdown"] in "\n".join(note["script"])
@@ -254,3 +258,176 @@ def test_pre_commit_config_example_is_valid_and_names_real_hooks() -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     [repo] = load(PRE_COMMIT)["repos"]
     assert {hook["id"] for hook in repo["hooks"]} <= HOOK_IDS
+
+
+# -- a required check everywhere: the base's rules judge the change ---------------------------
+
+
+def test_every_recipe_for_a_required_check_reads_the_rules_from_the_base() -> None:
+    """A merge request cannot waive its own findings or switch a policy off: every recipe
+    judges it by the target branch's rules (the Action's `rules-from` defaults to base)."""
+    scripts = {
+        "gitlab": "\n".join(load(GITLAB)["gate"]["script"]),
+        "jenkins": JENKINS.read_text(encoding="utf-8"),
+        "shell": SHELL.read_text(encoding="utf-8"),
+    }
+    for name, script in scripts.items():
+        [command] = gate_diff_commands(script)
+        assert "--rules-from" in command, name
+        assert command[command.index("--rules-from") + 1] == "base", name
+    assert ACTION["inputs"]["rules-from"]["default"] == "base"
+    [job] = load(GITHUB)["jobs"].values()
+    gate = next(step for step in job["steps"] if step.get("id") == "gate")
+    assert "rules-from" not in gate["with"]
+    assert "--rules-from" in DOC.read_text(encoding="utf-8")
+
+
+# -- each recipe on a checkout whose HEAD is the merge its CI made ----------------------------
+#
+# tests/cimerge.py builds the merge each CI system makes of the author's branch with its
+# target, and the runner's clone with HEAD on it. Each recipe's script runs as its CI
+# runs it, with the variables that CI sets; gate must read change tickets and overrides
+# from the author's commits, never from the merge.
+
+SCENARIO_IDS = [scenario.name for scenario in SCENARIOS]
+
+
+def run_script(script: str, shell: list[str], cwd: Path, env: dict[str, str],
+               tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "ci-script.sh"
+    path.write_text(script, encoding="utf-8")
+    return subprocess.run([*shell, str(path)], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=300, check=False)
+
+
+def judged(checkout: Checkout, scenario: Scenario,
+           done: subprocess.CompletedProcess[str]) -> None:
+    assert done.returncode == scenario.exit_code, done.stdout + done.stderr
+    report = cimerge.read_report(checkout.workspace.path / "gate-reports" / "gate.json")
+    assert_judged_by_the_authors_commits(report, checkout, scenario)
+
+
+def gitlab_job(checkout: Checkout, scenario: Scenario, env: dict[str, str], tmp_path: Path,
+               **variables: str) -> subprocess.CompletedProcess[str]:
+    """The `gate` job's script as the runner runs it (bash, errexit and pipefail), with
+    gate already installed (before_script) and GitLab's predefined variables."""
+    script = "\n".join(load(GITLAB)["gate"]["script"])
+    ci = {"CI": "true", "GITLAB_CI": "true", "CI_PIPELINE_SOURCE": "merge_request_event",
+          "CI_DEFAULT_BRANCH": "main", "CI_COMMIT_SHA": checkout.merge,
+          "CI_MERGE_REQUEST_IID": "1", "CI_MERGE_REQUEST_TARGET_BRANCH_NAME": "main",
+          "CI_MERGE_REQUEST_SOURCE_BRANCH_NAME": "feature",
+          "CI_MERGE_REQUEST_DIFF_BASE_SHA": checkout.fork_point,
+          "SOURCE_DATE_EPOCH": scenario.epoch, **variables}
+    return run_script(script, ["bash", "-eo", "pipefail"], checkout.workspace.path,
+                      {**env, **ci}, tmp_path)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+def test_gitlab_merged_results_are_judged_by_the_authors_commits(
+    tmp_path: Path, gate_on_path: dict[str, str], scenario: Scenario
+) -> None:
+    checkout = cimerge.gitlab_merged_results(tmp_path, scenario)
+    done = gitlab_job(checkout, scenario, gate_on_path, tmp_path,
+                      CI_MERGE_REQUEST_EVENT_TYPE="merged_result",
+                      CI_MERGE_REQUEST_TARGET_BRANCH_SHA=checkout.base,
+                      CI_MERGE_REQUEST_SOURCE_BRANCH_SHA=checkout.author_head)
+    judged(checkout, scenario, done)
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+def test_a_gitlab_merge_request_pipeline_compares_with_the_fetched_target(
+    tmp_path: Path, gate_on_path: dict[str, str], scenario: Scenario
+) -> None:
+    """Without merged results HEAD is the author's head; the job fetches the target
+    branch, whose tip's rules judge the change."""
+    checkout = cimerge.gitlab_merge_request(tmp_path, scenario)
+    workspace = checkout.workspace
+    # A merge request pipeline's clone has no target branch: the job fetches it.
+    workspace.git("update-ref", "-d", "refs/remotes/origin/main")
+    done = gitlab_job(checkout, scenario, gate_on_path, tmp_path,
+                      CI_MERGE_REQUEST_EVENT_TYPE="detached")
+    judged(checkout, scenario, done)
+    assert workspace.sha("refs/remotes/origin/main") == checkout.base
+
+
+def jenkins_script() -> tuple[str, dict[str, str]]:
+    """The `sh` step's script as Groovy hands it to the shell (a single-quoted triple
+    string: a backslash before a newline joins the lines, ``\\\\`` is one backslash), and
+    the pipeline's `environment` block."""
+    text = JENKINS.read_text(encoding="utf-8")
+    body = re.search(r"sh '''\n(.*?)'''", text, re.S)
+    assert body, "no sh ''' step in the Jenkinsfile"
+    script = re.sub(r"\\(\n|\\|')", lambda m: "" if m.group(1) == "\n" else m.group(1),
+                    body.group(1))
+    block = re.search(r"environment \{(.*?)\}", text, re.S)
+    variables = dict(re.findall(r"^\s*(\w+)\s*=\s*'([^']*)'", block.group(1), re.M)) \
+        if block else {}
+    return script, variables
+
+
+@pytest.fixture
+def python_without_network(tmp_path: Path) -> Path:
+    """A directory with `python` and `python3` that run this interpreter, except that
+    `-m venv DIR` makes DIR a "virtualenv" whose `gate` is this checkout's gate and
+    `-m pip ...` does nothing: the install needs the network and is not what is tested."""
+    bin_dir = tmp_path / "python-bin"
+    bin_dir.mkdir()
+    shim = bin_dir / "python"
+    python, root = shlex.quote(sys.executable), shlex.quote(str(ROOT))
+    gate = f'#!/bin/sh\nPYTHONPATH={root} exec {python} -m gate "$@"\n'
+    shim.write_text(f"""#!{sys.executable}
+import os, sys
+args = sys.argv[1:]
+module = args[args.index("-m") + 1] if "-m" in args[:-1] else None
+if module == "venv":
+    target = os.path.join(os.path.abspath(args[-1]), "bin")
+    os.makedirs(target, exist_ok=True)
+    for name, body in (("python", "#!/bin/sh\\nexec {shim} \\"$@\\"\\n"), ("gate", {gate!r})):
+        with open(os.path.join(target, name), "w", encoding="utf-8") as handle:
+            handle.write(body)
+        os.chmod(os.path.join(target, name), 0o755)
+    sys.exit(0)
+if module == "pip":
+    sys.exit(0)
+os.execv({sys.executable!r}, [{sys.executable!r}, *args])
+""", encoding="utf-8")
+    shim.chmod(0o755)
+    (bin_dir / "python3").symlink_to(shim)
+    return bin_dir
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+def test_jenkins_merge_with_the_target_is_judged_by_the_authors_commits(
+    tmp_path: Path, gate_on_path: dict[str, str], python_without_network: Path,
+    scenario: Scenario
+) -> None:
+    checkout = cimerge.jenkins_merge_with_target(tmp_path, scenario)
+    workspace = checkout.workspace.path
+    script, variables = jenkins_script()
+    (tmp_path / "workspace@tmp").mkdir()
+    env = {**gate_on_path, **variables,
+           "PATH": f"{python_without_network}{os.pathsep}{gate_on_path['PATH']}",
+           "JENKINS_URL": "http://jenkins.invalid/", "WORKSPACE": str(workspace),
+           "WORKSPACE_TMP": str(tmp_path / "workspace@tmp"), "BRANCH_NAME": "PR-1",
+           "CHANGE_ID": "1", "CHANGE_TARGET": "main", "CHANGE_BRANCH": "feature",
+           "GIT_COMMIT": checkout.merge, "SOURCE_DATE_EPOCH": scenario.epoch}
+    done = run_script(script, ["sh", "-xe"], workspace, env, tmp_path)
+    judged(checkout, scenario, done)
+    # Jenkins merged the target into the pull request: the base is the merge's second parent.
+    assert checkout.workspace.git("rev-parse", "HEAD^2").strip() == checkout.base
+
+
+@pytest.mark.parametrize("given", [True, False], ids=["GATE_HEAD_COMMIT", "found"])
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
+def test_the_shell_recipe_on_a_merge_commit_reads_the_authors_commits(
+    tmp_path: Path, gate_on_path: dict[str, str], scenario: Scenario, given: bool
+) -> None:
+    """A pull request's merge commit checked out: the author's head given by the CI's
+    variables, or found by gate as the merge's other parent."""
+    checkout = cimerge.github_pull_request(tmp_path, scenario)
+    env = {**gate_on_path, "SOURCE_DATE_EPOCH": scenario.epoch}
+    if given:
+        env["GATE_HEAD_COMMIT"] = checkout.author_head
+    done = subprocess.run(["bash", str(SHELL), "origin/main"], cwd=checkout.workspace.path,
+                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    judged(checkout, scenario, done)

@@ -119,3 +119,14 @@ def test_one_git_process_reads_every_commit_of_a_range(
                                        [c for c in CASES if not c[2]], strict=True):
         assert commit.trailers == git_says(repo, message), commit.message
         assert commit.message.startswith(message.rstrip("\r\n").split("\n")[0])
+
+
+def test_one_commit_is_read_as_a_range_reads_it(repo: GitRepo) -> None:
+    """The commit a note names (a merge CI made) is parsed by the same reader."""
+    base = repo.sha("HEAD")
+    message = "Merge branch 'feature' into 'main'\n\nChange-Request: CHG1\n"
+    head = commit_verbatim(repo, message)
+    with open_repository(str(repo.path)) as repository:
+        [listed] = repository.commits(base, head)
+        one = repository.commit(head)
+    assert one == listed and one.trailers == listed.trailers == git_says(repo, message)

@@ -4,8 +4,11 @@
 #   gate-ci.sh [BASE [GATE DIFF OPTIONS...]]
 #
 # Judges what HEAD changes since its merge-base with BASE (default: $GATE_BASE, else
-# origin/main), writes the reports to $GATE_REPORT_DIR (default: gate-reports) and exits
+# origin/main) by the rules of BASE (--rules-from base: a change cannot loosen the rules
+# that judge it), writes the reports to $GATE_REPORT_DIR (default: gate-reports) and exits
 # with gate's status: 0 nothing blocks, 1 a finding blocks, 2 gate could not judge.
+# Set $GATE_HEAD_COMMIT to the change's own head commit when HEAD is a merge your CI made
+# of it (from your CI's variables, never from the change); docs/ci.md.
 # Needs gate on PATH and a clone with the base's history (no shallow clone).
 set -uo pipefail
 
@@ -18,7 +21,7 @@ reports="${GATE_REPORT_DIR:-gate-reports}"
 rm -rf -- "$reports" && mkdir -p -- "$reports" || exit 2
 
 status=0
-gate diff --base "$base" "$@" \
+gate diff --base "$base" --rules-from base ${GATE_HEAD_COMMIT:+"--head-commit=$GATE_HEAD_COMMIT"} "$@" \
     -f text \
     -f json="$reports/gate.json" \
     -f junit="$reports/gate-junit.xml" \

@@ -46,6 +46,12 @@ def add_parser(commands: Any) -> None:
                        help="compare the working tree, untracked files included, with HEAD")
     sides.add_argument("--head", metavar="REF",
                        help="the head side with --base (default: HEAD)")
+    sides.add_argument("--head-commit", metavar="REF",
+                       help="with --base: the change's own head commit (a pull request's "
+                            "head) when the head is a merge CI made of it with the base; "
+                            "change tickets and overrides are read from its commits. "
+                            "Default: the head, or the change's side of a merge CI made "
+                            "(see docs/change-policies.md)")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="consider only changed files under these paths")
     parser.add_argument("--all", action="store_true",
@@ -71,11 +77,14 @@ def _mode(args: argparse.Namespace) -> str:
         raise ConfigError("gate diff needs exactly one of --base REF, --staged or --worktree")
     if args.head is not None and chosen[0] != "commits":
         raise ConfigError("--head goes with --base")
+    if args.head_commit is not None and chosen[0] != "commits":
+        raise ConfigError("--head-commit goes with --base")
     return chosen[0]
 
 
 def run(args: argparse.Namespace) -> int:
     from gate import git, governance
+    from gate.change_commits import change_commits
     from gate.change_context import change_context
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
@@ -86,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     repository = git.open_repository(".")
     scope = [repository.relative_to_root(path) for path in args.paths]
     commits: list[git.Commit] = []
+    commit_notes: list[str] = []
     # Where --rules-from base reads the rules: the target's tip, not the merge-base.
     target: tuple[str | None, str]
 
@@ -98,7 +108,11 @@ def run(args: argparse.Namespace) -> int:
         base = Side(repository.tree_at(merge_base))
         head = Side(repository.tree_at(head_sha))
         summary = ChangeSummary(mode, args.base, base_sha, head_ref, head_sha, merge_base, [])
-        commits = repository.commits(merge_base, head_sha)
+        # The author's commits: never a merge CI made of the change with the base.
+        given = None if args.head_commit is None else repository.resolve(args.head_commit)
+        own = change_commits(repository, base_sha, merge_base, head_sha, given,
+                             args.head_commit or "")
+        commits, commit_notes = own.commits, own.notes
         target = (base_sha, f"target {args.base}")
     else:
         from gate.trees import WorkTree
@@ -118,8 +132,9 @@ def run(args: argparse.Namespace) -> int:
     rules = _load_rules(args, repository, *target)
     config, policies, waivers, inputs = rules.config, rules.policies, rules.waivers, rules.inputs
     fail_on = args.fail_on or config.fail_on
-    head_time = commits[0].committed_at if commits else None
-    if args.at == "commit" and mode == "commits" and head_time is None:
+    head_time = None
+    if args.at == "commit" and mode == "commits":
+        # The head's time (a merge's: when it merged), not the author's last commit's.
         head_time = repository.commit_time(head_sha)
     time = evaluation_time(args.now, args.at, head_time)
     changes = [c for c in changes if _in_scope(c.new_path, scope) or _in_scope(c.old_path, scope)]
@@ -130,7 +145,7 @@ def run(args: argparse.Namespace) -> int:
                          environments=config.environments, helm=args.helm)
     results = classify(comparison.head.results, comparison.base.results, every=args.all)
     summary.deleted = comparison.deleted
-    summary.notes = comparison.notes
+    summary.notes = commit_notes + comparison.notes
     summary.environments = [e for e in comparison.environments if e]
     summary.commits = len(commits)
     # The release manifest certifies images: read where the rules were read, so that
