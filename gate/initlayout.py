@@ -22,6 +22,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from gate.environments import NAME_PATTERN
 from gate.errors import ConfigError
 
 #: Where gate init puts its example policy: the first that does not exist.
@@ -44,8 +45,6 @@ _CONTAINERS = ("overlays", "overlay", "envs", "env", "environments", "environmen
                "clusters", "cluster", "stages")
 # Path components a glob spells as written (no glob syntax, spaces or escapes).
 _PLAIN = re.compile(r"^[A-Za-z0-9._-]+$")
-# Kubernetes label-value syntax: what an environment name must be (gate.environments).
-_ENVIRONMENT_NAME = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 _APPLICATION_KIND = re.compile(rb"^\s*kind:\s*[\"']?Application(?:Set)?[\"']?\s*$", re.M)
 
 
@@ -109,7 +108,7 @@ def _policy_folder(directory: str) -> tuple[str, str | None]:
 
 def environment_name(folder: str, parent: str) -> str | None:
     """The environment a folder named ``folder`` (in ``parent``) stands for, if any."""
-    if not _ENVIRONMENT_NAME.match(folder):
+    if not NAME_PATTERN.match(folder):  # what an environment name may be
         return None
     lowered = folder.lower()
     tokens = re.split(r"[-_.]", lowered)

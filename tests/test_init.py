@@ -251,8 +251,10 @@ def test_without_a_known_hooks_repository_no_pre_commit_config_is_written(
     proc = gate_cli("init", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert files_under(root) == sorted(WRITTEN[:-1])
-    assert "wrote no .pre-commit-config.yaml" in proc.stdout
+    assert "wrote no .pre-commit-config.yaml; add this to it by hand, with the address of " \
+        "gate's repository for URL" in proc.stdout
     assert "--hooks-repo URL" in proc.stdout
+    assert "  - repo: URL\n" in proc.stdout
     assert "pre-commit install" not in proc.stdout  # nothing to install yet
 
 

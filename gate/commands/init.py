@@ -416,16 +416,20 @@ def run(args: argparse.Namespace) -> int:
         _write(directory, relative, text)
         print(f"wrote {_display(directory, relative)}")
     _found(directory, layout)
+    # Where gate's repository is unknown, the address is left for the reader to fill in,
+    # never guessed (pre-commit would run whatever a guessed address serves).
+    unknown = ("" if hooks_repo is not None else
+               ", with the address of gate's repository for URL (this gate was not "
+               "installed from a git repository and names none; gate init --hooks-repo "
+               "URL names it)")
     if pre_commit_exists:
-        print(f"\n{_display(directory, PRE_COMMIT)} exists; add gate's hook to its repos:\n")
+        print(f"\n{_display(directory, PRE_COMMIT)} exists; add gate's hook to its "
+              f"repos{unknown}:\n")
         print(pre_commit_text(hooks_repo or "URL").split("repos:\n", 1)[1], end="")
     elif hooks_repo is None:
-        print(f"\nwrote no {PRE_COMMIT}: this gate was not installed from a git repository "
-              "and names none, so where pre-commit would fetch gate's hook is unknown "
-              "(gate init --hooks-repo URL names it). Add this to the file by hand, with "
-              "the address of gate's repository for URL:\n")
+        print(f"\nwrote no {PRE_COMMIT}; add this to it by hand{unknown}:\n")
         print(pre_commit_text("URL").split("repos:\n", 1)[1], end="")
-    _next_steps(directory, layout, PRE_COMMIT in files)
+    _next_steps(directory, layout, PRE_COMMIT in files or pre_commit_exists)
     return 0
 
 
