@@ -52,6 +52,8 @@ class Config:
     waivers: str | None = None  # path of the waivers file, if any
     overrides: OverrideConfig = field(default_factory=OverrideConfig)
     release_manifest: str | None = None  # repository path
+    # Change policies judge gate diff --staged/--worktree too (default: only at merge).
+    judge_change_policies_locally: bool = False
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
@@ -129,6 +131,7 @@ def load_config(path: str | None, source: RuleSource | None = None) -> Config:
         config.waivers = _default_waivers(files, base)
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
+    config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
     return config
 
 

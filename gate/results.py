@@ -276,20 +276,26 @@ class Audit:
 #: Why something gate saw was not judged.
 NOT_RENDERED = "not rendered"  # a renderer is off, missing, or not asked for
 NOT_REFERENCED = "not referenced"  # nothing deploys it (an unused Kustomize component)
-UNJUDGED_CATEGORIES = (NOT_RENDERED, NOT_REFERENCED)  # the JSON schema enumerates these
+# A change policy on a change not yet committed (gate diff --staged or --worktree).
+LOCAL_CHANGE = "not applied locally"
+# The JSON schema enumerates these.
+UNJUDGED_CATEGORIES = (NOT_RENDERED, NOT_REFERENCED, LOCAL_CHANGE)
 
 
 @dataclass(frozen=True, slots=True)
 class Unjudged:
-    """A chart, overlay or file gate saw and did not judge, and why.
+    """A chart, overlay or file gate saw and did not judge, and why; or a change policy
+    that applies to a change gate did not judge it on (a local change).
 
     Never silent: every report format lists these, so a passing run cannot hide
     workloads nobody looked at (a chart rendered only with ``--helm``, say).
     """
 
-    file: str  # as reports name it: the chart or overlay directory, or the file
+    # As reports name it: the chart or overlay directory, or the file (for a change
+    # policy, the config file that decides; "" without one).
+    file: str
     what: str  # "Helm chart", "Kustomize component", ...
-    category: str  # NOT_RENDERED or NOT_REFERENCED
+    category: str  # one of UNJUDGED_CATEGORIES
     reason: str  # one sentence: what would make gate judge it
 
     def describe(self) -> str:

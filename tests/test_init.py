@@ -3,12 +3,15 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from gate import __version__, hooksource
 from gate.commands import init
 from gate.config import apply_config, load_config
 from gate.evaluate import evaluate
@@ -26,6 +29,7 @@ WRITTEN = [
     "policies/.tests/require-team-label/require-team-label.test.yaml",
     ".pre-commit-config.yaml",
 ]
+HOOKS_REPO = "https://git.example.com/platform/gate.git"
 PASS_CASES = "policies/.tests/require-team-label/pass.yaml"
 FAIL_CASES = "policies/.tests/require-team-label/fail.yaml"
 # A commented-out setting: `# key:`, `# - item` or a deeper `#   line` (prose starts
@@ -47,7 +51,7 @@ def files_under(root: Path) -> list[str]:
 @pytest.fixture
 def started(tmp_path: Path, run_gate: RunGate) -> Path:
     root = repository(tmp_path)
-    proc = run_gate("init", cwd=root)
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     return root
 
@@ -70,7 +74,7 @@ def report(proc: Any) -> dict[str, Any]:
 
 def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", cwd=root)
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert files_under(root) == sorted(WRITTEN)
     lines = proc.stdout.splitlines()
@@ -82,7 +86,7 @@ def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> Non
 
 def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "deploy/gitops", cwd=root)
+    proc = run_gate("init", "deploy/gitops", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     target = root / "deploy" / "gitops"
     assert files_under(target) == sorted(WRITTEN)
@@ -95,7 +99,8 @@ def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
 def test_config_loads_and_applies(started: Path) -> None:
     config = load_config(str(started / ".gate.yaml"))
     assert config.policy_dirs == [str(started / "policies")]
-    assert config.environments.names() == ["prod", "staging"]
+    # An empty repository shows no environments: none is invented (a commented example).
+    assert not config.environments.enabled
     enabled = {policy.id for policy in apply_config(config, load_policies(started))}
     assert init.POLICY_ID in enabled
 
@@ -109,12 +114,15 @@ def test_every_commented_setting_is_valid_too(started: Path) -> None:
         uncommented.append(match["indent"] + match["yaml"] if match else line)
     result = "\n".join(uncommented) + "\n"
     for key in ("calendar:", "waivers:", "overrides:", "- discover: argocd",
-                "change-ticket:", "prod: {enforcement: block}"):
+                "change-ticket:", "prod: {enforcement: block}", "environments:",
+                "judge_change_policies_locally: true"):
         assert re.search(rf"^\s*{re.escape(key)}", result, re.MULTILINE), key
     (started / "waivers.yaml").write_text("waivers: []\n", encoding="utf-8")
     (started / "full.yaml").write_text(result, encoding="utf-8")
     config = load_config(str(started / "full.yaml"))
     assert config.calendar is not None and config.overrides.allowed
+    assert config.judge_change_policies_locally
+    assert config.environments.names() == ["prod"] and config.environments.argocd
     assert config.waivers == str(started / "waivers.yaml")
     enabled = {policy.id for policy in apply_config(config, load_policies(started))}
     assert {"change-ticket", "promotion-certified", init.POLICY_ID} <= enabled
@@ -193,20 +201,27 @@ def hook_ids(config: Any) -> set[str]:
     return {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
 
 
-def test_pre_commit_config(started: Path) -> None:
-    config = yaml.safe_load((started / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
-    assert hook_ids(config) == {"gate", "gate-diff"}
+def test_pre_commit_config_enables_the_ratchet_hook_of_gates_repository(started: Path) -> None:
+    text = (started / ".pre-commit-config.yaml").read_text(encoding="utf-8")
+    config = yaml.safe_load(text)
     [repo] = config["repos"]
-    assert repo["repo"] == "local"  # the installed gate: no address to invent
-    entries = {hook["id"]: (hook["entry"], hook["language"]) for hook in repo["hooks"]}
-    assert entries == {"gate": ("gate check", "system"),
-                       "gate-diff": ("gate diff --staged", "system")}
-    [gate_hook] = [hook for hook in repo["hooks"] if hook["id"] == "gate"]
-    assert re.search(gate_hook["exclude"], FAIL_CASES)  # the failing cases never block a commit
-    published = REPO_ROOT / ".pre-commit-hooks.yaml"
-    if published.is_file():
-        hooks = yaml.safe_load(published.read_text(encoding="utf-8"))
-        assert hook_ids(config) <= {hook["id"] for hook in hooks}
+    # gate's own hook definitions, at the release tag of this gate: never `language:
+    # system`, which runs whatever `gate` is on the PATH, and fails outside the venv.
+    assert repo == {"repo": HOOKS_REPO, "rev": f"v{__version__}",
+                    "hooks": [{"id": "gate-diff"}]}
+    assert "language" not in text
+    published = {hook["id"]: hook for hook in yaml.safe_load(
+        (REPO_ROOT / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+    assert published["gate-diff"]["entry"] == "gate diff --staged"  # the ratchet
+    assert published["gate-diff"]["language"] == "python"
+
+
+def test_pre_commit_config_is_valid_for_pre_commit(started: Path) -> None:
+    pytest.importorskip("pre_commit")
+    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
+                           str(started / ".pre-commit-config.yaml")],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
 
 
 def test_existing_pre_commit_config_is_kept_and_the_snippet_printed(
@@ -215,26 +230,119 @@ def test_existing_pre_commit_config_is_kept_and_the_snippet_printed(
     root = repository(tmp_path)
     mine = "repos: []  # mine\n"
     (root / ".pre-commit-config.yaml").write_text(mine, encoding="utf-8")
-    proc = run_gate("init", cwd=root)
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert (root / ".pre-commit-config.yaml").read_text(encoding="utf-8") == mine
     assert "wrote .pre-commit-config.yaml" not in proc.stdout
     assert files_under(root) == sorted(WRITTEN)
-    snippet = proc.stdout.split("add gate's hooks to its repos:\n\n", 1)[1]
+    snippet = proc.stdout.split("add gate's hook to its repos:\n\n", 1)[1]
     snippet = snippet.split("\nNext steps:", 1)[0]
-    assert hook_ids(yaml.safe_load("repos:\n" + snippet)) == {"gate", "gate-diff"}
+    [repo] = yaml.safe_load("repos:\n" + snippet)["repos"]
+    assert repo == {"repo": HOOKS_REPO, "rev": f"v{__version__}",
+                    "hooks": [{"id": "gate-diff"}]}
+
+
+def test_without_a_known_hooks_repository_no_pre_commit_config_is_written(
+    tmp_path: Path, gate_cli: RunGate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Where this gate came from is unknown: the address is never invented."""
+    monkeypatch.setattr(hooksource, "installed_from", lambda: None)
+    root = repository(tmp_path)
+    proc = gate_cli("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert files_under(root) == sorted(WRITTEN[:-1])
+    assert "wrote no .pre-commit-config.yaml; add this to it by hand, with the address of " \
+        "gate's repository for URL" in proc.stdout
+    assert "--hooks-repo URL" in proc.stdout
+    assert "  - repo: URL\n" in proc.stdout
+    assert "pre-commit install" not in proc.stdout  # nothing to install yet
+
+
+def test_the_hooks_repository_this_gate_was_installed_from_is_used(
+    tmp_path: Path, gate_cli: RunGate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hooksource, "installed_from", lambda: "ssh://git@git.example.com/gate")
+    root = repository(tmp_path)
+    proc = gate_cli("init", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    config = yaml.safe_load((root / ".pre-commit-config.yaml").read_text(encoding="utf-8"))
+    assert config["repos"][0]["repo"] == "ssh://git@git.example.com/gate"
+
+
+@pytest.mark.parametrize("value", ["", "a b", "https://x/\nrepos: []"])
+def test_a_hooks_repository_on_one_line(tmp_path: Path, run_gate: RunGate, value: str) -> None:
+    root = repository(tmp_path)
+    proc = run_gate("init", "--hooks-repo", value, cwd=root)
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert "--hooks-repo" in line
+    assert files_under(root) == []
+
+
+class FakeDistribution:
+    """What hooksource reads of an installed distribution."""
+
+    def __init__(self, direct_url: str | None, project_urls: list[str]) -> None:
+        self.direct_url = direct_url
+        self.metadata = {"Project-URL": project_urls}
+
+    def read_text(self, name: str) -> str | None:
+        return self.direct_url if name == "direct_url.json" else None
+
+
+class FakeMetadata(dict[str, list[str]]):
+    def get_all(self, key: str) -> list[str] | None:
+        return self.get(key)
+
+
+@pytest.mark.parametrize(("direct_url", "project_urls", "expected"), [
+    (json.dumps({"url": "https://tok@git.example.com/gate.git",
+                 "vcs_info": {"vcs": "git", "commit_id": "0" * 40}}),
+     [], "https://git.example.com/gate.git"),
+    (json.dumps({"url": "file:///home/me/gate", "dir_info": {"editable": True}}),
+     ["Homepage, https://docs.example.com", "Source, https://github.com/acme/gate"],
+     "https://github.com/acme/gate"),
+    (json.dumps({"url": "https://example.com/gate-0.1.0.tar.gz", "archive_info": {}}),
+     ["Documentation, https://docs.example.com"], None),
+    ("not json", [], None),
+    (None, [], None),
+])
+def test_where_this_gate_was_installed_from(
+    monkeypatch: pytest.MonkeyPatch, direct_url: str | None, project_urls: list[str],
+    expected: str | None,
+) -> None:
+    fake = FakeDistribution(direct_url, project_urls)
+    fake.metadata = FakeMetadata(fake.metadata)
+    monkeypatch.setattr(hooksource, "_distribution", lambda: fake)
+    assert hooksource.installed_from() == expected
+
+
+@pytest.mark.parametrize(("url", "expected"), [
+    ("https://github.com/acme/gate", "https://github.com/acme/gate"),
+    ("git+https://github.com/acme/gate.git", "https://github.com/acme/gate.git"),
+    ("https://user:token@git.example.com/gate.git", "https://git.example.com/gate.git"),
+    ("https://x-access-token@github.com/acme/gate", "https://github.com/acme/gate"),
+    ("ssh://git@git.example.com:2222/gate.git", "ssh://git@git.example.com:2222/gate.git"),
+    ("git@github.com:acme/gate.git", "git@github.com:acme/gate.git"),
+    ("https://github.com/acme/gate?ref=main#frag", "https://github.com/acme/gate"),
+    ("file:///home/me/gate", None),       # a local path: not where a team's hooks live
+    ("/home/me/gate", None),
+    ("http://git.example.com/gate", None),  # never over plain http
+    ("https://github.com/acme/ga te", None),
+    ("", None),
+])
+def test_remote_urls(url: str, expected: str | None) -> None:
+    assert hooksource.remote_url(url) == expected
 
 
 # -- never overwriting --------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("existing", [".gate.yaml", ".gate.yml",
-                                      "policies/require-team-label.yaml", FAIL_CASES])
+@pytest.mark.parametrize("existing", [".gate.yaml", ".gate.yml"])
 def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path)
-    (root / existing).parent.mkdir(parents=True, exist_ok=True)
     (root / existing).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", cwd=root)
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     assert proc.stdout == ""
     [line] = proc.stderr.splitlines()
@@ -243,23 +351,57 @@ def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) 
     assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
 
 
-def test_refusal_names_every_existing_file(started: Path, run_gate: RunGate) -> None:
-    before = {name: (started / name).read_bytes() for name in files_under(started)}
-    proc = run_gate("init", cwd=started)
+@pytest.mark.parametrize("existing", ["policies/require-team-label.yaml", FAIL_CASES,
+                                      "policies/kyverno/require-labels.yaml"])
+def test_an_existing_policies_folder_is_left_untouched(
+    existing: str, tmp_path: Path, run_gate: RunGate
+) -> None:
+    root = repository(tmp_path)
+    (root / existing).parent.mkdir(parents=True, exist_ok=True)
+    (root / existing).write_text("# mine\n", encoding="utf-8")
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
+    moved = [name.replace("policies/", ".gate/policies/", 1) for name in WRITTEN]
+    assert files_under(root) == sorted([existing, *moved])
+    assert "policies/ exists and is left untouched" in proc.stdout
+    config = load_config(str(root / ".gate.yaml"))
+    assert config.policy_dirs == [str(root / ".gate" / "policies")]
+    proc = run_gate("test", ".gate/policies", cwd=root)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_refusal_names_every_existing_file(tmp_path: Path, run_gate: RunGate) -> None:
+    root = repository(tmp_path)
+    mine = [".gate.yaml", ".gate.yml"]
+    for name in mine:
+        (root / name).write_text("# mine\n", encoding="utf-8")
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
-    for name in WRITTEN[:-1]:  # .pre-commit-config.yaml is never a reason to refuse
-        assert name in line
+    assert "refusing to overwrite existing files: .gate.yaml, .gate.yml (nothing written)" \
+        in line
+    assert files_under(root) == mine
+
+
+def test_a_second_init_refuses(started: Path, run_gate: RunGate) -> None:
+    before = {name: (started / name).read_bytes() for name in files_under(started)}
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=started)
+    assert proc.returncode == 2
+    [line] = proc.stderr.splitlines()
+    assert ".gate.yaml" in line and "refusing to overwrite" in line
     assert {name: (started / name).read_bytes() for name in files_under(started)} == before
 
 
 def test_a_file_in_the_way_of_a_directory(tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path)
     (root / "policies").write_text("not a directory\n", encoding="utf-8")
-    proc = run_gate("init", cwd=root)
+    (root / ".gate").write_text("not a directory either\n", encoding="utf-8")
+    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
-    assert "policies" in proc.stderr
-    assert files_under(root) == ["policies"]
+    [line] = proc.stderr.splitlines()
+    assert "refusing to overwrite existing files: .gate " in line
+    assert files_under(root) == [".gate", "policies"]
 
 
 def test_target_that_is_a_file(tmp_path: Path, run_gate: RunGate) -> None:

@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
     from gate.change_context import change_context
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
+    from gate.localchange import held_for_merge
     from gate.ratchet import classify
 
     mode = _mode(args)
@@ -160,6 +161,10 @@ def run(args: argparse.Namespace) -> int:
             raise type(exc)(f"{exc.message} (rules read from {rules.source})", exc.file,
                             exc.line) from None
     change_results, evidence = governance.judge_change(policies, context, fail_on)
+    # A freeze governs merging, not committing: on a local change the change policies
+    # are listed as not judged, unless the config asks for them.
+    change_results, evidence, held = held_for_merge(
+        mode, config.judge_change_policies_locally, config.file, change_results, evidence)
     results, uses = governance.waive(results + change_results, waivers, time, complete=False)
     found, override_notes = governance.find_overrides(commits, config.overrides)
     results, used, ignored = governance.override(results, found, config.overrides)
@@ -172,7 +177,7 @@ def run(args: argparse.Namespace) -> int:
         resource_count=len(comparison.head.resources),
         fail_on=fail_on,
         change=summary,
-        unjudged=comparison.unjudged,
+        unjudged=comparison.unjudged + held,
         audit=governance.audit(time, inputs, uses, used, evidence, rules.source),
     )
     write_reports(report, formats, args)

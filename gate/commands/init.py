@@ -1,25 +1,43 @@
-"""``gate init [DIR]``: a starter configuration, an example policy with its tests, and a
-pre-commit snippet. It never overwrites: if any file it would write exists, it writes
-nothing."""
+"""``gate init [DIR]``: a starter configuration fitted to the repository, an example
+policy with its tests, and a pre-commit config.
+
+It reads the repository first (gate.initlayout): environments from the folders and
+Argo CD Applications it finds, and a policies folder where nothing exists. It never
+overwrites: if any file it would write exists, it writes nothing."""
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 from typing import Any
 
-from gate import __version__, safewrite
+from gate import hooksource, safewrite
 from gate.errors import ConfigError
+from gate.initlayout import Layout, read_layout
 
 CONFIG = ".gate.yaml"
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")  # either one would be the repository's config
 POLICY_ID = "require-team-label"
-POLICY = f"policies/{POLICY_ID}.yaml"
-# Hidden, so that `gate check .` and `gate diff` skip the failing example and the policy
-# loader (which reads every YAML file under policies/) does not take it for a policy.
-TESTS = f"policies/.tests/{POLICY_ID}"
 PRE_COMMIT = ".pre-commit-config.yaml"
+HOOK_ID = "gate-diff"  # the ratchet hook: gate diff --staged, only new findings block
 
-CONFIG_TEXT = f"""\
+
+def policy_path(folder: str) -> str:
+    return f"{folder}/{POLICY_ID}.yaml"
+
+
+def tests_path(folder: str) -> str:
+    # Hidden, so that `gate check .` and `gate diff` skip the failing example and the
+    # policy loader (which reads every YAML file under the folder) does not take it for a
+    # policy.
+    return f"{folder}/.tests/{POLICY_ID}"
+
+
+def config_text(layout: Layout) -> str:
+    """The starter .gate.yaml, with what gate init found in the repository."""
+    prod = layout.production() or "prod"  # the examples name production as found
+    return f"""\
 # The configuration of gate, the policy-as-code compliance gate, for this repository.
 # Reference: docs/configuration.md in gate's documentation. `gate policies` lists the
 # policies with the settings below applied; `gate explain ID` documents one of them.
@@ -33,17 +51,11 @@ fail_on: info
 # profile: restricted
 
 # Your own policies, relative to this file, loaded beside the built-in pack.
-policy_dirs: [policies]
+policy_dirs: [{layout.policy_folder}]
 
 # Which paths deploy to which environment (first match wins). Policies can be configured
 # per environment, and `gate diff` judges a change once for each environment it reaches.
-environments:
-  - name: prod
-    paths: ["envs/prod/**", "overlays/prod/**"]
-  - name: staging
-    paths: ["envs/staging/**", "overlays/staging/**"]
-  # - discover: argocd                 # also read the Argo CD Applications in this repository
-
+{_environments_text(layout)}
 # Settings per policy, by id: enabled, severity, enforcement (block or warn) and
 # parameters, for every environment or (under environments:) for one.
 policies:
@@ -53,7 +65,7 @@ policies:
   image-digest:
     enforcement: warn                  # its default: findings are reported, never block
     # environments:
-    #   prod: {{enforcement: block}}     # in prod, every image must be pinned by digest
+    #   {prod}: {{enforcement: block}}     # in {prod}, every image must be pinned by digest
   {POLICY_ID}:                  # your example policy (remove this entry with it)
     parameters:
       label: team
@@ -64,10 +76,14 @@ policies:
 # calendar:
 #   windows:
 #     - {{name: office-hours, kind: allow, schedule: "0 9 * * 1-5", duration: 8h,
-#        timeZone: Europe/Berlin, environments: [prod]}}
+#        timeZone: Europe/Berlin, environments: [{prod}]}}
 #   freezes:
 #     - {{name: year-end, start: "2026-12-18T00:00:00+01:00",
-#        end: "2027-01-04T00:00:00+01:00", reason: year-end freeze, environments: [prod]}}
+#        end: "2027-01-04T00:00:00+01:00", reason: year-end freeze, environments: [{prod}]}}
+
+# Change policies (the calendar, change tickets) judge a change when it merges (gate diff
+# --base), not a local commit (gate diff --staged, the pre-commit hook), unless:
+# judge_change_policies_locally: true
 
 # Approved, expiring exceptions (docs/waivers.md). Default: waivers.yaml beside this file,
 # when it exists.
@@ -80,10 +96,11 @@ policies:
 #   trailer: Gate-Override
 """
 
+
 POLICY_TEXT = """\
 # An example of a policy of your own, in gate's policy language (docs/policy-language.md).
 # `gate explain require-team-label` prints its documentation; the manifests under
-# policies/.tests/require-team-label/ are its test cases.
+# .tests/require-team-label/ beside this file are its test cases.
 apiVersion: gate.dev/v1
 kind: Policy
 id: require-team-label
@@ -262,50 +279,89 @@ expect:
     message: {{regex: "does not match"}}
 """
 
-PRE_COMMIT_TEXT = f"""\
-# pre-commit (https://pre-commit.com): run gate before every commit (`pre-commit install`).
-# These hooks run the gate installed here (gate {__version__}); they are the same as the
-# hooks gate's own repository publishes in .pre-commit-hooks.yaml, which you can use
-# instead with `repo: <where you host gate>` and `rev: v{__version__}`.
+def pre_commit_text(repository: str) -> str:
+    """The pre-commit config: the ratchet hook of gate's own repository, at the release
+    tag of this gate (never `language: system`, which needs gate on the PATH)."""
+    return f"""\
+# pre-commit (https://pre-commit.com): `pre-commit install` runs gate before every commit.
+# The {HOOK_ID} hook of gate's repository (its .pre-commit-hooks.yaml) runs
+# `gate diff --staged`: it judges what the staged change deploys, in every overlay it
+# reaches, and only findings the change adds block, so findings already merged never
+# block an unrelated commit. Change policies (release windows, change tickets) judge a
+# change when it merges, not when it is committed. pre-commit installs gate in an
+# environment of its own, at `rev`: keep it on a release tag of gate (docs/ci.md).
 repos:
-  - repo: local
+  - repo: {_yaml_scalar(repository)}
+    rev: {hooksource.release_tag()}
     hooks:
-      # Keep the hook that fits this repository.
-      - id: gate          # plain manifests: gate check of each staged YAML file, as written
-        name: gate check
-        entry: gate check
-        language: system
-        types: [yaml]
-        exclude: ^policies/\\.tests/   # the example policy's failing test cases
-      - id: gate-diff     # Kustomize or Helm: gate diff --staged, what the commit deploys
-        name: gate diff --staged
-        entry: gate diff --staged
-        language: system
-        pass_filenames: false
-        always_run: true
+      - id: {HOOK_ID}
 """
 
 
-def starter_files() -> dict[str, str]:
+def _yaml_scalar(text: str) -> str:
+    """``text`` as a YAML scalar: plain when that is safe, else double-quoted."""
+    if re.fullmatch(r"[A-Za-z0-9/][A-Za-z0-9@:/._~+-]*", text):
+        return text
+    return json.dumps(text)
+
+
+def _environments_text(layout: Layout) -> str:
+    """The ``environments:`` block: what the repository shows, or a commented example."""
+    if not layout.environments and not layout.applications:
+        return """\
+# gate init found no environment folders (such as overlays/prod, envs/staging or
+# clusters/production) and no Argo CD Applications here: name yours, for example
+# environments:
+#   - name: prod
+#     paths: ["overlays/prod/**"]
+#   - discover: argocd                 # read the Argo CD Applications in this repository
+"""
+    found = []
+    if layout.environments:
+        found.append("folders named for environments")
+    if layout.applications:
+        found.append("Argo CD Applications")
+    lines = [f"# Proposed by gate init from the {' and '.join(found)} in this repository.",
+             "environments:"]
+    for environment in layout.environments:
+        lines.append(f"  - name: {environment.name}")
+        globs = ", ".join(json.dumps(glob) for glob in environment.paths)
+        lines.append(f"    paths: [{globs}]")
+    if layout.applications:
+        lines.append("  - discover: argocd                 # the Argo CD Applications here")
+    else:
+        lines.append("  # - discover: argocd               # also read Argo CD Applications")
+    return "\n".join(lines) + "\n"
+
+
+def starter_files(layout: Layout) -> dict[str, str]:
     """Relative path -> content of every file ``gate init`` writes (pre-commit aside)."""
+    tests = tests_path(layout.policy_folder)
     return {
-        CONFIG: CONFIG_TEXT,
-        POLICY: POLICY_TEXT,
-        f"{TESTS}/pass.yaml": PASS_TEXT,
-        f"{TESTS}/fail.yaml": FAIL_TEXT,
-        f"{TESTS}/{POLICY_ID}.test.yaml": TEST_TEXT,
+        CONFIG: config_text(layout),
+        policy_path(layout.policy_folder): POLICY_TEXT,
+        f"{tests}/pass.yaml": PASS_TEXT,
+        f"{tests}/fail.yaml": FAIL_TEXT,
+        f"{tests}/{POLICY_ID}.test.yaml": TEST_TEXT,
     }
 
 
 def add_parser(commands: Any) -> None:
     parser = commands.add_parser(
-        "init", help="write a starter .gate.yaml, an example policy and a pre-commit snippet",
-        description=f"Write a starter {CONFIG}, an example policy ({POLICY}) with test "
-                    f"cases, and {PRE_COMMIT} (printed instead when one exists). "
-                    "Existing files are never overwritten: if any exists, nothing is written.",
+        "init", help="write a starter .gate.yaml fitted to the repository, an example "
+                     "policy and a pre-commit config",
+        description=f"Read the repository, then write a starter {CONFIG} (environments "
+                    "from the folders and Argo CD Applications found), an example policy "
+                    "with test cases (in policies/, or .gate/policies where policies/ "
+                    f"exists), and {PRE_COMMIT} with gate's {HOOK_ID} hook (printed "
+                    "instead when one exists). Existing files are never overwritten: if "
+                    "any exists, nothing is written.",
     )
     parser.add_argument("directory", nargs="?", default=".", metavar="DIR",
                         help="where to write (default: the current directory)")
+    parser.add_argument("--hooks-repo", metavar="URL",
+                        help="the git repository pre-commit takes gate's hooks from "
+                             "(default: the one this gate was installed from, when known)")
     parser.set_defaults(handler=run)
 
 
@@ -343,34 +399,76 @@ def run(args: argparse.Namespace) -> int:
     directory: str = args.directory
     if os.path.lexists(directory) and not os.path.isdir(directory):
         raise ConfigError("not a directory", directory)
-    files = starter_files()
+    hooks_repo = (hooksource.check_given(args.hooks_repo) if args.hooks_repo is not None
+                  else hooksource.installed_from())
+    layout = read_layout(directory)
+    files = starter_files(layout)
     existing = conflicts(directory, files)
     if existing:
         names = ", ".join(_display(directory, name) for name in existing)
         raise ConfigError(f"refusing to overwrite existing files: {names} (nothing written)")
-    write_hooks = not os.path.lexists(os.path.join(directory, PRE_COMMIT))
-    if write_hooks:
-        files[PRE_COMMIT] = PRE_COMMIT_TEXT
+    pre_commit_exists = os.path.lexists(os.path.join(directory, PRE_COMMIT))
+    if hooks_repo is not None and not pre_commit_exists:
+        files[PRE_COMMIT] = pre_commit_text(hooks_repo)
     for relative in files:  # every target checked first: all are written or none
         safewrite.check_target(_display(directory, relative))
     for relative, text in files.items():
         _write(directory, relative, text)
         print(f"wrote {_display(directory, relative)}")
-    if not write_hooks:
-        print(f"\n{_display(directory, PRE_COMMIT)} exists; add gate's hooks to its repos:\n")
-        print(PRE_COMMIT_TEXT.split("repos:\n", 1)[1], end="")
-    _next_steps(directory)
+    _found(directory, layout)
+    # Where gate's repository is unknown, the address is left for the reader to fill in,
+    # never guessed (pre-commit would run whatever a guessed address serves).
+    unknown = ("" if hooks_repo is not None else
+               ", with the address of gate's repository for URL (this gate was not "
+               "installed from a git repository and names none; gate init --hooks-repo "
+               "URL names it)")
+    if pre_commit_exists:
+        print(f"\n{_display(directory, PRE_COMMIT)} exists; add gate's hook to its "
+              f"repos{unknown}:\n")
+        print(pre_commit_text(hooks_repo or "URL").split("repos:\n", 1)[1], end="")
+    elif hooks_repo is None:
+        print(f"\nwrote no {PRE_COMMIT}; add this to it by hand{unknown}:\n")
+        print(pre_commit_text("URL").split("repos:\n", 1)[1], end="")
+    _next_steps(directory, layout, PRE_COMMIT in files or pre_commit_exists)
     return 0
 
 
-def _next_steps(directory: str) -> None:
+def _found(directory: str, layout: Layout) -> None:
+    """What gate init read in the repository, and what it made of it."""
+    lines = []
+    for environment in layout.environments:
+        folders = ", ".join(glob.removesuffix("/**") for glob in environment.paths)
+        lines.append(f"environment {environment.name}: {folders}")
+    if layout.applications:
+        lines.append(f"{layout.applications} Argo CD Application(s): discover: argocd maps "
+                     "the paths each deploys to its environment (its gate.dev/environment, "
+                     "environment or env label; unlabelled: unknown, treated as prod)")
+    if layout.templated:
+        lines.append("Argo CD Applications only in Helm chart templates, which discovery "
+                     "does not render: " + ", ".join(layout.templated) + " (name the "
+                     "environments of what they deploy in .gate.yaml)")
+    if not layout.environments and not layout.applications:
+        lines.append("no environment folders (overlays/prod, envs/staging, "
+                     "clusters/production, ...) and no Argo CD Applications: name your "
+                     f"environments in {_display(directory, CONFIG)}")
+    if layout.taken is not None:
+        lines.append(f"{layout.taken}/ exists and is left untouched: gate's policies go "
+                     f"to {layout.policy_folder}/")
+    lines.extend(layout.notes)
+    print("\nFound in this repository:")
+    for line in lines:
+        print(f"  {line}")
+
+
+def _next_steps(directory: str, layout: Layout, hooks: bool) -> None:
     steps = [f"cd {directory}"] if directory not in (".", "") else []
     commands = [
         ("gate check", "check this repository"),
         (f"gate explain {POLICY_ID}", "the example policy's documentation"),
-        ("gate test policies", "run the example policy's tests"),
-        ("pre-commit install", "run gate before every commit"),
+        (f"gate test {layout.policy_folder}", "run the example policy's tests"),
     ]
+    if hooks:
+        commands.append(("pre-commit install", "run gate before every commit"))
     width = max(len(command) for command, _ in commands)
     steps += [f"{command.ljust(width)}  # {why}" for command, why in commands]
     print("\nNext steps:")
