@@ -1,7 +1,9 @@
 """Configuration: ``.gate.yaml`` (or ``--config FILE``), validated by schema.
 
 Read through a :class:`~gate.rulesource.RuleSource`: the working tree by default,
-or the base of a change (``gate diff --rules-from base``).
+or the base of a change (``gate diff --rules-from base``). A config file merged over
+the files it ``extends`` is read by :mod:`gate.config_layers`; git policy sources
+come from :mod:`gate.policy_sources`.
 """
 from __future__ import annotations
 

@@ -119,11 +119,10 @@ def read_config_file(path: str, files: RuleSource, mount: str | None = None) -> 
     """One config file: one YAML mapping, valid against the config schema."""
     name = files.name(path)
     located = read_settings(path, name, "config file", files)
-    documents = [d for d in located.documents if d.data is not None]
+    documents = [(i, d) for i, d in enumerate(located.documents) if d.data is not None]
     if len(documents) > 1:
-        raise ConfigError("a config file holds one YAML document", name, documents[1].line)
-    index = located.documents.index(documents[0]) if documents else 0
-    data = documents[0].data if documents else {}
+        raise ConfigError("a config file holds one YAML document", name, documents[1][1].line)
+    index, data = (documents[0][0], documents[0][1].data) if documents else (0, {})
     found = ConfigFile(path, name, located, index, {}, mount)
     if not isinstance(data, dict):
         raise found.error(f"config must be a mapping, not a {type(data).__name__}")
@@ -171,15 +170,15 @@ def _extends_target(layer: ConfigFile, mounted: MountedRules, cache: SourceCache
     spec = layer.data["extends"]
     if isinstance(spec, str):
         return os.path.normpath(layer.resolve(spec, ("extends",))), layer.mount
-    root, target = _git_path(layer, spec, ("extends",), mounted, cache)
+    root, target = _git_path(layer, spec, ("extends",), mounted, cache, need_path=True)
     return target, root
 
 
 def _git_path(layer: ConfigFile, spec: dict[str, Any], at: Path, mounted: MountedRules,
-              cache: SourceCache) -> tuple[str, str]:
+              cache: SourceCache, need_path: bool = False) -> tuple[str, str]:
     """(mount point, path) of a ``{git, rev, path}`` entry of ``layer`` at ``at``."""
     try:
-        source = parse_git_source(spec, need_path=at == ("extends",))
+        source = parse_git_source(spec, need_path)
     except SourceSpecError as problem:
         raise layer.error(f"{display(at)}.{problem.message}", *at, problem.key) from None
     try:

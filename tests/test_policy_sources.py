@@ -383,3 +383,21 @@ def test_no_git_process_reads_the_source_without_fetch(
     os.rename(shared.url, tmp_path / "moved.git")
     (Path(shared.url)).write_text("not a repository")
     assert gate_cli("check", ".", "--cache-dir", cache, cwd=repo.path).returncode == 1
+
+
+def test_a_waivers_file_from_a_source(
+        repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
+    """One waiver process for every repository: the shared config names a waivers file
+    of its own repository, read from the same commit."""
+    waivers = ("waivers:\n  - policy: org-names\n    reason: a legacy name, renamed in Q3\n"
+               "    approved_by: jane.doe@example.com\n    expires: \"2030-01-01\"\n")
+    later = shared.publish({"gate.yaml": SHARED_CONFIG + "waivers: waivers.yaml\n",
+                            "waivers.yaml": waivers})
+    repo.write(".gate.yaml", extends(shared, later))
+    done = gate_cli("check", ".", "--fetch", "--cache-dir", cache, "-f", "json",
+                    "--now", "2026-06-01T00:00:00Z", cwd=repo.path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert [(r["policy"], r["status"]) for r in report["results"]] == [("org-names", "waived")]
+    names = {entry["name"] for entry in report["audit"]["inputs"]}
+    assert f"{shared.url}@{later}:waivers.yaml" in names
