@@ -1,7 +1,9 @@
 """Configuration: ``.gate.yaml`` (or ``--config FILE``), validated by schema.
 
 Read through a :class:`~gate.rulesource.RuleSource`: the working tree by default,
-or the base of a change (``gate diff --rules-from base``).
+or the base of a change (``gate diff --rules-from base``). A config file merged over
+the files it ``extends`` is read by :mod:`gate.config_layers`; git policy sources
+come from :mod:`gate.policy_sources`.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
-from gate.policy import Policy, schema_error, schema_validator
+from gate.policy import Policy
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -24,6 +26,8 @@ from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 if TYPE_CHECKING:
     from gate.calendar import Calendar
+    from gate.config_layers import LayeredConfig
+    from gate.policy_sources import SourceCache
 
 __all__ = ["CONFIG_NAMES", "WAIVERS_NAME", "Config", "apply_config", "find_config",
            "load_config", "read_settings", "repository_root"]
@@ -58,17 +62,30 @@ class Config:
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
     source: RuleSource | None = field(default=None, repr=False, compare=False)
+    # The file merged over the files it ``extends`` (see gate/config_layers.py).
+    layers: LayeredConfig | None = field(default=None, repr=False, compare=False)
 
     @property
     def files(self) -> RuleSource:
         """The source this config's paths belong to (the working tree by default)."""
         return self.source if self.source is not None else disk()
 
+    @property
+    def extended(self) -> list[str]:
+        """Paths (of ``files``) of the config files this one extends, the most shared first."""
+        return [layer.path for layer in self.layers.extended] if self.layers else []
+
+    def where(self, *path: str | int) -> tuple[str | None, int | None]:
+        """(file, line) of a field: in the file, of those merged, that set it."""
+        if self.layers is not None:
+            return self.layers.where(path)
+        return self.file, self.located.line(0, path) if self.located else None
+
     def line(self, *path: str | int) -> int | None:
-        return self.located.line(0, path) if self.located else None
+        return self.where(*path)[1]
 
     def error(self, message: str, *path: str | int) -> ConfigError:
-        return ConfigError(message, self.file, self.line(*path))
+        return ConfigError(message, *self.where(*path))
 
 
 def find_config(source: RuleSource | None = None) -> str | None:
@@ -92,43 +109,38 @@ def read_settings(path: str, name: str, what: str,
         raise ConfigError(exc.message, exc.file, exc.line) from None
 
 
-def load_config(path: str | None, source: RuleSource | None = None) -> Config:
+def load_config(path: str | None, source: RuleSource | None = None,
+                cache: SourceCache | None = None) -> Config:
     """Load and validate a config file (a path of ``source``, by default the working
-    tree); no path means the defaults."""
+    tree) merged over the files it ``extends``; no path means the defaults. Git sources
+    are read from ``cache`` (by default the user's, without fetching)."""
+    from gate.config_layers import read_layered
+
     files = source or disk()
     if path is None:
         return Config(waivers=_default_waivers(files, None), source=files)
-    name = files.name(path)
-    located = read_settings(path, name, "config file", files)
-    documents = [d for d in located.documents if d.data is not None]
-    if len(documents) > 1:
-        raise ConfigError("a config file holds one YAML document", name, documents[1].line)
-    data = documents[0].data if documents else {}
-    config = Config(file=name, located=located, path=path, source=files)
-    if not isinstance(data, dict):
-        raise config.error(f"config must be a mapping, not a {type(data).__name__}")
-    found = schema_error(schema_validator("config.schema.json"), data)
-    if found is not None:
-        raise config.error(found[1], *found[0])
-    base = os.path.dirname(path)
+    layers = read_layered(path, files, cache)
+    files, data = layers.files, layers.data
+    config = Config(file=layers.top.name, located=layers.top.located, path=path, source=files,
+                    layers=layers)
     config.builtin = data.get("builtin", True)
-    config.policy_dirs = [os.path.join(base, d) for d in data.get("policy_dirs", [])]
+    config.policy_dirs = list(layers.policy_dirs)
     config.fail_on = data.get("fail_on", SEVERITIES[-1])
     config.profile = data.get("profile")
     config.policies = data.get("policies", {})
-    config.environments = parse_environments(data.get("environments"), name, config.line)
+    config.environments = parse_environments(data.get("environments"),
+                                             config.where("environments")[0], config.line)
     if "calendar" in data:
         from gate.calendar import parse_calendar
 
-        config.calendar = parse_calendar(data["calendar"], name, config.line,
-                                         prefix=("calendar",))
-    waivers = data.get("waivers")
-    if isinstance(waivers, str):
-        config.waivers = os.path.join(base, waivers)
+        config.calendar = parse_calendar(data["calendar"], config.where("calendar")[0],
+                                         config.line, prefix=("calendar",))
+    if isinstance(layers.waivers, str):
+        config.waivers = layers.waivers
         if not files.is_file(config.waivers):
-            raise config.error(f"waivers file not found: {waivers}", "waivers")
-    elif waivers is None:
-        config.waivers = _default_waivers(files, base)
+            raise config.error(f"waivers file not found: {data['waivers']}", "waivers")
+    elif layers.waivers is None:
+        config.waivers = _default_waivers(files, os.path.dirname(path))
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
@@ -158,6 +170,12 @@ def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:
 def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
     """The enabled policies, each with its configured settings and parameters."""
     by_id = {policy.id: policy for policy in policies}
+    locked = config.layers.locked_policies if config.layers else {}
+    for policy_id, (file, line) in locked.items():
+        if policy_id not in by_id:
+            known = ", ".join(sorted(by_id)) or "none loaded"
+            raise ConfigError(f"locked: unknown policy id {policy_id!r} (known: {known})",
+                              file, line)
     for policy_id in config.policies:
         if policy_id not in by_id:
             known = ", ".join(sorted(by_id)) or "none loaded"

@@ -162,7 +162,9 @@ def _sha256(data: bytes) -> str:
 
 
 def policy_inputs(config: Config, builtin: bool, directories: list[str]) -> list[tuple[str, str]]:
-    """(name, sha256) of every file that decides the verdict: policies, config, waivers.
+    """(name, sha256) of every file that decides the verdict: policies, config (and the
+    config files it extends), waivers. A file of a git source is named
+    ``URL@COMMIT:PATH``, so the fingerprint covers where it came from too.
 
     ``directories`` are paths of the config's source, as its ``policy_dirs`` are."""
     files = config.files
@@ -174,6 +176,7 @@ def policy_inputs(config: Config, builtin: bool, directories: list[str]) -> list
             inputs.append((files.name(path), _file_sha256(files, path)))
     if config.path is not None:
         inputs.append((config.file or config.path, _file_sha256(files, config.path)))
+    inputs.extend((files.name(path), _file_sha256(files, path)) for path in config.extended)
     if config.waivers is not None:
         inputs.append((files.name(config.waivers), _file_sha256(files, config.waivers)))
     return inputs

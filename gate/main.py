@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from gate import __version__
 from gate.error_handler import guarded
 
-COMMANDS = ("check", "diff", "policies", "explain", "init", "test", "environments")
+COMMANDS = ("check", "diff", "policies", "explain", "init", "test", "environments", "fetch")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    from gate.commands import check, diff, environments, explain, init, policies, test
+    from gate.commands import check, diff, environments, explain, fetch, init, policies, test
 
     check.add_parser(commands)
     diff.add_parser(commands)
@@ -37,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_parser(commands)
     test.add_parser(commands)
     environments.add_parser(commands)
+    fetch.add_parser(commands)
     return parser
 
 

@@ -11,6 +11,7 @@ from gate.results import SEVERITIES
 from gate.rulesource import RuleSource, disk
 
 if TYPE_CHECKING:
+    from gate.policy_sources import SourceCache
     from gate.trees import FileTree
     from gate.waivers import Waiver
 
@@ -24,6 +25,28 @@ def add_policy_options(parser: argparse.ArgumentParser) -> None:
                             "(repeatable)")
     group.add_argument("--no-builtin", action="store_true",
                        help="do not load the built-in policy pack")
+    add_source_options(group)
+
+
+def add_source_options(group: argparse._ArgumentGroup) -> None:
+    """Where git policy sources (``{git, rev, path}`` in the config) are read from."""
+    group.add_argument("--fetch", action="store_true",
+                       help="fetch git policy sources the cache does not hold yet (without "
+                            "it, gate uses no network and such a source is an error)")
+    add_cache_dir_option(group)
+
+
+def add_cache_dir_option(group: argparse._ActionsContainer) -> None:
+    group.add_argument("--cache-dir", metavar="DIR",
+                       help="the cache of git policy sources (default: $GATE_CACHE_DIR, else "
+                            "$XDG_CACHE_HOME/gate, else ~/.cache/gate)")
+
+
+def source_cache(args: argparse.Namespace) -> SourceCache:
+    """The cache of git policy sources the options name."""
+    from gate.policy_sources import SourceCache
+
+    return SourceCache(getattr(args, "cache_dir", None), fetch=getattr(args, "fetch", False))
 
 
 def add_fail_on(parser: argparse.ArgumentParser) -> None:
@@ -52,18 +75,19 @@ def policy_inputs(args: argparse.Namespace, config: Config) -> list[tuple[str, s
     return inputs(config, builtin, [*config.policy_dirs, *args.policies])
 
 
-def load_all(args: argparse.Namespace, source: RuleSource | None = None
-             ) -> tuple[Config, list[Policy], list[Policy]]:
+def load_all(args: argparse.Namespace, source: RuleSource | None = None,
+             cache: SourceCache | None = None) -> tuple[Config, list[Policy], list[Policy]]:
     """(config, every loaded policy, the enabled and configured ones), read from
-    ``source`` (the working tree by default); the built-in pack comes with gate."""
+    ``source`` (the working tree by default), git sources from ``cache`` (as the
+    options say by default); the built-in pack comes with gate."""
     files = source or disk()
     config = load_config(files.config_file(args.config) if args.config else files.find_config(),
-                         files)
+                         files, cache or source_cache(args))
     policies: list[Policy] = []
     if config.builtin and not args.no_builtin:
         policies.extend(load_builtin())
     for directory in [*config.policy_dirs, *args.policies]:
-        policies.extend(load_directory(directory, files))
+        policies.extend(load_directory(directory, config.files))
     policies = assemble(policies)
     return config, policies, apply_config(config, policies)
 
