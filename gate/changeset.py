@@ -17,6 +17,7 @@ from gate.context import Context
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig, EnvironmentMap, as_of_base, relabelled
 from gate.evaluate import ContextOf, Outcome, context_of, evaluate_batches, wants_documents
+from gate.exclude import Exclusions
 from gate.planning import Planner
 from gate.policy import Policy
 from gate.renderers.base import RenderSettings
@@ -80,6 +81,7 @@ def compare(
     kustomize_mode: str = "auto",
     environments: EnvironmentConfig | None = None,
     helm: bool = False,
+    exclude: Exclusions | None = None,
 ) -> Comparison:
     settings = RenderSettings(kustomize_mode, helm)
     changed_new: set[str] = set()
@@ -108,8 +110,9 @@ def compare(
             if base_map is not None:
                 pinned = as_of_base(environment_map, base_map)
                 made.environment_of = pinned
-        return made, Planner(tree, settings, environment_map, environment_of=pinned), \
-            environment_map
+        planner = Planner(tree, settings, environment_map, environment_of=pinned,
+                          exclude=exclude)
+        return made, planner, environment_map
 
     base_collector, base_planner, base_map = prepare(base)
     head_collector, head_planner, head_map = prepare(head, base_map)

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
+from gate.exclude import Exclusions, parse_exclude
 from gate.policy import Policy, schema_error, schema_validator
 from gate.results import SEVERITIES
 from gate.rulesource import (
@@ -52,6 +53,7 @@ class Config:
     waivers: str | None = None  # path of the waivers file, if any
     overrides: OverrideConfig = field(default_factory=OverrideConfig)
     release_manifest: str | None = None  # repository path
+    exclude: Exclusions = field(default_factory=Exclusions)  # paths no run reads
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
@@ -129,6 +131,7 @@ def load_config(path: str | None, source: RuleSource | None = None) -> Config:
         config.waivers = _default_waivers(files, base)
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
+    config.exclude = parse_exclude(data.get("exclude"), name, config.line)
     return config
 
 

@@ -27,10 +27,15 @@ Shape of the document (written with ``junitparser``)::
   ``warning: file:line: message``. GitLab and Jenkins show system-out with the test
   case, so the warning is visible without turning the test (or a Jenkins build
   UNSTABLE) red. A ``<skipped>`` would hide warnings among waivers instead.
-* ``waived`` results give ``<skipped message="waived: <reason>">``; ``skip`` results
-  (nothing to check) give ``<skipped message="<their message>">``. A testcase holds at
-  most one result element, chosen as failure > waived > skipped; findings of any
-  other status on the same testcase are listed in its system-out.
+* ``waived`` results give ``<skipped message="waived: <reason>">``, ``baselined`` ones
+  (recorded in the baseline of ``gate check --baseline``) ``<skipped message="baselined:
+  recorded in the baseline">``; ``skip`` results (nothing to check) give
+  ``<skipped message="<their message>">``. A testcase holds at most one result
+  element, chosen as failure > waived > baselined > skipped; findings of any other
+  status on the same testcase are listed in its system-out.
+* ``gate diff`` without ``--show-existing``: the existing findings it does not list are
+  counted in an ``existing`` property of their policy's suite (``3 existing finding(s)
+  not listed; gate diff --show-existing lists them``).
 * ``overridden`` findings (an emergency override let a blocking finding through) do
   not fail the testcase either: like a warning, the testcase passes and each is
   written to its system-out as ``OVERRIDDEN: file:line: message (emergency override:
@@ -73,6 +78,7 @@ from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten, strip_illegal
 from gate.resources import InputError
 from gate.results import (
+    BASELINED,
     FAIL,
     OVERRIDDEN,
     SKIP,
@@ -91,8 +97,9 @@ UNJUDGED_SUITE = "gate.unjudged"
 MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everything
 
 # The status whose element a testcase carries, most important first.
-_PRIMARY = (FAIL, WAIVED, SKIP)
-_NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived", SKIP: "skipped"}
+_PRIMARY = (FAIL, WAIVED, BASELINED, SKIP)
+_NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived",
+                BASELINED: "baselined", SKIP: "skipped"}
 
 _Group = tuple[ResourceRef, list[Result]]
 
@@ -109,8 +116,14 @@ def render(report: Report, options: RenderOptions) -> str:
     del options  # no option changes JUnit output
     root = JUnitXml(name=ROOT_NAME)
     groups = _group_by_policy(report.results)
+    change = report.change
+    existing = change.existing if change is not None and not change.existing_listed else {}
     for policy in report.all_policies():
-        root.add_testsuite(_policy_suite(policy, groups.get(policy.id, [])))
+        suite = _policy_suite(policy, groups.get(policy.id, []))
+        if existing.get(policy.id):
+            suite.add_property("existing", f"{existing[policy.id]} existing finding(s) not "
+                               "listed; gate diff --show-existing lists them")
+        root.add_testsuite(suite)
     if report.errors:
         root.add_testsuite(_errors_suite(report.errors))
     if report.unjudged:
@@ -228,8 +241,8 @@ def _policy_case(
     primary = _primary_status(results)
     if primary == FAIL:
         case.result = [_failure(policy, _with_status(results, FAIL))]
-    elif primary == WAIVED:
-        case.result = [_waived(_with_status(results, WAIVED))]
+    elif primary in (WAIVED, BASELINED):
+        case.result = [_waived(_with_status(results, primary), primary)]
     elif primary == SKIP:
         case.result = [_skipped(_with_status(results, SKIP))]
     notes = [_note(result) for result in results if _is_note(result, primary)]
@@ -265,10 +278,10 @@ def _failure_body(policy: PolicyInfo, fails: Sequence[Result]) -> str:
     return strip_illegal("\n".join(lines))
 
 
-def _waived(waived: Sequence[Result]) -> Skipped:
+def _waived(waived: Sequence[Result], status: str = WAIVED) -> Skipped:
     reasons = dict.fromkeys(result.waiver.reason if result.waiver else "no reason given"
                             for result in waived)
-    skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT))
+    skipped = Skipped(_attr(f"{status}: " + "; ".join(reasons), MESSAGE_LIMIT))
     skipped.text = strip_illegal("\n".join(_note(result) for result in waived))
     return skipped
 
@@ -306,6 +319,8 @@ def _note(result: Result) -> str:
     text = f"{_NOTE_PREFIX[result.status]}: {_finding(result)}"
     if result.status == WAIVED:
         text += one_line(f" (waiver: {result.waiver or 'no reason given'})")
+    if result.status == BASELINED:
+        text += one_line(f" (baseline: {result.waiver or 'no entry recorded'})")
     if result.status == OVERRIDDEN:
         text += one_line(f" (emergency override: {result.override})")
     return text
