@@ -22,11 +22,23 @@ from gate.results import FAIL, WARN
 from tests.conftest import RunGate
 from tests.manifests import POD_LATEST
 from tests.report_factory import make_policy, make_result
+from tests.test_reports_junit import JUNIT_XSD, without_file_and_line
+from tests.test_reports_sarif import validate as validate_sarif
 
 NOW = "2026-01-10T12:00:00Z"
 BASELINE = ".gate-baseline.yaml"
 REPORT_SCHEMA = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
 BASELINE_SCHEMA = jsonschema.Draft202012Validator(load_schema("baseline.schema.json"))
+
+
+def validate_junit(path: Path) -> None:
+    """Against the Jenkins xUnit schema, when the shared folder has it (apart from the
+    testcases' file and line, which GitLab reads and the schema does not know)."""
+    if JUNIT_XSD.is_file():
+        import xmlschema
+
+        xml = ET.tostring(without_file_and_line(path.read_text(encoding="utf-8")))
+        xmlschema.XMLSchema(str(JUNIT_XSD)).validate(xml.decode("utf-8"))
 
 
 def pod(name: str, image: str = "nginx:latest") -> str:
@@ -80,6 +92,7 @@ def test_create_baseline_records_todays_findings_and_reports_them_baselined(
     assert findings(report, "baselined") == [("image-digest", "web"), ("no-latest-tag", "web")]
 
     data = yaml.safe_load((indebted / BASELINE).read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(load_schema("baseline.schema.json"))
     BASELINE_SCHEMA.validate(data)
     assert data["version"] == 1 and data["created"] == "2026-01-10"
     assert data["findings"] == [
@@ -182,6 +195,7 @@ def test_every_format_reports_baselined_findings_and_the_audit_names_the_baselin
         ("image-digest", "active", 1), ("no-latest-tag", "active", 1)]
     assert BASELINE in {i["name"] for i in report["audit"]["inputs"]}
 
+    validate_junit(out / "junit")
     junit = ET.fromstring((out / "junit").read_bytes())
     [case] = [c for c in junit.iter("testcase") if c.get("classname") == "no-latest-tag"
               and c.find("skipped") is not None]
@@ -194,6 +208,7 @@ def test_every_format_reports_baselined_findings_and_the_audit_names_the_baselin
            "0 expired, 0 stale |" in markdown
 
     sarif = json.loads((out / "sarif").read_text(encoding="utf-8"))
+    validate_sarif(sarif)
     run = sarif["runs"][0]
     [result] = [r for r in run["results"] if r["ruleId"] == "no-latest-tag"]
     assert result["level"] == "error"

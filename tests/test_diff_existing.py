@@ -17,11 +17,23 @@ from gate.policy import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
+from tests.test_reports_junit import JUNIT_XSD, without_file_and_line
+from tests.test_reports_sarif import validate as validate_sarif
 
 NOW = "2026-01-10T12:00:00Z"
 REPORT_SCHEMA = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
 FORMATS = ("json", "junit", "markdown", "sarif")
 EXISTING = {"image-digest": 2, "no-latest-tag": 2}
+
+
+def validate_junit(path: Path) -> None:
+    """Against the Jenkins xUnit schema, when the shared folder has it (apart from the
+    testcases' file and line, which GitLab reads and the schema does not know)."""
+    if JUNIT_XSD.is_file():
+        import xmlschema
+
+        xml = ET.tostring(without_file_and_line(path.read_text(encoding="utf-8")))
+        xmlschema.XMLSchema(str(JUNIT_XSD)).validate(xml.decode("utf-8"))
 
 
 def pod(name: str) -> str:
@@ -80,6 +92,7 @@ def test_existing_findings_are_counted_per_policy_in_every_format(
     assert "| image-digest | 2 |" in markdown and "| no-latest-tag | 2 |" in markdown
     assert "(existing)" not in markdown
 
+    validate_junit(files["junit"])
     junit = ET.fromstring(files["junit"].read_bytes())
     properties = {(suite.get("name"), p.get("name")): p.get("value")
                   for suite in junit.iter("testsuite") for p in suite.iter("property")}
@@ -88,6 +101,7 @@ def test_existing_findings_are_counted_per_policy_in_every_format(
     assert ("probes", "existing") not in properties
 
     sarif = json.loads(files["sarif"].read_text(encoding="utf-8"))
+    validate_sarif(sarif)
     run = sarif["runs"][0]
     assert run["properties"]["existing"] == EXISTING
     assert {r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
