@@ -22,7 +22,7 @@ from gate.planning import Planner
 from gate.policy import Policy
 from gate.renderers.base import RenderSettings
 from gate.resources import Resource
-from gate.results import ResourceRef, Unjudged
+from gate.results import EXCLUDED, ResourceRef, Unjudged
 from gate.trees import FileTree
 
 
@@ -171,7 +171,10 @@ def compare(
     comparison = Comparison(head_outcome, base_outcome, deleted, notes,
                             collectors={"head": head_collector, "base": base_collector},
                             planners={"head": head_planner, "base": base_planner},
-                            images=images, unjudged=head_plan.unjudged)
+                            images=images, unjudged=[*head_plan.unjudged, *(
+                                # What the base side leaves out, the change deletes, say.
+                                item for item in base_plan.unjudged
+                                if item.category == EXCLUDED)])
     _reached_environments(comparison, changed_new | changed_old)
     return comparison
 

@@ -178,8 +178,9 @@ def test_diff_does_not_judge_an_excluded_change_and_says_so(gate_cli: RunGate,
     report = json_report(done)
     assert judged(report) == ["api"]
     assert report["change"]["deleted_resources"] == []  # the base side did not read b either
-    assert excluded(report) == [("vendor/c.yaml", "file",
-                                 "matches exclude 'vendor/**' (.gate.yaml:2)")]
+    assert excluded(report) == [
+        ("vendor/b.yaml", "file", "matches exclude 'vendor/**' (.gate.yaml:2)"),
+        ("vendor/c.yaml", "file", "matches exclude 'vendor/**' (.gate.yaml:2)")]
 
 
 def test_a_change_cannot_exclude_itself_when_the_rules_come_from_the_base(
