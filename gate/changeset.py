@@ -17,11 +17,12 @@ from gate.context import Context
 from gate.deployed import image_entries, image_order
 from gate.environments import EnvironmentConfig, EnvironmentMap, as_of_base, relabelled
 from gate.evaluate import ContextOf, Outcome, context_of, evaluate_batches, wants_documents
+from gate.exclude import Exclusions
 from gate.planning import Planner
 from gate.policy import Policy
 from gate.renderers.base import RenderSettings
 from gate.resources import Resource
-from gate.results import ResourceRef, Unjudged
+from gate.results import EXCLUDED, ResourceRef, Unjudged
 from gate.trees import FileTree
 
 
@@ -80,6 +81,7 @@ def compare(
     kustomize_mode: str = "auto",
     environments: EnvironmentConfig | None = None,
     helm: bool = False,
+    exclude: Exclusions | None = None,
 ) -> Comparison:
     settings = RenderSettings(kustomize_mode, helm)
     changed_new: set[str] = set()
@@ -108,8 +110,9 @@ def compare(
             if base_map is not None:
                 pinned = as_of_base(environment_map, base_map)
                 made.environment_of = pinned
-        return made, Planner(tree, settings, environment_map, environment_of=pinned), \
-            environment_map
+        planner = Planner(tree, settings, environment_map, environment_of=pinned,
+                          exclude=exclude)
+        return made, planner, environment_map
 
     base_collector, base_planner, base_map = prepare(base)
     head_collector, head_planner, head_map = prepare(head, base_map)
@@ -168,7 +171,10 @@ def compare(
     comparison = Comparison(head_outcome, base_outcome, deleted, notes,
                             collectors={"head": head_collector, "base": base_collector},
                             planners={"head": head_planner, "base": base_planner},
-                            images=images, unjudged=head_plan.unjudged)
+                            images=images, unjudged=[*head_plan.unjudged, *(
+                                # What the base side leaves out, the change deletes, say.
+                                item for item in base_plan.unjudged
+                                if item.category == EXCLUDED)])
     _reached_environments(comparison, changed_new | changed_old)
     return comparison
 

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
-from gate.policy import Policy
+from gate.exclude import Exclusions, parse_exclude
+from gate.policy import Policy, schema_error, schema_validator
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -58,6 +59,7 @@ class Config:
     release_manifest: str | None = None  # repository path
     # Change policies judge gate diff --staged/--worktree too (default: only at merge).
     judge_change_policies_locally: bool = False
+    exclude: Exclusions = field(default_factory=Exclusions)  # paths no run reads
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
@@ -144,6 +146,7 @@ def load_config(path: str | None, source: RuleSource | None = None,
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
+    config.exclude = parse_exclude(data.get("exclude"), name, config.line)
     return config
 
 

@@ -13,9 +13,10 @@ deploys. The rules, in one place:
   config) is *consumed*: judged through the overlays that render it, never on
   its own. A chart's ``templates/`` and ``charts/`` are Go templates.
 - Every other ``*.yaml``/``*.yml`` file is a unit of its own.
-- What cannot be rendered on this run (no ``--helm``, ``--kustomize off``) and
-  a Kustomize component nothing uses are :class:`~gate.results.Unjudged`, with
-  the reason, never silently dropped.
+- What cannot be rendered on this run (no ``--helm``, ``--kustomize off``), a
+  Kustomize component nothing uses, and a file, overlay or chart an ``exclude:``
+  glob of the config names (gate/exclude.py) are :class:`~gate.results.Unjudged`,
+  with the reason, never silently dropped.
 """
 from __future__ import annotations
 
@@ -24,14 +25,15 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from gate.affected import Reach, reach
-from gate.argocd import DeployedPath, glob_match_any
+from gate.argocd import DeployedPath, covers, glob_match_any, self_and_parents
 from gate.environments import EnvironmentMap
+from gate.exclude import Exclusions
 from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import RenderSettings, Unit
 from gate.renderers.helm import CHART_FILE
 from gate.renderers.registry import HELM, KUSTOMIZE
 from gate.resources import InputError
-from gate.results import NOT_REFERENCED, NOT_RENDERED, Unjudged
+from gate.results import EXCLUDED, NOT_REFERENCED, NOT_RENDERED, Unjudged
 from gate.sources import YAML_SUFFIXES
 from gate.trees import FileTree, walk_files
 
@@ -95,11 +97,13 @@ class Planner:
     def __init__(self, tree: FileTree, settings: RenderSettings,
                  environments: EnvironmentMap | None = None,
                  display: DisplayName = _same,
-                 environment_of: Callable[[str], str | None] | None = None) -> None:
+                 environment_of: Callable[[str], str | None] | None = None,
+                 exclude: Exclusions | None = None) -> None:
         self.tree = tree
         self.settings = settings
         self.environments = environments
         self.display = display
+        self.exclude = exclude or Exclusions()
         # Overrides the map's answer (gate diff: an Application relabelled by the change
         # keeps its environment as of the base).
         self._environment_of = environment_of
@@ -109,6 +113,51 @@ class Planner:
     @property
     def kustomize_on(self) -> bool:
         return KUSTOMIZE.unavailable(self.settings) is None
+
+    def excluded(self, path: str) -> str | None:
+        """The ``exclude`` glob that names a tree path, if any."""
+        return self.exclude.pattern_for(path) if self.exclude else None
+
+    def _keep(self, paths: Iterable[str], what: str, excluded: list[_Excluded]) -> list[str]:
+        """``paths`` an exclusion does not name; the others go to ``excluded``."""
+        kept = []
+        for path in paths:
+            pattern = self.excluded(path)
+            if pattern is None:
+                kept.append(path)
+            else:
+                excluded.append(_Excluded(path, what, pattern))
+        return kept
+
+    def _not_judged(self, excluded: list[_Excluded], plan: Plan, within: str | None) -> None:
+        """Excluded items as not judged. ``within`` (gate check's directory) lets the items
+        of a directory that a glob names whole be listed as that directory, once."""
+        groups: dict[tuple[str, str], list[_Excluded]] = {}
+        for item in excluded:
+            where = item.path
+            if within is not None:
+                where = _named_whole(item.path, item.pattern, within)
+            groups.setdefault((where, item.pattern), []).append(item)
+        for (where, pattern), items in sorted(groups.items()):
+            reason = self.exclude.reason(pattern)
+            if len(items) == 1 and items[0].path == where:
+                plan.unjudged.append(Unjudged(self.display(where) or ".", items[0].what,
+                                              EXCLUDED, reason))
+                continue
+            counts: dict[str, int] = {}
+            for item in items:
+                counts[item.what] = counts.get(item.what, 0) + 1
+            held = ", ".join(f"{count} {what}(s)" for what, count in sorted(counts.items()))
+            plan.unjudged.append(Unjudged(self.display(where) or ".", "directory", EXCLUDED,
+                                          f"{reason}; {held} in it not judged"))
+
+    def named_file(self, path: str) -> Plan:
+        """The plan of a file named on the command line: the file, unless excluded."""
+        plan = Plan()
+        excluded: list[_Excluded] = []
+        plan.units.extend(Unit("file", kept) for kept in self._keep([path], "file", excluded))
+        self._not_judged(excluded, plan, None)
+        return plan
 
     def references(self, directory: str) -> kfiles.References | None:
         if directory not in self._named:
@@ -249,12 +298,16 @@ class Planner:
         kustomizations = sorted(d for d, names in by_dir.items() if KUSTOMIZE.owns(names))
         roots = kfiles.roots_among(self.tree, kustomizations, self.references)
         consumed: set[str] = set()
+        # What an exclusion names: consumed files stay consumed (an excluded overlay's
+        # patches are no manifests of their own either), and nothing of it is read.
+        excluded: list[_Excluded] = []
         if self.kustomize_on:
             below = f"{directory}/" if directory else ""
             deployed = {d for d in self.deployed_kustomizations()
                         if not directory or d == directory or d.startswith(below)}
             roots = sorted(set(roots) | deployed)
-            plan.units.extend(unit for root in roots for unit in self.kustomize_units(root))
+            plan.units.extend(unit for root in self._keep(roots, KUSTOMIZE.what, excluded)
+                              for unit in self.kustomize_units(root))
             for root in roots:
                 consumed |= self.inputs(root)
             # A component no overlay uses: its files are no manifests of their own either.
@@ -262,27 +315,32 @@ class Planner:
                            and kfiles.kustomization_file(self.tree, d) not in consumed):
                 inputs = self.inputs(unused)
                 consumed |= inputs
-                plan.unjudged.append(Unjudged(
-                    self.display(unused) or ".", "Kustomize component", NOT_REFERENCED,
-                    f"no overlay uses it; its {len(inputs)} file(s) are not judged on their own"))
+                if self._keep([unused], "Kustomize component", excluded):
+                    plan.unjudged.append(Unjudged(
+                        self.display(unused) or ".", "Kustomize component", NOT_REFERENCED,
+                        f"no overlay uses it; its {len(inputs)} file(s) are not judged on "
+                        "their own"))
         else:
-            self._not_rendered(roots, plan)
+            self._not_rendered(self._keep(roots, KUSTOMIZE.what, excluded), plan)
         charts = outermost_charts(d for d, names in by_dir.items() if HELM.owns(names))
-        self.chart_units(charts, plan)
-        plan.units.extend(
-            Unit("file", path) for path in every
-            if path.endswith(YAML_SUFFIXES) and path not in consumed
-            and not in_chart_templates(path, charts))
+        self.chart_units(self._keep(charts, HELM.what, excluded), plan)
+        plan.units.extend(Unit("file", path) for path in self._keep(
+            (path for path in every if path.endswith(YAML_SUFFIXES) and path not in consumed
+             and not in_chart_templates(path, charts)), "file", excluded))
         # JSON manifests are deployed by directory Applications too.
         below = f"{directory}/" if directory else ""
-        self.special_entries(lambda path: not directory or path.startswith(below), plan)
+        self.special_entries(lambda path: (not directory or path.startswith(below))
+                             and bool(self._keep([path], "git entry", excluded)), plan)
         self.unapplied_overrides(
-            lambda d: not directory or d.path == directory or (d.path or "").startswith(below),
-            plan)
-        plan.units.extend(Unit("file", path) for path in sorted({
+            lambda d: (not directory or d.path == directory
+                       or (d.path or "").startswith(below))
+            and self.excluded(d.path or "") is None, plan)
+        plan.units.extend(Unit("file", path) for path in self._keep(sorted({
             path for d in self.deployed() if d.kind == "directory"
             for path in self.directory_files(d)
-            if path.endswith(".json") and (not directory or path.startswith(below))}))
+            if path.endswith(".json") and (not directory or path.startswith(below))}),
+            "file", excluded))
+        self._not_judged(excluded, plan, directory)
         return plan
 
     # -- gate diff: what changed paths reach -------------------------------------------------
@@ -325,16 +383,22 @@ class Planner:
         (and the side's ``changed`` paths that it cannot read, such as a submodule)."""
         changed = set(changed)
         plan = Plan()
-        self.special_entries(lambda path: path in changed, plan)
+        excluded: list[_Excluded] = []
+        self.special_entries(lambda path: path in changed
+                             and bool(self._keep([path], "git entry", excluded)), plan)
         reached = set(overlays) | set(charts)
-        self.unapplied_overrides(lambda d: d.path in reached or d.file in changed, plan)
-        plan.units.extend(unit for overlay in sorted(overlays)
-                          if KUSTOMIZE.marker(self.tree, overlay) is not None
-                          for unit in self.kustomize_units(overlay))
-        self._not_rendered(sorted(unrendered), plan)
-        self.chart_units(sorted(c for c in charts if HELM.marker(self.tree, c) is not None),
-                         plan)
-        plan.units.extend(Unit("file", path) for path in files)
+        self.unapplied_overrides(lambda d: (d.path in reached or d.file in changed)
+                                 and self.excluded(d.path or "") is None, plan)
+        overlays = self._keep(sorted(o for o in overlays
+                                     if KUSTOMIZE.marker(self.tree, o) is not None),
+                              KUSTOMIZE.what, excluded)
+        charts = self._keep(sorted(c for c in charts if HELM.marker(self.tree, c) is not None),
+                            HELM.what, excluded)
+        plan.units.extend(unit for overlay in overlays for unit in self.kustomize_units(overlay))
+        self._not_rendered(self._keep(sorted(unrendered), KUSTOMIZE.what, excluded), plan)
+        self.chart_units(charts, plan)
+        plan.units.extend(Unit("file", path) for path in self._keep(files, "file", excluded))
+        self._not_judged(excluded, plan, None)
         return plan
 
     # -- change policies: what an environment deploys ------------------------------------------
@@ -363,6 +427,28 @@ class Planner:
             found += [(unit, []) for chart in charts for unit in self.helm_releases(chart)
                       if ours(unit.path)]
         return found
+
+
+@dataclass(frozen=True)
+class _Excluded:
+    """A file, overlay or chart an ``exclude`` glob names, and that glob."""
+
+    path: str
+    what: str
+    pattern: str
+
+
+def _named_whole(path: str, pattern: str, within: str) -> str:
+    """The outermost directory holding ``path``, at or below ``within``, that ``pattern``
+    names whole (so everything in it is excluded), else ``path`` itself."""
+    found = path
+    below = f"{within}/" if within else ""
+    for parent in self_and_parents(posixpath.dirname(path)):
+        if within and parent != within and not parent.startswith(below):
+            break
+        if covers(pattern, parent):
+            found = parent
+    return found
 
 
 @dataclass

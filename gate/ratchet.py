@@ -2,7 +2,9 @@
 
 A finding at the head is *new* when the base had no finding of the same policy on
 the same resource and field; debt already merged is reported but does not block
-unrelated work (unless ``--all`` asks for every blocking finding).
+unrelated work (unless ``--all`` asks for every blocking finding). The existing
+findings that do not block are counted per policy, and listed only when asked for
+(``--show-existing``): on a repository with debt they would bury what the change adds.
 """
 from __future__ import annotations
 
@@ -33,3 +35,17 @@ def classify(head: list[Result], base: list[Result], every: bool) -> list[Result
             status = WARN  # already at the base: reported, but it does not block this change
         classified.append(replace(result, new=new, status=status))
     return classified
+
+
+def is_existing(result: Result) -> bool:
+    """An existing finding that does not block: a warning the base already had."""
+    return result.new is False and result.status == WARN
+
+
+def existing_counts(results: list[Result]) -> dict[str, int]:
+    """How many existing, non-blocking findings each policy has, by policy id."""
+    counts: dict[str, int] = {}
+    for result in results:
+        if is_existing(result):
+            counts[result.policy.id] = counts.get(result.policy.id, 0) + 1
+    return dict(sorted(counts.items()))

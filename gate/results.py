@@ -15,8 +15,9 @@ FAIL = "fail"  # a finding that blocks the gate
 WARN = "warn"  # a finding that does not block: enforcement warn, or below --fail-on
 WAIVED = "waived"  # a finding a valid waiver (file or inline annotation) covers
 OVERRIDDEN = "overridden"  # a blocking finding let through by an emergency override
+BASELINED = "baselined"  # a finding an entry of the baseline records (gate check --baseline)
 SKIP = "skip"  # the policy applied but found nothing to check
-STATUSES = (FAIL, WARN, OVERRIDDEN, WAIVED, SKIP, PASS)
+STATUSES = (FAIL, WARN, OVERRIDDEN, WAIVED, BASELINED, SKIP, PASS)
 
 
 def severity_rank(severity: str) -> int:
@@ -208,6 +209,10 @@ class ChangeSummary:
     notes: list[str] = field(default_factory=list)
     environments: list[str] = field(default_factory=list)  # environments the change touches
     commits: int = 0  # commits in base..head (0 for --staged and --worktree)
+    # Existing findings (warnings the change did not add), counted per policy id; listed
+    # among the results only with --show-existing (gate/commands/diff.py).
+    existing: dict[str, int] = field(default_factory=dict)
+    existing_listed: bool = True
 
 
 ACTIVE = "active"
@@ -245,6 +250,32 @@ class Evidence:
     values: tuple[str, ...]
 
 
+@dataclass(frozen=True, slots=True)
+class BaselineUse:
+    """One entry of a baseline file and what became of it in this run (the states of
+    a waiver: ``active`` with the findings it baselined, ``expired``, ``stale``)."""
+
+    source: str  # ".gate-baseline.yaml:12"
+    policy: str
+    expires: str  # ISO date, the last day the entry applies
+    state: str
+    matched: int
+
+
+@dataclass
+class BaselineRecord:
+    """The baseline a check was given (``gate check --baseline FILE``), entry by entry."""
+
+    file: str
+    entries: list[BaselineUse] = field(default_factory=list)
+
+    def count(self, state: str) -> int:
+        return sum(1 for use in self.entries if use.state == state)
+
+    def sort(self) -> None:
+        self.entries.sort(key=lambda u: (WAIVER_STATES.index(u.state), u.source))
+
+
 @dataclass
 class Audit:
     """What a compliance officer files as evidence of a run.
@@ -265,8 +296,11 @@ class Audit:
     # "working tree", or with gate diff --rules-from base the commit, e.g.
     # "target origin/main (abc1234)" or "HEAD (abc1234)".
     rules_from: str = "working tree"
+    baseline: BaselineRecord | None = None  # gate check --baseline
 
     def sort(self) -> None:
+        if self.baseline is not None:
+            self.baseline.sort()
         self.inputs.sort()
         self.waivers.sort(key=lambda w: (WAIVER_STATES.index(w.state), w.source))
         self.overrides = sorted(set(self.overrides), key=lambda o: (o.commit, o.value))
@@ -278,8 +312,9 @@ NOT_RENDERED = "not rendered"  # a renderer is off, missing, or not asked for
 NOT_REFERENCED = "not referenced"  # nothing deploys it (an unused Kustomize component)
 # A change policy on a change not yet committed (gate diff --staged or --worktree).
 LOCAL_CHANGE = "not applied locally"
+EXCLUDED = "excluded"  # an ``exclude:`` glob of the config names it
 # The JSON schema enumerates these.
-UNJUDGED_CATEGORIES = (NOT_RENDERED, NOT_REFERENCED, LOCAL_CHANGE)
+UNJUDGED_CATEGORIES = (NOT_RENDERED, NOT_REFERENCED, LOCAL_CHANGE, EXCLUDED)
 
 
 @dataclass(frozen=True, slots=True)

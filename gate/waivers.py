@@ -7,10 +7,10 @@ says so; a waiver that matches nothing in a whole-repository check is stale.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from gate.blank import blank
 from gate.errors import ConfigError
@@ -131,21 +131,21 @@ def load_waivers(path: str, name: str | None = None,
     files = source or disk()
     name = name or files.name(path)
     located = read_settings(path, name, "waivers file", files)
-    document = _single_document(located, name)
+    document = single_document(located, name, "a waivers file")
     if document is None:
         return []
     _check_blank(document, located, name)
-    _validate(document, located, name)
+    validate(document, located, name, SCHEMA, "a waivers file is a mapping with a 'waivers' list")
     entries = document.data.get("waivers") or []
     return [_waiver(entry, index, document.index, located, name)
             for index, entry in enumerate(entries)]
 
 
-def _single_document(located: LocatedYaml, name: str) -> ParsedDocument | None:
+def single_document(located: LocatedYaml, name: str, what: str) -> ParsedDocument | None:
     """The file's one non-empty document, or None for an empty file."""
     documents = [d for d in located.documents if d.data is not None]
     if len(documents) > 1:
-        raise ConfigError("a waivers file holds one YAML document", name, documents[1].line)
+        raise ConfigError(f"{what} holds one YAML document", name, documents[1].line)
     return documents[0] if documents else None
 
 
@@ -162,14 +162,15 @@ def _check_blank(document: ParsedDocument, located: LocatedYaml, name: str) -> N
                                   located.line(document.index, ("waivers", index, key)))
 
 
-def _validate(document: ParsedDocument, located: LocatedYaml, name: str) -> None:
+def validate(document: ParsedDocument, located: LocatedYaml, name: str, schema: str,
+             shape: str) -> None:
+    """The document against a schema of gate/schemas/; ``shape`` says what it must be."""
     from gate.policy import schema_error, schema_validator
 
     data = document.data
     if not isinstance(data, dict):
-        raise ConfigError(f"a waivers file is a mapping with a 'waivers' list, not a "
-                          f"{type(data).__name__}", name, document.line)
-    found = schema_error(schema_validator(SCHEMA), data)
+        raise ConfigError(f"{shape}, not a {type(data).__name__}", name, document.line)
+    found = schema_error(schema_validator(schema), data)
     if found is not None:
         path, message = found
         raise ConfigError(message, name, located.line(document.index, path))
@@ -188,7 +189,8 @@ def _waiver(entry: dict[str, Any], index: int, doc: int, located: LocatedYaml,
         reason=entry["reason"].strip(),
         ticket=ticket.strip() if ticket is not None else None,
         approved_by=entry["approved_by"].strip(),
-        expires=_expires(entry["expires"], index, line("expires"), name),
+        expires=parse_expires(entry["expires"], f"waivers[{index}].expires", line("expires"),
+                              name, "waiver"),
         file=name,
         line=line() or 1,
         policy_line=line("policy"),
@@ -196,25 +198,64 @@ def _waiver(entry: dict[str, Any], index: int, doc: int, located: LocatedYaml,
     )
 
 
-def _expires(text: str, index: int, line: int | None, name: str) -> date:
+def parse_expires(text: str, where: str, line: int | None, name: str, noun: str) -> date:
     """The schema checked the shape YYYY-MM-DD; this checks the calendar."""
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise ConfigError(f"waivers[{index}].expires: {text!r} is not a calendar date "
-                          "(YYYY-MM-DD, the last day the waiver applies)", name, line) from None
+        raise ConfigError(f"{where}: {text!r} is not a calendar date "
+                          f"(YYYY-MM-DD, the last day the {noun} applies)", name, line) from None
 
 
-def check_policies(waivers: list[Waiver], known: set[str]) -> None:
-    """A waiver for a policy that is not loaded is a mistake, not a silent no-op."""
+class _Entry(Protocol):
+    """An entry of a settings file that names a policy."""
+
+    @property
+    def policy(self) -> str: ...
+
+    @property
+    def file(self) -> str: ...
+
+    @property
+    def line(self) -> int: ...
+
+    @property
+    def policy_line(self) -> int | None: ...
+
+
+def check_policies(waivers: Sequence[_Entry], known: set[str], noun: str = "waiver") -> None:
+    """A waiver (or baseline entry) for a policy that is not loaded is a mistake, not a
+    silent no-op."""
     for waiver in waivers:
         if waiver.policy not in known:
             listed = ", ".join(sorted(known)) or "none loaded"
-            raise ConfigError(f"waiver for unknown policy {waiver.policy!r} (known: {listed})",
+            raise ConfigError(f"{noun} for unknown policy {waiver.policy!r} (known: {listed})",
                               waiver.file, waiver.policy_line or waiver.line)
 
 
 # -- applying ----------------------------------------------------------------------------
+
+
+UseT = TypeVar("UseT", covariant=True)
+
+
+class Exemption(Protocol[UseT]):
+    """An expiring exception to policies: a waiver, or an entry of a baseline
+    (gate/baseline.py). ``use`` says what became of it in a run."""
+
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def expires(self) -> date: ...
+
+    def expired(self, today: date) -> bool: ...
+
+    def matches(self, result: Result) -> bool: ...
+
+    def ref(self) -> WaiverRef: ...
+
+    def use(self, state: str, matched: int) -> UseT: ...
 
 
 def apply_waivers(
@@ -228,37 +269,54 @@ def apply_waivers(
     ``complete``: the results cover everything the waivers could name (a whole-repository
     check), so an active waiver that matched nothing is reported stale.
     """
-    active = [i for i, w in enumerate(waivers) if not w.expired(today)]
-    expired = [i for i, w in enumerate(waivers) if w.expired(today)]
-    matched = [0] * len(waivers)
+    return apply_exemptions(results, waivers, today, complete=complete, status=WAIVED,
+                            noun="waiver")
+
+
+def apply_exemptions(
+    results: list[Result], entries: Sequence[Exemption[UseT]], today: date, *,
+    complete: bool, status: str, noun: str,
+    candidates: Callable[[Result], Iterable[int]] | None = None,
+) -> tuple[list[Result], list[UseT]]:
+    """:func:`apply_waivers` for any kind of exemption: a covered finding gets ``status``;
+    ``noun`` names an entry in the message of a finding whose entry expired.
+    ``candidates`` gives, in order, the indices of the entries that may match a result
+    (by default all of them), for exemptions looked up by key."""
+    is_expired = [entry.expired(today) for entry in entries]
+    matched = [0] * len(entries)
+    everything = range(len(entries))
     out: list[Result] = []
     for result in results:
         if result.status not in WAIVABLE:
             out.append(result)
             continue
-        cover = _first(waivers, active, result)
+        cover = lapsed = None
+        for i in everything if candidates is None else candidates(result):
+            if entries[i].matches(result):
+                if not is_expired[i]:
+                    cover = i
+                    break
+                if lapsed is None:
+                    lapsed = i
         if cover is not None:
             matched[cover] += 1
-            out.append(replace(result, status=WAIVED, waiver=waivers[cover].ref()))
+            out.append(replace(result, status=status, waiver=entries[cover].ref()))
             continue
-        lapsed = _first(waivers, expired, result)
         if lapsed is not None:
             matched[lapsed] += 1
-            waiver = waivers[lapsed]
-            result = replace(result, message=f"{result.message} (waiver {waiver.source} "
-                                             f"expired on {waiver.expires.isoformat()})")
+            entry = entries[lapsed]
+            result = replace(result, message=f"{result.message} ({noun} {entry.source} "
+                                             f"expired on {entry.expires.isoformat()})")
         out.append(result)
-    uses = [waivers[i].use(EXPIRED, matched[i]) for i in expired]
-    for i in active:
+    uses = [entries[i].use(EXPIRED, matched[i]) for i in everything if is_expired[i]]
+    for i in everything:
+        if is_expired[i]:
+            continue
         if matched[i]:
-            uses.append(waivers[i].use(ACTIVE, matched[i]))
+            uses.append(entries[i].use(ACTIVE, matched[i]))
         elif complete:
-            uses.append(waivers[i].use(STALE, 0))
+            uses.append(entries[i].use(STALE, 0))
     return out, uses
-
-
-def _first(waivers: list[Waiver], indices: list[int], result: Result) -> int | None:
-    return next((i for i in indices if waivers[i].matches(result)), None)
 
 
 # -- inline waivers ----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from gate import executables
 from gate.collect import Batch, Collector, use_environments
 from gate.environments import EnvironmentConfig
 from gate.errors import ConfigError
+from gate.exclude import Exclusions
 from gate.planning import Planner
 from gate.renderers.base import RenderSettings, Unit
 from gate.resources import InputError, Note, read_resources
@@ -63,9 +64,10 @@ class Workspace:
 
     def __init__(self, kustomize_mode: str = "auto",
                  environments: EnvironmentConfig | None = None, documents: bool = False,
-                 helm: bool = False) -> None:
+                 helm: bool = False, exclude: Exclusions | None = None) -> None:
         self.settings = RenderSettings(kustomize_mode, helm)
         self.environments = environments
+        self.exclude = exclude  # the config's exclude globs, on repository paths
         self.documents = documents
         self._groups: dict[str, _Group] = {}
         self._stdin = False
@@ -98,7 +100,8 @@ class Workspace:
             if self.environments is not None and self.environments.enabled:
                 environment_map = self.environments.map(tree)
                 use_environments(collector, environment_map)
-            planner = Planner(tree, self.settings, environment_map, display)
+            planner = Planner(tree, self.settings, environment_map, display,
+                              exclude=self.exclude)
             group = self._groups[root] = _Group(collector, planner, [], [], [])
         return group
 
@@ -114,16 +117,17 @@ class Workspace:
         tree_path = "" if relative == "." else relative
         if os.path.isdir(path):
             plan = group.planner.directory(tree_path)
-            units = plan.units
-            group.unjudged.extend(plan.unjudged)
-            group.errors.extend(plan.errors)
         else:
             # A file named through a symbolic link is the file it points to.
             real = os.path.realpath(path)
             real_root = os.path.realpath(root)
             if real.startswith(real_root + os.sep):
                 tree_path = os.path.relpath(real, real_root).replace(os.sep, "/")
-            units = [Unit("file", tree_path)]
+            # Named or not (pre-commit names each staged file), an excluded file is not read.
+            plan = group.planner.named_file(tree_path)
+        units = plan.units
+        group.unjudged.extend(plan.unjudged)
+        group.errors.extend(plan.errors)
         for unit in units:
             # The same file named twice is read once.
             key = (unit.kind, f"{root}\0{unit.path}\0{unit.release}")

@@ -176,7 +176,7 @@ def test_an_autoscaler_in_another_file_makes_a_workload_replicated(repo: GitRepo
     repo.commit("autoscale web from 2")
     repo.write("apps/deploy.yaml", deployment("web", "nginx:1.25.4"))
     repo.commit("bump the image")
-    run = diff(repo, "--base", "HEAD~1")
+    run = diff(repo, "--base", "HEAD~1", "--show-existing")
     [(got, name, _, _, _)] = results(run, "pdb-for-replicated-workloads")
     assert (got, name) == ("warn", "Deployment/web")
     [finding] = run.findings()
@@ -223,7 +223,7 @@ def test_a_service_change_in_a_base_is_judged_with_the_overlay(
     made.commit("initial")
     made.write("base/svc.yaml", service("web", app))
     made.commit("select the pods")
-    run = diff(made, "--base", "HEAD~1")
+    run = diff(made, "--base", "HEAD~1", "--show-existing")
     assert run.code == 0, run.stderr
     assert run.report is not None
     got = [(r["status"], r["resource"]["name"], r["resource"]["rendered_by"])

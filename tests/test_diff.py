@@ -312,7 +312,7 @@ def test_an_existing_finding_warns_and_does_not_block(indebted: GitRepo, diff: D
     indebted.write("apps/legacy.yaml", deployment("legacy", "legacy:latest", replicas=2))
     line = indebted.line_of("apps/legacy.yaml", "image: legacy:latest")
     indebted.commit("scale legacy")
-    run = diff(indebted, "--base", "HEAD~1")
+    run = diff(indebted, "--base", "HEAD~1", "--show-existing")
     assert run.code == 0, run.stdout + run.stderr
     [finding] = run.findings()
     assert finding["policy"] == "no-latest-tag"
@@ -346,7 +346,7 @@ def test_a_renamed_file_keeps_its_findings_existing(indebted: GitRepo, diff: Dif
     if edit:
         indebted.write("apps/renamed.yaml", deployment("legacy", "legacy:latest", replicas=3))
     indebted.commit("move legacy")
-    run = diff(indebted, "--base", "HEAD~1")
+    run = diff(indebted, "--base", "HEAD~1", "--show-existing")
     assert run.code == 0, run.stdout
     assert run.change()["files"] == [
         {"status": "R", "path": "apps/renamed.yaml", "old_path": "apps/legacy.yaml"}]
@@ -406,7 +406,7 @@ def test_a_branch_is_judged_from_its_merge_base(repo: GitRepo, diff: Diff) -> No
     feature = repo.commit("feature scales legacy")
 
     for args in (("--base", "main"), ("--base", "main", "--head", "feature")):
-        run = diff(repo, *args)
+        run = diff(repo, *args, "--show-existing")
         assert run.code == 0, (args, run.stdout)
         change = run.change()
         assert change["base"] == {"ref": "main", "sha": main}

@@ -158,6 +158,11 @@ def test_existing_findings_do_not_block_unless_all(kustomize_repo: Path) -> None
     commit(repo, "unrelated change")
     proc, report = gate(repo, "--base", "HEAD~1")
     assert proc.returncode == 0, proc.stdout
+    # Counted per policy, not listed, unless asked for.
+    assert findings(report) == []
+    assert report["change"]["existing"] == {"required-labels": 1}
+    assert "required-labels: 1" in proc.stdout
+    proc, report = gate(repo, "--base", "HEAD~1", "--show-existing")
     [label] = findings(report)
     assert (label["policy"], label["new"], label["status"]) == ("required-labels", False, "warn")
     assert "existing" in proc.stdout
@@ -174,7 +179,7 @@ def test_renames_keep_findings_existing_and_deletions_are_listed(kustomize_repo:
     git(repo, "mv", "plain/service.yaml", "plain/api-service.yaml")
     git(repo, "rm", "-q", "plain/old.yaml")
     commit(repo, "rename and delete")
-    proc, report = gate(repo, "--base", "HEAD~1")
+    proc, report = gate(repo, "--base", "HEAD~1", "--show-existing")
     assert proc.returncode == 0, proc.stdout
     assert [(r["new"], r["resource"]["file"]) for r in findings(report)] == [
         (False, "plain/api-service.yaml")]

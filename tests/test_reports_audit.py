@@ -4,7 +4,7 @@ from __future__ import annotations
 import random
 
 from gate.reports.audit import NO_CONTROL, commit_range, controls, judged, overrides
-from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN
+from gate.results import BASELINED, FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN
 from tests.report_factory import (
     IMAGE_POLICY,
     OVERRIDE,
@@ -27,15 +27,15 @@ def test_controls_count_results_per_control_sorted_with_no_control_last() -> Non
     # release-window maps to both controls: its results count in each row
     assert table["SOC2:CC8.1"] == (
         ["no-latest-tag", "release-window"],
-        {PASS: 2, FAIL: 0, WARN: 0, WAIVED: 0, OVERRIDDEN: 2, SKIP: 0},
+        {PASS: 2, FAIL: 0, WARN: 0, WAIVED: 0, BASELINED: 0, OVERRIDDEN: 2, SKIP: 0},
     )
     assert table["ISO27001:A.12.1.2"] == (
         ["change-ticket", "release-window"],
-        {PASS: 2, FAIL: 0, WARN: 1, WAIVED: 0, OVERRIDDEN: 1, SKIP: 0},
+        {PASS: 2, FAIL: 0, WARN: 1, WAIVED: 0, BASELINED: 0, OVERRIDDEN: 1, SKIP: 0},
     )
     assert table[NO_CONTROL] == (
         ["promotion-certified", "required-labels"],
-        {PASS: 0, FAIL: 1, WARN: 0, WAIVED: 1, OVERRIDDEN: 0, SKIP: 0},
+        {PASS: 0, FAIL: 1, WARN: 0, WAIVED: 1, BASELINED: 0, OVERRIDDEN: 0, SKIP: 0},
     )
 
 

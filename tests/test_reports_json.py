@@ -255,11 +255,11 @@ def test_audit_controls_are_counted_per_control() -> None:
     controls = rendered(governance_report())["audit"]["controls"]
     assert controls == [
         {"id": "ISO27001:A.12.1.2", "policies": ["change-ticket", "release-window"],
-         "pass": 2, "fail": 0, "warn": 1, "waived": 0, "overridden": 1, "skip": 0},
+         "pass": 2, "fail": 0, "warn": 1, "waived": 0, "baselined": 0, "overridden": 1, "skip": 0},
         {"id": "SOC2:CC8.1", "policies": ["no-latest-tag", "release-window"],
-         "pass": 2, "fail": 0, "warn": 0, "waived": 0, "overridden": 2, "skip": 0},
+         "pass": 2, "fail": 0, "warn": 0, "waived": 0, "baselined": 0, "overridden": 2, "skip": 0},
         {"id": "(no control)", "policies": ["promotion-certified", "required-labels"],
-         "pass": 0, "fail": 1, "warn": 0, "waived": 1, "overridden": 0, "skip": 0},
+         "pass": 0, "fail": 1, "warn": 0, "waived": 1, "baselined": 0, "overridden": 0, "skip": 0},
     ]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate import safewrite
 from gate.color import CHOICES, use_color
@@ -18,7 +18,10 @@ from gate.commands.common import (
 from gate.config import Config
 from gate.errors import ConfigError
 from gate.reports import FORMATS, RenderOptions, chunk_renderer
-from gate.results import Report
+from gate.results import Report, Result
+
+if TYPE_CHECKING:
+    from datetime import date
 
 
 def add_parser(commands: Any) -> None:
@@ -34,7 +37,22 @@ def add_parser(commands: Any) -> None:
     add_time_options(parser)
     add_output_options(parser)
     add_jobs_option(parser)
+    add_baseline_options(parser)
     parser.set_defaults(handler=run)
+
+
+def add_baseline_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("baseline (existing debt; see docs/baseline.md)")
+    which = group.add_mutually_exclusive_group()
+    which.add_argument("--baseline", metavar="FILE",
+                       help="findings that FILE records do not block: they are reported as "
+                            "baselined until their entry expires; new findings still block")
+    which.add_argument("--create-baseline", metavar="FILE",
+                       help="record every blocking finding and warning of this run in FILE, "
+                            "then report them as baselined, as --baseline FILE would")
+    group.add_argument("--baseline-expires", metavar="YYYY-MM-DD",
+                       help="the last day the entries --create-baseline writes apply "
+                            "(default: 90 days after the evaluation date)")
 
 
 def add_jobs_option(parser: argparse.ArgumentParser) -> None:
@@ -115,28 +133,67 @@ def run(args: argparse.Namespace) -> int:
 
     formats = parse_formats(args.format)
     time = evaluation_time(args.now)
+    expires = _baseline_expiry(args, time.instant.date())
     config, loaded, policies = load_all(args)
     waivers = governance.load_waivers(config, loaded)
     # Change policies judge a change (gate diff); a check has none.
     policies = resource_policies(policies)
     fail_on = args.fail_on or config.fail_on
     workspace = Workspace(kustomize_mode=args.kustomize, environments=config.environments,
-                          documents=wants_documents(policies), helm=args.helm)
+                          documents=wants_documents(policies), helm=args.helm,
+                          exclude=config.exclude)
     for path in args.paths:
         workspace.add(path)
     jobs = args.jobs or available_cpus()
     outcome = evaluate_units(policies, workspace.readers(), fail_on, jobs)
     outcome.notes.extend(workspace.notes())
     outcome.errors.extend(workspace.errors())
-    outcome.results, uses = governance.waive(outcome.results, waivers, time,
-                                             complete=_whole_repository(args.paths, config))
+    complete = _whole_repository(args.paths, config)
+    outcome.results, uses = governance.waive(outcome.results, waivers, time, complete=complete)
+    inputs = policy_inputs(args, config)
+    baseline = _baseline(args, outcome.results, time.instant.date(), expires)
+    record = None
+    if baseline is not None:
+        from gate.baseline import use_baseline
+
+        outcome.results, record, digest = use_baseline(
+            baseline, outcome.results, time.instant.date(), {p.id for p in loaded},
+            complete=complete)
+        inputs.append(digest)
     report = build_report(policies, outcome, fail_on, workspace.unjudged())
-    report.audit = governance.audit(time, policy_inputs(args, config), uses, [], [])
+    report.audit = governance.audit(time, inputs, uses, [], [])
+    report.audit.baseline = record
     report.audit.sort()
     write_reports(report, formats, args)
     if report.exit_code == 1 and args.exit_zero:
         return 0
     return report.exit_code
+
+
+def _baseline_expiry(args: argparse.Namespace, today: date) -> date | None:
+    """The last day the entries ``--create-baseline`` writes apply (checked before the
+    run: a mistake costs no evaluation)."""
+    if args.create_baseline is None:
+        if args.baseline_expires is not None:
+            raise ConfigError("--baseline-expires goes with --create-baseline")
+        return None
+    from gate.baseline import expiry
+
+    return expiry(args.baseline_expires, today)
+
+
+def _baseline(args: argparse.Namespace, results: list[Result], today: date,
+              expires: date | None) -> str | None:
+    """The baseline file this check applies: ``--baseline FILE``, or the one
+    ``--create-baseline FILE`` writes now from ``results``."""
+    if args.create_baseline is None or expires is None:
+        return str(args.baseline) if args.baseline is not None else None
+    from gate.baseline import write_baseline
+
+    count = write_baseline(args.create_baseline, results, today, expires)
+    sys.stderr.write(f"gate: wrote {count} finding(s) to {args.create_baseline}; its entries "
+                     f"apply until {expires.isoformat()}\n")
+    return str(args.create_baseline)
 
 
 def _whole_repository(paths: list[str], config: Config) -> bool:

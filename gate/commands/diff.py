@@ -56,6 +56,9 @@ def add_parser(commands: Any) -> None:
                         help="consider only changed files under these paths")
     parser.add_argument("--all", action="store_true",
                         help="block on every blocking finding, not only those the change adds")
+    parser.add_argument("--show-existing", action="store_true",
+                        help="list the existing findings the change did not add (by default "
+                             "they are counted per policy)")
     parser.add_argument("--rules-from", choices=("working-tree", "base"), default="working-tree",
                         help="read the config, policies, waivers and release manifest from "
                              "the working tree (default), or with 'base' from the branch the "
@@ -89,7 +92,7 @@ def run(args: argparse.Namespace) -> int:
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
     from gate.localchange import held_for_merge
-    from gate.ratchet import classify
+    from gate.ratchet import classify, existing_counts, is_existing
 
     mode = _mode(args)
     formats = parse_formats(args.format)
@@ -143,7 +146,8 @@ def run(args: argparse.Namespace) -> int:
                                  c.old_path if c.status == "R" else None) for c in changes]
     summary.blocking = "all" if args.all else "new"
     comparison = compare(policies, base, head, changes, fail_on, args.kustomize,
-                         environments=config.environments, helm=args.helm)
+                         environments=config.environments, helm=args.helm,
+                         exclude=config.exclude)
     results = classify(comparison.head.results, comparison.base.results, every=args.all)
     summary.deleted = comparison.deleted
     summary.notes = commit_notes + comparison.notes
@@ -169,6 +173,10 @@ def run(args: argparse.Namespace) -> int:
     found, override_notes = governance.find_overrides(commits, config.overrides)
     results, used, ignored = governance.override(results, found, config.overrides)
     summary.notes += override_notes + ignored
+    summary.existing = existing_counts(results)
+    summary.existing_listed = args.show_existing
+    if not args.show_existing:
+        results = [result for result in results if not is_existing(result)]
     report = Report(
         results=results,
         errors=comparison.head.errors,

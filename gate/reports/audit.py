@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 
 from gate.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
 from gate.results import (
+    BASELINED,
     FAIL,
     OVERRIDDEN,
     PASS,
@@ -22,7 +23,7 @@ from gate.results import (
 )
 
 NO_CONTROL = "(no control)"
-COUNTED = (PASS, FAIL, WARN, WAIVED, OVERRIDDEN, SKIP)
+COUNTED = (PASS, FAIL, WARN, WAIVED, BASELINED, OVERRIDDEN, SKIP)
 
 
 @dataclass

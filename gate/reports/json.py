@@ -6,8 +6,10 @@ object and added ``override``, the ``overridden`` status and count, change subje
 ``change.environments``/``commits`` and ``audit``. Fields added within version 2
 (readers that validate must use the schema of the gate that wrote the report):
 ``audit.rules_from``, ``unjudged`` with ``summary.unjudged`` (what gate saw and did
-not judge, and why), and ``audit.frameworks`` (the per-control table grouped by
-framework).
+not judge, and why), ``audit.frameworks`` (the per-control table grouped by
+framework), the ``baselined`` status and counts with ``audit.baseline`` (gate check
+--baseline), and ``change.existing`` with ``change.existing_listed`` (gate diff's
+existing findings counted per policy, listed only with --show-existing).
 """
 from __future__ import annotations
 
@@ -19,7 +21,15 @@ from typing import Any
 from gate.reports import RenderOptions
 from gate.reports._escape import UNSAFE
 from gate.reports.audit import FrameworkGroup, commit_range, controls, frameworks, overrides
-from gate.results import ChangeSummary, OverrideRef, Report, ResourceRef, Result, WaiverRef
+from gate.results import (
+    BaselineRecord,
+    ChangeSummary,
+    OverrideRef,
+    Report,
+    ResourceRef,
+    Result,
+    WaiverRef,
+)
 
 REPORT_VERSION = 2
 
@@ -87,7 +97,16 @@ def _audit(report: Report) -> dict[str, Any] | None:
         ],
         "evidence": [{"policy": e.policy, "label": e.label, "environment": e.environment or None,
                       "values": list(e.values)} for e in audit.evidence],
+        "baseline": _baseline(audit.baseline),
     }
+
+
+def _baseline(record: BaselineRecord | None) -> dict[str, Any] | None:
+    if record is None:
+        return None
+    return {"file": record.file,
+            "entries": [{"source": u.source, "policy": u.policy, "expires": u.expires,
+                         "state": u.state, "matched": u.matched} for u in record.entries]}
 
 
 def _framework(group: FrameworkGroup) -> dict[str, Any]:
@@ -123,6 +142,8 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
         "notes": list(change.notes),
         "environments": list(change.environments),
         "commits": change.commits,
+        "existing": dict(change.existing),
+        "existing_listed": change.existing_listed,
     }
 
 

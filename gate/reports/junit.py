@@ -29,6 +29,9 @@ Shape of the document (written with ``junitparser``)::
 * ``warn`` findings do not block, so they must not count as failures: the testcase
   passes and each warning is written to its ``<system-out>`` as
   ``warning: file:line: message``. A ``<skipped>`` would hide warnings among waivers.
+* ``gate diff`` without ``--show-existing``: the existing findings it does not list are
+  counted in an ``existing`` property of their policy's suite (``3 existing finding(s)
+  not listed; gate diff --show-existing lists them``).
 * ``overridden`` findings (an emergency override let a blocking finding through) must
   neither fail the build nor pass unseen: GitLab shows no output of a passing
   testcase, and a passing testcase turns GitLab's and Jenkins' summaries green. So the
@@ -39,10 +42,12 @@ Shape of the document (written with ``junitparser``)::
   policy's suite also gets one ``overridden`` property per override that let its
   findings through (``2 finding(s) let through by Gate-Override: ...``): the Jenkins
   schema allows no properties on a testcase.
-* ``waived`` results give ``<skipped type="waived" message="waived: <reason>">``;
-  ``skip`` results (nothing to check) give ``<skipped message="<their message>">``. A
-  testcase holds at most one result element, chosen as failure > overridden > waived >
-  skipped; findings of any other status on the same testcase are listed in its
+* ``waived`` results give ``<skipped type="waived" message="waived: <reason>">``,
+  ``baselined`` ones (recorded in the baseline of ``gate check --baseline``)
+  ``<skipped type="baselined" message="baselined: recorded in the baseline">``; ``skip``
+  results (nothing to check) give ``<skipped message="<their message>">``. A testcase
+  holds at most one result element, chosen as failure > overridden > waived >
+  baselined > skipped; findings of any other status on the same testcase are listed in its
   system-out (``OVERRIDDEN: file:line: message (emergency override: ...)`` for an
   overridden one beside a failure, in capitals so it stands out).
 * A waived testcase's ``<skipped>`` body lists each waived finding with its waiver
@@ -80,6 +85,7 @@ from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten, strip_illegal
 from gate.resources import InputError
 from gate.results import (
+    BASELINED,
     FAIL,
     OVERRIDDEN,
     SKIP,
@@ -98,12 +104,13 @@ UNJUDGED_SUITE = "gate.unjudged"
 MESSAGE_LIMIT = 1000  # characters of a message attribute; the body has everything
 
 # The status whose element a testcase carries, most important first.
-_PRIMARY = (FAIL, OVERRIDDEN, WAIVED, SKIP)
+_PRIMARY = (FAIL, OVERRIDDEN, WAIVED, BASELINED, SKIP)
 # Which finding a testcase's file and line point at: the first of the most important
 # status (its result element's, then a warning's); a testcase without findings points at
 # its resource.
 _LOCATION_ORDER = (*_PRIMARY, WARN)
-_NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived", SKIP: "skipped"}
+_NOTE_PREFIX = {WARN: "warning", OVERRIDDEN: "OVERRIDDEN", WAIVED: "waived",
+                BASELINED: "baselined", SKIP: "skipped"}
 
 _Group = tuple[ResourceRef, list[Result]]
 
@@ -120,8 +127,14 @@ def render(report: Report, options: RenderOptions) -> str:
     del options  # no option changes JUnit output
     root = JUnitXml(name=ROOT_NAME)
     groups = _group_by_policy(report.results)
+    change = report.change
+    existing = change.existing if change is not None and not change.existing_listed else {}
     for policy in report.all_policies():
-        root.add_testsuite(_policy_suite(policy, groups.get(policy.id, [])))
+        suite = _policy_suite(policy, groups.get(policy.id, []))
+        if existing.get(policy.id):
+            suite.add_property("existing", f"{existing[policy.id]} existing finding(s) not "
+                               "listed; gate diff --show-existing lists them")
+        root.add_testsuite(suite)
     if report.errors:
         root.add_testsuite(_errors_suite(report.errors))
     if report.unjudged:
@@ -241,8 +254,8 @@ def _policy_case(
         case.result = [_failure(policy, _with_status(results, FAIL))]
     elif primary == OVERRIDDEN:
         case.result = [_overridden(_with_status(results, OVERRIDDEN))]
-    elif primary == WAIVED:
-        case.result = [_waived(_with_status(results, WAIVED))]
+    elif primary in (WAIVED, BASELINED):
+        case.result = [_waived(_with_status(results, primary), primary)]
     elif primary == SKIP:
         case.result = [_skipped(_with_status(results, SKIP))]
     notes = [_note(result) for result in results if _is_note(result, primary)]
@@ -300,10 +313,10 @@ def _overridden(overridden: Sequence[Result]) -> Skipped:
     return skipped
 
 
-def _waived(waived: Sequence[Result]) -> Skipped:
+def _waived(waived: Sequence[Result], status: str = WAIVED) -> Skipped:
     reasons = dict.fromkeys(result.waiver.reason if result.waiver else "no reason given"
                             for result in waived)
-    skipped = Skipped(_attr("waived: " + "; ".join(reasons), MESSAGE_LIMIT), WAIVED)
+    skipped = Skipped(_attr(f"{status}: " + "; ".join(reasons), MESSAGE_LIMIT), status)
     skipped.text = strip_illegal("\n".join(_note(result) for result in waived))
     return skipped
 
@@ -342,6 +355,8 @@ def _note(result: Result) -> str:
     text = f"{_NOTE_PREFIX[result.status]}: {_finding(result)}"
     if result.status == WAIVED:
         text += one_line(f" (waiver: {result.waiver or 'no reason given'})")
+    if result.status == BASELINED:
+        text += one_line(f" (baseline: {result.waiver or 'no entry recorded'})")
     if result.status == OVERRIDDEN:
         text += one_line(f" (emergency override: {result.override})")
     return text

@@ -14,7 +14,10 @@ Layout (GitHub-flavoured Markdown):
   approver, expiry and source), environments, deleted resources, and a per-policy
   summary with control ids, each as a table. A change policy's finding names
   ``change to <environment>`` as its subject, and a location only when it has one.
-* Passed checks and skipped documents folded in ``<details>`` blocks.
+  In ``gate diff`` without ``--show-existing``, the existing findings it does not list,
+  counted per policy ("Existing findings not listed").
+* Passed checks, findings a baseline records (``gate check --baseline``) and skipped
+  documents folded in ``<details>`` blocks; the audit says which baseline was used.
 * The audit section (when the report has one), for a compliance officer to file:
   what was judged, when and by which gate, the fingerprint of the policies and
   config (its inputs folded), the per-control tables (one per compliance framework,
@@ -57,6 +60,8 @@ from gate.reports._escape import one_line, shorten
 from gate.reports.audit import FrameworkGroup, frameworks, judged, overrides
 from gate.resources import InputError, Note
 from gate.results import (
+    ACTIVE,
+    BASELINED,
     EXPIRED,
     FAIL,
     OVERRIDDEN,
@@ -165,8 +170,9 @@ class _Section:
 # how each control fared outweigh the thousandth overridden finding.
 # What was not judged goes after the findings: a few rows that say "nobody looked at
 # this chart" outweigh the hundredth finding, and a passing verdict must not hide them.
-_DROP_ORDER = ("passed", "notes", "inputs", "change", "deleted", "warnings", "waived",
-               "blocking", "errors", "environments", "policies", "evidence", "waivers",
+_DROP_ORDER = ("passed", "notes", "baselined", "inputs", "change", "deleted", "warnings",
+               "waived", "blocking", "errors", "environments", "policies", "existing",
+               "evidence", "waivers",
                "unjudged", "overridden", "controls", "overrides", "audit")
 
 
@@ -294,6 +300,7 @@ def _counts(report: Report) -> str:
         f"✅ {report.count(PASS):,} passed",
         *([f"**🚨 {report.count(OVERRIDDEN):,} overridden**"] if report.count(OVERRIDDEN) else []),
         f"{report.count(WAIVED):,} waived",
+        *([f"{report.count(BASELINED):,} baselined"] if report.count(BASELINED) else []),
         f"{report.count(SKIP):,} skipped",
         f"{'**⛔ ' if errors else ''}{errors:,} input {_plural(errors, 'error')}"
         f"{'**' if errors else ''}",
@@ -329,12 +336,14 @@ def _sections(report: Report) -> list[_Section]:
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
         _findings_section(report.by_status(WARN), "warnings", "### ⚠️ Warnings"),
+        _existing_section(report),
         _unjudged_section(report.unjudged),
         _waived_section(sorted(report.by_status(WAIVED), key=Result.sort_key)),
         _environments_section(report),
         _deleted_section(report),
         _policies_section(report),
         _passed_section(sorted(report.by_status(PASS), key=Result.sort_key)),
+        _baselined_section(sorted(report.by_status(BASELINED), key=Result.sort_key)),
         _notes_section(report.notes),
         *_audit_sections(report),
     ]
@@ -418,23 +427,25 @@ def _control_sections(report: Report) -> list[_Section]:
     """The per-control table, one per framework (``#### Controls: <framework> (n)``), in
     the registry's order with ``Other`` last; the first says what the tables count."""
     sections = []
+    statuses = (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
+                OVERRIDDEN)
     for position, group in enumerate(frameworks(report)):
         sections.append(_with_count(_Section(
             key=f"controls:{group.id}", title=f"#### Controls: {group.name}",
             intro="" if position else
             "Results per compliance control, one table per framework (a policy mapped to "
             "several controls counts in each).",
-            columns=("Control", "Title", "Policies", "✅ Pass", "❌ Fail", "⚠️ Warn",
-                     "Waived", "🚨 Overridden"),
-            rows=_control_rows(group), noun=f"controls of {group.name}")))
+            columns=("Control", "Title", "Policies",
+                     *(_STATUS_COLUMNS[status] for status in statuses)),
+            rows=_control_rows(group, statuses), noun=f"controls of {group.name}")))
     return sections
 
 
-def _control_rows(group: FrameworkGroup) -> tuple[str, ...]:
+def _control_rows(group: FrameworkGroup, statuses: Sequence[str]) -> tuple[str, ...]:
     return tuple(
         _row([escape(group.local_id(row)), escape(group.title_of(row) or "—"),
               ", ".join(escape(p) for p in row.policies) or "—",
-              *(f"{row.counts[status]:,}" for status in (PASS, FAIL, WARN, WAIVED, OVERRIDDEN))])
+              *(f"{row.counts[status]:,}" for status in statuses)])
         for row in group.rows
     )
 
@@ -467,6 +478,14 @@ def _audit_rows(report: Report, audit: Audit) -> tuple[str, ...]:
         ("sha256 fingerprint", _sha(audit.fingerprint)),
         ("Fail on", escape(report.fail_on)),
     ]
+    if audit.baseline is not None:
+        record = audit.baseline
+        findings = sum(use.matched for use in record.entries if use.state == ACTIVE)
+        facts.append(("Baseline", f"{escape(record.file)}: {findings:,} baselined "
+                                  f"{_plural(findings, 'finding')}; entries: "
+                                  f"{record.count(ACTIVE):,} active, "
+                                  f"{record.count(EXPIRED):,} expired, "
+                                  f"{record.count(STALE):,} stale"))
     return tuple(_row([name, value]) for name, value in facts)
 
 
@@ -552,7 +571,8 @@ def _deleted_section(report: Report) -> _Section:
 
 
 def _environments_section(report: Report) -> _Section:
-    statuses = (FAIL, WARN, WAIVED, *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()), PASS)
+    statuses = (FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
+                *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()), PASS)
     counts: dict[str, dict[str, int]] = {}
     for result in report.results:
         environment = result.resource.environment
@@ -636,6 +656,40 @@ def _waived_section(results: Sequence[Result]) -> _Section:
     ))
 
 
+def _baselined_section(results: Sequence[Result]) -> _Section:
+    """Findings the baseline records: existing debt, folded (there may be hundreds)."""
+    rows = tuple(
+        _row([escape(result.policy.id), _resource(result),
+              _location(result.location_file, result.location_line),
+              escape(_message(result)),
+              _location(result.waiver.source, None) if result.waiver else "—",
+              escape(result.waiver.expires or "—") if result.waiver else "—"])
+        for result in results
+    )
+    return _Section(
+        key="baselined",
+        title=f"{len(rows):,} baselined {_plural(len(rows), 'finding')} (recorded in the "
+              "baseline: they do not block until their entry expires)",
+        columns=("Policy", "Resource", "Location", "Message", "Baseline entry", "Expires"),
+        rows=rows, noun="baselined findings", folded=True,
+    )
+
+
+def _existing_section(report: Report) -> _Section:
+    """gate diff: existing findings counted per policy, when they are not listed."""
+    change = report.change
+    existing = change.existing if change is not None and not change.existing_listed else {}
+    rows = tuple(_row([escape(policy), f"{count:,}"]) for policy, count in existing.items())
+    total = sum(existing.values())
+    return _Section(
+        key="existing", title=f"### Existing findings not listed ({total:,})",
+        intro=f"{total:,} {_plural(total, 'finding')} the change did not add, and that do "
+              "not block, counted per policy; gate diff --show-existing lists them.",
+        columns=("Policy", "Existing findings"), rows=rows,
+        noun="policies with existing findings",
+    )
+
+
 def _policies_section(report: Report) -> _Section:
     counts: dict[tuple[str, str], int] = {}
     for result in report.results:
@@ -666,13 +720,15 @@ def _policies_section(report: Report) -> _Section:
 
 
 _STATUS_COLUMNS = {PASS: "✅ Pass", FAIL: "❌ Fail", WARN: "⚠️ Warn", WAIVED: "Waived",
-                   OVERRIDDEN: "🚨 Overridden"}
+                   BASELINED: "Baselined", OVERRIDDEN: "🚨 Overridden"}
 
 
 def _counted_statuses(report: Report) -> tuple[str, ...]:
-    """The statuses a per-policy or per-environment table counts: overridden only when
-    the report has overridden results, so that the usual table stays narrow."""
-    return (PASS, FAIL, WARN, WAIVED, *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
+    """The statuses a per-policy or per-environment table counts: baselined and
+    overridden only when the report has such results, so that the usual table stays
+    narrow."""
+    return (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
+            *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
 
 
 def _passed_section(results: Sequence[Result]) -> _Section:

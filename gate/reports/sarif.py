@@ -7,10 +7,11 @@ One run of the tool ``gate``:
   controls as tags, and a ``security-severity`` GitHub reads (critical 9.5, high 8.0,
   medium 5.5, low 3.0, info 1.0); then ``gate/input-error`` when an input could not be
   read.
-* ``results``: every finding (statuses fail, warn, waived and overridden; never pass or
-  skip), at the file and line of the offending field, and every input error. A waived
-  or overridden finding carries a ``suppressions`` entry whose justification is the
-  waiver or the emergency override; every other result an empty ``suppressions`` (SARIF
+* ``results``: every finding (statuses fail, warn, waived, baselined and overridden;
+  never pass or skip), at the file and line of the offending field, and every input
+  error. A waived, baselined or overridden finding carries a ``suppressions`` entry whose
+  justification is the waiver, the baseline entry or the emergency override; every
+  other result an empty ``suppressions`` (SARIF
   wants them all null or all non-null in a run, and gate always judges waivers).
   ``partialFingerprints["gate/v1"]`` hashes the policy, the resource and the field (or
   the message) so code scanning tracks an alert across runs, however the lines move.
@@ -25,8 +26,11 @@ One run of the tool ``gate``:
   <reason>``, located at the chart, overlay or file (no region), with ``what``,
   ``category`` and ``reason`` in its properties. Not a result: there is no finding,
   and code scanning would open an alert for it.
-* ``properties`` of the run: the verdict, ``fail_on``, the audit fingerprint and the
-  commit range ``gate diff`` judged.
+* ``properties`` of the run: the verdict, ``fail_on``, the audit fingerprint, the
+  commit range ``gate diff`` judged, the baseline a check applied (``baseline``: its
+  file and how many entries were active, expired and stale) and, when ``gate diff``
+  does not list them (no ``--show-existing``), the existing findings counted per policy
+  (``existing``), which a ``note`` notification also gives: they are not results.
 
 Deterministic: the same report gives byte-identical output. Characters no SARIF
 consumer should see (C0 controls, lone surrogates) are removed from every string.
@@ -46,8 +50,12 @@ from gate.reports._escape import clean_tree, one_line
 from gate.reports.audit import commit_range
 from gate.resources import InputError
 from gate.results import (
+    ACTIVE,
+    BASELINED,
+    EXPIRED,
     FAIL,
     OVERRIDDEN,
+    STALE,
     WAIVED,
     WARN,
     ChangeSummary,
@@ -67,7 +75,7 @@ SRCROOT = "%SRCROOT%"
 CONFIG_FILE = ".gate.yaml"  # where a finding with no place in a file is located
 INPUT_ERROR_RULE = "gate/input-error"
 FINGERPRINT = "gate/v1"
-FINDINGS = (FAIL, WARN, WAIVED, OVERRIDDEN)
+FINDINGS = (FAIL, WARN, WAIVED, BASELINED, OVERRIDDEN)
 SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0",
                      "info": "1.0"}
 TAGS = ("compliance", "security")
@@ -232,12 +240,12 @@ def _message(result: Result) -> str:
     return f"{subject(result)}: {result.message or result.policy.title or result.policy.id}"
 
 
-def _waiver_suppression(waiver: WaiverRef) -> dict[str, Any]:
+def _waiver_suppression(waiver: WaiverRef, status: str = WAIVED) -> dict[str, Any]:
     inline = waiver.source.startswith("annotation ")
     details = {"source": waiver.source, "reason": waiver.reason, "ticket": waiver.ticket,
                "approved_by": waiver.approved_by, "expires": waiver.expires}
     return {"kind": "inSource" if inline else "external", "status": "accepted",
-            "justification": f"waived: {waiver}",
+            "justification": f"{status}: {waiver}",
             "properties": {key: value for key, value in details.items() if value is not None}}
 
 
@@ -252,8 +260,8 @@ def _override_suppression(override: OverrideRef) -> dict[str, Any]:
 
 
 def _suppressions(result: Result) -> list[dict[str, Any]]:
-    if result.status == WAIVED and result.waiver is not None:
-        return [_waiver_suppression(result.waiver)]
+    if result.status in (WAIVED, BASELINED) and result.waiver is not None:
+        return [_waiver_suppression(result.waiver, result.status)]
     if result.status == OVERRIDDEN:
         if result.override is None:
             return [{"kind": "external", "status": "accepted",
@@ -380,6 +388,12 @@ def _invocation(report: Report, input_error_index: int | None) -> dict[str, Any]
         for error in report.errors
     ]
     notifications += [_unjudged_notification(item) for item in report.unjudged]
+    existing = _existing(report)
+    if existing:
+        listed = ", ".join(f"{policy} {count}" for policy, count in existing.items())
+        notifications.append({"level": "note", "message": {"text": one_line(
+            f"{sum(existing.values())} existing finding(s) the change did not add are not "
+            f"listed (gate diff --show-existing lists them): {listed}")}})
     if notifications:
         invocation["toolExecutionNotifications"] = notifications
     return invocation
@@ -401,7 +415,20 @@ def _run_properties(report: Report) -> dict[str, Any]:
     if report.change is not None:
         properties["range"] = commit_range(report)
         properties["change"] = _change_properties(report.change)
+    if _existing(report):
+        properties["existing"] = _existing(report)
+    baseline = report.audit.baseline if report.audit is not None else None
+    if baseline is not None:
+        properties["baseline"] = {"file": baseline.file,
+                                  **{state: baseline.count(state)
+                                     for state in (ACTIVE, EXPIRED, STALE)}}
     return properties
+
+
+def _existing(report: Report) -> dict[str, int]:
+    """gate diff: the existing findings not listed as results, counted per policy."""
+    change = report.change
+    return {} if change is None or change.existing_listed else dict(change.existing)
 
 
 def to_dict(report: Report) -> dict[str, Any]:

@@ -8,8 +8,10 @@ emergency override let through (always, not only with ``-v``)::
 
 then expired and stale waivers (``waivers.yaml:12: warning: waiver for <policy>
 expired on <date>``, ``waivers.yaml:20: note: waiver for <policy> matched nothing
-(stale)…``), with ``-v`` the waived findings and skipped documents, then what gate
-saw and did not judge (always)::
+(stale)…``), the expired and stale entries of a baseline, counted, with ``-v`` the
+waived and baselined findings and skipped documents, in ``gate diff`` the existing
+findings not listed, counted per policy, then what gate saw and did not judge
+(always)::
 
     helm-chart: not judged: Helm chart not rendered: Helm charts are rendered only with --helm
 
@@ -26,6 +28,7 @@ from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
 from gate.reports._escape import words
 from gate.results import (
+    BASELINED,
     EXPIRED,
     FAIL,
     OVERRIDDEN,
@@ -106,10 +109,15 @@ def render(report: Report, options: RenderOptions) -> str:
     # An override is never quiet: whoever reads the log sees what was let through.
     lines.extend(_overridden(result, color) for result in report.by_status(OVERRIDDEN))
     lines.extend(_waiver_lines(report, color))
+    lines.extend(_baseline_lines(report, color))
     if options.verbose:
         for result in report.by_status(WAIVED):
             lines.append(f"{location(result)}: waived: "
                          f"[{_one_line(result.policy.id)}] "
+                         f"{_one_line(str(result.waiver or ''))}")
+        for result in report.by_status(BASELINED):
+            lines.append(f"{location(result)}: baselined: [{_one_line(result.policy.id)}] "
+                         f"{_one_line(result.message)}{_context(result, color)} — "
                          f"{_one_line(str(result.waiver or ''))}")
         for note in report.notes:
             where = f"{note.file}:{note.line}" if note.line else note.file
@@ -124,6 +132,7 @@ def render(report: Report, options: RenderOptions) -> str:
             lines.append("  " + _one_line(f"{policy_id}: {_first_sentence(policy.remediation)} "
                                           f"(gate explain {policy_id})"))
     lines.extend(_change_lines(report, options.verbose))
+    lines.extend(_existing_lines(report))
     lines.extend(_evidence_lines(report))
     if lines:
         lines.append("")
@@ -147,6 +156,39 @@ def _waiver_lines(report: Report, color: bool) -> list[str]:
             lines.append(f"{source}: note: waiver for {policy} matched nothing "
                          "(stale): remove it, or fix its match")
     return lines
+
+
+def _baseline_lines(report: Report, color: bool) -> list[str]:
+    """Expired and stale baseline entries, counted (a baseline holds hundreds)."""
+    record = report.audit.baseline if report.audit is not None else None
+    if record is None:
+        return []
+    lines = []
+    name = _one_line(record.file)
+    expired = [use for use in record.entries if use.state == EXPIRED]
+    if expired:
+        recorded = sum(use.matched for use in expired)
+        lines.append(f"{name}: {paint('warning:', YELLOW, color)} {len(expired)} baseline "
+                     f"entr{'y' if len(expired) == 1 else 'ies'} expired (the last on "
+                     f"{_one_line(max(use.expires for use in expired))}): {recorded} "
+                     "finding(s) they recorded count again")
+    stale = record.count(STALE)
+    if stale:
+        lines.append(f"{name}: note: {stale} baseline entr{'y' if stale == 1 else 'ies'} "
+                     "matched nothing (stale): the findings are gone; remove the entries, "
+                     "or write the baseline again")
+    return lines
+
+
+def _existing_lines(report: Report) -> list[str]:
+    """gate diff: the existing findings left out of the list, counted per policy."""
+    change = report.change
+    if change is None or change.existing_listed or not change.existing:
+        return []
+    total = sum(change.existing.values())
+    return [f"note: {total} existing finding(s) the change did not add are not listed "
+            "(--show-existing lists them):",
+            *(f"  {_one_line(policy)}: {count}" for policy, count in change.existing.items())]
 
 
 def _evidence_lines(report: Report) -> list[str]:
@@ -208,6 +250,8 @@ def _summary(report: Report, color: bool) -> str:
         parts.append(f"{report.count(OVERRIDDEN)} overridden")
     if report.count(WAIVED):
         parts.append(f"{report.count(WAIVED)} waived")
+    if report.count(BASELINED):
+        parts.append(f"{report.count(BASELINED)} baselined")
     if report.count(SKIP):
         parts.append(f"{report.count(SKIP)} not applicable")
     if report.errors:
@@ -217,6 +261,8 @@ def _summary(report: Report, color: bool) -> str:
     if report.change is not None:
         new = sum(1 for r in report.results if r.new and r.status in (FAIL, WARN))
         parts.insert(0, f"{new} new finding(s)")
+        if not report.change.existing_listed and report.change.existing:
+            parts.append(f"{sum(report.change.existing.values())} existing not listed")
     scope = f"{report.resource_count} resource(s), {len(report.policies)} policies"
     if report.change is not None:
         scope += f", {len(report.change.files)} changed file(s)"
