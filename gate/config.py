@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.exclude import Exclusions, parse_exclude
-from gate.policy import Policy, schema_error, schema_validator
+from gate.policy import Policy
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -146,7 +146,7 @@ def load_config(path: str | None, source: RuleSource | None = None,
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
-    config.exclude = parse_exclude(data.get("exclude"), name, config.line)
+    config.exclude = parse_exclude(data.get("exclude"), config.where("exclude")[0], config.line)
     return config
 
 
