@@ -284,15 +284,14 @@ def test_the_gitlab_and_jenkins_recipes_install_as_the_action_does() -> None:
     assert_hashed_install(pip_installs(JENKINS.read_text(encoding="utf-8")), "$gate_src")
 
 
-@pytest.mark.e2e
-def test_the_gitlab_recipe_installs_gate_at_its_ref(
-    tmp_path: Path, wheelhouse: wheels.Wheelhouse
-) -> None:
-    """The GitLab job's ``before_script`` as GitLab runs it (one shell, stopping at the
-    first failure), with the image's ``python`` a fresh virtualenv: it fetches gate at
-    ``GATE_REF`` from ``GATE_SOURCE`` (here a local repository holding this checkout,
-    tagged as the recipe names it) and installs it offline from the test wheelhouse,
-    which the source's constraints file pins with its hashes."""
+def gitlab_install(tmp_path: Path, wheelhouse: wheels.Wheelhouse,
+                   constraints: str) -> tuple[subprocess.CompletedProcess[str], Path]:
+    """Run the GitLab job's ``before_script`` as GitLab runs it (one shell, stopping at
+    the first failure), with the image's ``python`` a fresh virtualenv first on ``PATH``,
+    pip's only index the test wheelhouse, and ``GATE_SOURCE`` a local repository holding
+    this checkout with ``constraints`` as its constraints file, tagged as the recipe's
+    ``GATE_REF`` names it (and one commit after the tag). Returns the process and the
+    virtualenv."""
     pipeline = yaml.safe_load(GITLAB.read_text(encoding="utf-8"))
     ref = pipeline["variables"]["GATE_REF"]
     source = GitRepo.init(tmp_path / "gate-source")
@@ -301,13 +300,13 @@ def test_the_gitlab_recipe_installs_gate_at_its_ref(
         if (ROOT / name).is_file():
             (source.path / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source.path / name)
-    source.write("constraints/gate.txt", wheelhouse.hashed_requirements())
+    source.write("constraints/gate.txt", constraints)
     source.commit("gate at a release")
     source.git("tag", ref)
     source.write("README.md", "a later commit the ref does not name\n")
     source.commit("after the release")
 
-    venv = tmp_path / "image-python"  # the python of the job's image, first on PATH
+    venv = tmp_path / "image-python"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
     env = wheels.offline_pip_environment(git_environment(), wheelhouse.folder)
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
@@ -317,15 +316,56 @@ def test_the_gitlab_recipe_installs_gate_at_its_ref(
     workspace.mkdir()
     done = subprocess.run(["bash", "--noprofile", "--norc", "-c", script], cwd=workspace,
                           env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert not (workspace / "constraints").exists()  # nothing written into the checkout
+    return done, venv
+
+
+@pytest.mark.e2e
+def test_the_gitlab_recipe_installs_gate_at_its_ref(
+    tmp_path: Path, wheelhouse: wheels.Wheelhouse
+) -> None:
+    """The recipe fetches gate at ``GATE_REF`` and installs what its constraints pin,
+    checking their hashes, then gate; offline, from the test wheelhouse, which the
+    source's constraints file pins with its hashes."""
+    done, venv = gitlab_install(tmp_path, wheelhouse, wheelhouse.hashed_requirements())
     assert done.returncode == 0, done.stdout + done.stderr
     version = subprocess.run([str(venv / "bin" / "gate"), "--version"], capture_output=True,
                              text=True, timeout=60, check=True)
     assert version.stdout == f"gate {__version__}\n"
-    listed_pkgs = subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "list",
-                                  "--format", "freeze"], env=env, capture_output=True,
-                                 text=True, timeout=120, check=True)
-    installed = dict(line.split("==") for line in listed_pkgs.stdout.split())
-    installed = {canonicalize_name(k): v for k, v in installed.items()}
+    frozen = subprocess.run([str(venv / "bin" / "python"), "-I", "-m", "pip", "list",
+                             "--format", "freeze"], capture_output=True, text=True,
+                            timeout=120, check=True)
+    installed = {canonicalize_name(name): version for name, version in
+                 (line.split("==") for line in frozen.stdout.split())}
     assert {name: installed.get(name) for name in wheelhouse.pins()} == wheelhouse.pins()
     assert installed[NAME] == __version__
-    assert not (workspace / "constraints").exists()  # nothing written into the checkout
+
+
+def _tampered(text: str) -> str:
+    """The first hash of the file with its digits changed."""
+    digest = HASH.search(text)
+    assert digest
+    wrong = "".join("0" if c != "0" else "1" for c in digest.group(1))
+    return text.replace(digest.group(1), wrong, 1)
+
+
+def _without(text: str, name: str) -> str:
+    """The file without the pin of ``name`` (a dependency another pin needs)."""
+    kept = re.sub(rf"^{re.escape(name)}==[^\n]*\\\n(\s+--hash=[^\n]*\n)+", "", text,
+                  flags=re.M)
+    assert kept != text
+    return kept
+
+
+@pytest.mark.e2e
+@pytest.mark.parametrize(("change", "says"), [
+    (_tampered, "DO NOT MATCH THE HASHES"),
+    (lambda text: _without(text, "smmap"), "--require-hashes"),
+], ids=["a-hash-that-differs", "a-dependency-left-out"])
+def test_the_recipe_installs_nothing_the_constraints_do_not_vouch_for(
+    tmp_path: Path, wheelhouse: wheels.Wheelhouse, change: Any, says: str
+) -> None:
+    done, venv = gitlab_install(tmp_path, wheelhouse, change(wheelhouse.hashed_requirements()))
+    assert done.returncode != 0, done.stdout + done.stderr
+    assert says in done.stderr, done.stderr
+    assert not (venv / "bin" / "gate").exists()
