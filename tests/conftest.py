@@ -8,8 +8,12 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.wheelhouse import Wheelhouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 TIMEOUT = 60  # seconds; a hang fails the test instead of blocking CI
@@ -97,3 +101,13 @@ def gate_in_process(
 def gate_cli() -> RunGate:
     """``gate_cli(*args, cwd=None, input=None, env=None)``: the CLI in this process."""
     return gate_in_process
+
+
+@pytest.fixture(scope="session")
+def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Wheelhouse:
+    """A folder of wheels of gate's dependencies and build requirements, made from this
+    environment's packages: the package index of tests that install gate offline, in
+    environments that see nothing of the base interpreter's packages (tests/wheelhouse.py)."""
+    from tests import wheelhouse as packages
+
+    return packages.build(tmp_path_factory.mktemp("wheelhouse"))

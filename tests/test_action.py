@@ -21,10 +21,13 @@ from typing import Any
 
 import pytest
 import yaml
+from packaging.utils import canonicalize_name
 
+from gate import __version__ as gate_version
 from gate import github
 from tests import cimerge
 from tests.cimerge import SCENARIOS, Scenario
+from tests import wheelhouse as wheels
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
 
@@ -472,11 +475,17 @@ def test_the_run_step_fails_the_job_on_a_violation(tmp_path: Path) -> None:
     assert action_outputs["sarif-report"] == ""
 
 
-def test_the_composite_action_installs_gate_and_passes_a_clean_change(tmp_path: Path) -> None:
-    """Every step of the action, the install included: a virtualenv in RUNNER_TEMP and
-    ``pip install $GITHUB_ACTION_PATH`` (a copy of this repository). No network: the
-    ``python`` input is a shim that gives the virtualenv this interpreter's packages
-    (gate's dependencies, setuptools to build it), and pip may not ask an index."""
+def test_the_composite_action_installs_gate_and_passes_a_clean_change(
+    tmp_path: Path, wheelhouse: wheels.Wheelhouse
+) -> None:
+    """Every step of the action, the install included, with the real ``python -m venv``
+    and pip: a virtualenv in RUNNER_TEMP, gate's dependencies and setuptools installed
+    with ``--require-hashes`` from the action's constraints file, then gate itself,
+    ``--no-deps``, built from the action's files with that setuptools. No network, and
+    nothing from the base interpreter but its standard library: pip's only index is the
+    test wheelhouse (tests/wheelhouse.py), and the copy of the action pins exactly its
+    wheels, with their hashes (the real file pins releases this machine may not hold;
+    tests/test_install.py checks that file)."""
     action_path = tmp_path / "action"
     if (ROOT / ".git").exists():
         listed = run_git(ROOT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
@@ -487,23 +496,28 @@ def test_the_composite_action_installs_gate_and_passes_a_clean_change(tmp_path: 
     else:
         shutil.copytree(ROOT, action_path, ignore=shutil.ignore_patterns(
             "build", "*.egg-info", ".*cache", "__pycache__", ".git"))
+    constraints = action_path / "constraints" / "gate.txt"
+    assert constraints.is_file()
+    constraints.write_text(wheelhouse.hashed_requirements(), encoding="utf-8")
     repo = pull_request(tmp_path, POD_PINNED)
-    env = {**runner_env(tmp_path, repo, action_path), "PIP_NO_INDEX": "1",
-           "PIP_NO_BUILD_ISOLATION": "0"}
-    shim = tmp_path / "python-shim"
-    shim.write_text(
-        "#!/bin/sh\n"
-        'if [ "$1" = -I ] && [ "$2" = -m ] && [ "$3" = venv ]; then shift 3; '
-        f'exec "{sys.executable}" -I -m venv --system-site-packages --without-pip "$@"; fi\n'
-        f'exec "{sys.executable}" "$@"\n', encoding="utf-8")
-    shim.chmod(0o755)
-    context = action_context({"python": str(shim)}, before="")
+    env = wheels.offline_pip_environment(runner_env(tmp_path, repo, action_path),
+                                         wheelhouse.folder)
+    context = action_context({"python": sys.executable}, before="")
     for step in ACTION["runs"]["steps"]:
         done, outputs = run_step(step, context, env, repo.path, tmp_path)
         assert done.returncode == 0, f"step {step['id']}:\n{done.stdout}\n{done.stderr}"
         context["steps"][step["id"]] = {"outputs": outputs}
     python = context["steps"]["install"]["outputs"]["python"]
     assert python.startswith(env["RUNNER_TEMP"])
+    # The virtualenv holds what the constraints pin, gate, and nothing of the base's.
+    listed = subprocess.run([python, "-I", "-m", "pip", "list", "--format", "json"],
+                            env=env, capture_output=True, text=True, timeout=120, check=True)
+    installed = {canonicalize_name(item["name"]): item["version"]
+                 for item in json.loads(listed.stdout)}
+    pinned = wheelhouse.pins()
+    assert {name: installed.get(name) for name in pinned} == pinned
+    assert installed[wheels.distribution_name()] == gate_version
+    assert set(installed) <= {*pinned, wheels.distribution_name(), "pip"}
     assert context["steps"]["gate"]["outputs"]["verdict"] == "pass"
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert summary.startswith("<!-- gate-report:v1 -->")

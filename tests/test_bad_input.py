@@ -278,7 +278,11 @@ def test_very_deep_nesting_never_crashes(
     assert proc.returncode in (0, 1, 2), output_of(proc)
     assert_no_traceback(proc)
     if proc.returncode == 2:
-        assert_error(proc, "deep.yaml", None, "nest")
+        message = assert_error(proc, "deep.yaml")
+        # gate's bound on nesting, or PyYAML's own where it stops first (libyaml 0.2.6,
+        # in PyYAML 6.0.4, stops at 1,000 levels in words of its own).
+        assert "YAML nesting is deeper than" in message or "invalid YAML: " in message, (
+            message)
 
 
 def test_moderate_nesting_inside_a_resource_is_evaluated(

@@ -3,9 +3,11 @@
 ``pre-commit try-repo`` clones a repository at its HEAD commit and pip-installs it into
 a fresh virtualenv, exactly as a user's ``pre-commit install`` would. So that the hooks
 are tested as they are in the working tree (committed or not), the tests point it at a
-committed copy of this repository's tracked and new files. Installing needs the package
-index (pip resolves gate's dependencies); each ``try-repo`` installs once, so every
-scenario runs both hooks in one call.
+committed copy of this repository's tracked and new files. Installing needs a package
+index (pip resolves gate's dependencies, and setuptools to build gate in an isolated
+build environment): with no network, the index is the test wheelhouse
+(tests/wheelhouse.py), so that nothing comes from the base interpreter's packages. Each
+``try-repo`` installs once, so every scenario runs both hooks in one call.
 """
 from __future__ import annotations
 
@@ -20,13 +22,13 @@ import yaml
 
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.wheelhouse import Wheelhouse, offline_pip_environment
 
 pytest.importorskip("pre_commit")
 
 ROOT = Path(__file__).resolve().parents[1]
 HOOKS = ROOT / ".pre-commit-hooks.yaml"
 INSTALL_TIMEOUT = 300  # seconds: a try-repo run creates a virtualenv and pip-installs gate
-# pip's messages when the package index cannot be reached.
 
 POD_PINNED = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
 FINDING = "apps/web.yaml:10: [no-latest-tag] container 'web' image 'nginx:latest'"
@@ -63,16 +65,16 @@ def manifests(tmp_path: Path) -> GitRepo:
     return repo
 
 
-def try_repo(hook_repo: Path, repo: GitRepo, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def try_repo(hook_repo: Path, repo: GitRepo, tmp_path: Path,
+             wheelhouse: Wheelhouse) -> subprocess.CompletedProcess[str]:
     """``pre-commit try-repo HOOK_REPO`` (every hook, on the staged files) in ``repo``."""
     env = git_environment()
     for name in ("NO_COLOR", "FORCE_COLOR", "TERM", "PRE_COMMIT_COLOR"):
         env.pop(name, None)
     env["PRE_COMMIT_HOME"] = str(tmp_path / "pre-commit-home")
-    # No network: the hook's virtualenv sees this interpreter's packages (gate's
-    # dependencies, setuptools to build it), and pip may not ask an index for more.
-    env.update(VIRTUALENV_SYSTEM_SITE_PACKAGES="1", PIP_NO_INDEX="1",
-               PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
+    # No network: pip's only index is the wheelhouse, for gate's dependencies and for
+    # the setuptools of its isolated build; the hook's virtualenv sees no other packages.
+    env = offline_pip_environment(env, wheelhouse.folder)
     done = subprocess.run(
         [sys.executable, "-m", "pre_commit", "try-repo", "--color", "never", str(hook_repo)],
         cwd=repo.path, env=env, capture_output=True, text=True, encoding="utf-8",
@@ -124,11 +126,11 @@ def test_the_manifest_is_valid_and_declares_both_hooks() -> None:
 
 
 def test_a_staged_violation_fails_both_hooks_with_file_and_line(
-    hook_repo: Path, manifests: GitRepo, tmp_path: Path
+    hook_repo: Path, manifests: GitRepo, tmp_path: Path, wheelhouse: Wheelhouse
 ) -> None:
     manifests.write("apps/web.yaml", POD_LATEST)
     manifests.git("add", "apps/web.yaml")
-    done = try_repo(hook_repo, manifests, tmp_path)
+    done = try_repo(hook_repo, manifests, tmp_path, wheelhouse)
     output = done.stdout + done.stderr
     assert done.returncode == 1, output
     assert hook_results(output) == {"gate check": "Failed", "gate diff --staged": "Failed"}
@@ -142,13 +144,13 @@ def test_a_staged_violation_fails_both_hooks_with_file_and_line(
 
 
 def test_a_clean_staged_change_passes_and_unstaged_files_are_not_judged(
-    hook_repo: Path, manifests: GitRepo, tmp_path: Path
+    hook_repo: Path, manifests: GitRepo, tmp_path: Path, wheelhouse: Wheelhouse
 ) -> None:
     manifests.write("apps/web.yaml", POD_PINNED)
     manifests.git("add", "apps/web.yaml")
     # Not staged: neither hook may judge it.
     manifests.write("apps/scratch.yaml", POD_LATEST)
-    done = try_repo(hook_repo, manifests, tmp_path)
+    done = try_repo(hook_repo, manifests, tmp_path, wheelhouse)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert hook_results(output) == {"gate check": "Passed", "gate diff --staged": "Passed"}
@@ -156,13 +158,13 @@ def test_a_clean_staged_change_passes_and_unstaged_files_are_not_judged(
 
 
 def test_the_hooks_honour_the_repositorys_gate_yaml(
-    hook_repo: Path, manifests: GitRepo, tmp_path: Path
+    hook_repo: Path, manifests: GitRepo, tmp_path: Path, wheelhouse: Wheelhouse
 ) -> None:
     manifests.write(".gate.yaml", "policies:\n  no-latest-tag: {enabled: false}\n")
     manifests.commit("switch off no-latest-tag")
     manifests.write("apps/web.yaml", POD_LATEST)  # the violation of the first test
     manifests.git("add", "apps/web.yaml")
-    done = try_repo(hook_repo, manifests, tmp_path)
+    done = try_repo(hook_repo, manifests, tmp_path, wheelhouse)
     output = done.stdout + done.stderr
     assert done.returncode == 0, output
     assert hook_results(output) == {"gate check": "Passed", "gate diff --staged": "Passed"}
