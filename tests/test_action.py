@@ -26,8 +26,8 @@ from packaging.utils import canonicalize_name
 from gate import __version__ as gate_version
 from gate import github
 from tests import cimerge
-from tests.cimerge import SCENARIOS, Scenario
 from tests import wheelhouse as wheels
+from tests.cimerge import SCENARIOS, Scenario
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
 

@@ -405,7 +405,12 @@ def test_jenkins_merge_with_the_target_is_judged_by_the_authors_commits(
     workspace = checkout.workspace.path
     script, variables = jenkins_script()
     (tmp_path / "workspace@tmp").mkdir()
-    env = {**gate_on_path, **variables,
+    # The recipe fetches gate's source at GATE_REF: from a local repository, not the network.
+    source = GitRepo.init(tmp_path / "gate-source")
+    source.write("constraints/gate.txt", "# installed by the shim's pip, which does nothing\n")
+    source.commit("gate's source")
+    source.git("tag", variables["GATE_REF"])
+    env = {**gate_on_path, **variables, "GATE_SOURCE": f"file://{source.path}",
            "PATH": f"{python_without_network}{os.pathsep}{gate_on_path['PATH']}",
            "JENKINS_URL": "http://jenkins.invalid/", "WORKSPACE": str(workspace),
            "WORKSPACE_TMP": str(tmp_path / "workspace@tmp"), "BRANCH_NAME": "PR-1",
