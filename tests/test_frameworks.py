@@ -35,7 +35,7 @@ from gate.reports import RenderOptions
 from gate.reports import json as json_report
 from gate.reports import markdown as markdown_report
 from gate.reports.audit import NO_CONTROL, controls, frameworks
-from gate.results import FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
+from gate.results import BASELINED, FAIL, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report
 from tests.conftest import RunGate
 from tests.report_factory import make_audit, make_policy, make_report, make_result
 from tests.test_reports_markdown import assert_tables_intact
@@ -299,7 +299,7 @@ def test_frameworks_count_like_the_flat_table() -> None:
             assert row.counts == flat[row.id]
     nist = frameworks(report)[1]
     assert nist.rows[0].counts == {PASS: 1, FAIL: 1, WARN: 1, WAIVED: 1, OVERRIDDEN: 0,
-                                   SKIP: 0}
+                                   BASELINED: 0, SKIP: 0}
 
 
 def test_frameworks_of_an_empty_report_and_of_one_without_controls() -> None:
@@ -341,7 +341,7 @@ def test_json_frameworks_are_schema_valid_and_grouped() -> None:
     assert groups[0]["controls"][1] == {
         "id": "CIS-Kubernetes:5.2.2", "title": "Minimize the admission of privileged containers",
         "policies": ["pss-privileged"], "pass": 1, "fail": 1, "warn": 0, "waived": 0,
-        "overridden": 0, "skip": 0}
+        "overridden": 0, "baselined": 0, "skip": 0}
     assert [c["id"] for c in groups[-1]["controls"]] == [
         "ISO27001:A.8.9", "ISO27001:A.12.1.2", "(no control)"]
     assert all(c["title"] is None for c in groups[-1]["controls"])

@@ -283,15 +283,27 @@ def test_a_report_replaces_a_regular_file_without_touching_its_other_links(
 
 
 @pytest.mark.e2e
+@pytest.mark.parametrize("links", [
+    # An existing policies/ (here a link) is left alone: init writes to .gate/policies.
+    {"policies": ".git"},
+    # That folder a link too: refused.
+    {"policies/kyverno.yaml": "../.git/HEAD", ".gate": ".git"},
+    {"policies/kyverno.yaml": "../.git/HEAD", ".gate/policies": "../.git"},
+], ids=["policies", "dot-gate", "dot-gate-policies"])
 def test_gate_init_never_writes_through_a_committed_link(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, run_gate: RunGate, links: dict[str, str]
 ) -> None:
-    repo = linked_repo(tmp_path, {"policies": ".git"})
+    repo = linked_repo(tmp_path, links)
     git_before = snapshot(repo.path / ".git")
     proc = run_gate("init", cwd=repo.path)
-    assert proc.returncode == 2, proc.stdout + proc.stderr
-    assert "symbolic link" in proc.stderr and "policies" in proc.stderr
     assert snapshot(repo.path / ".git") == git_before
+    if links == {"policies": ".git"}:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        assert "policies/ exists and is left untouched" in proc.stdout
+        assert (repo.path / ".gate" / "policies" / "require-team-label.yaml").is_file()
+    else:
+        assert proc.returncode == 2, proc.stdout + proc.stderr
+        assert "symbolic link" in proc.stderr or "exist" in proc.stderr, proc.stderr
 
 
 def test_runner_files_are_appended_to_but_never_through_a_link(tmp_path: Path) -> None:
@@ -385,7 +397,7 @@ def test_a_crash_after_writing_the_markdown_report_is_no_pass(
     fake.write_text(FAKE_GATE.format(json=json_written))
 
     def command(python: str, base: str, inputs: github.Inputs,
-                paths: Mapping[str, Path]) -> list[str]:
+                paths: Mapping[str, Path], head_commit: str = "") -> list[str]:
         return [sys.executable, str(fake), *(f"{k}={v}" for k, v in paths.items())]
 
     monkeypatch.setattr(github, "gate_command", command)
