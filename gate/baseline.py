@@ -32,6 +32,14 @@ from gate.results import (
     WaiverRef,
     stable_name,
 )
+from gate.waivers import (
+    Expiring,
+    apply_exemptions,
+    check_policies,
+    parse_expires,
+    single_document,
+    validate,
+)
 
 SCHEMA = "baseline.schema.json"
 FORMAT_VERSION = 1
@@ -76,7 +84,7 @@ def _key(found: dict[str, str]) -> Key:
 
 
 @dataclass(frozen=True)
-class BaselineEntry:
+class BaselineEntry(Expiring):
     """One entry of a baseline file: a finding, and the last day it may stand."""
 
     key: Key  # the values of IDENTITY
@@ -88,14 +96,6 @@ class BaselineEntry:
     @property
     def policy(self) -> str:
         return self.key[0]
-
-    @property
-    def source(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def expired(self, today: date) -> bool:
-        """Past its last day: ``expires`` is the last day the entry applies."""
-        return today > self.expires
 
     def matches(self, result: Result) -> bool:
         return _key(identity(result)) == self.key
@@ -116,7 +116,6 @@ def load_baseline(path: str) -> list[BaselineEntry]:
     line if it is malformed."""
     from gate.config import read_settings
     from gate.rulesource import disk
-    from gate.waivers import parse_expires, single_document, validate
 
     files = disk()
     name = files.name(path)
@@ -165,7 +164,6 @@ def apply_baseline(results: list[Result], entries: list[BaselineEntry], today: d
                    name: str, *, complete: bool) -> tuple[list[Result], BaselineRecord]:
     """Results with the findings an active entry records baselined, and what became of
     each entry (``complete``: a whole-repository check, so an unmatched entry is stale)."""
-    from gate.waivers import apply_exemptions
 
     by_key: dict[Key, list[int]] = {}
     for index, entry in enumerate(entries):
@@ -242,7 +240,6 @@ def use_baseline(path: str, results: list[Result], today: date, known: set[str],
     """``gate check --baseline FILE``: the results with FILE applied, what became of its
     entries, and (name, sha256) of the file for the audit's fingerprint."""
     from gate.rulesource import disk
-    from gate.waivers import check_policies
 
     entries = load_baseline(path)
     check_policies(entries, known, "baseline entry")

@@ -42,8 +42,25 @@ BLANK_HINT = ("it holds only whitespace or invisible characters (zero-width, for
               "control characters); write it out")
 
 
+class Expiring:
+    """An entry of a file (a waiver, a baseline entry) with a last day it applies: the
+    class using it has ``file``, ``line`` and ``expires``."""
+
+    file: str
+    line: int
+    expires: date
+
+    @property
+    def source(self) -> str:
+        return f"{self.file}:{self.line}"
+
+    def expired(self, today: date) -> bool:
+        """Past its last day: ``expires`` is the last day the entry applies."""
+        return today > self.expires
+
+
 @dataclass(frozen=True)
-class Waiver:
+class Waiver(Expiring):
     """One entry of a waivers file; ``line`` is the entry's, ``policy_line`` its policy's."""
 
     policy: str
@@ -59,14 +76,6 @@ class Waiver:
     file: str
     line: int
     policy_line: int | None = field(default=None, compare=False)
-
-    @property
-    def source(self) -> str:
-        return f"{self.file}:{self.line}"
-
-    def expired(self, today: date) -> bool:
-        """Past its last day: ``expires`` is the last day the waiver applies."""
-        return today > self.expires
 
     def matches(self, result: Result) -> bool:
         """Whether this waiver covers ``result`` (whatever its status or the date)."""

@@ -16,6 +16,7 @@ from gate.errors import ConfigError
 from gate.policy_sources import cache_directory, url_problem
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo, run_git
+from tests.test_rulesource import policy as named_policy
 
 FORBIDDEN = "web"
 
@@ -30,20 +31,7 @@ APP = "apiVersion: v1\nkind: ConfigMap\nmetadata: {{name: {name}}}\n"
 
 
 def policy(policy_id: str, name: str = FORBIDDEN) -> str:
-    return f"""\
-apiVersion: gate.dev/v1
-kind: Policy
-id: {policy_id}
-title: Nothing is called {name}
-description: d
-rationale: r
-remediation: rename it
-severity: high
-rules:
-  - assert: "metadata.name != '{name}'"
-    message: "the name {name} is forbidden"
-    field: metadata.name
-"""
+    return named_policy(policy_id, name=name)
 
 
 @dataclass
@@ -302,7 +290,7 @@ def test_a_hook_environment_does_not_redirect_the_cache(
             "GIT_OBJECT_DIRECTORY": str(repo.path / ".git/objects")}
     done = gate_cli("check", "apps", "--fetch", "--cache-dir", cache, env=hook, cwd=repo.path)
     assert done.returncode == 1, done.stderr
-    assert "the name web is forbidden" in done.stdout
+    assert "web is a forbidden name" in done.stdout
     done = gate_cli("check", "apps", "--cache-dir", cache, env=hook, cwd=repo.path)
     assert done.returncode == 1, done.stderr
 
