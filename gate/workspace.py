@@ -7,7 +7,7 @@ it and nowhere outside. Names in reports are relative to the working directory.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 
@@ -153,10 +153,6 @@ class Workspace:
     def unjudged(self) -> list[Unjudged]:
         """What the named paths hold and this run does not judge, and why."""
         return [item for group in self._groups.values() for item in group.unjudged]
-
-    def batches(self) -> Iterator[Batch]:
-        for read in self.readers():
-            yield read()
 
     def readers(self) -> list[Callable[[], Batch]]:
         """One reader per unit, in order; standard input's first (it is read by the

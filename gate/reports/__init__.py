@@ -47,11 +47,6 @@ def _module(name: str) -> Any:
     return importlib.import_module(module)
 
 
-def renderer(name: str) -> Renderer:
-    render: Renderer = _module(name).render
-    return render
-
-
 def chunk_renderer(name: str) -> ChunkRenderer:
     """The format's text in pieces (in one piece for a format without ``render_chunks``)."""
     module = _module(name)
