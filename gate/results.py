@@ -78,9 +78,16 @@ class OverrideRef:
     reason: str
     commit: str  # sha of the commit carrying the trailer
     author: str  # "Name <email>" of that commit's author
+    # Four eyes: the approver from ``overrides.approvers`` who approved it ("Name <email>")
+    # and the commit that carries the approval; empty where no approval is configured.
+    approved_by: str = ""
+    approval_commit: str = ""
 
     def __str__(self) -> str:
-        return f"{self.trailer}: {self.value} (by {self.author}, commit {self.commit[:12]})"
+        text = f"{self.trailer}: {self.value} (by {self.author}, commit {self.commit[:12]}"
+        if self.approved_by:
+            text += f"; approved by {self.approved_by}, commit {self.approval_commit[:12]}"
+        return text + ")"
 
 
 CHANGE_API_VERSION = "gate.dev/v1"
@@ -191,6 +198,48 @@ class ChangedFile:
     old_path: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class CommitSignature:
+    """A commit's signature as git reports it (``%G?``, ``%GS``, ``%GK``, ``%GF``).
+
+    ``status``: ``G`` good, ``B`` bad, ``U`` good of unknown validity, ``X`` good but
+    expired, ``Y`` good by an expired key, ``R`` good by a revoked key, ``E`` cannot be
+    checked (a missing key, say), ``N`` no signature.
+    """
+
+    status: str = "N"
+    signer: str = ""
+    key: str = ""
+    fingerprint: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class CommitRecord:
+    """One commit of a change, as the change log of a report lists it."""
+
+    sha: str
+    author: str  # "Name <email>"
+    authored_at: str  # ISO-8601 with the author's offset
+    committer: str  # "Name <email>"
+    committed_at: str  # ISO-8601 with the committer's offset
+    subject: str
+    signature: CommitSignature = CommitSignature()
+    # Trailers as git parses them: (key as written, its values), in order.
+    trailers: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    tickets: tuple[str, ...] = ()  # change tickets the commit names (change-ticket's rule)
+
+
+@dataclass(frozen=True, slots=True)
+class RollbackRecord:
+    """An environment a change moves back to what an earlier release tag deployed."""
+
+    environment: str
+    release: str  # the release tag whose versions (or targetRevision) it returns to
+    moves: tuple[str, ...]  # e.g. "ms1: 1.1.0 -> 1.0.0", "Application shop-prod: v1.1.0 -> v1.0.0"
+    # The window or freeze an ``allow_rollback`` let it through ("" when none was closed).
+    let_through: str = ""
+
+
 @dataclass
 class ChangeSummary:
     """What ``gate diff`` compared: the two sides and the files the change touches."""
@@ -213,6 +262,10 @@ class ChangeSummary:
     # among the results only with --show-existing (gate/commands/diff.py).
     existing: dict[str, int] = field(default_factory=dict)
     existing_listed: bool = True
+    # The change log: every commit in base..head, newest first (empty without commits).
+    commit_log: list[CommitRecord] = field(default_factory=list)
+    # Environments the change only moves back to an earlier release (gate/releases/).
+    rollbacks: list[RollbackRecord] = field(default_factory=list)
 
 
 ACTIVE = "active"
