@@ -15,6 +15,7 @@ from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.exclude import Exclusions, parse_exclude
 from gate.policy import Policy
+from gate.releases.settings import ReleaseSettings, parse_releases
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -57,6 +58,7 @@ class Config:
     waivers: str | None = None  # path of the waivers file, if any
     overrides: OverrideConfig = field(default_factory=OverrideConfig)
     release_manifest: str | None = None  # repository path
+    releases: ReleaseSettings = field(default_factory=ReleaseSettings)
     # Change policies judge gate diff --staged/--worktree too (default: only at merge).
     judge_change_policies_locally: bool = False
     exclude: Exclusions = field(default_factory=Exclusions)  # paths no run reads
@@ -145,6 +147,8 @@ def load_config(path: str | None, source: RuleSource | None = None,
         config.waivers = _default_waivers(files, os.path.dirname(path))
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
+    config.releases = parse_releases(data.get("releases"), config.where("releases")[0],
+                                     config.line)
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
     config.exclude = parse_exclude(data.get("exclude"), config.where("exclude")[0], config.line)
     return config
