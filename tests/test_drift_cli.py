@@ -125,24 +125,29 @@ def test_drift_lists_both_values_with_the_lines_that_set_them(tmp_path: Path,
     staging_tag = repo.line_of("overlays/staging/kustomization.yaml", "newTag")
     prod_tag = repo.line_of("overlays/prod/kustomization.yaml", "newTag")
     prod_log = repo.line_of("overlays/prod/kustomization.yaml", "LOG=warn")
-    assert proc.stdout == f"""\
-drift: staging -> prod (working tree; config: .gate.yaml)
-
-Only in prod (1):
-  PodDisruptionBudget/web: PodDisruptionBudget/shop-prod/prod-web via overlays/prod (overlays/prod/pdb.yaml:1)
-
-Differences (2 field(s) in 2 resource(s)):
-  ConfigMap/web-config (staging: ConfigMap/shop-staging/web-config-tkkdd9fftc, prod: ConfigMap/shop-prod/prod-web-config-tf52cdckgk)
-    data.LOG
-      staging  "info" (base/kustomization.yaml:5)
-      prod     "warn" (overlays/prod/kustomization.yaml:{prod_log})
-  Deployment/web (staging: Deployment/shop-staging/web, prod: Deployment/shop-prod/prod-web)
-    spec.template.spec.containers[name=web].image
-      staging  "ghcr.io/acme/web:1.1.0" (overlays/staging/kustomization.yaml:{staging_tag})
-      prod     "ghcr.io/acme/web:1.2.0" (overlays/prod/kustomization.yaml:{prod_tag})
-
-Result: drift between staging and prod: 0 only in staging, 1 only in prod, 2 field(s) differ in 2 of 2 paired resource(s)
-"""
+    assert proc.stdout.splitlines() == [
+        "drift: staging -> prod (working tree; config: .gate.yaml)",
+        "",
+        "Only in prod (1):",
+        "  PodDisruptionBudget/web: PodDisruptionBudget/shop-prod/prod-web via overlays/prod "
+        "(overlays/prod/pdb.yaml:1)",
+        "",
+        "Differences (2 field(s) in 2 resource(s)):",
+        "  ConfigMap/web-config (staging: ConfigMap/shop-staging/web-config-tkkdd9fftc, "
+        "prod: ConfigMap/shop-prod/prod-web-config-tf52cdckgk)",
+        "    data.LOG",
+        '      staging  "info" (base/kustomization.yaml:5)',
+        f'      prod     "warn" (overlays/prod/kustomization.yaml:{prod_log})',
+        "  Deployment/web (staging: Deployment/shop-staging/web, prod: "
+        "Deployment/shop-prod/prod-web)",
+        "    spec.template.spec.containers[name=web].image",
+        f'      staging  "ghcr.io/acme/web:1.1.0" (overlays/staging/kustomization.yaml:'
+        f"{staging_tag})",
+        f'      prod     "ghcr.io/acme/web:1.2.0" (overlays/prod/kustomization.yaml:{prod_tag})',
+        "",
+        "Result: drift between staging and prod: 0 only in staging, 1 only in prod, "
+        "2 field(s) differ in 2 of 2 paired resource(s)",
+    ]
 
 
 def test_json_output_is_deterministic(tmp_path: Path, gate_cli: RunGate) -> None:

@@ -141,5 +141,5 @@ def test_off_by_default(tmp_path: Path, run_gate: RunGate) -> None:
     repo = make_repo(tmp_path, config=CONFIG)
     set_prod_tag(repo, "1.2.0")
     repo.commit("prod to 1.2.0")
-    proc, results = diff(run_gate, repo)
+    _, results = diff(run_gate, repo)
     assert results == []
