@@ -269,3 +269,36 @@ def test_output_is_deterministic() -> None:
                               rendered("prod", deployment(image="x:2"))))
 
     assert run() == run()
+
+
+def test_the_config_schema_holds_the_drift_fragment() -> None:
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    from gate.drift_config import SCHEMA
+
+    path = Path(__file__).resolve().parents[1] / "gate" / "schemas" / "config.schema.json"
+    schema = json.loads(path.read_text(encoding="utf-8"))
+    assert schema["properties"]["drift"] == SCHEMA
+    assert "drift" in schema["properties"]["locked"]["items"]["else"]["enum"]
+    validator = jsonschema.Draft202012Validator(schema)
+    assert validator.is_valid({"drift": {"ignore": [{"paths": ["spec.replicas"]}]}})
+    assert not validator.is_valid({"drift": {"namespace": "maybe"}})
+
+
+def test_the_change_document_renders_drift_only_when_read() -> None:
+    from gate.change import lazy_drift
+
+    calls: list[tuple[str, str]] = []
+
+    def lister(environment: str, source: str) -> dict[str, Any]:
+        calls.append((environment, source))
+        return {"from": source, "environment": environment}
+
+    drift = lazy_drift("prod", ["prod", "staging"], lister)
+    assert calls == []
+    assert drift.get("staging") == {"from": "staging", "environment": "prod"}
+    assert drift.get("staging") is drift.get("staging")
+    assert calls == [("prod", "staging")]
