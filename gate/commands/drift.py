@@ -25,7 +25,7 @@ from gate.sources import display_name
 from gate.trees import FileTree
 
 FORMATS = ("text", "json")
-#: Version of the JSON output (gate/schemas/drift.schema.json).
+#: Version of the JSON output (its shape: docs/drift.md).
 VERSION = 1
 NO_DRIFT, DRIFT, INPUT_ERROR = 0, 1, 2
 
