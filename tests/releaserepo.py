@@ -16,7 +16,8 @@ Application per microservice, label ``gate.dev/environment``); dev tracks ``HEAD
 staging and prod track ``main`` until the first release, then release tags.
 ``.gate.yaml`` discovers them, excludes the chart from judging (no helm binary renders
 it; its versions are still read from its values), sets ``releases:`` (dev, staging,
-prod in promotion order; staging certifies; prod is production) and enables ``change-ticket`` (trailer
+prod in promotion order; staging certifies; prod is production) and enables
+``change-ticket`` (trailer
 ``Change-Request``, pattern ``^CHG-[0-9]+$``, commits to prod).
 
 History on ``main``, oldest first (``HISTORY`` holds the same, with each commit's

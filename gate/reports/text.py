@@ -202,11 +202,11 @@ def release_lines(release: ReleaseEvidence) -> list[str]:
     for row in release.rows:
         verdict = (f"certified ({release.certified_in} at {row.certified_at})"
                    if row.certified_at else f"NOT certified ({release.certified_in} never ran it)")
-        lines.append(_one_line(f"  {row.microservice} in {row.environment}: {row.version} "
-                               f"({row.file}:{row.line}): {verdict}"))
+        lines.append("  " + _one_line(f"{row.microservice} in {row.environment}: {row.version} "
+                                      f"({row.file}:{row.line}): {verdict}"))
     if not release.rows:
         lines.append("  no production version to certify")
-    lines.extend(_one_line(f"  unread: {item}") for item in release.unread)
+    lines.extend("  " + _one_line(f"unread: {item}") for item in release.unread)
     return lines
 
 
