@@ -343,3 +343,8 @@ def test_verify_in_a_subprocess_exit_codes(run_gate: RunGate, shop: Path) -> Non
     refused = run_gate("release", "verify", "HEAD", cwd=shop)
     assert refused.returncode == 2 and "Traceback" not in refused.stderr
     assert refused.stderr.startswith("gate: error: 'HEAD' is not a release tag")
+
+
+def test_the_schemas_are_valid() -> None:
+    for name in ("release-show.schema.json", "release-diff.schema.json", "report.schema.json"):
+        jsonschema.Draft202012Validator.check_schema(load_schema(name))
