@@ -1,5 +1,5 @@
 """Command line: ``gate check``, ``gate diff``, ``gate policies``, ``gate explain``,
-``gate init``, ``gate test``, ``gate environments``, ``gate drift``."""
+``gate init``, ``gate test``, ``gate environments``, ``gate drift``, ``gate release``."""
 from __future__ import annotations
 
 import argparse
@@ -10,7 +10,7 @@ from gate import __version__
 from gate.error_handler import guarded
 
 COMMANDS = ("check", "diff", "policies", "explain", "init", "test", "environments", "fetch",
-            "drift")
+            "drift", "release")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -38,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         fetch,
         init,
         policies,
+        release,
         test,
     )
 
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     environments.add_parser(commands)
     fetch.add_parser(commands)
     drift.add_parser(commands)
+    release.add_parser(commands)
     return parser
 
 
