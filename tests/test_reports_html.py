@@ -40,6 +40,7 @@ from gate.results import (
     ResourceRef,
     RollbackRecord,
 )
+from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
 from tests.report_factory import (
@@ -601,7 +602,8 @@ def test_no_emoji_states_in_words() -> None:
 # -- the command line -----------------------------------------------------------------------
 
 
-def test_check_writes_html_to_a_file_and_to_standard_output(gate_cli, tmp_path: Path) -> None:
+def test_check_writes_html_to_a_file_and_to_standard_output(gate_cli: RunGate,
+                                                            tmp_path: Path) -> None:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "web.yaml").write_text(POD_LATEST, encoding="utf-8")
     out = tmp_path / "report.html"
@@ -620,7 +622,7 @@ def test_check_writes_html_to_a_file_and_to_standard_output(gate_cli, tmp_path: 
 
 
 @pytest.mark.e2e
-def test_diff_writes_the_change_into_the_html(run_gate, tmp_path: Path) -> None:
+def test_diff_writes_the_change_into_the_html(run_gate: RunGate, tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("apps/web.yaml", POD_LATEST.replace("nginx:latest", "nginx:1.27"))
     repo.commit("Add web")
@@ -668,8 +670,13 @@ def _find_chromium() -> str | None:
 def chromium() -> str:
     found = _find_chromium()
     if found is None:
-        pytest.skip("chromium is not installed (Debian package `chromium`; .ci/run installs "
-                    "it when it can, as root or with sudo)")
+        # Tests read no network, so they do not install it themselves: .ci/run does.
+        can_install = shutil.which("apt-get") is not None and (
+            os.geteuid() == 0 or shutil.which("sudo") is not None)
+        pytest.skip("chromium is not installed: " + (
+            "install Debian's `chromium` package (.ci/run does, as root or with sudo)"
+            if can_install else "and cannot be installed here (no apt-get, or neither root "
+                                "nor sudo)"))
     return found
 
 

@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line
 from gate.reports.audit import (
+    SIGNATURE_WORDS,
     FrameworkGroup,
     OverrideUse,
     counted_statuses,
@@ -419,7 +420,9 @@ def _commit_log_section(change: ChangeSummary) -> _Section:
 
 def _commit_row(commit: CommitRecord) -> list[str]:
     signature = commit.signature
-    signed = state(signature_words(signature))
+    words = signature_words(signature)
+    # A status letter gate does not know is named as a value, not styled as a state.
+    signed = state(words) if signature.status in SIGNATURE_WORDS else _text(words)
     for label, value in (("signer", signature.signer), ("key", signature.key),
                          ("fingerprint", signature.fingerprint)):
         if value:
