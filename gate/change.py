@@ -19,6 +19,9 @@ from gate.sources import SourceFile
 
 #: (environment, side) -> the images that environment deploys at that side.
 ImageLister = Callable[[str, str], list[dict[str, Any]]]
+#: (environment, from environment) -> how the one at the head differs from the other at
+#: the base (gate/drift_change.py).
+DriftLister = Callable[[str, str], dict[str, Any]]
 SIDES = ("base", "head")
 
 
@@ -131,6 +134,13 @@ def lazy_images(environments: list[str], lister: ImageLister) -> LazyMapping:
     return LazyMapping(environments, sides, open_keys=True)
 
 
+def lazy_drift(environment: str, environments: list[str], lister: DriftLister) -> LazyMapping:
+    """``drift``: from environment -> how ``environment`` at the head differs from it at
+    the base, rendered on first read: ``get(drift, 'staging')``."""
+    return LazyMapping(environments, lambda source: lister(environment, source),
+                       open_keys=True)
+
+
 @dataclass
 class ChangeContext:
     """Everything about a change that its documents are built from."""
@@ -146,6 +156,7 @@ class ChangeContext:
     release: dict[str, Any] | None = None
     # The images of the resources the change reaches: environment -> side -> images.
     changed_images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    drift: DriftLister | None = None
 
 
 def commit_document(commit: Commit) -> dict[str, Any]:
@@ -229,5 +240,8 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
             "changed": context.changed_images.get(environment, {"base": [], "head": []}),
             "images": images if images is not None else {},
             "release": context.release,
+            "drift": {} if context.drift is None else lazy_drift(
+                environment, sorted(set(context.known_environments)
+                                    | set(context.environments)), context.drift),
         }
     return built

@@ -11,10 +11,12 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gate.drift_config import DriftConfig, parse_drift
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.exclude import Exclusions, parse_exclude
 from gate.policy import Policy
+from gate.releases.settings import ReleaseSettings, parse_releases
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -57,9 +59,11 @@ class Config:
     waivers: str | None = None  # path of the waivers file, if any
     overrides: OverrideConfig = field(default_factory=OverrideConfig)
     release_manifest: str | None = None  # repository path
+    releases: ReleaseSettings = field(default_factory=ReleaseSettings)
     # Change policies judge gate diff --staged/--worktree too (default: only at merge).
     judge_change_policies_locally: bool = False
     exclude: Exclusions = field(default_factory=Exclusions)  # paths no run reads
+    drift: DriftConfig = field(default_factory=DriftConfig)  # gate drift, environment-drift
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
@@ -145,8 +149,11 @@ def load_config(path: str | None, source: RuleSource | None = None,
         config.waivers = _default_waivers(files, os.path.dirname(path))
     config.overrides = _overrides(config, data.get("overrides", {}))
     config.release_manifest = data.get("release_manifest")
+    config.releases = parse_releases(data.get("releases"), config.where("releases")[0],
+                                     config.line)
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
     config.exclude = parse_exclude(data.get("exclude"), config.where("exclude")[0], config.line)
+    config.drift = parse_drift(data.get("drift"), config.where("drift")[0], config.line)
     return config
 
 

@@ -126,6 +126,14 @@ class Commit:
         return self.message.split("\n", 1)[0]
 
 
+class Tag(NamedTuple):
+    """A tag of the repository and the commit it names."""
+
+    name: str  # without refs/tags/
+    commit: str  # the commit it peels to
+    created_at: int  # the tagger date of an annotated tag, else the commit's, Unix time
+
+
 class _Output(NamedTuple):
     status: int
     stdout: bytes
@@ -291,6 +299,35 @@ class Repository:
         if self.is_shallow():
             hint += f" ({_SHALLOW_HINT})"
         return hint
+
+    def tags(self) -> list[Tag]:
+        """Every tag that names a commit (directly or through annotated tags), by name;
+        one git process."""
+        output = self._git(
+            "for-each-ref", "--format=%(refname)%00%(objecttype)%00%(objectname)%00"
+            "%(*objecttype)%00%(*objectname)%00%(creatordate:unix)", "refs/tags/")
+        found: list[Tag] = []
+        for record in output.stdout.decode("utf-8", "replace").splitlines():
+            fields = record.split("\0")
+            if len(fields) != 6 or not fields[0].startswith("refs/tags/"):
+                continue
+            ref, kind, sha, peeled_kind, peeled, created = fields
+            if kind == "commit":
+                commit = sha
+            elif kind == "tag" and peeled_kind == "commit":
+                commit = peeled
+            elif kind == "tag":
+                # A tag of a tag: peel it as rev-parse does, if it ends at a commit.
+                try:
+                    commit = self._peel_to_commit(ref, sha)
+                except GitError:
+                    continue
+            else:
+                continue  # a tag of a tree or a blob names no release
+            if _SHA.fullmatch(commit) and created.lstrip("-").isdigit():
+                found.append(Tag(ref[len("refs/tags/"):], commit, int(created)))
+        found.sort(key=lambda tag: tag.name)
+        return found
 
     def head_sha(self) -> str | None:
         """The commit ``HEAD`` names; None in a repository with no commits yet."""
