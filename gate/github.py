@@ -18,15 +18,19 @@ What it does, in order:
    commit ``actions/checkout`` checks out (a merge queue's or a push's merges are found
    by ``gate diff`` itself: docs/change-policies.md).
 2. Runs ``gate diff --base BASE`` with each requested report written to the report
-   directory (``gate.md``, ``gate.json``, ``gate-junit.xml``, ``gate.sarif``...), and a
-   text report for the log. The log is printed between ``::stop-commands::`` markers,
-   since it quotes file names and manifest values a pull request controls.
+   directory (``gate.md``, ``gate.html``, ``gate.json``, ``gate-junit.xml``,
+   ``gate.sarif``...), and a text report for the log. The written reports are whole;
+   with ``markdown``, ``gate-comment.md`` is written beside ``gate.md``: the same report
+   shortened to fit a pull-request comment (``-f markdown-comment``). The log is printed
+   between ``::stop-commands::`` markers, since it quotes file names and manifest values
+   a pull request controls.
 3. Reads the JSON report and writes an ``::error`` annotation per blocking finding or
    input error and a ``::warning`` per overridden finding and warning, at the file and
    line of the finding (GitHub shows at most 10 of each per step: the rest are counted
    in a notice).
-4. Appends the Markdown report to ``$GITHUB_STEP_SUMMARY`` and sets the step outputs in
-   ``$GITHUB_OUTPUT`` (verdict, counts, report paths).
+4. Appends the shortened Markdown report (``markdown-comment``: a job summary holds at
+   most 1 MiB, a comment 65,536 characters) to ``$GITHUB_STEP_SUMMARY`` and sets the step
+   outputs in ``$GITHUB_OUTPUT`` (verdict, counts, report paths).
 5. Exits with gate's status (0 pass, 1 a finding blocks, 2 an error), so the step, and a
    required check on its job, fails exactly when the gate does.
 """
@@ -56,6 +60,10 @@ from gate.errors import GateError
 # Report file names in the report directory, by format.
 REPORT_FILES = {
     "markdown": "gate.md",
+    # The Markdown report shortened for a comment or a job summary; written whenever
+    # markdown is asked for (see run).
+    "markdown-comment": "gate-comment.md",
+    "html": "gate.html",
     "json": "gate.json",
     "junit": "gate-junit.xml",
     "sarif": "gate.sarif",
@@ -391,13 +399,16 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         return 2
     paths = {name: report_dir / REPORT_FILES.get(name, f"gate.{name}")
              for name in inputs.formats}
+    if "markdown" in paths:  # the whole file, and beside it the text to post as a comment
+        paths.setdefault("markdown-comment", report_dir / REPORT_FILES["markdown-comment"])
     scratch = Path(tempfile.mkdtemp(prefix="gate-", dir=env.get("RUNNER_TEMP") or None))
     try:
-        # The action needs the JSON and Markdown reports even when not asked to keep them.
-        # Both directories are new and empty: no report of an earlier run is ever read.
+        # The action needs the JSON report and the shortened Markdown (the job summary)
+        # even when not asked to keep them. Both directories are new and empty: no
+        # report of an earlier run is ever read.
         wanted = dict(paths)
         wanted.setdefault("json", scratch / "gate.json")
-        wanted.setdefault("markdown", scratch / "gate.md")
+        wanted.setdefault("markdown-comment", scratch / "gate-comment.md")
         argv_gate = gate_command(sys.executable, base, inputs, wanted, head_commit)
         out.write(f"gate: {shlex.join(['gate', *argv_gate[4:]])}\n")
         out.flush()
@@ -407,8 +418,8 @@ def run(argv: Sequence[str], env: Mapping[str, str], out: TextIO) -> int:
         print_untrusted(done.stdout + done.stderr, out)
         code = done.returncode
         report = _load(wanted["json"])
-        markdown = wanted["markdown"].read_text(encoding="utf-8") \
-            if wanted["markdown"].is_file() else None
+        summary_file = wanted["markdown-comment"]
+        markdown = summary_file.read_text(encoding="utf-8") if summary_file.is_file() else None
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

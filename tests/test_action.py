@@ -218,9 +218,11 @@ def test_a_violating_pull_request_fails_with_annotations_summary_and_outputs(
 
     reports = repo.path / "gate-reports"
     markdown = (reports / "gate.md").read_text(encoding="utf-8")
+    comment = (reports / "gate-comment.md").read_text(encoding="utf-8")
     summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
     assert summary.startswith("<!-- gate-report:v1 -->")
-    assert markdown in summary
+    assert summary == comment + "\n"
+    assert comment == markdown  # a small report is the same whole and shortened
     report = json.loads((reports / "gate.json").read_text(encoding="utf-8"))
     assert report["verdict"] == "fail"
     assert report["change"]["base"]["ref"] == "origin/main"
@@ -233,7 +235,38 @@ def test_a_violating_pull_request_fails_with_annotations_summary_and_outputs(
         "errors": "0",
         "markdown-report": str(reports / "gate.md"), "json-report": str(reports / "gate.json"),
         "junit-report": str(reports / "gate-junit.xml"),
+        "markdown-comment-report": str(reports / "gate-comment.md"),
     }
+
+
+def test_the_written_markdown_is_whole_and_the_summary_shortened(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A change too big for a comment: gate.md and gate.html hold every finding;
+    gate-comment.md, and the job summary, are the shortened form."""
+    pods = "---\n".join(POD_LATEST.replace("name: web", f"name: web-{n:03d}")
+                        for n in range(150))
+    repo = pull_request(tmp_path, pods)
+    env = runner_files(tmp_path, repo)
+    code, stdout = run_module(env, repo.path, monkeypatch, "--formats", "markdown,html,json")
+    assert code == 1, stdout
+    reports = repo.path / "gate-reports"
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "gate-comment.md", "gate.html", "gate.json", "gate.md"]
+    markdown = (reports / "gate.md").read_text(encoding="utf-8")
+    comment = (reports / "gate-comment.md").read_text(encoding="utf-8")
+    assert len(markdown) > 65_000 and "Shortened" not in markdown and "not shown" not in markdown
+    assert len(comment) < 65_000 and "Shortened to fit 65,000 characters" in comment
+    assert all(f"Pod web-{n:03d}" in markdown for n in range(150))
+    assert markdown.count("no-latest-tag |") >= 150
+    assert all(f"Pod web-{n:03d}" in (reports / "gate.html").read_text(encoding="utf-8")
+               for n in range(150))
+    summary = Path(env["GITHUB_STEP_SUMMARY"]).read_text(encoding="utf-8")
+    assert summary == comment + "\n"
+    outputs = read_outputs(env["GITHUB_OUTPUT"])
+    assert outputs["markdown-report"] == str(reports / "gate.md")
+    assert outputs["markdown-comment-report"] == str(reports / "gate-comment.md")
+    assert outputs["html-report"] == str(reports / "gate.html")
 
 
 def test_a_clean_pull_request_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -155,7 +155,10 @@ def test_gitlab_job_publishes_the_junit_and_code_quality_reports_it_writes() -> 
     assert "CI_MERGE_REQUEST_SOURCE_BRANCH_SHA" in script
     note = pipeline["gate-mr-note"]
     assert note["allow_failure"] is True
-    assert files["markdown"] in "\n".join(note["script"])
+    # The note is the shortened report; the artifacts keep the whole one.
+    assert files["markdown-comment"] in "\n".join(note["script"])
+    assert files["markdown"] not in "\n".join(note["script"])
+    assert {"markdown", "html"} <= set(files)
     assert "<!-- gate-report:v1 -->" in "\n".join(note["script"])
 
 
@@ -228,7 +231,8 @@ def test_shell_recipe_runs_and_exits_with_gates_status(
     assert done.returncode == status, done.stdout + done.stderr
     reports = repo.path / "gate-reports"
     assert sorted(p.name for p in reports.iterdir()) == sorted(
-        REPORT_FILES[name] for name in ("json", "junit", "markdown"))
+        REPORT_FILES[name] for name in ("json", "junit", "markdown", "markdown-comment",
+                                        "html"))
     if status:
         assert "apps/web.yaml:10: [no-latest-tag]" in done.stdout
         assert "a finding blocks" in done.stderr

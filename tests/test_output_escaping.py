@@ -48,7 +48,8 @@ HOSTILE = {
 FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029"
                        "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 OWN_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
-FORMATS = ("text", "json", "junit", "markdown", "sarif", "codequality")
+FORMATS = ("text", "json", "junit", "markdown", "markdown-comment", "html", "sarif",
+           "codequality")
 NOW = ("--now", "2026-06-01T10:00:00Z")  # the same report twice
 
 
@@ -117,8 +118,10 @@ def test_hostile_values_through_every_format(tmp_path: Path) -> None:
             assert "x\\u202ey" in first.stdout and "x\\u001b[31my" in first.stdout
         elif fmt == "junit":
             ET.fromstring(first.stdout.encode("utf-8"))
-        elif fmt == "markdown":
+        elif fmt in ("markdown", "markdown-comment"):
             assert "\\u202e" in first.stdout
+        elif fmt == "html":
+            assert "x\\u202ey" in first.stdout and "x\\u001b[31my" in first.stdout
         elif fmt in ("sarif", "codequality"):
             text = json.dumps(json.loads(first.stdout))
             assert "\\\\u202e" in text  # the value itself shows the escape
@@ -179,4 +182,5 @@ def test_a_file_name_that_is_not_utf8_is_reported_in_every_format(tmp_path: Path
     assert shown in ET.fromstring(texts["junit"].encode("utf-8")).iter("testcase").__next__(
         ).get("file", "")
     assert shown.replace("\\", "\\\\").replace("[", "\\[") in texts["markdown"]
+    assert f"<td>{shown}:" in texts["html"]
     assert {issue["location"]["path"] for issue in json.loads(texts["codequality"])} == {shown}

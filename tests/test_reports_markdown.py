@@ -7,7 +7,14 @@ import re
 import pytest
 
 from gate.reports import RenderOptions
-from gate.reports.markdown import _DROP_ORDER, MARKER, MAX_CHARS, escape, render
+from gate.reports.markdown import (
+    _DROP_ORDER,
+    MARKER,
+    MAX_CHARS,
+    escape,
+    render,
+    render_comment,
+)
 from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report, Result
 from tests.report_factory import (
     HELM_NOT_ASKED,
@@ -333,7 +340,7 @@ def test_escape_function() -> None:
     assert escape("@team") == "&#64;team"
     assert escape("<b>&") == "&lt;b&gt;&amp;"
     assert escape("https://x.y") == "https\\://x.y"
-    assert escape("a" * 1000, limit=10) == "a" * 9 + "…"
+    assert escape("a" * 1000, limit=10) == "a" * 1000  # the whole report caps nothing
     assert escape("nul\x00here") == "nul\\\\u0000here"  # visible: \u0000 once rendered
     assert escape("rtl\u202eevil") == "rtl\\\\u202eevil"
 
@@ -360,7 +367,7 @@ def huge_report(failures: int = 5_000) -> Report:
 
 
 def test_huge_report_is_truncated_with_a_note() -> None:
-    text = render(huge_report(), RenderOptions())
+    text = render_comment(huge_report(), RenderOptions())
     assert len(text) < MAX_CHARS <= 65_000
     assert len(text.encode("utf-16-le")) // 2 < MAX_CHARS
     # the verdict and counts survive
@@ -369,12 +376,12 @@ def test_huge_report_is_truncated_with_a_note() -> None:
     assert "⚠️ 2,000 warnings" in text
     assert "✅ 2,000 passed" in text
     # least important content goes first: passed checks and warnings entirely
-    assert "… 2,000 passed checks not shown; see the JSON or JUnit report." in text
-    assert "… 2,000 warnings not shown; see the JSON or JUnit report." in text
+    assert "… 2,000 passed checks not shown; see the whole Markdown, HTML or JSON report." in text
+    assert "… 2,000 warnings not shown; see the whole Markdown, HTML or JSON report." in text
     shown = len(tables(section(text, "### ❌ Blocking findings"))[0]) - 2
     assert 0 < shown < 5_000
-    assert f"… {5_000 - shown:,} more blocking findings not shown; see the JSON or JUnit report." \
-        in text
+    assert (f"… {5_000 - shown:,} more blocking findings not shown; see the whole Markdown, "
+            "HTML or JSON report.") in text
     assert f"Shortened to fit 65,000 characters: {5_000 - shown:,} blocking findings" in text
     # the most severe findings are the ones kept
     assert "| K8S003 | critical |" in text
@@ -383,7 +390,7 @@ def test_huge_report_is_truncated_with_a_note() -> None:
 
 
 def test_truncation_keeps_everything_that_fits() -> None:
-    text = render(huge_report(failures=100), RenderOptions())
+    text = render_comment(huge_report(failures=100), RenderOptions())
     assert "blocking findings not shown" not in text  # 100 rows fit once passes are gone
     assert len(tables(section(text, "### ❌ Blocking findings"))[0]) - 2 == 100
     assert "… 2,000 passed checks not shown" in text
@@ -395,7 +402,7 @@ def test_huge_values_and_many_errors_stay_under_the_limit() -> None:
         [make_result(ROOT_POLICY, status=FAIL, message=value, name=f"n{n}") for n in range(300)],
         errors=[make_error(f"bad{n}.yaml", n, value) for n in range(300)],
     )
-    text = render(report, RenderOptions())
+    text = render_comment(report, RenderOptions())
     assert len(text) < MAX_CHARS
     assert "input errors" in text
     assert "**❌ 300 blocking**" in text
@@ -405,6 +412,40 @@ def test_huge_values_and_many_errors_stay_under_the_limit() -> None:
 def test_small_report_is_not_truncated(markdown: str) -> None:
     assert "not shown" not in markdown
     assert "Shortened" not in markdown
+    # A small report is the same in both forms.
+    assert render_comment(sample_report(), RenderOptions()) == markdown
+
+
+def test_the_whole_report_is_never_shortened() -> None:
+    """-f markdown writes a file to keep: every row and every value, whatever its size."""
+    long_message = "runs as root " + "x" * 5_000
+    report = huge_report()
+    report = make_report([*report.results,
+                          make_result(LIMITS_POLICY, status=FAIL, message=long_message,
+                                      name="long")],
+                         audit=make_audit(evidence=[make_evidence(
+                             values=[f"CHG{n:03d}" for n in range(120)])]))
+    text = render(report, RenderOptions())
+    assert len(text) > MAX_CHARS
+    assert "not shown" not in text and "Shortened" not in text and "…" not in text
+    assert len(tables(section(text, "### ❌ Blocking findings"))[0]) - 2 == 5_001
+    assert len(tables(section(text, "### ⚠️ Warnings"))[0]) - 2 == 2_000
+    assert text.count("| K8S002 | Deployment prod/ok-") == 2_000  # every passed check
+    assert "runs as root " + "x" * 5_000 + " |" in text
+    assert "CHG119" in text and "more" not in section(text, "#### Change evidence")
+    assert_tables_intact(text)
+    # The comment form of the same report is shortened, and says so.
+    comment = render_comment(report, RenderOptions())
+    assert len(comment) < MAX_CHARS and "Shortened to fit" in comment
+    assert "x" * 400 not in comment
+
+
+def test_the_comment_form_caps_values() -> None:
+    report = make_report([make_result(ROOT_POLICY, status=FAIL, message="m" * 1_000)])
+    assert "m" * 299 + "…" in render_comment(report, RenderOptions())
+    assert "m" * 1_000 in render(report, RenderOptions())
+    # The cap holds only while the comment is rendered.
+    assert escape("a" * 1_000, limit=10) == "a" * 1_000
 
 
 # -- determinism -------------------------------------------------------------------
@@ -696,12 +737,12 @@ def test_huge_report_keeps_the_callout_and_the_audit_record() -> None:
         for n in range(3_000))]
     report = make_report(results, audit=make_audit(overrides=[override], inputs=[
         (f"policies/p{n:04d}.yaml", f"{n:064x}") for n in range(2_000)]))
-    text = render(report, RenderOptions())
+    text = render_comment(report, RenderOptions())
     assert len(text.encode("utf-16-le")) // 2 < MAX_CHARS
     assert "> **🚨 CAUTION: emergency override, 3,000 blocking findings let through.**" in text
     assert "**🚨 3,000 overridden**" in text
     assert "### 📋 Audit" in text and f"| sha256 fingerprint | `{'f' * 64}` |" in text
-    assert "… 2,000 inputs not shown; see the JSON or JUnit report." in text
+    assert "… 2,000 inputs not shown; see the whole Markdown, HTML or JSON report." in text
     # overridden findings are the last rows to go
     shown = len(tables(section(text, "### 🚨 Emergency overrides"))[0]) - 2
     assert shown > 0
@@ -764,7 +805,7 @@ def test_not_judged_survives_shortening_longer_than_findings() -> None:
         _DROP_ORDER.index(key) for key in ("blocking", "warnings", "errors", "waived"))
     items = [make_unjudged(f"charts/c{n:03d}", reason="Helm charts are rendered only with "
                            "--helm; its values files are still checked") for n in range(200)]
-    text = render(with_unjudged(huge_report(), items), RenderOptions())
+    text = render_comment(with_unjudged(huge_report(), items), RenderOptions())
     assert len(text) < MAX_CHARS
     assert "**⏭️ 200 not judged**" in text
     assert "blocking findings not shown" in text  # the findings were cut...
@@ -815,7 +856,7 @@ def portable_documents() -> dict[str, str]:
         "unjudged": render(unjudged_report(sample_report()), RenderOptions()),
         "diff": render(diff, RenderOptions()),
         "passing": render(make_report([make_result(ROOT_POLICY, status=PASS)]), RenderOptions()),
-        "huge": render(huge_report(), RenderOptions()),
+        "huge": render_comment(huge_report(), RenderOptions()),
     }
 
 

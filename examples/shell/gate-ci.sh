@@ -7,6 +7,8 @@
 # origin/main) by the rules of BASE (--rules-from base: a change cannot loosen the rules
 # that judge it), writes the reports to $GATE_REPORT_DIR (default: gate-reports) and exits
 # with gate's status: 0 nothing blocks, 1 a finding blocks, 2 gate could not judge.
+# gate.md and gate.html are the whole report, to keep; gate-comment.md is the same report
+# shortened to fit a pull-request comment, the one to post.
 # Set $GATE_HEAD_COMMIT to the change's own head commit when HEAD is a merge your CI made
 # of it (from your CI's variables, never from the change); docs/ci.md.
 # Needs gate on PATH and a clone with the base's history (no shallow clone).
@@ -25,7 +27,9 @@ gate diff --base "$base" --rules-from base ${GATE_HEAD_COMMIT:+"--head-commit=$G
     -f text \
     -f json="$reports/gate.json" \
     -f junit="$reports/gate-junit.xml" \
-    -f markdown="$reports/gate.md" || status=$?
+    -f markdown="$reports/gate.md" \
+    -f markdown-comment="$reports/gate-comment.md" \
+    -f html="$reports/gate.html" || status=$?
 
 case "$status" in
     0) echo "gate: nothing blocks; reports in $reports/" ;;

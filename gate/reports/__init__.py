@@ -20,6 +20,8 @@ FORMATS: dict[str, str] = {
     "json": "gate.reports.json",
     "junit": "gate.reports.junit",
     "markdown": "gate.reports.markdown",
+    "markdown-comment": "gate.reports.markdown_comment",
+    "html": "gate.reports.html",
     "sarif": "gate.reports.sarif",
     "codequality": "gate.reports.codequality",
 }

@@ -1,8 +1,8 @@
 """The audit section's figures, computed once for every format that shows them.
 
-Markdown and JSON both show the per-control table, what each emergency override let
-through and what the run judged; they take these from here so that they never
-disagree.
+Markdown, HTML and JSON all show the per-control table, what each emergency override let
+through and what the run judged, and name findings, resources and commit signatures
+alike; they take these from here so that they never disagree.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from gate.results import (
     SKIP,
     WAIVED,
     WARN,
+    CommitSignature,
     OverrideRef,
     Report,
     Result,
@@ -170,3 +171,86 @@ def judged(report: Report) -> str:
     if change.mode == "worktree":
         return f"worktree: the working tree against {change.base_ref}{head_commit}"
     return f"commits {commit_range(report)} ({change.base_ref}..{change.head_ref})"
+
+
+# -- how every report names things ---------------------------------------------------
+
+#: git's signature status letters (``%G?``, git-log(1)) in words.
+SIGNATURE_WORDS = {
+    "G": "good signature",
+    "B": "bad signature",
+    "U": "good signature of unknown validity",
+    "X": "good signature that has expired",
+    "Y": "good signature made by an expired key",
+    "R": "good signature made by a revoked key",
+    "E": "signature cannot be checked (missing key?)",
+    "N": "not signed",
+}
+
+
+def signature_words(signature: CommitSignature) -> str:
+    """A commit's signature status in words, as git reports it: ``good signature``,
+    ``not signed``...; a letter git may add later is named, never hidden."""
+    return SIGNATURE_WORDS.get(signature.status,
+                               f"signature status {signature.status!r} (unknown to gate)")
+
+
+def finding_message(result: Result) -> str:
+    """What a finding says: its message (the policy's title without one), and the field
+    it is about."""
+    message = result.message or result.policy.title
+    return f"{message} (at {result.field})" if result.field else message
+
+
+def identity(kind: str, namespace: str, name: str) -> str:
+    """``Deployment prod/web``; ``(unnamed)`` for a resource without a name."""
+    return f"{kind} {namespace + '/' if namespace else ''}{name or '(unnamed)'}"
+
+
+def subject(result: Result) -> str:
+    """What a result is about: ``change to prod`` for a change policy, else the resource
+    with its environment and the overlay that rendered it."""
+    resource = result.resource
+    if resource.is_change:
+        return resource.subject()
+    text = identity(resource.kind, resource.namespace, resource.name)
+    context = [part for part in (resource.environment, resource.rendered_by) if part]
+    if context:
+        text += f" ({', '.join(context)})"
+    return text
+
+
+def location(file: str, line: int | None) -> str:
+    """``file:line``, ``file``, or "" without a file."""
+    if not file:
+        return ""
+    return file if line is None else f"{file}:{line}"
+
+
+def counted_statuses(report: Report) -> tuple[str, ...]:
+    """The statuses a per-policy or per-control table counts: baselined and overridden
+    only when the report has such results, so that the usual table stays narrow."""
+    return (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
+            *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
+
+
+def policy_counts(report: Report) -> dict[tuple[str, str], int]:
+    """Results per (policy id, status)."""
+    counts: dict[tuple[str, str], int] = {}
+    for result in report.results:
+        key = (result.policy.id, result.status)
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
+def environment_counts(report: Report, statuses: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    """Results per environment (sorted by name) and status, for ``statuses`` only;
+    results of no environment are not counted."""
+    counts: dict[str, dict[str, int]] = {}
+    for result in report.results:
+        environment = result.resource.environment
+        if environment:
+            row = counts.setdefault(environment, dict.fromkeys(statuses, 0))
+            if result.status in row:
+                row[result.status] += 1
+    return dict(sorted(counts.items()))

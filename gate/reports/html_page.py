@@ -58,12 +58,14 @@ def state(label: str) -> str:
     return f'<span class="state state-{css}">{text(label)}</span>'
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """A table of cells already made HTML (pass values through :func:`text`)."""
+def table(headers: Sequence[str], rows: Iterable[Sequence[str]], css_class: str = "") -> str:
+    """A table of cells already made HTML (pass values through :func:`text`); ``css_class``
+    is a trusted class name."""
     head = "".join(f"<th>{text(h)}</th>" for h in headers)
     body = "".join("<tr>" + "".join(f"<td>{cell}</td>" for cell in row) + "</tr>"
                    for row in rows)
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
+    attribute = f' class="{text(css_class)}"' if css_class else ""
+    return f"<table{attribute}><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>\n"
 
 
 def document(title: str, body: str, style: str = "") -> str:

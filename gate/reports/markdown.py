@@ -1,4 +1,10 @@
-"""Markdown report, for pull-request comments, step summaries and compliance officers.
+"""Markdown report, for compliance officers, pull-request comments and step summaries.
+
+Two forms of one renderer: ``render`` (format ``markdown``) is the whole report, every
+row and every value in full, for a file to keep; ``render_comment`` (format
+``markdown-comment``, gate/reports/markdown_comment.py) is the same report shortened to
+fit a pull-request comment or a job summary (see the end of this docstring). A written
+file is never shortened: only text meant for a comment is.
 
 Layout (GitHub-flavoured Markdown):
 
@@ -33,13 +39,13 @@ an emoji at most beside them: without an emoji font it is an empty box, and must
 the only mark of anything.
 
 Every value that comes from a manifest, a message or a waiver is hostile: it is put
-on one line, capped in length, and escaped (see ``escape``) so it can never end a
-table cell or row, close a ``<details>``, forge a link or an image, start a heading,
+on one line, capped in length in the comment form, and escaped (see ``escape``) so it
+can never end a table cell or row, close a ``<details>``, forge a link or an image, start a heading,
 mention a user or team, or become a bare ``http://`` / ``www.`` autolink. No
 untrusted value goes into a code span: only the audit's hex digests do, once
 checked to be hex.
 
-The report stays shorter than ``MAX_CHARS`` (counted in UTF-16 code units, never
+The comment form stays shorter than ``MAX_CHARS`` (counted in UTF-16 code units, never
 fewer than the characters): when it would be longer, rows are dropped from
 the least important sections first (passed checks, skipped documents, warnings,
 waived results, then blocking findings, input errors, policies, evidence and
@@ -53,11 +59,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten
-from gate.reports.audit import FrameworkGroup, frameworks, judged, overrides
+from gate.reports.audit import (
+    FrameworkGroup,
+    counted_statuses,
+    environment_counts,
+    finding_message,
+    frameworks,
+    identity,
+    judged,
+    overrides,
+    policy_counts,
+    subject,
+)
 from gate.resources import InputError, Note
 from gate.results import (
     ACTIVE,
@@ -85,7 +103,10 @@ MARKER = "<!-- gate-report:v1 -->"
 # comment body, with room for a wrapper to add a line or two.
 MAX_CHARS = 65_000
 CELL_LIMIT = 300  # characters of one untrusted value, before escaping
-SEE_ALSO = "see the JSON or JUnit report"
+SEE_ALSO = "see the whole Markdown, HTML or JSON report"
+# Whether the report being rendered is the comment form: values, lists and tables are
+# shortened only then. Set by ``render_comment`` for the time it renders.
+_SHORTENED: ContextVar[bool] = ContextVar("markdown_shortened", default=False)
 
 # Markdown punctuation that could start markup, each written with a backslash;
 # ``&``, ``<``, ``>`` and ``@`` become character references (``&#64;`` because a
@@ -106,9 +127,17 @@ _BARE_LINK = re.compile(r"://|www\.", re.IGNORECASE)
 
 
 def escape(value: object, limit: int = CELL_LIMIT) -> str:
-    """``value`` as inert Markdown text, on one line and at most ``limit`` characters long."""
-    text = shorten(one_line(str(value)), limit).translate(_ESCAPES)
-    return _BARE_LINK.sub(_unlink, text)
+    """``value`` as inert Markdown text, on one line; in the comment form at most ``limit``
+    characters long."""
+    text = one_line(str(value))
+    if _SHORTENED.get():
+        text = shorten(text, limit)
+    return _BARE_LINK.sub(_unlink, text.translate(_ESCAPES))
+
+
+def _cap(limit: int) -> int | None:
+    """``limit`` in the comment form; no limit (None) in the whole report."""
+    return limit if _SHORTENED.get() else None
 
 
 def _unlink(match: re.Match[str]) -> str:
@@ -118,12 +147,23 @@ def _unlink(match: re.Match[str]) -> str:
 
 
 def render(report: Report, options: RenderOptions) -> str:
-    """The report as GitHub-flavoured Markdown, shorter than ``MAX_CHARS``."""
+    """The whole report as GitHub-flavoured Markdown: every row, every value in full."""
     del options  # no option changes the Markdown output
-    head = _head(report)
     sections = _sections(report)
-    shown = _fit(head, sections)
-    return _document(head, sections, shown)
+    return _document(_head(report), sections, {s.key: len(s.rows) for s in sections})
+
+
+def render_comment(report: Report, options: RenderOptions) -> str:
+    """The report shortened for a pull-request comment or a job summary: shorter than
+    ``MAX_CHARS``, values capped, the least important rows left out first."""
+    del options
+    shortened = _SHORTENED.set(True)
+    try:
+        head = _head(report)
+        sections = _sections(report)
+        return _document(head, sections, _fit(head, sections))
+    finally:
+        _SHORTENED.reset(shortened)
 
 
 # -- sections and truncation -------------------------------------------------------
@@ -281,10 +321,11 @@ def _override_text(override: OverrideRef) -> str:
 
 
 def _let_through(per_policy: Sequence[tuple[str, int]], limit: int = 5) -> str:
-    """``2 findings of no-latest-tag, 1 finding of release-window``, escaped; at most
-    ``limit`` policies are named."""
+    """``2 findings of no-latest-tag, 1 finding of release-window``, escaped; in the
+    comment form at most ``limit`` policies are named."""
     if not per_policy:
         return "no findings of this report"
+    limit = _cap(limit) or len(per_policy)
     text = ", ".join(f"{count:,} {_plural(count, 'finding')} of {escape(policy, 100)}"
                      for policy, count in per_policy[:limit])
     if len(per_policy) > limit:
@@ -413,10 +454,12 @@ def _audit_sections(report: Report) -> list[_Section]:
               _let_through(use.per_policy(), limit=20)])
         for use in overrides(report)
     )
+    values = _cap(50)
     evidence_rows = tuple(
         _row([escape(e.label), escape(e.environment or "—"),
-              ", ".join(escape(v, 100) for v in e.values[:50])
-              + (f" and {len(e.values) - 50:,} more" if len(e.values) > 50 else "")
+              ", ".join(escape(v, 100) for v in e.values[:values])
+              + (f" and {len(e.values) - values:,} more"
+                 if values is not None and len(e.values) > values else "")
               or "—", escape(e.policy)])
         for e in audit.evidence
     )
@@ -595,16 +638,9 @@ def _deleted_section(report: Report) -> _Section:
 def _environments_section(report: Report) -> _Section:
     statuses = (FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
                 *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()), PASS)
-    counts: dict[str, dict[str, int]] = {}
-    for result in report.results:
-        environment = result.resource.environment
-        if environment:
-            row = counts.setdefault(environment, dict.fromkeys(statuses, 0))
-            if result.status in row:
-                row[result.status] += 1
     rows = tuple(
         _row([escape(name), *(f"{row[status]:,}" for status in statuses)])
-        for name, row in sorted(counts.items())
+        for name, row in environment_counts(report, statuses).items()
     )
     titles = {**_STATUS_COLUMNS, FAIL: "❌ Blocking", WARN: "⚠️ Warnings", PASS: "✅ Passed"}
     return _with_count(_Section(
@@ -614,8 +650,7 @@ def _environments_section(report: Report) -> _Section:
     ))
 
 
-def _identity(kind: str, namespace: str, name: str) -> str:
-    return f"{kind} {namespace + '/' if namespace else ''}{name or '(unnamed)'}"
+_identity = identity
 
 
 def _findings_section(results: Sequence[Result], key: str, title: str) -> _Section:
@@ -630,9 +665,7 @@ def _findings_section(results: Sequence[Result], key: str, title: str) -> _Secti
     ))
 
 
-def _message(result: Result) -> str:
-    message = result.message or result.policy.title
-    return f"{message} (at {result.field})" if result.field else message
+_message = finding_message
 
 
 # How a gate diff finding says whether the change adds it: words, never an emoji alone.
@@ -713,10 +746,7 @@ def _existing_section(report: Report) -> _Section:
 
 
 def _policies_section(report: Report) -> _Section:
-    counts: dict[tuple[str, str], int] = {}
-    for result in report.results:
-        key = (result.policy.id, result.status)
-        counts[key] = counts.get(key, 0) + 1
+    counts = policy_counts(report)
     statuses = _counted_statuses(report)
     rows = tuple(
         _row([
@@ -745,12 +775,7 @@ _STATUS_COLUMNS = {PASS: "✅ Pass", FAIL: "❌ Fail", WARN: "⚠️ Warn", WAIV
                    BASELINED: "Baselined", OVERRIDDEN: "🚨 Overridden"}
 
 
-def _counted_statuses(report: Report) -> tuple[str, ...]:
-    """The statuses a per-policy or per-environment table counts: baselined and
-    overridden only when the report has such results, so that the usual table stays
-    narrow."""
-    return (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
-            *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
+_counted_statuses = counted_statuses
 
 
 def _passed_section(results: Sequence[Result]) -> _Section:
@@ -788,14 +813,7 @@ def _notes_section(notes: Sequence[Note]) -> _Section:
 
 
 def _resource(result: Result) -> str:
-    resource = result.resource
-    if resource.is_change:
-        return escape(resource.subject())
-    text = _identity(resource.kind, resource.namespace, resource.name)
-    context = [part for part in (resource.environment, resource.rendered_by) if part]
-    if context:
-        text += f" ({', '.join(context)})"
-    return escape(text)
+    return escape(subject(result))
 
 
 def _location(file: str, line: int | None) -> str:
