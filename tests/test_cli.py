@@ -423,6 +423,16 @@ def test_explain(tmp_path: Path, run_gate: RunGate) -> None:
     assert "    kind: Deployment" in text  # the examples, indented
 
 
+def test_explain_a_check_defined_in_code(tmp_path: Path, gate_cli: RunGate) -> None:
+    # Reports of gate release verify point at it: it is explained like a policy file.
+    done = gate_cli("explain", "release-certified", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("# release-certified: Production runs only versions "
+                                  "certified in the certifying environment\n")
+    assert "Enabled: in gate release verify" in done.stdout
+    assert "## How to fix it" in done.stdout
+
+
 def test_explain_unknown_policy(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("explain", "nope", cwd=tmp_path)
     assert proc.returncode == 2

@@ -303,8 +303,9 @@ def test_verify_a_certified_release(gate_cli: RunGate, shop: Path) -> None:
 def test_verify_fails_the_uncertified_hotfix(gate_cli: RunGate, shop: Path,
                                              tmp_path: Path) -> None:
     notes = tmp_path / "verify.md"
+    page = tmp_path / "verify.html"
     done = gate_cli("release", "verify", "v1.1.1", "--now", "2026-02-01T00:00:00Z",
-                    "-f", "text", "-f", f"markdown={notes}", cwd=shop)
+                    "-f", "text", "-f", f"markdown={notes}", "-f", f"html={page}", cwd=shop)
     assert done.returncode == 1
     lines = done.stdout.splitlines()
     assert ("ms2/overlays/prod/kustomization.yaml:5: [release-certified] prod runs "
@@ -316,9 +317,15 @@ def test_verify_fails_the_uncertified_hotfix(gate_cli: RunGate, shop: Path,
             "(staging at v1.1.1)") in lines
     markdown = notes.read_text(encoding="utf-8")
     assert "### Release v1.1.1: certification" in markdown
-    assert ("| registry.example.com/shop/ms2 | prod | `1.3.1` | "
+    assert ("| registry.example.com/shop/ms2 | prod | 1.3.1 | "
             "ms2/overlays/prod/kustomization.yaml:5 | **NOT certified** (staging never ran it) |"
             in markdown)
+    html = page.read_text(encoding="utf-8")
+    assert "<h2>Release v1.1.1: certification (3)</h2>" in html
+    assert ("<td>registry.example.com/shop/ms2</td><td>prod</td><td><span class=\"mono\">"
+            "1.3.1</span></td><td>ms2/overlays/prod/kustomization.yaml:5</td><td><span "
+            "class=\"state state-not-certified\">not certified</span> (staging never ran it)"
+            "</td>") in html
 
 
 def test_verify_after_a_rollback_certified_at_an_earlier_tag(gate_cli: RunGate,

@@ -9,6 +9,7 @@ from typing import Any
 from gate.commands.common import add_policy_options, load_all
 from gate.errors import ConfigError
 from gate.policy import Policy
+from gate.results import PolicyInfo
 
 
 def add_parser(commands: Any) -> None:
@@ -28,25 +29,7 @@ def _value(value: Any) -> str:
 
 
 def describe(policy: Policy, enabled: bool) -> str:
-    info = policy.info
-    lines = [f"# {info.id}: {info.title}", ""]
-    lines.append(f"Severity: {info.severity}    Enforcement: {info.enforcement}    "
-                 f"Enabled: {'yes' if enabled else 'no'}")
-    if info.controls:
-        lines.append(f"Controls: {', '.join(info.controls)}")
-    judges = ("each change, once per environment it reaches (gate diff)"
-              if info.target == "change" else f"{info.target}")
-    traits = [f"Judges: {judges}"]
-    if info.overridable:
-        traits.append("Overridable: yes")
-    if info.inline_waivers:
-        traits.append("Inline waivers: yes")
-    lines.append("    ".join(traits))
-    lines.append(f"Defined in: {info.file}")
-    lines.append("")
-    lines += _section("What it checks", info.description)
-    lines += _section("Why it matters", info.rationale)
-    lines += _section("How to fix it", info.remediation)
+    lines = _head(policy.info, "yes" if enabled else "no")
     if policy.parameters:
         lines += ["## Parameters", ""]
         for name, parameter in policy.parameters.items():
@@ -62,6 +45,34 @@ def describe(policy: Policy, enabled: bool) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def describe_check(info: PolicyInfo, enabled: str, judges: str) -> str:
+    """A check defined in code rather than a policy file (``release-certified``)."""
+    return "\n".join(_head(info, enabled, judges)).rstrip() + "\n"
+
+
+def _head(info: PolicyInfo, enabled: str, judges: str | None = None) -> list[str]:
+    lines = [f"# {info.id}: {info.title}", ""]
+    lines.append(f"Severity: {info.severity}    Enforcement: {info.enforcement}    "
+                 f"Enabled: {enabled}")
+    if info.controls:
+        lines.append(f"Controls: {', '.join(info.controls)}")
+    if judges is None:
+        judges = ("each change, once per environment it reaches (gate diff)"
+                  if info.target == "change" else f"{info.target}")
+    traits = [f"Judges: {judges}"]
+    if info.overridable:
+        traits.append("Overridable: yes")
+    if info.inline_waivers:
+        traits.append("Inline waivers: yes")
+    lines.append("    ".join(traits))
+    lines.append(f"Defined in: {info.file}")
+    lines.append("")
+    lines += _section("What it checks", info.description)
+    lines += _section("Why it matters", info.rationale)
+    lines += _section("How to fix it", info.remediation)
+    return lines
+
+
 def run(args: argparse.Namespace) -> int:
     _, loaded, enabled = load_all(args)
     effective = {policy.id: policy for policy in enabled}
@@ -69,5 +80,11 @@ def run(args: argparse.Namespace) -> int:
         if policy.id == args.policy_id:
             print(describe(effective.get(policy.id, policy), policy.id in effective), end="")
             return 0
-    known = ", ".join(sorted(policy.id for policy in loaded))
+    from gate.releases.verify import CERTIFIED
+
+    if args.policy_id == CERTIFIED.id:
+        print(describe_check(CERTIFIED, "in gate release verify",
+                             "every production version of the release tag verified"), end="")
+        return 0
+    known = ", ".join(sorted([*(policy.id for policy in loaded), CERTIFIED.id]))
     raise ConfigError(f"no policy with id {args.policy_id!r} (known: {known})")

@@ -64,6 +64,7 @@ from gate.results import (
     ChangeSummary,
     CommitRecord,
     OverrideRef,
+    ReleaseEvidence,
     Report,
     Result,
     RollbackRecord,
@@ -145,6 +146,7 @@ def _sections(report: Report) -> list[_Section]:
     return [
         _overridden_section(report),
         _change_section(report),
+        _release_section(report.release),
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "Blocking findings"),
         _findings_section(report.by_status(WARN), "warnings", "Warnings"),
@@ -448,6 +450,25 @@ def _rollback_row(rollback: RollbackRecord) -> list[str]:
     let_through = (state("rollback allowed") + " by " + _text(rollback.let_through)
                    if rollback.let_through else NONE)
     return [_text(rollback.environment), _text(rollback.release), moves, let_through]
+
+
+def _release_section(release: ReleaseEvidence | None) -> _Section:
+    """gate release verify: where the certifying environment ran each production version."""
+    if release is None:
+        return _Section("release", "Release")
+    rows = [[_text(row.microservice), _text(row.environment), _mono(row.version),
+             _place(row.file, row.line),
+             state("certified") + f" ({_text(release.certified_in)} at "
+             f"{_text(row.certified_at)})" if row.certified_at else
+             state("not certified") + f" ({_text(release.certified_in)} never ran it)"]
+            for row in release.rows]
+    intro = (f"Release tag {_text(release.tag)} (commit {_mono(release.commit)}). "
+             f"{_text(release.rule)}. Microservice identity: {_text(release.microservice_rule)}.")
+    if release.unread:
+        intro += " " + state("incomplete") + ": not read: " + _list(release.unread) + "."
+    return _Section("release", f"Release {release.tag}: certification", table(
+        ("Microservice", "Environment", "Version", "Set at", "Certification"), rows),
+        intro=intro, count=len(rows), keep=True)
 
 
 # -- the audit ---------------------------------------------------------------------------

@@ -423,7 +423,7 @@ def _release_section(release: ReleaseEvidence | None) -> _Section:
     if release is None:
         return _Section(key="release", title="", columns=(), rows=(), noun="versions")
     rows = tuple(
-        _row([escape(row.microservice), escape(row.environment), f"`{escape(row.version)}`",
+        _row([escape(row.microservice), escape(row.environment), escape(row.version),
               _location(row.file, row.line),
               f"certified ({escape(release.certified_in)} at {escape(row.certified_at)})"
               if row.certified_at else
