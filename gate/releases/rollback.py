@@ -42,7 +42,7 @@ from gate.releases.tags import ReleaseTag, release_tags
 from gate.releases.versions import Deployed, Deployment, read_deployment
 from gate.results import ChangedFile, RollbackRecord
 from gate.trees import FileTree
-from gate.yamlio import YamlInputError, decode, load_located
+from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 VERSION = "version"
 TARGET_REVISION = "targetRevision"
@@ -180,16 +180,19 @@ class RollbackJudge:
             return f"{changed.path} is not a YAML file gate can compare"
         values = self.value_files()
         try:
-            old = _masked(self.base_tree, old_path, old_path in values)
-            new = _masked(self.head_tree, changed.path, changed.path in values)
+            old, _ = _masked(self.base_tree, old_path, old_path in values)
+            new, located = _masked(self.head_tree, changed.path, changed.path in values)
         except (OSError, YamlInputError) as exc:
             return f"{changed.path} cannot be compared: {getattr(exc, 'message', exc)}"
         if len(old) != len(new):
             return f"{changed.path}: the change adds or removes a YAML document"
-        for (_, old_data), (line, new_data) in zip(old, new, strict=True):
+        for index, (old_data, new_data) in enumerate(zip(old, new, strict=True)):
             if old_data != new_data:
-                return (f"{changed.path}:{line}: the change alters more than versions and "
-                        "targetRevisions")
+                where = _difference(old_data, new_data, ())
+                line = located.line(index, where) or located.documents[index].line
+                field = ".".join(str(part) for part in where)
+                return (f"{changed.path}:{line}: the change alters "
+                        f"{field or 'a document'}, not only versions and targetRevisions")
         return None
 
     def _deployment(self, key: str, tree: FileTree) -> Deployment:
@@ -301,13 +304,28 @@ def _version_moves(environment: str, base: Deployment,
 # -- what a file says beside its versions -----------------------------------------------
 
 
-def _masked(tree: FileTree, path: str, values_file: bool) -> list[tuple[int, Any]]:
-    """Each YAML document of ``path`` with its version fields masked, and its line."""
+def _difference(old: Any, new: Any, where: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """The path of the first place ``new`` differs from ``old`` (both differ)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        for key in [*new, *(k for k in old if k not in new)]:
+            if key not in old or key not in new:
+                return (*where, key) if key in new else where
+            if old[key] != new[key]:
+                return _difference(old[key], new[key], (*where, key))
+    if isinstance(old, list) and isinstance(new, list) and len(old) == len(new):
+        for index, (a, b) in enumerate(zip(old, new, strict=True)):
+            if a != b:
+                return _difference(a, b, (*where, index))
+    return where
+
+
+def _masked(tree: FileTree, path: str, values_file: bool) -> tuple[list[Any], LocatedYaml]:
+    """Each YAML document of ``path`` with its version fields masked, and the file."""
     located = load_located(decode(tree.read_bytes(path), path), path)
     name = posixpath.basename(path)
     values = values_file or (name.startswith("values") and name.endswith(_YAML))
     kustomization = name in ("kustomization.yaml", "kustomization.yml")
-    found: list[tuple[int, Any]] = []
+    found: list[Any] = []
     for document in located.documents:
         data = document.data
         if isinstance(data, dict) and (kustomization or _is_kustomization(data)):
@@ -317,8 +335,8 @@ def _masked(tree: FileTree, path: str, values_file: bool) -> list[tuple[int, Any
             data = _mask_object(data)
         elif values:
             data = _mask_values(data)
-        found.append((document.line, data))
-    return found
+        found.append(data)
+    return found, located
 
 
 def _is_kustomization(data: dict[str, Any]) -> bool:

@@ -20,6 +20,7 @@ from gate.results import (
     OverrideRef,
     Report,
     Result,
+    RollbackRecord,
 )
 
 NO_CONTROL = "(no control)"
@@ -170,3 +171,14 @@ def judged(report: Report) -> str:
     if change.mode == "worktree":
         return f"worktree: the working tree against {change.base_ref}{head_commit}"
     return f"commits {commit_range(report)} ({change.base_ref}..{change.head_ref})"
+
+
+def rollback_text(record: RollbackRecord) -> str:
+    """One rollback in words, the same in every format: ``prod rolls back to release
+    v1.0.0 (ms1: 1.1.0 -> 1.0.0); let through by allow_rollback of year-end``."""
+    text = f"{record.environment} rolls back to release {record.release}"
+    if record.moves:
+        text += f" ({'; '.join(record.moves)})"
+    if record.let_through:
+        text += f"; let through by allow_rollback of {record.let_through}"
+    return text
