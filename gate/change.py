@@ -280,5 +280,7 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
             "images": images if images is not None else {},
             "release": context.release,
             "rollback": rollback_document(context, environment),
+            "target_revisions": (context.rollbacks.target_revisions(environment)
+                                 if context.rollbacks is not None else []),
         }
     return built

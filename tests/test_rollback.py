@@ -90,14 +90,21 @@ def set_revision(repo: GitRepo, env: str, revision: str) -> None:
     repo.write(f"argocd/{env}.yaml", APPLICATION.format(env=env, revision=revision))
 
 
-def make_repo(tmp_path: Path, allow_rollback: bool = True) -> GitRepo:
+RELEASE_POLICIES = """\
+policies:
+  release-target-revision: {enabled: true}
+  release-tag-exists: {enabled: true}
+"""
+
+
+def make_repo(tmp_path: Path, allow_rollback: bool = True, extra: str = "") -> GitRepo:
     """v1.0.0: both microservices at 1.0.0 everywhere; v1.1.0: at 1.1.0. ``main`` is
     v1.1.0; the change is made on branch ``change``."""
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("base/kustomization.yaml", "resources:\n  - ms1.yaml\n  - ms2.yaml\n")
     for name in ("ms1", "ms2"):
         repo.write(f"base/{name}.yaml", DEPLOYMENT.format(name=name))
-    repo.write(".gate.yaml", CONFIG.format(allow=ALLOW if allow_rollback else ""))
+    repo.write(".gate.yaml", CONFIG.format(allow=ALLOW if allow_rollback else "") + extra)
     for version, tag in (("1.0.0", "v1.0.0"), ("1.1.0", "v1.1.0")):
         for env in ("staging", "prod"):
             set_versions(repo, env, version, version)
@@ -300,3 +307,80 @@ def test_a_tag_on_an_unmerged_branch_is_no_earlier_release(gate_cli: RunGate,
     assert proc.returncode == 1
     status, message = window_results(report)["prod"]
     assert status == "fail" and message.endswith("(earlier than v1.1.0: v1.0.0)")
+
+
+def results_of(report: dict[str, Any], policy: str) -> list[tuple[str, str]]:
+    return [(r["status"], r.get("message", "")) for r in report["results"]
+            if r["policy"] == policy]
+
+
+def test_release_policies_pass_a_move_back_to_a_release_tag(gate_cli: RunGate,
+                                                           tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, extra=RELEASE_POLICIES)
+    set_revision(repo, "prod", "v1.0.0")
+    repo.commit("point prod back at v1.0.0")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert results_of(report, "release-target-revision") == [("pass", "")]
+    assert results_of(report, "release-tag-exists") == [("pass", "")]
+    assert [r["release"] for r in report["change"]["rollbacks"]] == ["v1.0.0"]
+
+
+def test_a_branch_fails_release_target_revision(gate_cli: RunGate, tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, extra=RELEASE_POLICIES)
+    set_revision(repo, "prod", "main")
+    repo.commit("prod tracks main")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 1
+    [(status, message)] = results_of(report, "release-target-revision")
+    assert (status, message) == ("fail", "Application 'shop-prod' (prod) deploys "
+                                 "https://git.example.com/acme/gitops.git from targetRevision "
+                                 "main, not a release tag matching v[0-9]+\\.[0-9]+\\.[0-9]+")
+    [finding] = [r for r in report["results"] if r["policy"] == "release-target-revision"]
+    assert (finding["resource"]["file"], finding["line"]) == (
+        "argocd/prod.yaml", repo.line_of("argocd/prod.yaml", "targetRevision"))
+    # main is no release tag: release-tag-exists leaves it to release-target-revision.
+    assert results_of(report, "release-tag-exists") == [("skip", "nothing to check")]
+    # Nor is it a rollback, so the freeze holds.
+    assert window_results(report)["prod"][0] == "fail"
+
+
+def test_a_tag_that_does_not_exist_fails_release_tag_exists(gate_cli: RunGate,
+                                                           tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, extra=RELEASE_POLICIES)
+    set_revision(repo, "prod", "v1.2.0")
+    repo.commit("prod to v1.2.0")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 1
+    assert results_of(report, "release-target-revision") == [("pass", "")]
+    [finding] = [r for r in report["results"] if r["policy"] == "release-tag-exists"]
+    assert finding["status"] == "fail"
+    assert finding["message"] == ("Application shop-prod spec.source in prod moves to v1.2.0, "
+                                  "which is not a tag of the repository")
+    assert (finding["file"], finding["line"]) == (
+        "argocd/prod.yaml", repo.line_of("argocd/prod.yaml", "targetRevision"))
+
+
+def test_a_tag_on_an_unmerged_branch_fails_release_tag_exists(gate_cli: RunGate,
+                                                             tmp_path: Path) -> None:
+    repo = make_repo(tmp_path, extra=RELEASE_POLICIES)
+    repo.checkout("-b", "unreviewed", "main")
+    set_versions(repo, "prod", "6.6.6", "6.6.6")
+    unreviewed = repo.commit("not reviewed")
+    repo.git("tag", "v1.2.0")
+    repo.checkout("change")
+    set_revision(repo, "prod", "v1.2.0")
+    repo.commit("prod to v1.2.0")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 1
+    [(status, message)] = results_of(report, "release-tag-exists")
+    assert status == "fail"
+    assert message == (f"Application shop-prod spec.source in prod moves to tag v1.2.0, whose "
+                       f"commit {unreviewed} is not reachable from the base of the change (a "
+                       "tag on an unmerged branch is not a reviewed release)")
+    # Merged, the same tag is a reviewed release.
+    repo.checkout("main")
+    repo.merge("unreviewed", "merge the release")
+    repo.checkout("change")
+    proc, report = diff(gate_cli, repo)
+    assert results_of(report, "release-tag-exists") == [("pass", "")]

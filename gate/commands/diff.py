@@ -167,8 +167,8 @@ def run(args: argparse.Namespace) -> int:
     if mode == "commits" and merge_base is not None:
         from gate.releases.rollback import rollback_judge
 
-        context.rollbacks = rollback_judge(repository, config, merge_base, summary.files,
-                                           comparison, args.kustomize)
+        context.rollbacks = rollback_judge(repository, config, merge_base, base_sha,
+                                           summary.files, comparison, args.kustomize)
     change_results, evidence = governance.judge_change(policies, context, fail_on)
     summary.rollbacks = context.rollback_records()
     # A freeze governs merging, not committing: on a local change the change policies

@@ -104,6 +104,8 @@ class _Revision:
     revision: str
     environment: str
     line: int
+    repo_url: str = ""
+    chart: bool = False  # a Helm repository chart: its targetRevision is a chart version
 
 
 @dataclass
@@ -113,6 +115,7 @@ class RollbackJudge:
     repository: Repository
     config: Config
     base_sha: str  # the merge base: what the change is compared with
+    target_sha: str  # the tip of --base: a tag reachable from it was reviewed
     base_tree: FileTree
     head_tree: FileTree
     files: list[ChangedFile]
@@ -122,6 +125,7 @@ class RollbackJudge:
     _judged: dict[str, Rollback] = field(default_factory=dict, repr=False)
     _deployments: dict[str, Deployment] = field(default_factory=dict, repr=False)
     _tags: list[ReleaseTag] | None = field(default=None, repr=False)
+    _all_tags: dict[str, str] | None = field(default=None, repr=False)
     _revisions: tuple[list[_Revision], list[_Revision]] | None = field(default=None,
                                                                        repr=False)
 
@@ -208,20 +212,23 @@ class RollbackJudge:
                  if self.repository.is_ancestor(tag.commit, self.base_sha)), reverse=True)
         return self._tags
 
-    def _revision_moves(self, environment: str) -> list[Move]:
+    def _changed_revisions(self, environment: str
+                           ) -> list[tuple[_Revision | None, _Revision]]:
+        """(base, head) of each Argo CD source of ``environment`` whose targetRevision the
+        change sets (base None: a source new at the head)."""
         if self._revisions is None:
             label = self.config.environments.argocd.label if (
                 self.config.environments.argocd is not None) else None
-            paths = [(f.old_path or f.path, f.path) for f in self.files
-                     if f.status not in ("A", "D") and f.path.endswith(_YAML)]
             self._revisions = (
-                [r for old, _ in paths for r in _target_revisions(self.base_tree, old, label)],
-                [r for _, new in paths for r in _target_revisions(self.head_tree, new, label)])
+                [r for f in self.files if f.status != "A"
+                 for r in _target_revisions(self.base_tree, f.old_path or f.path, label)],
+                [r for f in self.files if f.status != "D"
+                 for r in _target_revisions(self.head_tree, f.path, label)])
         old_revisions = {(r.owner, r.source): r for r in self._revisions[0]}
-        moves: list[Move] = []
+        changed: list[tuple[_Revision | None, _Revision]] = []
         for revision in self._revisions[1]:
             before = old_revisions.get((revision.owner, revision.source))
-            if before is None or before.revision == revision.revision:
+            if before is not None and before.revision == revision.revision:
                 continue
             # An Application belongs to its own environment; one gate cannot place (no
             # label or namespace, an ApplicationSet's templated label) to every environment
@@ -232,9 +239,36 @@ class RollbackJudge:
                 continue
             if not placed and environment not in self.file_environments.get(revision.file, []):
                 continue
-            moves.append(Move(TARGET_REVISION, f"{revision.owner} {revision.source}",
-                              before.revision, revision.revision, revision.file, revision.line))
-        return sorted(moves)
+            changed.append((before, revision))
+        return sorted(changed, key=lambda pair: pair[1])
+
+    def _revision_moves(self, environment: str) -> list[Move]:
+        return sorted(Move(TARGET_REVISION, f"{revision.owner} {revision.source}",
+                           before.revision, revision.revision, revision.file, revision.line)
+                      for before, revision in self._changed_revisions(environment)
+                      if before is not None)
+
+    def target_revisions(self, environment: str) -> list[dict[str, Any]]:
+        """The change document's ``target_revisions``: each git source of ``environment``
+        whose targetRevision the change sets, and whether that names a tag of the
+        repository whose commit is reachable from the base (the tip of ``--base``)."""
+        if self._all_tags is None:
+            self._all_tags = {tag.name: tag.commit for tag in self.repository.tags()}
+        found: list[dict[str, Any]] = []
+        for before, revision in self._changed_revisions(environment):
+            if revision.chart:
+                continue  # a Helm repository chart's targetRevision is a chart version
+            commit = self._all_tags.get(revision.revision)
+            reachable = commit is not None and self.repository.is_ancestor(
+                commit, self.target_sha)
+            found.append({
+                "application": revision.owner, "source": revision.source,
+                "repo_url": revision.repo_url,
+                "from": before.revision if before is not None else None,
+                "to": revision.revision, "file": revision.file, "line": revision.line,
+                "tag": {"exists": commit is not None, "commit": commit,
+                        "reachable": reachable}})
+        return found
 
     def _match_release(self, environment: str, moves: list[Move], base: Deployment,
                        head: Deployment) -> Rollback:
@@ -471,11 +505,13 @@ def _target_revisions(tree: FileTree, path: str, label: str | None) -> list[_Rev
             name = ".".join(prefix) + "." + (
                 "source" if len(at) == 1 else f"sources[{at[1]}]")
             line = located.line(index, (*prefix, *at, "targetRevision")) or document.line
-            found.append(_Revision(path, owner, name, text, environment, line))
+            found.append(_Revision(path, owner, name, text, environment, line,
+                                   str(source.get("repoURL") or ""),
+                                   bool(source.get("chart"))))
     return found
 
 
-def rollback_judge(repository: Repository, config: Config, merge_base: str,
+def rollback_judge(repository: Repository, config: Config, merge_base: str, target_sha: str,
                    files: list[ChangedFile], comparison: Comparison,
                    kustomize: str = "auto") -> RollbackJudge:
     """The judge of a committed change ``gate diff`` compared (``comparison``)."""
@@ -493,7 +529,7 @@ def rollback_judge(repository: Repository, config: Config, merge_base: str,
         return cache[0]
 
     return RollbackJudge(
-        repository=repository, config=config, base_sha=merge_base,
+        repository=repository, config=config, base_sha=merge_base, target_sha=target_sha,
         base_tree=comparison.collectors["base"].tree,
         head_tree=comparison.collectors["head"].tree, files=list(files),
         file_environments=comparison.file_environments, kustomize=kustomize,
