@@ -22,6 +22,9 @@ if TYPE_CHECKING:
 
 #: (environment, side) -> the images that environment deploys at that side.
 ImageLister = Callable[[str, str], list[dict[str, Any]]]
+#: (environment, from environment) -> how the one at the head differs from the other at
+#: the base (gate/drift_change.py).
+DriftLister = Callable[[str, str], dict[str, Any]]
 SIDES = ("base", "head")
 
 
@@ -134,6 +137,13 @@ def lazy_images(environments: list[str], lister: ImageLister) -> LazyMapping:
     return LazyMapping(environments, sides, open_keys=True)
 
 
+def lazy_drift(environment: str, environments: list[str], lister: DriftLister) -> LazyMapping:
+    """``drift``: from environment -> how ``environment`` at the head differs from it at
+    the base, rendered on first read: ``get(drift, 'staging')``."""
+    return LazyMapping(environments, lambda source: lister(environment, source),
+                       open_keys=True)
+
+
 @dataclass
 class ChangeContext:
     """Everything about a change that its documents are built from."""
@@ -151,6 +161,7 @@ class ChangeContext:
     changed_images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
     # Recognises rollbacks (gate/releases/rollback.py); None where none can be (no commits).
     rollbacks: RollbackJudge | None = None
+    drift: DriftLister | None = None
 
     def decision(self, environment: str) -> Decision | None:
         """The release calendar's decision for ``environment`` at the evaluation time."""
@@ -282,5 +293,8 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
             "rollback": rollback_document(context, environment),
             "target_revisions": (context.rollbacks.target_revisions(environment)
                                  if context.rollbacks is not None else []),
+            "drift": {} if context.drift is None else lazy_drift(
+                environment, sorted(set(context.known_environments)
+                                    | set(context.environments)), context.drift),
         }
     return built

@@ -33,6 +33,7 @@ def change_context(
     """
     from gate.change import ChangeContext
     from gate.deployed import lister
+    from gate.drift_change import drift_lister
 
     release = None
     if config.release_manifest is not None and rules is not None:
@@ -55,4 +56,6 @@ def change_context(
         images=lister(lambda side: collectors[side], lambda side: planners[side], wanted),
         release=release,
         changed_images=comparison.images,
+        drift=drift_lister(lambda side: collectors[side], lambda side: planners[side],
+                           config.drift),
     )

@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gate.drift_config import DriftConfig, parse_drift
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
 from gate.exclude import Exclusions, parse_exclude
@@ -62,6 +63,7 @@ class Config:
     # Change policies judge gate diff --staged/--worktree too (default: only at merge).
     judge_change_policies_locally: bool = False
     exclude: Exclusions = field(default_factory=Exclusions)  # paths no run reads
+    drift: DriftConfig = field(default_factory=DriftConfig)  # gate drift, environment-drift
     located: LocatedYaml | None = field(default=None, repr=False)
     path: str | None = None  # the file as opened (``file`` is its display name)
     # Where the config was read, and so its policy directories and waivers (paths of it).
@@ -151,6 +153,7 @@ def load_config(path: str | None, source: RuleSource | None = None,
                                      config.line)
     config.judge_change_policies_locally = data.get("judge_change_policies_locally", False)
     config.exclude = parse_exclude(data.get("exclude"), config.where("exclude")[0], config.line)
+    config.drift = parse_drift(data.get("drift"), config.where("drift")[0], config.line)
     return config
 
 

@@ -1,5 +1,5 @@
 """Command line: ``gate check``, ``gate diff``, ``gate policies``, ``gate explain``,
-``gate init``, ``gate test``, ``gate environments``."""
+``gate init``, ``gate test``, ``gate environments``, ``gate drift``, ``gate release``."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,8 @@ from collections.abc import Sequence
 from gate import __version__
 from gate.error_handler import guarded
 
-COMMANDS = ("check", "diff", "policies", "explain", "init", "test", "environments", "fetch")
+COMMANDS = ("check", "diff", "policies", "explain", "init", "test", "environments", "fetch",
+            "drift", "release")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -28,7 +29,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gate {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     commands.required = True
-    from gate.commands import check, diff, environments, explain, fetch, init, policies, test
+    from gate.commands import (
+        check,
+        diff,
+        drift,
+        environments,
+        explain,
+        fetch,
+        init,
+        policies,
+        release,
+        test,
+    )
 
     check.add_parser(commands)
     diff.add_parser(commands)
@@ -38,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
     test.add_parser(commands)
     environments.add_parser(commands)
     fetch.add_parser(commands)
+    drift.add_parser(commands)
+    release.add_parser(commands)
     return parser
 
 

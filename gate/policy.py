@@ -298,17 +298,28 @@ class Policy:
                 return []
         except EVALUATION_ERRORS:
             return []
-        recorded: list[Evidence] = []
+        return [Evidence(self.id, label, subject.environment, texts)
+                for label, texts in self.evidence_values(subject.obj)]
+
+    def evidence_values(self, document: Any) -> list[tuple[str, tuple[str, ...]]]:
+        """(label, the distinct strings, sorted) of each evidence value this policy
+        records of a change document, whether or not it applies to it; an expression
+        that cannot be evaluated, or finds no string, records nothing."""
+        scope = FUNCTIONS.scope
+        scope.resource = document
+        scope.params = self.params
+        scope.vars = {}
+        recorded: list[tuple[str, tuple[str, ...]]] = []
         for label, expression in self.evidence:
-            FUNCTIONS.scope.item = subject.obj
+            scope.item = document
             try:
-                value = expression.search(subject.obj)
+                value = expression.search(document)
             except EVALUATION_ERRORS:
                 continue
             values = value if isinstance(value, list) else [value]
             texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
             if texts:
-                recorded.append(Evidence(self.id, label, subject.environment, texts))
+                recorded.append((label, texts))
         return recorded
 
 

@@ -396,6 +396,32 @@ class Unjudged:
         return (self.file, self.what, self.category, self.reason)
 
 
+@dataclass(frozen=True)
+class CertificationRow:
+    """One version a production environment deploys at a release tag, and where the
+    certifying environment ran it (``gate release verify``)."""
+
+    microservice: str
+    environment: str
+    version: str
+    file: str
+    line: int
+    certified_at: str | None  # the tag itself or an earlier release tag; None: never
+
+
+@dataclass
+class ReleaseEvidence:
+    """``gate release verify``: the release tag verified and its certification table."""
+
+    tag: str
+    commit: str
+    certified_in: str
+    rule: str  # the certification rule, in words
+    microservice_rule: str
+    rows: list[CertificationRow] = field(default_factory=list)
+    unread: list[str] = field(default_factory=list)  # what could not be read, in words
+
+
 @dataclass
 class Report:
     """Everything a run found, in a deterministic order."""
@@ -410,6 +436,7 @@ class Report:
     change: ChangeSummary | None = None
     audit: Audit | None = None
     unjudged: list[Unjudged] = field(default_factory=list)
+    release: ReleaseEvidence | None = None  # gate release verify
     _counts: dict[str, int] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:

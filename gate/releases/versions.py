@@ -175,9 +175,13 @@ def _chart_versions(tree: FileTree, planner: Planner, chart: str,
     own = next((posixpath.join(chart, name) for name in VALUES_NAMES
                 if tree.is_file(posixpath.join(chart, name))), None)
     releases: list[tuple[str, str, tuple[str, ...]]] = []  # (environment, release, values)
+    explicit = _explicit_environment(planner, chart)
     for deployed in planner.deployed():
         if deployed.kind == "helm" and deployed.path == chart and deployed.environment:
-            environment = planner.environment_of(chart) or deployed.environment
+            # A chart deployed by Applications of several environments is "unknown" as a
+            # path; each release of it is its own Application's, unless an explicit
+            # config entry places the chart (explicit entries win over discovery).
+            environment = explicit or deployed.environment
             releases.append((environment, deployed.application, deployed.value_files))
     if not releases:
         prefix = f"{chart}/" if chart else ""
@@ -223,6 +227,14 @@ def _chart_versions(tree: FileTree, planner: Planner, chart: str,
                 str(tag) if tag not in (None, "") else None,
                 str(digest) if digest not in (None, "") else None,
                 file, line, what))
+
+
+def _explicit_environment(planner: Planner, path: str) -> str | None:
+    """The environment an explicit ``environments`` entry gives ``path``, if one does."""
+    if planner.environments is None:
+        return None
+    found = planner.environments.match(path)
+    return found.environment if found is not None and not found.deployed else None
 
 
 def _image_blocks(tree: FileTree, path: str,

@@ -9,7 +9,8 @@ object and added ``override``, the ``overridden`` status and count, change subje
 not judge, and why), ``audit.frameworks`` (the per-control table grouped by
 framework), the ``baselined`` status and counts with ``audit.baseline`` (gate check
 --baseline), and ``change.existing`` with ``change.existing_listed`` (gate diff's
-existing findings counted per policy, listed only with --show-existing), and
+existing findings counted per policy, listed only with --show-existing), ``release``
+(gate release verify's certification table, present only in its reports), and
 ``change.rollbacks`` (the environments a change only moves back to an earlier release).
 """
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gate.results import (
     BaselineRecord,
     ChangeSummary,
     OverrideRef,
+    ReleaseEvidence,
     Report,
     ResourceRef,
     Result,
@@ -172,6 +174,21 @@ def to_dict(report: Report, results: bool = True) -> dict[str, Any]:
                      for u in report.unjudged],
         "change": _change(report.change),
         "audit": _audit(report),
+        **({"release": _release(report.release)} if report.release is not None else {}),
+    }
+
+
+def _release(release: ReleaseEvidence) -> dict[str, Any]:
+    """gate release verify: the certification table (absent from other reports)."""
+    return {
+        "tag": release.tag, "commit": release.commit, "certified_in": release.certified_in,
+        "rule": release.rule, "microservice_rule": release.microservice_rule,
+        "certification": [
+            {"microservice": row.microservice, "environment": row.environment,
+             "version": row.version, "file": row.file, "line": row.line,
+             "certified": row.certified_at is not None, "certified_at": row.certified_at}
+            for row in release.rows],
+        "unread": list(release.unread),
     }
 
 

@@ -73,6 +73,7 @@ from gate.results import (
     WARN,
     Audit,
     OverrideRef,
+    ReleaseEvidence,
     Report,
     Result,
     Unjudged,
@@ -334,6 +335,7 @@ def _sections(report: Report) -> list[_Section]:
         _overridden_section(report),
         _rollbacks_section(report),
         _change_section(report),
+        _release_section(report.release),
         _errors_section(report.errors),
         _findings_section(report.by_status(FAIL), "blocking", "### ❌ Blocking findings"),
         _findings_section(report.by_status(WARN), "warnings", "### ⚠️ Warnings"),
@@ -374,6 +376,26 @@ def _override_cell(override: OverrideRef | None) -> str:
         return "—"
     return (f"{escape(override.ticket, 80)} by {escape(override.author, 120)} "
             f"\\({escape(override.commit[:12])}\\)")
+
+
+def _release_section(release: ReleaseEvidence | None) -> _Section:
+    """gate release verify: the per-microservice certification table."""
+    if release is None:
+        return _Section(key="release", title="", columns=(), rows=(), noun="versions")
+    rows = tuple(
+        _row([escape(row.microservice), escape(row.environment), f"`{escape(row.version)}`",
+              _location(row.file, row.line),
+              f"certified ({escape(release.certified_in)} at {escape(row.certified_at)})"
+              if row.certified_at else
+              f"**NOT certified** ({escape(release.certified_in)} never ran it)"])
+        for row in release.rows)
+    unread = "".join(f" Unread: {escape(item)}." for item in release.unread)
+    return _Section(
+        key="release", title=f"### Release {escape(release.tag)}: certification",
+        intro=f"{escape(release.rule)}. Microservice identity: "
+              f"{escape(release.microservice_rule)}.{unread}",
+        columns=("Microservice", "Environment", "Version", "Set at", "Certification"),
+        rows=rows, noun="versions", keep=True)
 
 
 def _audit_sections(report: Report) -> list[_Section]:

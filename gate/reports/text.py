@@ -38,6 +38,7 @@ from gate.results import (
     STALE,
     WAIVED,
     WARN,
+    ReleaseEvidence,
     Report,
     Result,
     Unjudged,
@@ -135,6 +136,8 @@ def render(report: Report, options: RenderOptions) -> str:
     lines.extend(_change_lines(report, options.verbose))
     lines.extend(_existing_lines(report))
     lines.extend(_evidence_lines(report))
+    if report.release is not None:
+        lines.extend(release_lines(report.release))
     if lines:
         lines.append("")
     lines.append(_summary(report, color))
@@ -190,6 +193,22 @@ def _existing_lines(report: Report) -> list[str]:
     return [f"note: {total} existing finding(s) the change did not add are not listed "
             "(--show-existing lists them):",
             *(f"  {_one_line(policy)}: {count}" for policy, count in change.existing.items())]
+
+
+def release_lines(release: ReleaseEvidence) -> list[str]:
+    """gate release verify: where the certifying environment ran each production version."""
+    lines = [_one_line(f"Release {release.tag} ({release.commit[:12]}): certification in "
+                       f"{release.certified_in}: {release.rule}"),
+             _one_line(f"Microservice identity: {release.microservice_rule}")]
+    for row in release.rows:
+        verdict = (f"certified ({release.certified_in} at {row.certified_at})"
+                   if row.certified_at else f"NOT certified ({release.certified_in} never ran it)")
+        lines.append("  " + _one_line(f"{row.microservice} in {row.environment}: {row.version} "
+                                      f"({row.file}:{row.line}): {verdict}"))
+    if not release.rows:
+        lines.append("  no production version to certify")
+    lines.extend("  " + _one_line(f"unread: {item}") for item in release.unread)
+    return lines
 
 
 def _evidence_lines(report: Report) -> list[str]:
