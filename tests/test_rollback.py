@@ -384,3 +384,58 @@ def test_a_tag_on_an_unmerged_branch_fails_release_tag_exists(gate_cli: RunGate,
     repo.checkout("change")
     proc, report = diff(gate_cli, repo)
     assert results_of(report, "release-tag-exists") == [("pass", "")]
+
+
+CHART_CONFIG = """\
+environments:
+  - name: staging
+    paths: ["charts/shop/values-staging.yaml"]
+  - name: prod
+    paths: ["charts/shop/values-prod.yaml"]
+calendar:
+  freezes:
+    - name: year-end
+      start: "2026-12-18T00:00:00+01:00"
+      end: "2027-01-04T00:00:00+01:00"
+      environments: [prod]
+      allow_rollback: true
+"""
+
+
+def make_chart_repo(tmp_path: Path) -> GitRepo:
+    """A Helm chart whose prod values set the image tag: 1.0.0 at v1.0.0, 1.1.0 at v1.1.0."""
+    repo = GitRepo.init(tmp_path / "repo")
+    repo.write("charts/shop/Chart.yaml", "apiVersion: v2\nname: shop\nversion: 0.1.0\n")
+    repo.write("charts/shop/values.yaml", "replicaCount: 2\nimage:\n"
+                                          "  repository: ghcr.io/acme/shop\n  tag: 0.0.1\n")
+    repo.write(".gate.yaml", CHART_CONFIG)
+    for version in ("1.0.0", "1.1.0"):
+        for env in ("staging", "prod"):
+            repo.write(f"charts/shop/values-{env}.yaml",
+                       f"replicaCount: 3\nimage:\n  tag: {version}\n")
+        repo.commit(f"release v{version}")
+        repo.git("tag", f"v{version}")
+    repo.git("checkout", "-q", "-b", "change")
+    return repo
+
+
+def test_a_helm_values_rollback_passes_and_a_replica_change_does_not(
+        gate_cli: RunGate, tmp_path: Path) -> None:
+    repo = make_chart_repo(tmp_path)
+    repo.replace("charts/shop/values-prod.yaml", "tag: 1.1.0", "tag: 1.0.0")
+    repo.commit("roll prod back to v1.0.0")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert window_results(report) == {"prod": ("pass", "")}
+    assert report["change"]["rollbacks"] == [
+        {"environment": "prod", "release": "v1.0.0",
+         "moves": ["ghcr.io/acme/shop: 1.1.0 -> 1.0.0"], "let_through": "year-end"}]
+    repo.replace("charts/shop/values-prod.yaml", "replicaCount: 3", "replicaCount: 5")
+    repo.commit("and scale it")
+    proc, report = diff(gate_cli, repo)
+    assert proc.returncode == 1
+    status, message = window_results(report)["prod"]
+    assert status == "fail"
+    assert message.endswith("this change is not one: charts/shop/values-prod.yaml:1: the "
+                            "change alters replicaCount, not only versions and targetRevisions")
+    assert report["change"]["rollbacks"] == []
