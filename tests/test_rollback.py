@@ -12,6 +12,7 @@ import jsonschema
 from gate.policy import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
+from tests.releaserepo import DIGEST_MS3_140, build_release_repo, step_sha
 
 REPORT_SCHEMA = load_schema("report.schema.json")
 FROZEN = "2026-12-24T10:00:00+01:00"
@@ -439,3 +440,39 @@ def test_a_helm_values_rollback_passes_and_a_replica_change_does_not(
     assert message.endswith("this change is not one: charts/shop/values-prod.yaml:1: the "
                             "change alters replicaCount, not only versions and targetRevisions")
     assert report["change"]["rollbacks"] == []
+
+
+def test_the_release_fixture_rollback_is_recognised(gate_cli: RunGate, tmp_path: Path) -> None:
+    """tests/releaserepo.py: c10 rolls prod back from the hotfix release v1.1.1 to v1.0.0,
+    versions (Kustomize overlays and the chart's values) and targetRevisions together."""
+    path = build_release_repo(tmp_path / "repo")
+    config = (path / ".gate.yaml").read_text(encoding="utf-8")
+    # The rules come from the working tree: a freeze over the day c10 merged.
+    (path / ".gate.yaml").write_text(config + """\
+calendar:
+  freezes:
+    - name: hotfix-review
+      start: "2026-01-01T00:00:00Z"
+      end: "2026-02-01T00:00:00Z"
+      environments: [prod]
+      allow_rollback: true
+""", encoding="utf-8")
+    report_path = tmp_path / "report.json"
+    proc = gate_cli("diff", "--base", step_sha(path, "c9"), "--head", step_sha(path, "c10"),
+                    "--kustomize", "builtin", "--at", "commit", "-f", f"json={report_path}",
+                    cwd=path, env={"NO_COLOR": "1"})
+    assert "Traceback" not in proc.stderr, proc.stderr
+    report = json.loads(report_path.read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator(REPORT_SCHEMA).validate(report)
+    assert window_results(report) == {"prod": ("pass", "")}
+    [rollback] = report["change"]["rollbacks"]
+    assert rollback == {
+        "environment": "prod", "release": "v1.0.0", "let_through": "hotfix-review",
+        "moves": [
+            "registry.example.com/shop/ms1: 1.2.0 -> 1.1.0",
+            "registry.example.com/shop/ms2: 1.3.1 -> 1.3.0",
+            f"registry.example.com/shop/ms3: 1.4.0@{DIGEST_MS3_140} -> 1.3.0",
+            "Application ms1-prod spec.source: v1.1.1 -> v1.0.0",
+            "Application ms2-prod spec.source: v1.1.1 -> v1.0.0",
+            "Application ms3-prod spec.source: v1.1.1 -> v1.0.0",
+        ]}

@@ -382,8 +382,9 @@ def _mask_kustomization(data: dict[str, Any]) -> dict[str, Any]:
     masked = dict(data)
     images = data.get("images")
     if isinstance(images, list):
+        # Left out, not masked: adding or dropping a digest pin is a version change too.
         masked["images"] = [
-            {k: _MASK if k in ("newTag", "digest") else v for k, v in item.items()}
+            {k: v for k, v in item.items() if k not in ("newTag", "digest")}
             if isinstance(item, dict) else item for item in images]
     return masked
 
@@ -420,12 +421,13 @@ def _mask_override(item: Any) -> Any:
 
 
 def _mask_values(value: Any) -> Any:
-    """A Helm values document with the ``tag`` and ``digest`` of its image blocks masked
+    """A Helm values document without the ``tag`` and ``digest`` of its image blocks
     (any mapping's ``tag``/``digest`` scalar: a values file of one environment often sets
-    only ``image.tag``, over the chart's ``image.repository``)."""
+    only ``image.tag``, over the chart's ``image.repository``; a digest pin comes and
+    goes with a version)."""
     if isinstance(value, dict):
-        return {key: _MASK if key in ("tag", "digest") and not isinstance(child, (dict, list))
-                else _mask_values(child) for key, child in value.items()}
+        return {key: _mask_values(child) for key, child in value.items()
+                if not (key in ("tag", "digest") and not isinstance(child, (dict, list)))}
     if isinstance(value, list):
         return [_mask_values(item) for item in value]
     return value
