@@ -43,8 +43,8 @@ LineOf = Callable[..., "int | None"]
 KINDS = ("allow", "deny")
 CALENDAR_KEYS = ("windows", "freezes")
 WINDOW_KEYS = ("name", "kind", "schedule", "duration", "timeZone", "environments",
-               "description")
-FREEZE_KEYS = ("name", "start", "end", "reason", "environments")
+               "description", "allow_rollback")
+FREEZE_KEYS = ("name", "start", "end", "reason", "environments", "allow_rollback")
 MAX_TEXT = 255
 NAME_PATTERN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$")
 _UNIT = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "μs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0,
@@ -114,6 +114,9 @@ class Window:
     environments: tuple[str, ...] | None = None
     description: str | None = None
     line: int | None = None
+    # A recognised rollback may merge while this window keeps the environment closed
+    # (a deny window active, an allow window shut).
+    allow_rollback: bool = False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -186,6 +189,7 @@ class Freeze:
     reason: str | None = None
     environments: tuple[str, ...] | None = None
     line: int | None = None
+    allow_rollback: bool = False  # a recognised rollback may merge during the freeze
 
     @property
     def kind(self) -> str:
@@ -233,6 +237,16 @@ class Decision:
     blocking: tuple[Period, ...] = ()
     active_allow: tuple[Period, ...] = ()
     next_open: datetime | None = None
+    # What keeps the environment closed: the active freezes and deny windows, else the
+    # shut allow windows that apply; empty when the change may merge.
+    closed_by: tuple[Rule, ...] = ()
+
+    @property
+    def allow_rollback(self) -> bool:
+        """Whether a recognised rollback may merge anyway: every rule keeping the
+        environment closed has ``allow_rollback: true``."""
+        return not self.allowed and bool(self.closed_by) and all(
+            rule.allow_rollback for rule in self.closed_by)
 
 
 @dataclass(frozen=True)
@@ -265,7 +279,8 @@ class Calendar:
         if blocking:
             opens = _next_open(windows, freezes, now)
             reason = "; ".join(p.describe() for p in blocking)
-            return Decision(False, _with_next(reason, opens), blocking, allows, opens)
+            return Decision(False, _with_next(reason, opens), blocking, allows, opens,
+                            tuple(p.rule for p in blocking))
         if allows:
             return Decision(True, "; ".join(p.describe() for p in allows), (), allows)
         if has_allow:
@@ -331,14 +346,16 @@ def _closed(windows: Sequence[Window], freezes: Sequence[Freeze], now: datetime)
     """Blocked because allow windows apply and none is open."""
     starts = [(s, w) for w in windows if w.kind == "allow" and (s := w.next_start(now)) is not None]
     opens = _next_open(windows, freezes, now)
+    shut = tuple(w for w in windows if w.kind == "allow")
     if not starts:
-        return Decision(False, "no allow window is open and none opens again", (), (), opens)
+        return Decision(False, "no allow window is open and none opens again", (), (), opens,
+                        shut)
     start, window = min(starts, key=lambda pair: _utc(pair[0]))
     reason = f"no allow window is open; the next one, {window.name!r}, opens at " \
              f"{start.isoformat()}"
     if opens is not None and opens != start:
         reason += f"; changes can merge again at {opens.isoformat()}"
-    return Decision(False, reason, (), (), opens)
+    return Decision(False, reason, (), (), opens, shut)
 
 
 def _with_next(reason: str, opens: datetime | None) -> str:
@@ -467,6 +484,7 @@ def _parse_window(entry: dict[str, Any], index: int, line_of: LineOf) -> Window:
         environments=_parse_globs(entry, *where),
         description=_parse_text(entry.get("description"), *where, "description"),
         line=line_of(*where),
+        allow_rollback=_parse_flag(entry, "allow_rollback", *where),
     )
 
 
@@ -486,7 +504,15 @@ def _parse_freeze(entry: dict[str, Any], index: int, line_of: LineOf) -> Freeze:
         reason=_parse_text(entry.get("reason"), *where, "reason"),
         environments=_parse_globs(entry, *where),
         line=line_of(*where),
+        allow_rollback=_parse_flag(entry, "allow_rollback", *where),
     )
+
+
+def _parse_flag(entry: dict[str, Any], key: str, *where: str | int) -> bool:
+    value = entry.get(key, False)
+    if not isinstance(value, bool):
+        raise _Problem(f"must be true or false, not {_kind(value)}", *where, key)
+    return value
 
 
 def _parse_name(value: Any, *where: str | int) -> str:

@@ -8,14 +8,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from gate.calendar import Calendar, Decision, Period
 from gate.clock import EvaluationTime
 from gate.git import Commit
 from gate.resources import Path, Resource
-from gate.results import ChangeSummary
+from gate.results import ChangeSummary, RollbackRecord
 from gate.sources import SourceFile
+
+if TYPE_CHECKING:
+    from gate.releases.rollback import RollbackJudge
 
 #: (environment, side) -> the images that environment deploys at that side.
 ImageLister = Callable[[str, str], list[dict[str, Any]]]
@@ -156,7 +159,36 @@ class ChangeContext:
     release: dict[str, Any] | None = None
     # The images of the resources the change reaches: environment -> side -> images.
     changed_images: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
+    # Recognises rollbacks (gate/releases/rollback.py); None where none can be (no commits).
+    rollbacks: RollbackJudge | None = None
     drift: DriftLister | None = None
+
+    def decision(self, environment: str) -> Decision | None:
+        """The release calendar's decision for ``environment`` at the evaluation time."""
+        if self.calendar is None:
+            return None
+        return self.calendar.decide(environment, self.time.instant)
+
+    def rollback_records(self) -> list[RollbackRecord]:
+        """The environments recognised as rollbacks (those something asked about, and
+        those a calendar rule with ``allow_rollback`` keeps closed), each with the rules
+        its ``allow_rollback`` let it through."""
+        judge = self.rollbacks
+        if judge is None:
+            return []
+        decisions = {environment: self.decision(environment)
+                     for environment in self.environments}
+        for environment, decision in decisions.items():
+            if decision is not None and decision.allow_rollback:
+                judge.judge(environment)
+
+        def let_through(environment: str) -> str:
+            decision = decisions.get(environment)
+            if decision is None or not decision.allow_rollback:
+                return ""
+            return ", ".join(rule.name for rule in decision.closed_by)
+
+        return judge.records(let_through)
 
 
 def commit_document(commit: Commit) -> dict[str, Any]:
@@ -184,6 +216,7 @@ def _period(period: Period) -> dict[str, Any]:
         "start": period.start.isoformat(),
         "end": period.end.isoformat(),
         "end_at_least": period.at_least,
+        "allow_rollback": rule.allow_rollback,
     }
     line = getattr(rule, "line", None)
     if isinstance(line, int):
@@ -195,7 +228,8 @@ def window_document(decision: Decision | None) -> dict[str, Any]:
     """``window``: the release calendar's decision for this environment, now."""
     if decision is None:
         return {"applies": False, "allowed": True, "reason": "no release calendar is configured",
-                "blocking": [], "open": [], "next_open": None}
+                "blocking": [], "open": [], "next_open": None, "allow_rollback": False,
+                "closed_by": []}
     return {
         "applies": not decision.reason.startswith("no release window or freeze applies"),
         "allowed": decision.allowed,
@@ -203,7 +237,25 @@ def window_document(decision: Decision | None) -> dict[str, Any]:
         "blocking": [_period(p) for p in decision.blocking],
         "open": [_period(p) for p in decision.active_allow],
         "next_open": decision.next_open.isoformat() if decision.next_open else None,
+        "allow_rollback": decision.allow_rollback,
+        "closed_by": [rule.name for rule in decision.closed_by],
     }
+
+
+ROLLBACK_KEYS = ["is_rollback", "release", "moves", "reason"]
+_NO_ROLLBACK: dict[str, Any] = {"is_rollback": False, "release": None, "moves": [],
+                "reason": "only a committed change (gate diff --base) is recognised as a "
+                          "rollback"}
+
+
+def rollback_document(context: ChangeContext, environment: str) -> dict[str, Any]:
+    """``rollback``: whether the change only moves this environment back to an earlier
+    release, recognised on first read (it reads release tags' trees from git)."""
+    judge = context.rollbacks
+    if judge is None:
+        return dict(_NO_ROLLBACK)
+    return LazyMapping(list(ROLLBACK_KEYS),
+                       lambda key: judge.judge(environment).document()[key])
 
 
 def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
@@ -221,9 +273,7 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
     summary = context.summary
     built: dict[str, dict[str, Any]] = {}
     for environment in context.environments:
-        decision = None
-        if context.calendar is not None:
-            decision = context.calendar.decide(environment, context.time.instant)
+        decision = context.decision(environment)
         built[environment] = {
             "environment": environment,
             "environments": list(context.environments),
@@ -240,6 +290,9 @@ def documents(context: ChangeContext) -> dict[str, dict[str, Any]]:
             "changed": context.changed_images.get(environment, {"base": [], "head": []}),
             "images": images if images is not None else {},
             "release": context.release,
+            "rollback": rollback_document(context, environment),
+            "target_revisions": (context.rollbacks.target_revisions(environment)
+                                 if context.rollbacks is not None else []),
             "drift": {} if context.drift is None else lazy_drift(
                 environment, sorted(set(context.known_environments)
                                     | set(context.environments)), context.drift),

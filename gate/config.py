@@ -209,6 +209,7 @@ def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:
     return configured
 
 
+RELEASE_TAG_PARAMETER = "tag_pattern"
 PROFILE_LEVELS = ("baseline", "restricted")  # each level includes the ones before it
 
 
@@ -222,6 +223,14 @@ def profile_settings(profile: str | None, level: str | None) -> dict[str, Any]:
     if PROFILE_LEVELS.index(level) <= PROFILE_LEVELS.index(profile):
         return {"enabled": True, "enforcement": "block"}
     return {"enabled": False}
+
+
+def _release_defaults(config: Config, policy: Policy) -> dict[str, Any]:
+    """A parameter ``tag_pattern`` left empty (its default) is ``releases.tag_pattern``:
+    release policies match the tags the config calls releases unless told otherwise."""
+    if policy.params.get(RELEASE_TAG_PARAMETER) == "":
+        return {RELEASE_TAG_PARAMETER: config.releases.tag_pattern}
+    return {}
 
 
 def _configure(
@@ -244,7 +253,7 @@ def _configure(
         enabled=settings.get("enabled"),
         severity=settings.get("severity"),
         enforcement=settings.get("enforcement"),
-        params=params,
+        params={**_release_defaults(config, policy), **params},
         overridable=settings.get("overridable"),
         inline_waivers=settings.get("inline_waivers"),
     )

@@ -378,6 +378,10 @@ CONFIG_ERRORS = [
     ("freeze-missing-end", freeze_yaml(end="-"), "missing 'end'", 3),
     ("freeze-unknown-key", freeze_yaml(until="x"), "unknown key 'until'", 6),
     ("freeze-reason-type", freeze_yaml(reason="[a]"), "reason: must be a string", 6),
+    ("freeze-allow-rollback-text", freeze_yaml(allow_rollback="'yes'"),
+     "calendar.freezes[0].allow_rollback: must be true or false, not a string", 6),
+    ("window-allow-rollback-number", window_yaml(allow_rollback="1"),
+     "calendar.windows[0].allow_rollback: must be true or false, not a number", 7),
     ("duplicate-window", "calendar:\n  windows:\n    - {name: a, kind: allow, schedule: "
      "'0 9 * * *', duration: 1h}\n    - {name: a, kind: deny, schedule: '0 9 * * *', "
      "duration: 1h}\n", "calendar.windows[1].name: duplicate name 'a': already used by "
@@ -397,3 +401,55 @@ def test_config_errors(text: str, message: str, line: int) -> None:
         parse(text)
     assert message in caught.value.message
     assert (caught.value.file, caught.value.line) == (CONFIG, line)
+
+
+ROLLBACKS = parse("""
+    calendar:
+      windows:
+        - name: office-hours
+          kind: allow
+          schedule: "0 9 * * 1-5"
+          duration: 8h
+          timeZone: Europe/Rome
+          environments: [prod]
+          allow_rollback: true
+        - name: lunch
+          kind: deny
+          schedule: "0 12 * * *"
+          duration: 1h
+          timeZone: Europe/Rome
+          environments: [prod]
+      freezes:
+        - name: year-end
+          start: 2026-12-20T00:00:00+01:00
+          end: 2027-01-06T00:00:00+01:00
+          environments: [prod]
+          allow_rollback: true
+""")
+
+
+@pytest.mark.parametrize(("now", "allowed", "closed_by", "allow_rollback"), [
+    # Open: nothing to let a rollback through.
+    (rome(6, 8, 10), True, (), False),
+    # Outside office hours: the shut allow window lets rollbacks through.
+    (rome(6, 8, 20), False, ("office-hours",), True),
+    # At lunch: the deny window keeps it closed and does not allow rollbacks.
+    (rome(6, 8, 12, 30), False, ("lunch",), False),
+    # In the freeze (a Thursday morning): the freeze allows rollbacks.
+    (rome(12, 24, 10), False, ("year-end",), True),
+    # In the freeze at lunch: both close it, and lunch does not allow rollbacks.
+    (rome(12, 24, 12, 30), False, ("year-end", "lunch"), False),
+])
+def test_allow_rollback_needs_every_closing_rule(now: datetime, allowed: bool,
+                                                 closed_by: tuple[str, ...],
+                                                 allow_rollback: bool) -> None:
+    decision = ROLLBACKS.decide("prod", now)
+    assert decision.allowed is allowed
+    assert tuple(rule.name for rule in decision.closed_by) == closed_by
+    assert decision.allow_rollback is allow_rollback
+
+
+def test_allow_rollback_is_off_by_default() -> None:
+    assert not any(rule.allow_rollback for rule in (*CALENDAR.windows, *CALENDAR.freezes))
+    assert [w.allow_rollback for w in ROLLBACKS.windows] == [True, False]
+    assert ROLLBACKS.freezes[0].allow_rollback is True

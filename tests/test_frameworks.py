@@ -499,7 +499,8 @@ def test_policies_framework_lists_the_builtin_coverage(tmp_path: Path,
     assert proc.stdout.startswith("NIST SP 800-53 Rev. 5: National Institute of Standards "
                                   "and Technology, https://csrc.nist.gov/")
     table = rows_of(proc.stdout)
-    assert table["CM-3"] == ["change-ticket (off), promotion-certified (off), release-window",
+    assert table["CM-3"] == ["change-ticket (off), promotion-certified (off), release-tag-exists "
+                             "(off), release-target-revision (off), release-window",
                              "Configuration Change Control"]
     assert table["SC-6"] == ["resource-limits", "Resource Availability"]
     assert list(table) == sorted(table, key=natural_key)  # natural order

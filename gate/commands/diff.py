@@ -164,7 +164,13 @@ def run(args: argparse.Namespace) -> int:
         except GateError as exc:
             raise type(exc)(f"{exc.message} (rules read from {rules.source})", exc.file,
                             exc.line) from None
+    if mode == "commits" and merge_base is not None:
+        from gate.releases.rollback import rollback_judge
+
+        context.rollbacks = rollback_judge(repository, config, merge_base, base_sha,
+                                           summary.files, comparison, args.kustomize)
     change_results, evidence = governance.judge_change(policies, context, fail_on)
+    summary.rollbacks = context.rollback_records()
     # A freeze governs merging, not committing: on a local change the change policies
     # are listed as not judged, unless the config asks for them.
     change_results, evidence, held = held_for_merge(

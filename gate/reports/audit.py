@@ -21,6 +21,7 @@ from gate.results import (
     OverrideRef,
     Report,
     Result,
+    RollbackRecord,
 )
 
 NO_CONTROL = "(no control)"
@@ -254,3 +255,14 @@ def environment_counts(report: Report, statuses: tuple[str, ...]) -> dict[str, d
             if result.status in row:
                 row[result.status] += 1
     return dict(sorted(counts.items()))
+
+
+def rollback_text(record: RollbackRecord) -> str:
+    """One rollback in words, the same in every format: ``prod rolls back to release
+    v1.0.0 (ms1: 1.1.0 -> 1.0.0); let through by allow_rollback of year-end``."""
+    text = f"{record.environment} rolls back to release {record.release}"
+    if record.moves:
+        text += f" ({'; '.join(record.moves)})"
+    if record.let_through:
+        text += f"; let through by allow_rollback of {record.let_through}"
+    return text

@@ -9,8 +9,9 @@ object and added ``override``, the ``overridden`` status and count, change subje
 not judge, and why), ``audit.frameworks`` (the per-control table grouped by
 framework), the ``baselined`` status and counts with ``audit.baseline`` (gate check
 --baseline), and ``change.existing`` with ``change.existing_listed`` (gate diff's
-existing findings counted per policy, listed only with --show-existing), and ``release``
-(gate release verify's certification table, present only in its reports).
+existing findings counted per policy, listed only with --show-existing), ``release``
+(gate release verify's certification table, present only in its reports), and
+``change.rollbacks`` (the environments a change only moves back to an earlier release).
 """
 from __future__ import annotations
 
@@ -146,6 +147,9 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
         "commits": change.commits,
         "existing": dict(change.existing),
         "existing_listed": change.existing_listed,
+        "rollbacks": [{"environment": r.environment, "release": r.release,
+                       "moves": list(r.moves), "let_through": r.let_through or None}
+                      for r in change.rollbacks],
     }
 
 

@@ -83,6 +83,7 @@ from junitparser import Attr, Error, Failure, IntAttr, JUnitXml, Skipped, TestCa
 
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten, strip_illegal
+from gate.reports.audit import rollback_text
 from gate.resources import InputError
 from gate.results import (
     BASELINED,
@@ -134,6 +135,10 @@ def render(report: Report, options: RenderOptions) -> str:
         if existing.get(policy.id):
             suite.add_property("existing", f"{existing[policy.id]} existing finding(s) not "
                                "listed; gate diff --show-existing lists them")
+        if change is not None and policy.target == "change":
+            # The change's rollbacks, on each change policy's suite (they judged it).
+            for record in change.rollbacks:
+                suite.add_property("rollback", _attr(rollback_text(record)))
         root.add_testsuite(suite)
     if report.errors:
         root.add_testsuite(_errors_suite(report.errors))

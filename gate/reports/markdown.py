@@ -214,7 +214,7 @@ class _Section:
 _DROP_ORDER = ("passed", "notes", "baselined", "inputs", "change", "deleted", "warnings",
                "waived", "blocking", "errors", "environments", "policies", "existing",
                "evidence", "waivers",
-               "unjudged", "overridden", "controls", "overrides", "audit")
+               "unjudged", "overridden", "rollbacks", "controls", "overrides", "audit")
 
 
 def _fit(head: list[str], sections: Sequence[_Section]) -> dict[str, int]:
@@ -374,6 +374,7 @@ def _plural(count: int, singular: str, plural: str | None = None) -> str:
 def _sections(report: Report) -> list[_Section]:
     candidates = [
         _overridden_section(report),
+        _rollbacks_section(report),
         _change_section(report),
         _release_section(report.release),
         _errors_section(report.errors),
@@ -618,6 +619,24 @@ def _change_section(report: Report) -> _Section:
     return _with_count(_Section(
         key="change", title="### Change", intro=intro, columns=("Status", "File"), rows=rows,
         noun="changed files", keep=True,
+    ))
+
+
+def _rollbacks_section(report: Report) -> _Section:
+    """Rollbacks next to overrides: each one a calendar rule let through is evidence."""
+    rollbacks = report.change.rollbacks if report.change is not None else []
+    rows = tuple(
+        _row([escape(r.environment), escape(r.release),
+              escape("; ".join(r.moves)), escape(r.let_through or "-")])
+        for r in rollbacks
+    )
+    return _with_count(_Section(
+        key="rollbacks", title="### Rollbacks",
+        intro="The change only moves these environments back to what an earlier release "
+              "tag deployed; a freeze or window with allow_rollback lets such a change "
+              "through.",
+        columns=("Environment", "Back to release", "Moves", "Let through"), rows=rows,
+        noun="rollbacks",
     ))
 
 

@@ -47,7 +47,7 @@ from urllib.parse import quote
 
 from gate.reports import RenderOptions
 from gate.reports._escape import clean_tree, one_line
-from gate.reports.audit import commit_range
+from gate.reports.audit import commit_range, rollback_text
 from gate.resources import InputError
 from gate.results import (
     ACTIVE,
@@ -403,7 +403,10 @@ def _change_properties(change: ChangeSummary) -> dict[str, Any]:
     return {"mode": change.mode, "base_ref": change.base_ref, "base_sha": change.base_sha,
             "head_ref": change.head_ref, "head_sha": change.head_sha,
             "merge_base": change.merge_base, "commits": change.commits,
-            "environments": list(change.environments)}
+            "environments": list(change.environments),
+            "rollbacks": [{"environment": r.environment, "release": r.release,
+                           "moves": list(r.moves), "let_through": r.let_through or None,
+                           "text": rollback_text(r)} for r in change.rollbacks]}
 
 
 def _run_properties(report: Report) -> dict[str, Any]:

@@ -27,6 +27,7 @@ import re
 from gate.color import BOLD, DIM, GREEN, RED, YELLOW, paint
 from gate.reports import RenderOptions
 from gate.reports._escape import words
+from gate.reports.audit import rollback_text
 from gate.results import (
     BASELINED,
     EXPIRED,
@@ -232,6 +233,7 @@ def _change_lines(report: Report, verbose: bool) -> list[str]:
         env = f" ({resource.environment})" if resource.environment else ""
         lines.append(_one_line(f"{where}: note: this change deletes {resource.identity()}{env}"))
     lines.extend(_one_line(f"note: {note}") for note in change.notes)
+    lines.extend(_one_line(f"rollback: {rollback_text(record)}") for record in change.rollbacks)
     if verbose:
         lines.extend(
             _one_line(f"changed: {f.status} {f.old_path + ' -> ' if f.old_path else ''}{f.path}")
