@@ -181,6 +181,10 @@ def pairing_name(resource: Resource, affixes: Iterable[Affixes]) -> str:
 PairKey = tuple[str, str, str]  # (group, kind, pairing name)
 
 
+#: What an environment's own name compares as (gate/drift.py, Side.canonical).
+_ENVIRONMENT_NAME = "\0the environment's name"
+
+
 @dataclass
 class Side:
     """One environment's resources, by pairing key."""
@@ -210,6 +214,10 @@ class Side:
         """A value with the names of this environment's resources as they pair, so a
         reference to ``prod-web`` equals one to ``web`` where those resources pair."""
         if isinstance(value, str):
+            if value == self.rendered.environment:
+                # A value that is each side's own environment name (an environment
+                # label, a namespace named after it) differs by definition.
+                return _ENVIRONMENT_NAME
             return self.renamed.get(value, value)
         return value
 

@@ -205,6 +205,34 @@ def test_allowed_fields_do_not_count() -> None:
     assert drift.paired == 1
 
 
+def test_each_sides_own_environment_name_may_differ_anywhere() -> None:
+    # podinfo's overlays label everything app.kubernetes.io/environment: <environment>
+    # and name the namespace after it.
+    text = """\
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: {env}
+  labels: {{app.kubernetes.io/environment: {env}}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {{name: settings, labels: {{app.kubernetes.io/environment: {env}}}}}
+data: {{ENVIRONMENT: {env}, REGION: {region}}}
+"""
+    staging = rendered("staging", text.format(env="staging", region="eu"))
+    prod = rendered("production", text.format(env="production", region="us"))
+    drift = compare(DriftConfig(defaults=False), staging, prod)
+    assert drift.paired == 2
+    # Only the value that is not an environment's own name is drift.
+    assert fields(drift) == [("data.REGION", '"eu"', '"us"')]
+    # A value that is the other environment's name is drift: prod pointing at staging.
+    crossed = rendered("production", text.format(env="production", region="eu").replace(
+        "ENVIRONMENT: production", "ENVIRONMENT: staging"))
+    assert fields(compare(DriftConfig(), staging, crossed)) == [
+        ("data.ENVIRONMENT", '"staging"', '"staging"')]
+
+
 def test_image_and_env_differences_are_drift_with_both_values_and_lines() -> None:
     staging = rendered("staging", deployment())
     prod = rendered("prod", deployment(image="ghcr.io/acme/web:1.1.0",
