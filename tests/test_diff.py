@@ -937,7 +937,7 @@ def test_a_run_leaves_the_repository_unchanged(kustomized: GitRepo, diff: Diff) 
     after = _state(kustomized)
     assert sorted(after) == sorted(before)
     assert after == before
-    assert [run.code for run in runs] == [1, 1, 1]
+    assert [run.code for run in runs] == [1, 1, 1], [run.stderr for run in runs]
     # the stale file is no change at all
     assert "base/service.yaml" not in [f["path"] for f in runs[2].change()["files"]]
     assert [f["path"] for f in runs[2].change()["files"]] == [
