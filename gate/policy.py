@@ -298,18 +298,28 @@ class Policy:
                 return []
         except EVALUATION_ERRORS:
             return []
-        recorded: list[Evidence] = []
+        return [Evidence(self.id, label, subject.environment, texts)
+                for label, texts in self.evidence_values(subject.obj).items()]
+
+    def evidence_values(self, document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        """Each evidence value of this policy on a change document (its strings, sorted
+        and unique), by label; a label whose expression fails or finds nothing is left
+        out. The policy's parameters apply; where it applies is not asked."""
+        FUNCTIONS.scope.params = self.params
+        FUNCTIONS.scope.resource = document
+        FUNCTIONS.scope.vars = {}
+        found: dict[str, tuple[str, ...]] = {}
         for label, expression in self.evidence:
-            FUNCTIONS.scope.item = subject.obj
+            FUNCTIONS.scope.item = document
             try:
-                value = expression.search(subject.obj)
+                value = expression.search(document)
             except EVALUATION_ERRORS:
                 continue
             values = value if isinstance(value, list) else [value]
             texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
             if texts:
-                recorded.append(Evidence(self.id, label, subject.environment, texts))
-        return recorded
+                found[label] = texts
+        return found
 
 
 def _describe(exc: BaseException) -> str:

@@ -29,6 +29,7 @@ from typing import Any
 
 from tests.gitrepo import ENV, GitRepo, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.signing import commit_as
 
 POD = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
 
@@ -41,6 +42,7 @@ policies:
     enabled: true
 overrides:
   allowed: true
+  approvers: [dana@example.com]
 calendar:
   freezes:
     - name: year-end
@@ -61,6 +63,7 @@ policies:
     enabled: false
 overrides:
   allowed: true
+  approvers: [dana@example.com]
 """
 
 TICKET = "Change-Request: CHG123456"
@@ -121,6 +124,11 @@ def server(tmp_path: Path, scenario: Scenario) -> GitRepo:
     repo.commit(_message("add prod settings", scenario.first_trailers))
     repo.replace("envs/prod/web.yaml", "nginx:1.27.3", "nginx:1.27.4")
     repo.commit(_message("bump web to 1.27.4", scenario.head_trailers))
+    if OVERRIDE in scenario.head_trailers:
+        # Four eyes: a listed approver approves the override with a commit of their own
+        # (which must carry the ticket too: it is now the head).
+        commit_as(repo, f"Approve the emergency change\n\n{TICKET}\nGate-Approve: INC-42",
+                  "Dana Lead <dana@example.com>")
     repo.checkout("main")
     repo.replace("envs/dev/settings.yaml", "mode: fast", "mode: slow")
     repo.commit("dev: slow mode")

@@ -9,7 +9,9 @@ object and added ``override``, the ``overridden`` status and count, change subje
 not judge, and why), ``audit.frameworks`` (the per-control table grouped by
 framework), the ``baselined`` status and counts with ``audit.baseline`` (gate check
 --baseline), and ``change.existing`` with ``change.existing_listed`` (gate diff's
-existing findings counted per policy, listed only with --show-existing).
+existing findings counted per policy, listed only with --show-existing),
+``change.commit_log`` (every commit of the change: author, committer, dates, signature,
+trailers, tickets) and ``approved_by``/``approval_commit`` of an override (four eyes).
 """
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ from gate.reports.audit import FrameworkGroup, commit_range, controls, framework
 from gate.results import (
     BaselineRecord,
     ChangeSummary,
+    CommitRecord,
     OverrideRef,
     Report,
     ResourceRef,
@@ -66,7 +69,8 @@ def _override(override: OverrideRef | None) -> dict[str, Any] | None:
 
 def _override_fields(override: OverrideRef) -> dict[str, Any]:
     return {"trailer": override.trailer, "value": override.value, "ticket": override.ticket,
-            "reason": override.reason, "commit": override.commit, "author": override.author}
+            "reason": override.reason, "commit": override.commit, "author": override.author,
+            "approved_by": override.approved_by, "approval_commit": override.approval_commit}
 
 
 def _audit(report: Report) -> dict[str, Any] | None:
@@ -144,6 +148,20 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
         "commits": change.commits,
         "existing": dict(change.existing),
         "existing_listed": change.existing_listed,
+        "commit_log": [_commit(record) for record in change.commit_log],
+    }
+
+
+def _commit(record: CommitRecord) -> dict[str, Any]:
+    signature = record.signature
+    return {
+        "sha": record.sha, "author": record.author, "authored_at": record.authored_at,
+        "committer": record.committer, "committed_at": record.committed_at,
+        "subject": record.subject,
+        "signature": {"status": signature.status, "signer": signature.signer,
+                      "key": signature.key, "fingerprint": signature.fingerprint},
+        "trailers": [{"key": key, "values": list(values)} for key, values in record.trailers],
+        "tickets": list(record.tickets),
     }
 
 

@@ -21,7 +21,9 @@ Layout (GitHub-flavoured Markdown):
 * The audit section (when the report has one), for a compliance officer to file:
   what was judged, when and by which gate, the fingerprint of the policies and
   config (its inputs folded), the per-control tables (one per compliance framework,
-  see ``gate/frameworks.py``), waivers, overrides and change evidence.
+  see ``gate/frameworks.py``), the change log (every commit with its author, committer,
+  dates, signature status, trailers and tickets), waivers, overrides (with their
+  four-eyes approval) and change evidence.
 
 Portable Markdown: CommonMark and GFM tables, which GitHub, GitLab and other
 CommonMark renderers show alike; no GitHub-only syntax (no ``> [!CAUTION]`` alert,
@@ -72,6 +74,7 @@ from gate.results import (
     WAIVED,
     WARN,
     Audit,
+    CommitRecord,
     OverrideRef,
     Report,
     Result,
@@ -170,7 +173,7 @@ class _Section:
 # how each control fared outweigh the thousandth overridden finding.
 # What was not judged goes after the findings: a few rows that say "nobody looked at
 # this chart" outweigh the hundredth finding, and a passing verdict must not hide them.
-_DROP_ORDER = ("passed", "notes", "baselined", "inputs", "change", "deleted", "warnings",
+_DROP_ORDER = ("passed", "notes", "baselined", "inputs", "commits", "change", "deleted", "warnings",
                "waived", "blocking", "errors", "environments", "policies", "existing",
                "evidence", "waivers",
                "unjudged", "overridden", "controls", "overrides", "audit")
@@ -405,6 +408,7 @@ def _audit_sections(report: Report) -> list[_Section]:
                        "as evidence.",
                  columns=("Record", "Value"), rows=_audit_rows(report, audit), noun="audit facts",
                  keep=True),
+        _commit_log_section(report),
         *_control_sections(report),
         _with_count(_Section(key="waivers", title="#### Waivers",
                              columns=("Waiver", "Policy", "State", "Findings", "Reason",
@@ -421,6 +425,36 @@ def _audit_sections(report: Report) -> list[_Section]:
                        f"{_plural(len(input_rows), 'file')} (policies, config, waivers)",
                  columns=("Input", "sha256"), rows=input_rows, noun="inputs", folded=True),
     ]
+
+
+def _commit_log_section(report: Report) -> _Section:
+    """The change log: every commit of the change, newest first, as git recorded and
+    verified it."""
+    records = report.change.commit_log if report.change is not None else []
+    return _with_count(_Section(
+        key="commits", title="#### Change log",
+        intro="Every commit of the change, newest first: signature status as git verified "
+              "it (G good, U good of unknown validity, E cannot be checked, N unsigned; "
+              "see docs/reports.md).",
+        columns=("Commit", "Author", "Authored", "Committer", "Committed", "Signature",
+                 "Tickets", "Trailers", "Subject"),
+        rows=tuple(_commit_row(record) for record in records), noun="commits"))
+
+
+def _commit_row(record: CommitRecord) -> str:
+    signature = record.signature
+    signed = f"**{escape(signature.status, 1)}**"
+    if signature.signer or signature.key:
+        signed += f" {escape(signature.signer or '?', 120)}"
+        if signature.key:
+            signed += f" \\({escape(signature.fingerprint or signature.key, 64)}\\)"
+    trailers = "; ".join(f"{escape(key, 60)}: {escape(value, 120)}"
+                         for key, values in record.trailers[:20] for value in values[:20])
+    return _row([_sha(record.sha[:12]), escape(record.author, 120),
+                 escape(record.authored_at), escape(record.committer, 120),
+                 escape(record.committed_at), signed,
+                 ", ".join(escape(ticket, 80) for ticket in record.tickets) or "—",
+                 trailers or "—", escape(record.subject)])
 
 
 def _control_sections(report: Report) -> list[_Section]:
