@@ -503,6 +503,14 @@ def _load(path: Path) -> dict[str, Any] | None:
     return data if isinstance(data, dict) else None
 
 
+def _approval(override: dict[str, Any]) -> str:
+    """``; approved by NAME, commit SHA`` of a four-eyes approval, or ""."""
+    approver = override.get("approved_by")
+    if not approver:
+        return ""
+    return f"; approved by {approver}, commit {str(override.get('approval_commit', ''))[:12]}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         return run(sys.argv[1:] if argv is None else argv, os.environ, sys.stdout)
@@ -518,11 +526,3 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def _approval(override: dict[str, Any]) -> str:
-    """``; approved by NAME, commit SHA`` of a four-eyes approval, or ""."""
-    approver = override.get("approved_by")
-    if not approver:
-        return ""
-    return f"; approved by {approver}, commit {str(override.get('approval_commit', ''))[:12]}"

@@ -215,7 +215,10 @@ def assert_judged_by_the_authors_commits(report: dict[str, Any], checkout: Check
     author, merge = checkout.author_head, checkout.merge
     change = report["change"]
     assert change["head"]["sha"] == merge  # the tree judged is what would be merged
-    assert change["commits"] == 2  # the author's two; CI's merge is not one of them
+    # The author's two (and an override's approval); CI's merge is not one of them.
+    assert change["commits"] == (3 if scenario.name == "override" else 2)
+    assert [c["sha"] for c in change["commit_log"]][:1] == [author]
+    assert len(change["commit_log"]) == change["commits"]
     [ticket] = [r for r in report["results"] if r["policy"] == "change-ticket"]
     evidence = [(e["label"], e["environment"], e["values"]) for e in report["audit"]["evidence"]]
     if scenario.name == "missing-ticket":
@@ -232,7 +235,10 @@ def assert_judged_by_the_authors_commits(report: dict[str, Any], checkout: Check
     if scenario.name == "override":
         assert window["status"] == "overridden"
         [used] = report["audit"]["overrides"]
-        assert (used["commit"], used["ticket"]) == (author, "INC-42")
+        override = checkout.workspace.sha(f"{author}^")  # below the approval on top
+        assert (used["commit"], used["ticket"]) == (override, "INC-42")
+        assert (used["approved_by"], used["approval_commit"]) == (
+            "Dana Lead <dana@example.com>", author)
     else:
         assert window["status"] == "pass"
         assert report["audit"]["overrides"] == []

@@ -278,8 +278,16 @@ def _override_callout(report: Report) -> list[str]:
 def _override_text(override: OverrideRef) -> str:
     """``**Gate-Override: INC-1** by who in commit sha: reason``, escaped."""
     return (f"**{escape(override.trailer, 60)}: {escape(override.ticket, 80)}** by "
-            f"{escape(override.author, 120)} in commit {escape(override.commit[:12])}: "
-            f"{escape(override.reason)}")
+            f"{escape(override.author, 120)} in commit {escape(override.commit[:12])}"
+            f"{_approval_text(override)}: {escape(override.reason)}")
+
+
+def _approval_text(override: OverrideRef) -> str:
+    """``, approved by NAME in commit SHA`` (four eyes), or ""."""
+    if not override.approved_by:
+        return ""
+    return (f", approved by {escape(override.approved_by, 120)} in commit "
+            f"{escape(override.approval_commit[:12])}")
 
 
 def _let_through(per_policy: Sequence[tuple[str, int]], limit: int = 5) -> str:
@@ -375,7 +383,7 @@ def _override_cell(override: OverrideRef | None) -> str:
     if override is None:
         return "—"
     return (f"{escape(override.ticket, 80)} by {escape(override.author, 120)} "
-            f"\\({escape(override.commit[:12])}\\)")
+            f"\\({escape(override.commit[:12])}\\){_approval_text(override)}")
 
 
 def _audit_sections(report: Report) -> list[_Section]:
@@ -391,6 +399,8 @@ def _audit_sections(report: Report) -> list[_Section]:
     override_rows = tuple(
         _row([escape(use.override.ticket), escape(use.override.reason),
               escape(use.override.author), _sha(use.override.commit),
+              escape(use.override.approved_by or "—", 120),
+              _sha(use.override.approval_commit) if use.override.approval_commit else "—",
               _let_through(use.per_policy(), limit=20)])
         for use in overrides(report)
     )
@@ -415,7 +425,8 @@ def _audit_sections(report: Report) -> list[_Section]:
                                       "Ticket", "Approved by", "Expires"),
                              rows=waiver_rows, noun="waivers")),
         _with_count(_Section(key="overrides", title="#### 🚨 Emergency overrides",
-                             columns=("Ticket", "Reason", "Author", "Commit", "Let through"),
+                             columns=("Ticket", "Reason", "Author", "Commit", "Approved by",
+                                      "Approval commit", "Let through"),
                              rows=override_rows, noun="overrides")),
         _with_count(_Section(key="evidence", title="#### Change evidence",
                              columns=("Evidence", "Environment", "Values", "Policy"),
