@@ -22,6 +22,7 @@ FORMATS: dict[str, str] = {
     "markdown": "gate.reports.markdown",
     "sarif": "gate.reports.sarif",
     "codequality": "gate.reports.codequality",
+    "csv": "gate.reports.csv",
 }
 
 
