@@ -110,3 +110,51 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
                 load_config(str(config_file))
                 kinds.add("config")
     assert kinds == {"policy", "release", "config"}
+
+
+# -- four eyes ---------------------------------------------------------------------------
+
+FOUR_EYES = OverrideConfig(allowed=True, approvers=("dana@example.com",))
+
+
+def by(sha: str, email: str, **trailers: list[str]) -> Commit:
+    return Commit(sha * 40, email.split("@")[0].title(), email, MOMENT, MOMENT, "x\n",
+                  dict(trailers))
+
+
+def test_an_approval_on_top_of_the_override_approves_it() -> None:
+    commits = [by("b", "Dana@Example.com", **{"gate-approve": ["INC-7"]}),
+               by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})]
+    [found], notes = governance.find_overrides(commits, FOUR_EYES)
+    assert notes == []
+    assert (found.commit, found.approved_by, found.approval_commit) == (
+        "a" * 40, "Dana <Dana@Example.com>", "b" * 40)
+
+
+def test_an_override_cannot_approve_itself_nor_be_approved_for_another_ticket() -> None:
+    own = [by("a", "dana@example.com", **{"Gate-Override": ["INC-7 outage"],
+                                          "Gate-Approve": ["INC-7"]})]
+    found, [note] = governance.find_overrides(own, FOUR_EYES)
+    assert found == []
+    assert "the approval in commit aaaaaaaaaaaa is by the override's own author" in note
+    other = [by("b", "dana@example.com", **{"Gate-Approve": ["INC-8"]}),
+             by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})]
+    found, [note] = governance.find_overrides(other, FOUR_EYES)
+    assert found == [] and "no commit of the change carries 'Gate-Approve: INC-7'" in note
+
+
+def test_a_signed_approval_needs_a_good_signature_by_an_approver() -> None:
+    from gate.results import CommitSignature
+
+    settings = replace(FOUR_EYES, require_signed_approval=True)
+    override = by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})
+    for signature, approved in [
+        (CommitSignature("G", "Dana <dana@example.com>", "K", "F"), True),
+        (CommitSignature("U", "Dana <dana@example.com>", "K", "F"), False),
+        (CommitSignature("G", "Ops <ops@example.com>", "K", "F"), False),  # the author's key
+        (CommitSignature("N"), False),
+    ]:
+        approval = replace(by("b", "dana@example.com", **{"Gate-Approve": ["INC-7"]}),
+                           signature=signature)
+        found, notes = governance.find_overrides([approval, override], settings)
+        assert bool(found) is approved, (signature, notes)
