@@ -127,7 +127,7 @@ def find_overrides(
                     continue
                 found.append(OverrideRef(settings.trailer, value.strip(), ticket, reason,
                                          commit.sha, author))
-    if settings.allowed and settings.approvers:
+    if settings.allowed:  # fail closed: with nobody listed, nothing is approved
         found, unapproved = approve(found, commits, settings)
         notes += unapproved
     return found, notes
@@ -172,6 +172,8 @@ def approve(overrides: list[OverrideRef], commits: list[Commit],
             continue
         why = "; ".join(problems) if problems else (
             f"no commit of the change carries '{settings.approval_trailer}: {found.ticket}'")
+        if not settings.approvers:
+            why = "overrides.approvers lists nobody"
         signed = (", with a good signature by that approver"
                   if settings.require_signed_approval else "")
         notes.append(

@@ -116,7 +116,8 @@ def test_a_blank_inline_waiver_reason_waives_nothing(text: str) -> None:
 # -- override trailers -----------------------------------------------------------------
 
 MOMENT = datetime(2026, 12, 1, tzinfo=timezone.utc)
-ALLOWED = OverrideConfig(allowed=True)
+# Parsing the trailer does not depend on overrides being allowed (nor approved).
+ALLOWED = OverrideConfig()
 
 
 def override_commit(value: str) -> Commit:
