@@ -14,7 +14,7 @@ from gate.calendar import Calendar, Decision, Period
 from gate.clock import EvaluationTime
 from gate.git import Commit
 from gate.resources import Path, Resource
-from gate.results import ChangeSummary, RollbackRecord
+from gate.results import ChangeSummary, CommitSignature, RollbackRecord
 from gate.sources import SourceFile
 
 if TYPE_CHECKING:
@@ -196,12 +196,35 @@ def commit_document(commit: Commit) -> dict[str, Any]:
         "sha": commit.sha,
         "short_sha": commit.sha[:12],
         "author": {"name": commit.author_name, "email": commit.author_email},
+        "committer": {"name": commit.committer_name, "email": commit.committer_email},
         "authored_at": _iso(commit.authored_at),
         "committed_at": _iso(commit.committed_at),
+        "signature": signature_document(commit.signature),
         "subject": commit.subject,
         "message": commit.message,
         "trailers": {key: list(values) for key, values in commit.trailers.items()},
     }
+
+
+def signature_document(signature: CommitSignature) -> dict[str, Any]:
+    """``signature`` of a commit entry: git's verdict and who signed, with the signer's
+    e-mail address picked out (``Name <email>`` of an OpenPGP user id; an SSH principal
+    that is an address is its own)."""
+    return {
+        "status": signature.status,
+        "signer": signature.signer,
+        "email": signer_email(signature.signer),
+        "key": signature.key,
+        "fingerprint": signature.fingerprint,
+    }
+
+
+def signer_email(signer: str) -> str:
+    """The e-mail address of a signer as git names it, lower-cased; "" without one."""
+    text = signer.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1:-1].strip()
+    return text.lower() if "@" in text and " " not in text else ""
 
 
 def _iso(moment: Any) -> str:

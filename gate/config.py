@@ -44,6 +44,12 @@ class OverrideConfig:
     trailer: str = "Gate-Override"
     ticket_pattern: str = "[A-Z][A-Z0-9]*-[0-9]+"
     commits: str = "head"  # or "any"
+    # Four eyes: the e-mail addresses (lower-cased) of those who may approve an override;
+    # ``overrides.allowed`` needs at least one (the config loader says so).
+    approvers: tuple[str, ...] = ()
+    # An approval counts only from a commit with a good signature (G) of a listed approver.
+    require_signed_approval: bool = False
+    approval_trailer: str = "Gate-Approve"
 
 
 @dataclass
@@ -168,13 +174,36 @@ def _default_waivers(files: RuleSource, directory: str | None) -> str | None:
 def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:
     from gate.regexes import RegexError, compile_regex
 
-    settings = OverrideConfig(**{key.replace("-", "_"): value for key, value in data.items()})
+    values = {key.replace("-", "_"): value for key, value in data.items()}
+    if "approvers" in values:
+        values["approvers"] = tuple(_approver_email(config, entry, index)
+                                    for index, entry in enumerate(values["approvers"]))
+    settings = OverrideConfig(**values)
+    if settings.allowed and not settings.approvers:
+        raise config.error(
+            "overrides.allowed: an override needs a second person's approval (four eyes): "
+            "list who may approve in overrides.approvers (e-mail addresses or "
+            "'Name <email>'), see docs/change-policies.md#four-eyes-approval",
+            "overrides", "allowed")
     try:
         compile_regex(settings.ticket_pattern)
     except RegexError as exc:
         raise config.error(f"overrides.ticket_pattern: invalid regular expression: {exc}",
                            "overrides", "ticket_pattern") from None
     return settings
+
+
+def _approver_email(config: Config, entry: str, index: int) -> str:
+    """The address of one ``overrides.approvers`` entry (``email`` or ``Name <email>``),
+    lower-cased as addresses are compared."""
+    text = entry.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1:-1].strip()
+    local, at, domain = text.partition("@")
+    if not (local and at and domain) or any(c.isspace() or c in "<>" for c in text):
+        raise config.error(f"overrides.approvers[{index}]: {entry!r} is not an e-mail address "
+                           "or 'Name <email>'", "overrides", "approvers", index)
+    return text.lower()
 
 
 def apply_config(config: Config, policies: list[Policy]) -> list[Policy]:

@@ -81,6 +81,12 @@ def _inside(path: str, roots: Iterable[str]) -> bool:
                for root in roots)
 
 
+def inside_untrusted(path: str) -> bool:
+    """Whether ``path`` (after resolving links) lies inside an untrusted directory: the
+    repository or working directory being judged."""
+    return _inside(path, untrusted_roots())
+
+
 def trusted_path_entries(path: str | None = None) -> list[str]:
     """The entries of ``PATH`` (or ``path``) a program may be run from: absolute, and
     outside every untrusted directory; in order, without repeats."""

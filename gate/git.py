@@ -22,12 +22,13 @@ import stat
 import subprocess
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from typing import NamedTuple
 
 from gate import executables
 from gate.errors import GateError
+from gate.results import CommitSignature
 from gate.trees import (
     DANGLING,
     LEAVES,
@@ -120,6 +121,11 @@ class Commit:
     #: which is ``git interpret-trailers --parse --no-divider``): keys as written, in
     #: order, values unfolded and trimmed; the repository's ``trailer.separators`` apply.
     trailers: dict[str, list[str]] = field(default_factory=dict, hash=False)
+    committer_name: str = ""
+    committer_email: str = ""
+    #: The signature as git reports it (``%G?``, ``%GS``, ``%GK``, ``%GF``); ``N`` when
+    #: the commit is unsigned or was read without verifying signatures.
+    signature: CommitSignature = field(default_factory=CommitSignature)
 
     @property
     def subject(self) -> str:
@@ -197,6 +203,7 @@ class Repository:
         self.repo = repo
         self.root = os.path.abspath(str(repo.working_tree_dir))
         self._names: dict[str, str] = {}
+        self._verify_settings: list[str] | None = None
         self._check_object_format()
 
     def close(self) -> None:
@@ -532,9 +539,10 @@ class Repository:
 
     def commits(self, base_sha: str, head_sha: str) -> list[Commit]:
         """The commits reachable from ``head_sha`` and not from ``base_sha``
-        (``git log BASE..HEAD``), merges included, newest first; one git process."""
+        (``git log BASE..HEAD``), merges included, newest first, signatures verified
+        (see :meth:`_verification_config`); one git process."""
         _check_sha(base_sha, head_sha)
-        return self._log(f"{base_sha}..{head_sha}")
+        return self._log(f"{base_sha}..{head_sha}", signatures=True)
 
     def first_parent_line(self, head_sha: str, base_sha: str,
                           limit: int) -> list[tuple[str, list[str]]]:
@@ -563,26 +571,110 @@ class Repository:
         return result.status == 0
 
     def commit(self, sha: str) -> Commit:
-        """One commit, trailers parsed as :meth:`commits` parses them."""
+        """One commit, trailers parsed and signature verified as :meth:`commits` does."""
         _check_sha(sha)
-        return self._log("-1", sha)[0]
+        return self._log("-1", sha, signatures=True)[0]
 
     def commit_time(self, sha: str) -> datetime:
         """The committer time of one commit."""
-        return self.commit(sha).committed_at
+        _check_sha(sha)
+        return self._log("-1", sha)[0].committed_at
 
-    def _log(self, *revisions: str) -> list[Commit]:
+    def _log(self, *revisions: str, signatures: bool = False) -> list[Commit]:
         """``git log`` of ``revisions``, trailers parsed by git itself (not by us: what
-        counts as a trailer block, separators, continuation lines are git's rules)."""
+        counts as a trailer block, separators, continuation lines are git's rules).
+        With ``signatures`` git verifies each signed commit's signature (it runs the
+        verifying program only for a commit that carries one)."""
         marks = _Marks.new()
+        config = self._verification_config() if signatures else []
         output = self._git(
             "log", "--date=raw", "--no-show-signature", "--no-mailmap", "--no-color",
-            f"--format={marks.format()}", *revisions, "--",
+            f"--format={marks.format(signatures)}", *revisions, "--", config=config,
         )
         text = output.stdout.decode("utf-8", "replace")
         # Each record ends with the record mark; git puts a newline between records.
-        return [_parse_commit(record.lstrip("\n"), marks)
-                for record in text.split(marks.record)[:-1]]
+        commits = [_parse_commit(record.lstrip("\n"), marks)
+                   for record in text.split(marks.record)[:-1]]
+        return [self._unverified(c) if c.signature.status == "N" else c for c in commits] \
+            if signatures else commits
+
+    def _unverified(self, commit: Commit) -> Commit:
+        """A commit git calls unsigned (``N``) that carries a signature all the same: git
+        says ``N`` when the verifying program cannot run or prints nothing it
+        understands. That is no proof of "no signature": it is ``E`` (cannot be checked)."""
+        _, _, _, data = self.repo.git.get_object_data(commit.sha)
+        header = bytes(data).split(b"\n\n", 1)[0]
+        if any(line.startswith((b"gpgsig ", b"gpgsig-sha256 "))
+               for line in header.split(b"\n")):
+            return replace(commit, signature=CommitSignature("E"))
+        return commit
+
+    def _verification_config(self) -> list[str]:
+        """``-c`` settings that pin what verifying a signature may run and read.
+
+        git runs ``gpg.program`` (OpenPGP), ``gpg.ssh.program`` (SSH) or
+        ``gpg.x509.program`` (X.509) to verify a signed commit. Each is pinned here to
+        an absolute path outside the repository: the configured one when it is such a
+        path, else the program found on the trusted part of ``PATH``
+        (:mod:`gate.executables`), else a path that does not exist (the signature then
+        cannot be checked: ``E``). The SSH allowed-signers and revocation files must
+        not be the change's: a relative path (git reads it from the repository root)
+        or one inside the repository stops the run.
+        """
+        if self._verify_settings is not None:
+            return self._verify_settings
+        configured = self._gpg_config()
+        settings: list[str] = []
+        for key, default in (("gpg.program", "gpg"), ("gpg.ssh.program", "ssh-keygen"),
+                             ("gpg.x509.program", "gpgsm")):
+            program = self._verifier(key, configured.get(key.lower(), ""), default)
+            settings.append(f"{key}={program}")
+        for key in ("gpg.ssh.allowedSignersFile", "gpg.ssh.revocationFile"):
+            value = configured.get(key.lower(), "")
+            if value:
+                self._check_trust_file(key, value)
+        home = os.environ.get("GNUPGHOME")
+        if home and (not os.path.isabs(home) or executables.inside_untrusted(home)):
+            raise GitError(f"GNUPGHOME={home!r}: the keyring that verifies commit signatures "
+                           "must be an absolute path outside the repository being judged")
+        self._verify_settings = settings
+        return settings
+
+    def _gpg_config(self) -> dict[str, str]:
+        """The ``gpg.*`` settings as git sees them here (system, global, repository; the
+        last one wins), keys lower-cased as git reports them; one git process."""
+        result = self._git("config", "-z", "--get-regexp", r"^gpg\.", ok=(0, 1))
+        found: dict[str, str] = {}
+        for entry in result.stdout.split(b"\0"):
+            key, _, value = entry.decode("utf-8", "surrogateescape").partition("\n")
+            if key:
+                found[key.lower()] = value
+        return found
+
+    def _verifier(self, key: str, configured: str, default: str) -> str:
+        if configured:
+            expanded = os.path.expanduser(configured)
+            if os.path.isabs(expanded):
+                if executables.inside_untrusted(expanded):
+                    raise GitError(f"git config {key}={configured!r}: the program that "
+                                   "verifies signatures lies inside the repository being "
+                                   "judged; it must not come from the change")
+                return expanded
+            found = executables.find(configured) if "/" not in configured else None
+        else:
+            found = executables.find(default)
+        # Nothing trusted to run: a path that cannot exist, so git reports "E".
+        return found or os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                     "no-verifier-runs", default)
+
+    def _check_trust_file(self, key: str, configured: str) -> None:
+        expanded = os.path.expanduser(configured)
+        if not os.path.isabs(expanded) or executables.inside_untrusted(
+                os.path.join(self.root, expanded)):
+            raise GitError(f"git config {key}={configured!r}: it names a file of the "
+                           "repository being judged (a relative path is read from its "
+                           "root), so the change could choose whom to trust; give an "
+                           "absolute path outside it")
 
     # -- paths -----------------------------------------------------------------------
 
@@ -883,15 +975,19 @@ class _Marks(NamedTuple):
         token = secrets.token_hex(16)  # hex: safe inside %(trailers:...) option values
         return cls(*(f"<{kind}{token}>" for kind in ("field", "record", "trailer", "kv")))
 
-    def format(self) -> str:
+    def format(self, signatures: bool = False) -> str:
         f = self.field
         trailers = (f"%(trailers:only,unfold,separator={self.trailer},"
                     f"key_value_separator={self.key_value})")
-        return f"%H{f}%an{f}%ae{f}%ad{f}%cd{f}{trailers}{f}%B{self.record}"
+        # %G? and friends make git verify the signature: only when asked for.
+        signature = f"%G?{f}%GS{f}%GK{f}%GF" if signatures else f"N{f}{f}{f}"
+        return (f"%H{f}%an{f}%ae{f}%ad{f}%cd{f}%cn{f}%ce{f}{signature}{f}{trailers}{f}"
+                f"%B{self.record}")
 
 
 def _parse_commit(record: str, marks: _Marks) -> Commit:
-    sha, name, email, authored, committed, trailers, message = record.split(marks.field, 6)
+    (sha, name, email, authored, committed, committer_name, committer_email, status, signer,
+     key, fingerprint, trailers, message) = record.split(marks.field, 12)
     return Commit(
         sha=sha.strip(),
         author_name=name,
@@ -899,6 +995,9 @@ def _parse_commit(record: str, marks: _Marks) -> Commit:
         authored_at=_raw_date(authored),
         committed_at=_raw_date(committed),
         message=message,
+        committer_name=committer_name,
+        committer_email=committer_email,
+        signature=CommitSignature(status.strip() or "N", signer, key, fingerprint),
         trailers=_split_trailers(trailers, marks),
     )
 

@@ -263,7 +263,8 @@ def collect_annotations(report: Mapping[str, Any]) -> list[Annotation]:
             override = result.get("override") or {}
             message = (f"{_finding(result)}\nOVERRIDDEN by {override.get('trailer', '')}: "
                        f"{override.get('value', '')} (by {override.get('author', '')}, "
-                       f"commit {str(override.get('commit', ''))[:12]})")
+                       f"commit {str(override.get('commit', ''))[:12]}"
+                       f"{_approval(override)})")
             overridden.append(Annotation("warning", f"gate: {policy} overridden", message,
                                          *where))
         elif status == "warn":
@@ -511,6 +512,14 @@ def _load(path: Path) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return data if isinstance(data, dict) else None
+
+
+def _approval(override: dict[str, Any]) -> str:
+    """``; approved by NAME, commit SHA`` of a four-eyes approval, or ""."""
+    approver = override.get("approved_by")
+    if not approver:
+        return ""
+    return f"; approved by {approver}, commit {str(override.get('approval_commit', ''))[:12]}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -97,7 +97,7 @@ def find_overrides(
     commits: list[Commit], settings: OverrideConfig
 ) -> tuple[list[OverrideRef], list[str]]:
     """Override trailers on the commits that count, and notes on malformed ones."""
-    considered = commits[:1] if settings.commits == "head" else commits
+    considered = _head(commits, settings) if settings.commits == "head" else commits
     pattern = re.compile(settings.ticket_pattern)
     found: list[OverrideRef] = []
     notes: list[str] = []
@@ -127,7 +127,107 @@ def find_overrides(
                     continue
                 found.append(OverrideRef(settings.trailer, value.strip(), ticket, reason,
                                          commit.sha, author))
+    if settings.allowed:  # fail closed: with nobody listed, nothing is approved
+        found, unapproved = approve(found, commits, settings)
+        notes += unapproved
     return found, notes
+
+
+def _head(commits: list[Commit], settings: OverrideConfig) -> list[Commit]:
+    """The commit whose override trailers count with ``commits: head``: the head, or with
+    approvers configured the newest commit below the approvals stacked on top of it (an
+    approver approves by adding a commit after the author's; that must not hide the
+    override it approves)."""
+    if settings.approvers:
+        wanted, trailer = settings.approval_trailer.lower(), settings.trailer.lower()
+        for commit in commits:
+            keys = {key.lower() for key in commit.trailers}
+            if wanted not in keys or trailer in keys:
+                return [commit]
+    return commits[:1]
+
+
+# -- four eyes ---------------------------------------------------------------------------
+
+
+def approve(overrides: list[OverrideRef], commits: list[Commit],
+            settings: OverrideConfig) -> tuple[list[OverrideRef], list[str]]:
+    """The overrides a second person approved, each with its approver and approving
+    commit, and a note saying why each other one is ignored.
+
+    An approval is a commit of the change (any of them, whatever ``commits`` says of the
+    override) that carries ``<approval_trailer>: <the override's ticket>`` and whose
+    author is in ``approvers`` and is not the author of the overriding commit; with
+    ``require_signed_approval`` its signature must also be good (``G``) and by such an
+    approver. The overriding commit cannot approve itself: its author is the override's.
+    """
+    approved: list[OverrideRef] = []
+    notes: list[str] = []
+    for found in overrides:
+        approval, problems = _approval(found, commits, settings)
+        if approval is not None:
+            approved.append(replace(
+                found, approved_by=f"{approval.author_name} <{approval.author_email}>",
+                approval_commit=approval.sha))
+            continue
+        why = "; ".join(problems) if problems else (
+            f"no commit of the change carries '{settings.approval_trailer}: {found.ticket}'")
+        if not settings.approvers:
+            why = "overrides.approvers lists nobody"
+        signed = (", with a good signature by that approver"
+                  if settings.require_signed_approval else "")
+        notes.append(
+            f"{found.trailer}: {found.value} (commit {found.commit[:12]}) ignored: it has no "
+            f"approval (four eyes: a commit of the change by an approver listed in "
+            f"overrides.approvers other than its author {_email(found.author)}, carrying "
+            f"'{settings.approval_trailer}: {found.ticket}'{signed}): {why}; "
+            "its findings keep blocking")
+    return approved, notes
+
+
+def _approval(found: OverrideRef, commits: list[Commit],
+              settings: OverrideConfig) -> tuple[Commit | None, list[str]]:
+    """The first commit that approves ``found``, or None and why each candidate did not."""
+    from gate.change import signer_email
+
+    wanted = settings.approval_trailer.lower()
+    author = _email(found.author)
+    problems: list[str] = []
+    for commit in commits:
+        tickets = [value.split(None, 1)[0] for key, values in commit.trailers.items()
+                   if key.lower() == wanted for value in values if value.split()]
+        if found.ticket not in tickets:
+            continue
+        by = commit.author_email.strip().lower()
+        where = f"the approval in commit {commit.sha[:12]}"
+        if by == author:
+            problems.append(f"{where} is by the override's own author {by}")
+        elif by not in settings.approvers:
+            problems.append(f"{where} is by {by}, who is not in overrides.approvers")
+        elif settings.require_signed_approval and not _signed_by_approver(
+                commit, author, settings, signer_email):
+            signature = commit.signature
+            signer = f" by {signature.signer!r}" if signature.signer else ""
+            problems.append(f"{where} has no good signature by a listed approver other than "
+                            f"the override's author (git says {signature.status}{signer})")
+        else:
+            return commit, []
+    return None, problems
+
+
+def _signed_by_approver(commit: Commit, author: str, settings: OverrideConfig,
+                        signer_email: Callable[[str], str]) -> bool:
+    signer = signer_email(commit.signature.signer)
+    return (commit.signature.status == "G" and signer in settings.approvers
+            and signer != author)
+
+
+def _email(person: str) -> str:
+    """The lower-cased address of ``Name <email>``."""
+    text = person.strip()
+    if text.endswith(">") and "<" in text:
+        text = text[text.rindex("<") + 1:-1]
+    return text.strip().lower()
 
 
 def override(

@@ -299,19 +299,18 @@ class Policy:
         except EVALUATION_ERRORS:
             return []
         return [Evidence(self.id, label, subject.environment, texts)
-                for label, texts in self.evidence_values(subject.obj)]
+                for label, texts in self.evidence_values(subject.obj).items()]
 
-    def evidence_values(self, document: Any) -> list[tuple[str, tuple[str, ...]]]:
-        """(label, the distinct strings, sorted) of each evidence value this policy
-        records of a change document, whether or not it applies to it; an expression
-        that cannot be evaluated, or finds no string, records nothing."""
-        scope = FUNCTIONS.scope
-        scope.resource = document
-        scope.params = self.params
-        scope.vars = {}
-        recorded: list[tuple[str, tuple[str, ...]]] = []
+    def evidence_values(self, document: dict[str, Any]) -> dict[str, tuple[str, ...]]:
+        """Each evidence value of this policy on a change document (its strings, sorted
+        and unique), by label; a label whose expression fails or finds nothing is left
+        out. The policy's parameters apply; where it applies is not asked."""
+        FUNCTIONS.scope.params = self.params
+        FUNCTIONS.scope.resource = document
+        FUNCTIONS.scope.vars = {}
+        found: dict[str, tuple[str, ...]] = {}
         for label, expression in self.evidence:
-            scope.item = document
+            FUNCTIONS.scope.item = document
             try:
                 value = expression.search(document)
             except EVALUATION_ERRORS:
@@ -319,8 +318,8 @@ class Policy:
             values = value if isinstance(value, list) else [value]
             texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
             if texts:
-                recorded.append((label, texts))
-        return recorded
+                found[label] = texts
+        return found
 
 
 def _describe(exc: BaseException) -> str:

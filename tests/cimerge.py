@@ -29,6 +29,7 @@ from typing import Any
 
 from tests.gitrepo import ENV, GitRepo, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.signing import commit_as
 
 POD = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
 
@@ -41,6 +42,7 @@ policies:
     enabled: true
 overrides:
   allowed: true
+  approvers: [dana@example.com]
 calendar:
   freezes:
     - name: year-end
@@ -61,6 +63,7 @@ policies:
     enabled: false
 overrides:
   allowed: true
+  approvers: [dana@example.com]
 """
 
 TICKET = "Change-Request: CHG123456"
@@ -121,6 +124,11 @@ def server(tmp_path: Path, scenario: Scenario) -> GitRepo:
     repo.commit(_message("add prod settings", scenario.first_trailers))
     repo.replace("envs/prod/web.yaml", "nginx:1.27.3", "nginx:1.27.4")
     repo.commit(_message("bump web to 1.27.4", scenario.head_trailers))
+    if OVERRIDE in scenario.head_trailers:
+        # Four eyes: a listed approver approves the override with a commit of their own
+        # (which must carry the ticket too: it is now the head).
+        commit_as(repo, f"Approve the emergency change\n\n{TICKET}\nGate-Approve: INC-42",
+                  "Dana Lead <dana@example.com>")
     repo.checkout("main")
     repo.replace("envs/dev/settings.yaml", "mode: fast", "mode: slow")
     repo.commit("dev: slow mode")
@@ -207,7 +215,10 @@ def assert_judged_by_the_authors_commits(report: dict[str, Any], checkout: Check
     author, merge = checkout.author_head, checkout.merge
     change = report["change"]
     assert change["head"]["sha"] == merge  # the tree judged is what would be merged
-    assert change["commits"] == 2  # the author's two; CI's merge is not one of them
+    # The author's two (and an override's approval); CI's merge is not one of them.
+    assert change["commits"] == (3 if scenario.name == "override" else 2)
+    assert [c["sha"] for c in change["commit_log"]][:1] == [author]
+    assert len(change["commit_log"]) == change["commits"]
     [ticket] = [r for r in report["results"] if r["policy"] == "change-ticket"]
     evidence = [(e["label"], e["environment"], e["values"]) for e in report["audit"]["evidence"]]
     if scenario.name == "missing-ticket":
@@ -224,7 +235,10 @@ def assert_judged_by_the_authors_commits(report: dict[str, Any], checkout: Check
     if scenario.name == "override":
         assert window["status"] == "overridden"
         [used] = report["audit"]["overrides"]
-        assert (used["commit"], used["ticket"]) == (author, "INC-42")
+        override = checkout.workspace.sha(f"{author}^")  # below the approval on top
+        assert (used["commit"], used["ticket"]) == (override, "INC-42")
+        assert (used["approved_by"], used["approval_commit"]) == (
+            "Dana Lead <dana@example.com>", author)
     else:
         assert window["status"] == "pass"
         assert report["audit"]["overrides"] == []

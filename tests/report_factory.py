@@ -12,6 +12,8 @@ from gate.results import (
     Audit,
     ChangedFile,
     ChangeSummary,
+    CommitRecord,
+    CommitSignature,
     Evidence,
     OverrideRef,
     PolicyInfo,
@@ -151,8 +153,10 @@ def make_waiver(reason: str, *, source: str = "waivers.yaml:3", ticket: str | No
 
 def make_override(ticket: str = "INC-1234", reason: str = "checkout is down", *,
                   commit: str = "a" * 40,
-                  author: str = "Ops Person <ops@example.com>") -> OverrideRef:
-    return OverrideRef("Gate-Override", f"{ticket} {reason}", ticket, reason, commit, author)
+                  author: str = "Ops Person <ops@example.com>", approved_by: str = "",
+                  approval_commit: str = "") -> OverrideRef:
+    return OverrideRef("Gate-Override", f"{ticket} {reason}", ticket, reason, commit, author,
+                       approved_by, approval_commit)
 
 
 def make_waiver_use(
@@ -201,9 +205,30 @@ def make_change(
     environments: Iterable[str] = ("prod",),
     commits: int = 2,
     notes: Iterable[str] = (),
+    commit_log: Iterable[CommitRecord] = (),
 ) -> ChangeSummary:
     return ChangeSummary(mode, base_ref, base_sha, head_ref, head_sha, merge_base, list(files),
-                         notes=list(notes), environments=list(environments), commits=commits)
+                         notes=list(notes), environments=list(environments), commits=commits,
+                         commit_log=list(commit_log))
+
+
+UNSIGNED = CommitSignature()
+
+
+def make_commit_record(
+    sha: str = "e" * 40,
+    *,
+    author: str = "Dev Eloper <dev@example.com>",
+    committer: str = "Dev Eloper <dev@example.com>",
+    subject: str = "Bump web to 2.0",
+    signature: CommitSignature = UNSIGNED,
+    trailers: Iterable[tuple[str, tuple[str, ...]]] = (("Change-Request", ("CHG123",)),),
+    tickets: Iterable[str] = ("CHG123",),
+) -> CommitRecord:
+    """One commit of a change log, as gate diff records it."""
+    return CommitRecord(sha, author, "2026-12-01T10:00:00+01:00", committer,
+                        "2026-12-01T10:05:00+01:00", subject, signature, tuple(trailers),
+                        tuple(tickets))
 
 
 def make_error(file: str, line: int | None, message: str) -> InputError:

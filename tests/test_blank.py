@@ -116,7 +116,8 @@ def test_a_blank_inline_waiver_reason_waives_nothing(text: str) -> None:
 # -- override trailers -----------------------------------------------------------------
 
 MOMENT = datetime(2026, 12, 1, tzinfo=timezone.utc)
-ALLOWED = OverrideConfig(allowed=True)
+# Parsing the trailer does not depend on overrides being allowed (nor approved).
+ALLOWED = OverrideConfig()
 
 
 def override_commit(value: str) -> Commit:
@@ -174,7 +175,7 @@ def test_a_blank_policy_title_is_a_policy_error(tmp_path: Path, text: str) -> No
 def _repo(tmp_path: Path) -> GitRepo:
     from tests.test_governance_cli import make_repo
 
-    return make_repo(tmp_path, "overrides:\n  allowed: true\n")
+    return make_repo(tmp_path, "overrides:\n  allowed: true\n  approvers: [dana@example.com]\n")
 
 
 @pytest.mark.e2e
@@ -193,7 +194,8 @@ def test_gate_diff_ignores_an_override_with_an_invisible_reason(tmp_path: Path,
                                                                 run_gate: RunGate) -> None:
     from tests.test_governance_cli import FREEZE, FROZEN, make_repo, set_tag
 
-    repo = make_repo(tmp_path, FREEZE + "overrides:\n  allowed: true\n")
+    repo = make_repo(tmp_path,
+                     FREEZE + "overrides:\n  allowed: true\n  approvers: [dana@example.com]\n")
     set_tag(repo, "prod", "1.0.1")
     repo.commit("hotfix\n\nGate-Override: INC-1234 \u200b\ufeff")
     report_path = tmp_path / "report.json"

@@ -32,6 +32,7 @@ policies:
     severity: high
 overrides:
   allowed: true
+  approvers: [change-board@example.com]
   trailer: Bank-Override
 environments:
   - discover: argocd

@@ -18,23 +18,24 @@ def commit(sha: str, **trailers: list[str]) -> Commit:
     return Commit(sha * 40, "Ops", "ops@example.com", MOMENT, MOMENT, "fix\n", dict(trailers))
 
 
-ALLOWED = OverrideConfig(allowed=True)
+ALLOWED = OverrideConfig(allowed=True, approvers=("lead@example.com",))
+PARSED = OverrideConfig()  # how trailers are read does not depend on approval
 
 
 def test_overrides_are_read_from_the_head_commit_by_default() -> None:
     commits = [commit("a", **{"gate-override": ["INC-7 outage"]}),
                commit("b", **{"Gate-Override": ["INC-8 older"]})]
-    found, notes = governance.find_overrides(commits, ALLOWED)
+    found, notes = governance.find_overrides(commits, PARSED)
     assert [(o.ticket, o.reason, o.commit[:1], o.author) for o in found] == [
         ("INC-7", "outage", "a", "Ops <ops@example.com>")]
     assert notes == []
-    found, _ = governance.find_overrides(commits, OverrideConfig(allowed=True, commits="any"))
+    found, _ = governance.find_overrides(commits, OverrideConfig(commits="any"))
     assert [o.ticket for o in found] == ["INC-7", "INC-8"]
 
 
 def test_malformed_override_trailers_are_noted_and_ignored() -> None:
     commits = [commit("a", **{"Gate-Override": ["INC-7", "because", "inc-7 lower case"]})]
-    found, notes = governance.find_overrides(commits, ALLOWED)
+    found, notes = governance.find_overrides(commits, PARSED)
     assert found == []
     assert len(notes) == 3 and all("ignored" in note for note in notes)
 
@@ -47,7 +48,7 @@ def test_override_turns_only_blocking_findings_of_overridable_policies() -> None
                make_result(fixed, status=FAIL, message="no ticket"),
                make_result(fixed, status=PASS, name="c")]
     [override], _ = governance.find_overrides(
-        [commit("a", **{"Gate-Override": ["INC-1 down"]})], ALLOWED)
+        [commit("a", **{"Gate-Override": ["INC-1 down"]})], PARSED)
     changed, used, notes = governance.override(results, [override], ALLOWED)
     assert [r.status for r in changed] == [OVERRIDDEN, WARN, FAIL, PASS]
     assert changed[0].override == override
@@ -110,3 +111,61 @@ def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
                 load_config(str(config_file))
                 kinds.add("config")
     assert kinds == {"policy", "release", "config"}
+
+
+# -- four eyes ---------------------------------------------------------------------------
+
+FOUR_EYES = OverrideConfig(allowed=True, approvers=("dana@example.com",))
+
+
+def by(sha: str, email: str, **trailers: list[str]) -> Commit:
+    return Commit(sha * 40, email.split("@")[0].title(), email, MOMENT, MOMENT, "x\n",
+                  dict(trailers))
+
+
+def test_an_approval_on_top_of_the_override_approves_it() -> None:
+    commits = [by("b", "Dana@Example.com", **{"gate-approve": ["INC-7"]}),
+               by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})]
+    [found], notes = governance.find_overrides(commits, FOUR_EYES)
+    assert notes == []
+    assert (found.commit, found.approved_by, found.approval_commit) == (
+        "a" * 40, "Dana <Dana@Example.com>", "b" * 40)
+
+
+def test_an_override_cannot_approve_itself_nor_be_approved_for_another_ticket() -> None:
+    own = [by("a", "dana@example.com", **{"Gate-Override": ["INC-7 outage"],
+                                          "Gate-Approve": ["INC-7"]})]
+    found, [note] = governance.find_overrides(own, FOUR_EYES)
+    assert found == []
+    assert "the approval in commit aaaaaaaaaaaa is by the override's own author" in note
+    other = [by("b", "dana@example.com", **{"Gate-Approve": ["INC-8"]}),
+             by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})]
+    found, [note] = governance.find_overrides(other, FOUR_EYES)
+    assert found == [] and "no commit of the change carries 'Gate-Approve: INC-7'" in note
+
+
+def test_a_signed_approval_needs_a_good_signature_by_an_approver() -> None:
+    from gate.results import CommitSignature
+
+    settings = replace(FOUR_EYES, require_signed_approval=True)
+    override = by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})
+    for signature, approved in [
+        (CommitSignature("G", "Dana <dana@example.com>", "K", "F"), True),
+        (CommitSignature("U", "Dana <dana@example.com>", "K", "F"), False),
+        (CommitSignature("G", "Ops <ops@example.com>", "K", "F"), False),  # the author's key
+        (CommitSignature("N"), False),
+    ]:
+        approval = replace(by("b", "dana@example.com", **{"Gate-Approve": ["INC-7"]}),
+                           signature=signature)
+        found, notes = governance.find_overrides([approval, override], settings)
+        assert bool(found) is approved, (signature, notes)
+
+
+def test_with_nobody_to_approve_no_override_counts() -> None:
+    """The config loader refuses allowed without approvers; the rule fails closed too."""
+    commits = [by("b", "dana@example.com", **{"Gate-Approve": ["INC-7"]}),
+               by("a", "ops@example.com", **{"Gate-Override": ["INC-7 outage"]})]
+    found, [note] = governance.find_overrides(commits, OverrideConfig(allowed=True,
+                                                                      commits="any"))
+    assert found == [] and note.endswith("overrides.approvers lists nobody; its findings "
+                                         "keep blocking")

@@ -14,6 +14,7 @@ from gate.policy import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import WEB_DEPLOYMENT
+from tests.signing import commit_as
 
 DEPLOYMENT = WEB_DEPLOYMENT
 
@@ -353,22 +354,34 @@ def test_a_broken_release_manifest_is_a_config_error(tmp_path: Path, run_gate: R
 # -- emergency overrides ---------------------------------------------------------------
 
 OVERRIDE = "Gate-Override: INC-1234 checkout is down, hotfix"
+APPROVER = "Dana Lead <dana@example.com>"
+ALLOW_OVERRIDES = "overrides:\n  allowed: true\n  approvers: [Dana Lead <dana@example.com>]\n"
+
+
+def approve(repo: GitRepo, ticket: str = "INC-1234", author: str = APPROVER) -> str:
+    """A second person's approval: an empty commit on top with ``Gate-Approve``."""
+    return commit_as(repo, f"Approve the emergency change\n\nGate-Approve: {ticket}", author)
 
 
 def test_an_allowed_override_lets_an_overridable_policy_pass(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
-    repo = make_repo(tmp_path, FREEZE + "overrides:\n  allowed: true\n")
+    repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
+    approval = approve(repo)
     proc, report = diff(run_gate, repo, "--now", FROZEN)
     assert proc.returncode == 0, proc.stdout
     [overridden] = results_of(report, "release-window", "overridden")
     assert overridden["override"]["ticket"] == "INC-1234"
     assert overridden["override"]["author"] == "Test User <test@example.com>"
+    assert overridden["override"]["approved_by"] == APPROVER
+    assert overridden["override"]["approval_commit"] == approval
     [used] = report["audit"]["overrides"]
     assert used["reason"] == "checkout is down, hotfix"
+    assert (used["approved_by"], used["approval_commit"]) == (APPROVER, approval)
     assert "overridden" in proc.stdout and "INC-1234" in proc.stdout
+    assert f"approved by {APPROVER}, commit {approval[:12]}" in proc.stdout
 
 
 def test_an_override_is_ignored_where_the_config_forbids_it(
@@ -387,9 +400,10 @@ def test_an_override_is_ignored_where_the_config_forbids_it(
 def test_an_override_does_not_cover_a_policy_that_is_not_overridable(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
-    repo = make_repo(tmp_path, FREEZE + TICKETS + "overrides:\n  allowed: true\n")
+    repo = make_repo(tmp_path, FREEZE + TICKETS + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
+    approve(repo)
     proc, report = diff(run_gate, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert results_of(report, "release-window", "overridden")
@@ -398,12 +412,106 @@ def test_an_override_does_not_cover_a_policy_that_is_not_overridable(
 
 
 def test_a_malformed_override_is_ignored_with_a_note(tmp_path: Path, run_gate: RunGate) -> None:
-    repo = make_repo(tmp_path, FREEZE + "overrides:\n  allowed: true\n")
+    repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("hotfix\n\nGate-Override: please")
     proc, report = diff(run_gate, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert any("Gate-Override trailer" in n and "ignored" in n for n in report["change"]["notes"])
+
+
+# -- four eyes ------------------------------------------------------------------------
+
+
+def test_overrides_allowed_without_approvers_is_a_config_error(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    repo = make_repo(tmp_path, FREEZE + "overrides:\n  allowed: true\n")
+    line = repo.line_of(".gate.yaml", "allowed: true")
+    set_tag(repo, "prod", "1.0.1")
+    repo.commit(f"hotfix\n\n{OVERRIDE}")
+    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    assert proc.returncode == 2 and report == {}
+    assert proc.stderr.startswith(f".gate.yaml:{line}: error: overrides.allowed: "), proc.stderr
+    assert "overrides.approvers" in proc.stderr
+
+
+def test_an_approver_that_is_no_address_is_a_config_error(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    repo = make_repo(tmp_path, "overrides:\n  allowed: true\n  approvers:\n    - Dana Lead\n")
+    proc, _ = diff(run_gate, repo)
+    line = repo.line_of(".gate.yaml", "- Dana Lead")
+    assert proc.returncode == 2
+    assert proc.stderr.startswith(f".gate.yaml:{line}: error: overrides.approvers[0]: "
+                                  "'Dana Lead' is not an e-mail address"), proc.stderr
+
+
+@pytest.mark.parametrize(("approval", "why"), [
+    (None, "no commit of the change carries 'Gate-Approve: INC-1234'"),
+    ("Test User <test@example.com>", "is by the override's own author test@example.com"),
+    ("Eve Else <eve@example.com>", "is by eve@example.com, who is not in overrides.approvers"),
+    ("Dana Lead <dana@example.com>:INC-9", "no commit of the change carries"),
+], ids=["none", "own-author", "not-listed", "other-ticket"])
+def test_an_override_without_a_second_persons_approval_keeps_blocking(
+    tmp_path: Path, run_gate: RunGate, approval: str | None, why: str
+) -> None:
+    repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
+    set_tag(repo, "prod", "1.0.1")
+    override = repo.commit(f"hotfix\n\n{OVERRIDE}")
+    if approval is not None:
+        author, _, ticket = approval.partition(":")
+        approve(repo, ticket or "INC-1234", author)
+    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    assert proc.returncode == 1, proc.stdout
+    assert results_of(report, "release-window", "fail")
+    assert report["audit"]["overrides"] == []
+    [note] = [n for n in report["change"]["notes"] if "Gate-Override" in n]
+    assert note.startswith(f"Gate-Override: INC-1234 checkout is down, hotfix (commit "
+                           f"{override[:12]}) ignored: it has no approval (four eyes: ")
+    assert why in note and note.endswith("its findings keep blocking")
+
+
+def test_a_signed_approval_counts_only_with_a_good_signature_of_an_approver(
+    tmp_path: Path, run_gate: RunGate
+) -> None:
+    from tests.signing import keyring, signed_commit
+
+    config = FREEZE + ALLOW_OVERRIDES + "  require_signed_approval: true\n"
+    with keyring("Dana Lead", "dana@example.com") as dana, \
+            keyring("Eve Else", "eve@example.com") as eve:
+        # Unsigned: not enough.
+        repo = make_repo(tmp_path / "unsigned", config)
+        set_tag(repo, "prod", "1.0.1")
+        repo.commit(f"hotfix\n\n{OVERRIDE}")
+        approve(repo)
+        proc, report = diff(run_gate, repo, "--now", FROZEN, env=dana.env())
+        assert proc.returncode == 1
+        [note] = [n for n in report["change"]["notes"] if "Gate-Override" in n]
+        assert "has no good signature by a listed approver" in note and "(git says N)" in note
+        # Signed by someone else's key, though authored as Dana: not enough either.
+        repo = make_repo(tmp_path / "other-key", config)
+        set_tag(repo, "prod", "1.0.1")
+        repo.commit(f"hotfix\n\n{OVERRIDE}")
+        signed_commit(repo, "Approve\n\nGate-Approve: INC-1234", eve, author=APPROVER)
+        eve_trusted = eve.env()
+        proc, report = diff(run_gate, repo, "--now", FROZEN, env=eve_trusted)
+        assert proc.returncode == 1
+        [note] = [n for n in report["change"]["notes"] if "Gate-Override" in n]
+        assert "(git says G by 'Eve Else <eve@example.com>')" in note
+        # Signed by Dana, whose key the keyring trusts: approved.
+        repo = make_repo(tmp_path / "signed", config)
+        set_tag(repo, "prod", "1.0.1")
+        repo.commit(f"hotfix\n\n{OVERRIDE}")
+        approval = signed_commit(repo, "Approve\n\nGate-Approve: INC-1234", dana,
+                                 author=APPROVER)
+        proc, report = diff(run_gate, repo, "--now", FROZEN, env=dana.env())
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        [used] = report["audit"]["overrides"]
+        assert (used["approved_by"], used["approval_commit"]) == (APPROVER, approval)
+        [entry] = [c for c in report["change"]["commit_log"] if c["sha"] == approval]
+        assert entry["signature"] == {"status": "G", "signer": "Dana Lead <dana@example.com>",
+                                      "key": dana.key_id, "fingerprint": dana.fingerprint}
 
 
 # -- waivers ---------------------------------------------------------------------------

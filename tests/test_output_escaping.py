@@ -8,6 +8,8 @@ JSON escapes; the same input gives the same output every time.
 """
 from __future__ import annotations
 
+import csv
+import io
 import json
 import os
 import re
@@ -49,7 +51,7 @@ FORBIDDEN = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u20
                        "\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 OWN_COLOURS = re.compile(r"\x1b\[[0-9;]*m")
 FORMATS = ("text", "json", "junit", "markdown", "markdown-comment", "html", "sarif",
-           "codequality")
+           "codequality", "csv")
 NOW = ("--now", "2026-06-01T10:00:00Z")  # the same report twice
 
 
@@ -107,6 +109,8 @@ def test_hostile_values_through_every_format(tmp_path: Path) -> None:
         output = first.stdout + first.stderr
         assert first.returncode == 1, output
         assert "internal error" not in output and "Traceback" not in output
+        if fmt == "csv":  # RFC 4180 ends rows with CRLF; no other CR may be there
+            output = output.replace("\r\n", "\n")
         assert _raw(output) == [], (fmt, _raw(output))
         again = gate_process("check", ".", "-f", fmt, "-v", *NOW, cwd=tmp_path)
         assert again.stdout == first.stdout  # deterministic
@@ -125,6 +129,9 @@ def test_hostile_values_through_every_format(tmp_path: Path) -> None:
         elif fmt in ("sarif", "codequality"):
             text = json.dumps(json.loads(first.stdout))
             assert "\\\\u202e" in text  # the value itself shows the escape
+        elif fmt == "csv":
+            resources = {row[9] for row in csv.reader(io.StringIO(first.stdout, newline=""))}
+            assert "Deployment/x\\u202ey/x\\u202ey" in resources
     coloured = gate_process("check", ".", "--color", "always", cwd=tmp_path)
     assert OWN_COLOURS.search(coloured.stdout)  # colours were on...
     assert _raw(coloured.stdout, colour=True) == []  # ...and nothing else got through

@@ -161,7 +161,7 @@ def test_overridden_result_carries_its_override() -> None:
     assert image["override"] == {
         "trailer": "Gate-Override", "value": "INC-1234 payment outage", "ticket": "INC-1234",
         "reason": "payment outage", "commit": OVERRIDE.commit,
-        "author": "Ann Oncall <ann@example.com>",
+        "author": "Ann Oncall <ann@example.com>", "approved_by": "", "approval_commit": "",
     }
     assert image["waiver"] is None
     assert (image["file"], image["line"]) == ("overlays/prod/k.yaml", 9)

@@ -650,10 +650,12 @@ def test_audit_waivers_overrides_and_evidence(governance_markdown: str) -> None:
         "| jane.doe&#64;example.com | 2099-12-31 |",
     ]
     (overrides,) = tables(section(governance_markdown, "#### 🚨 Emergency overrides (1)"))
-    assert overrides[0] == "| Ticket | Reason | Author | Commit | Let through |"
+    assert overrides[0] == ("| Ticket | Reason | Author | Commit | Approved by | Approval commit "
+                            "| Let through |")
     assert overrides[2:] == [
         f"| INC-1234 | payment outage | Ann Oncall &lt;ann&#64;example.com&gt; "
-        f"| `{OVERRIDE.commit}` | 1 finding of no-latest-tag, 1 finding of release-window |"
+        f"| `{OVERRIDE.commit}` | — | — | 1 finding of no-latest-tag, 1 finding of "
+        "release-window |"
     ]
     (evidence,) = tables(section(governance_markdown, "#### Change evidence (2)"))
     assert evidence[2:] == [

@@ -114,7 +114,8 @@ def test_one_git_process_reads_every_commit_of_a_range(
         monkeypatch.setattr(Repository, "_git", counting)
         commits = repository.commits(base, heads[-1])
     assert [c.sha for c in commits] == heads[::-1]
-    assert [args[0] for args in calls] == ["log"]
+    # One read of the gpg.* settings that pin signature verification, then one log.
+    assert [args[0] for args in calls] == ["config", "log"]
     for commit, (_, message, _) in zip(commits[::-1],
                                        [c for c in CASES if not c[2]], strict=True):
         assert commit.trailers == git_says(repo, message), commit.message

@@ -89,6 +89,7 @@ def run(args: argparse.Namespace) -> int:
     from gate import git, governance
     from gate.change_commits import change_commits
     from gate.change_context import change_context
+    from gate.change_log import commit_log
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
     from gate.localchange import held_for_merge
@@ -153,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
     summary.notes = commit_notes + comparison.notes
     summary.environments = [e for e in comparison.environments if e]
     summary.commits = len(commits)
+    summary.commit_log = commit_log(commits, policies)
     # The release manifest certifies images: read where the rules were read, so that
     # with --rules-from base a change cannot certify its own image.
     if rules.tree is None:

@@ -90,9 +90,11 @@ policies:
 # waivers: waivers.yaml
 
 # Emergency overrides of overridable policies by a commit trailer such as
-# `Gate-Override: INC-1234 <reason>` (docs/change-policies.md):
+# `Gate-Override: INC-1234 <reason>`, each approved by a second person listed here with a
+# commit of their own carrying `Gate-Approve: INC-1234` (docs/change-policies.md):
 # overrides:
 #   allowed: true
+#   approvers: [lead@example.com]
 #   trailer: Gate-Override
 """
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from gate.change import commit_document
+from gate.change_log import commit_tickets
 from gate.git import Commit
 from gate.policy import Policy
 from gate.releases.compare import VersionChange, version_changes
@@ -85,9 +85,7 @@ class TicketReader:
     def tickets(self, commit: Commit) -> tuple[str, ...]:
         if self.policy is None:
             return ()
-        document = commit_document(commit)
-        found = self.policy.evidence_values({"commits": [document], "head_commit": document})
-        return tuple(sorted({ticket for _, values in found for ticket in values}))
+        return commit_tickets(commit, self.policy)
 
 
 def ticket_policy(loaded: list[Policy], configured: list[Policy]) -> Policy | None:

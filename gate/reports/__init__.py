@@ -24,6 +24,7 @@ FORMATS: dict[str, str] = {
     "html": "gate.reports.html",
     "sarif": "gate.reports.sarif",
     "codequality": "gate.reports.codequality",
+    "csv": "gate.reports.csv",
 }
 
 

@@ -10,8 +10,10 @@ not judge, and why), ``audit.frameworks`` (the per-control table grouped by
 framework), the ``baselined`` status and counts with ``audit.baseline`` (gate check
 --baseline), and ``change.existing`` with ``change.existing_listed`` (gate diff's
 existing findings counted per policy, listed only with --show-existing), ``release``
-(gate release verify's certification table, present only in its reports), and
-``change.rollbacks`` (the environments a change only moves back to an earlier release).
+(gate release verify's certification table, present only in its reports),
+``change.rollbacks`` (the environments a change only moves back to an earlier release),
+``change.commit_log`` (every commit of the change: author, committer, dates, signature,
+trailers, tickets) and ``approved_by``/``approval_commit`` of an override (four eyes).
 """
 from __future__ import annotations
 
@@ -26,6 +28,7 @@ from gate.reports.audit import FrameworkGroup, commit_range, controls, framework
 from gate.results import (
     BaselineRecord,
     ChangeSummary,
+    CommitRecord,
     OverrideRef,
     ReleaseEvidence,
     Report,
@@ -69,7 +72,8 @@ def _override(override: OverrideRef | None) -> dict[str, Any] | None:
 
 def _override_fields(override: OverrideRef) -> dict[str, Any]:
     return {"trailer": override.trailer, "value": override.value, "ticket": override.ticket,
-            "reason": override.reason, "commit": override.commit, "author": override.author}
+            "reason": override.reason, "commit": override.commit, "author": override.author,
+            "approved_by": override.approved_by, "approval_commit": override.approval_commit}
 
 
 def _audit(report: Report) -> dict[str, Any] | None:
@@ -150,6 +154,20 @@ def _change(change: ChangeSummary | None) -> dict[str, Any] | None:
         "rollbacks": [{"environment": r.environment, "release": r.release,
                        "moves": list(r.moves), "let_through": r.let_through or None}
                       for r in change.rollbacks],
+        "commit_log": [_commit(record) for record in change.commit_log],
+    }
+
+
+def _commit(record: CommitRecord) -> dict[str, Any]:
+    signature = record.signature
+    return {
+        "sha": record.sha, "author": record.author, "authored_at": record.authored_at,
+        "committer": record.committer, "committed_at": record.committed_at,
+        "subject": record.subject,
+        "signature": {"status": signature.status, "signer": signature.signer,
+                      "key": signature.key, "fingerprint": signature.fingerprint},
+        "trailers": [{"key": key, "values": list(values)} for key, values in record.trailers],
+        "tickets": list(record.tickets),
     }
 
 

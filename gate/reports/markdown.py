@@ -27,7 +27,9 @@ Layout (GitHub-flavoured Markdown):
 * The audit section (when the report has one), for a compliance officer to file:
   what was judged, when and by which gate, the fingerprint of the policies and
   config (its inputs folded), the per-control tables (one per compliance framework,
-  see ``gate/frameworks.py``), waivers, overrides and change evidence.
+  see ``gate/frameworks.py``), the change log (every commit with its author, committer,
+  dates, signature status, trailers and tickets), waivers, overrides (with their
+  four-eyes approval) and change evidence.
 
 Portable Markdown: CommonMark and GFM tables, which GitHub, GitLab and other
 CommonMark renderers show alike; no GitHub-only syntax (no ``> [!CAUTION]`` alert,
@@ -90,6 +92,7 @@ from gate.results import (
     WAIVED,
     WARN,
     Audit,
+    CommitRecord,
     OverrideRef,
     ReleaseEvidence,
     Report,
@@ -211,7 +214,7 @@ class _Section:
 # how each control fared outweigh the thousandth overridden finding.
 # What was not judged goes after the findings: a few rows that say "nobody looked at
 # this chart" outweigh the hundredth finding, and a passing verdict must not hide them.
-_DROP_ORDER = ("passed", "notes", "baselined", "inputs", "change", "deleted", "warnings",
+_DROP_ORDER = ("passed", "notes", "baselined", "inputs", "commits", "change", "deleted", "warnings",
                "waived", "blocking", "errors", "environments", "policies", "existing",
                "evidence", "waivers",
                "unjudged", "overridden", "rollbacks", "controls", "overrides", "audit")
@@ -316,8 +319,16 @@ def _override_callout(report: Report) -> list[str]:
 def _override_text(override: OverrideRef) -> str:
     """``**Gate-Override: INC-1** by who in commit sha: reason``, escaped."""
     return (f"**{escape(override.trailer, 60)}: {escape(override.ticket, 80)}** by "
-            f"{escape(override.author, 120)} in commit {escape(override.commit[:12])}: "
-            f"{escape(override.reason)}")
+            f"{escape(override.author, 120)} in commit {escape(override.commit[:12])}"
+            f"{_approval_text(override)}: {escape(override.reason)}")
+
+
+def _approval_text(override: OverrideRef) -> str:
+    """``, approved by NAME in commit SHA`` (four eyes), or ""."""
+    if not override.approved_by:
+        return ""
+    return (f", approved by {escape(override.approved_by, 120)} in commit "
+            f"{escape(override.approval_commit[:12])}")
 
 
 def _let_through(per_policy: Sequence[tuple[str, int]], limit: int = 5) -> str:
@@ -416,7 +427,7 @@ def _override_cell(override: OverrideRef | None) -> str:
     if override is None:
         return "—"
     return (f"{escape(override.ticket, 80)} by {escape(override.author, 120)} "
-            f"\\({escape(override.commit[:12])}\\)")
+            f"\\({escape(override.commit[:12])}\\){_approval_text(override)}")
 
 
 def _release_section(release: ReleaseEvidence | None) -> _Section:
@@ -452,6 +463,8 @@ def _audit_sections(report: Report) -> list[_Section]:
     override_rows = tuple(
         _row([escape(use.override.ticket), escape(use.override.reason),
               escape(use.override.author), _sha(use.override.commit),
+              escape(use.override.approved_by or "—", 120),
+              _sha(use.override.approval_commit) if use.override.approval_commit else "—",
               _let_through(use.per_policy(), limit=20)])
         for use in overrides(report)
     )
@@ -471,13 +484,15 @@ def _audit_sections(report: Report) -> list[_Section]:
                        "as evidence.",
                  columns=("Record", "Value"), rows=_audit_rows(report, audit), noun="audit facts",
                  keep=True),
+        _commit_log_section(report),
         *_control_sections(report),
         _with_count(_Section(key="waivers", title="#### Waivers",
                              columns=("Waiver", "Policy", "State", "Findings", "Reason",
                                       "Ticket", "Approved by", "Expires"),
                              rows=waiver_rows, noun="waivers")),
         _with_count(_Section(key="overrides", title="#### 🚨 Emergency overrides",
-                             columns=("Ticket", "Reason", "Author", "Commit", "Let through"),
+                             columns=("Ticket", "Reason", "Author", "Commit", "Approved by",
+                                      "Approval commit", "Let through"),
                              rows=override_rows, noun="overrides")),
         _with_count(_Section(key="evidence", title="#### Change evidence",
                              columns=("Evidence", "Environment", "Values", "Policy"),
@@ -487,6 +502,36 @@ def _audit_sections(report: Report) -> list[_Section]:
                        f"{_plural(len(input_rows), 'file')} (policies, config, waivers)",
                  columns=("Input", "sha256"), rows=input_rows, noun="inputs", folded=True),
     ]
+
+
+def _commit_log_section(report: Report) -> _Section:
+    """The change log: every commit of the change, newest first, as git recorded and
+    verified it."""
+    records = report.change.commit_log if report.change is not None else []
+    return _with_count(_Section(
+        key="commits", title="#### Change log",
+        intro="Every commit of the change, newest first: signature status as git verified "
+              "it (G good, U good of unknown validity, E cannot be checked, N unsigned; "
+              "see docs/reports.md).",
+        columns=("Commit", "Author", "Authored", "Committer", "Committed", "Signature",
+                 "Tickets", "Trailers", "Subject"),
+        rows=tuple(_commit_row(record) for record in records), noun="commits"))
+
+
+def _commit_row(record: CommitRecord) -> str:
+    signature = record.signature
+    signed = f"**{escape(signature.status, 1)}**"
+    if signature.signer or signature.key:
+        signed += f" {escape(signature.signer or '?', 120)}"
+        if signature.key:
+            signed += f" \\({escape(signature.fingerprint or signature.key, 64)}\\)"
+    trailers = "; ".join(f"{escape(key, 60)}: {escape(value, 120)}"
+                         for key, values in record.trailers[:20] for value in values[:20])
+    return _row([_sha(record.sha[:12]), escape(record.author, 120),
+                 escape(record.authored_at), escape(record.committer, 120),
+                 escape(record.committed_at), signed,
+                 ", ".join(escape(ticket, 80) for ticket in record.tickets) or "—",
+                 trailers or "—", escape(record.subject)])
 
 
 def _control_sections(report: Report) -> list[_Section]:

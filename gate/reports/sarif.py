@@ -252,9 +252,14 @@ def _waiver_suppression(waiver: WaiverRef, status: str = WAIVED) -> dict[str, An
 def _override_suppression(override: OverrideRef) -> dict[str, Any]:
     justification = (f"emergency override {override.ticket}: {override.reason} "
                      f"({override.trailer} trailer by {override.author}, "
-                     f"commit {override.commit})")
+                     f"commit {override.commit}"
+                     + (f"; approved by {override.approved_by}, commit {override.approval_commit}"
+                        if override.approved_by else "") + ")")
     details = {"trailer": override.trailer, "value": override.value, "ticket": override.ticket,
                "reason": override.reason, "author": override.author, "commit": override.commit}
+    if override.approved_by:  # four eyes: who approved it, and where
+        details.update(approved_by=override.approved_by,
+                       approval_commit=override.approval_commit)
     return {"kind": "external", "status": "accepted", "justification": justification,
             "properties": details}
 

@@ -15,7 +15,9 @@ findings not listed, counted per policy, then what gate saw and did not judge
 
     helm-chart: not judged: Helm chart not rendered: Helm charts are rendered only with --helm
 
-then "How to fix", what the change deletes, and the summary line, which counts
+then "How to fix", what the change deletes (with ``-v`` the changed files and the change
+log, a line per commit: who wrote and committed it, when, its signature status as git
+verified it and the change tickets it names), and the summary line, which counts
 overridden findings and what was not judged.
 A change policy's finding with no place in a file is located as ``change to
 <environment>``. Every value is put on one line without control characters.
@@ -38,6 +40,7 @@ from gate.results import (
     STALE,
     WAIVED,
     WARN,
+    CommitRecord,
     ReleaseEvidence,
     Report,
     Result,
@@ -238,7 +241,25 @@ def _change_lines(report: Report, verbose: bool) -> list[str]:
         lines.extend(
             _one_line(f"changed: {f.status} {f.old_path + ' -> ' if f.old_path else ''}{f.path}")
             for f in change.files)
+        lines.extend(_one_line(commit_line(record)) for record in change.commit_log)
     return lines
+
+
+def commit_line(record: CommitRecord) -> str:
+    """One commit of the change log: ``commit <sha12> <author> <date> [committed by ...]
+    signature <status> [by <signer>, key <key>] [tickets ...]: <subject>``."""
+    signature = record.signature
+    text = f"commit {record.sha[:12]} {record.author} {record.authored_at}"
+    if (record.committer, record.committed_at) != (record.author, record.authored_at):
+        text += f", committed by {record.committer} {record.committed_at}"
+    text += f"; signature {signature.status}"
+    if signature.signer or signature.key:
+        text += f" by {signature.signer or '?'}"
+        if signature.key:
+            text += f", key {signature.fingerprint or signature.key}"
+    if record.tickets:
+        text += f"; tickets {', '.join(record.tickets)}"
+    return f"{text}: {record.subject}"
 
 
 def _error_lines(report: Report, color: bool) -> list[str]:
