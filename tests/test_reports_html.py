@@ -43,6 +43,7 @@ from gate.results import (
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
+from tests.releaserepo import build_release_repo, step_sha
 from tests.report_factory import (
     HELM_NOT_ASKED,
     OVERRIDE,
@@ -841,3 +842,45 @@ def test_chromium_screenshot_and_print_are_kept_as_artifacts(
     pdf = printed.read_bytes()
     assert pdf.startswith(b"%PDF-") and len(pdf) > 5_000
     assert recorder.page_requests() == []
+
+
+@pytest.mark.e2e
+def test_chromium_shows_a_real_rollback_with_its_change_log(
+    chromium: str, recorder: ConnectionRecorder, gate_cli: RunGate, tmp_path: Path
+) -> None:
+    """The release fixture's c10 (prod back from the hotfix release v1.1.1 to v1.0.0) in a
+    freeze that lets rollbacks through: the page a compliance officer files for it, from a
+    real gate diff, as Chromium renders it."""
+    path = build_release_repo(tmp_path / "repo")
+    config = (path / ".gate.yaml").read_text(encoding="utf-8")
+    (path / ".gate.yaml").write_text(config + """\
+calendar:
+  freezes:
+    - name: hotfix-review
+      start: "2026-01-01T00:00:00Z"
+      end: "2026-02-01T00:00:00Z"
+      environments: [prod]
+      allow_rollback: true
+""", encoding="utf-8")
+    page = tmp_path / "rollback.html"
+    done = gate_cli("diff", "--base", step_sha(path, "c9"), "--head", step_sha(path, "c10"),
+                    "--kustomize", "builtin", "--at", "commit", "-f", f"html={page}", cwd=path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    dom = parse(run_chromium(chromium, "--dump-dom", page.as_uri(), proxy=recorder).stdout)
+    [header, row] = section_table(dom, "change-log")
+    assert header[:4] == ["Commit", "Subject", "Author", "Authored"]
+    assert row[0] == step_sha(path, "c10")
+    assert row[1:4] == ["Roll prod back to v1.0.0", "Alice Release <alice@example.com>",
+                        "2026-01-14T09:00:00+00:00"]
+    assert row[6] == "not signed"
+    assert row[-1] == "CHG-108"
+    [_, rollback] = section_table(dom, "rollbacks")
+    assert rollback[:2] == ["prod", "v1.0.0"]
+    assert "registry.example.com/shop/ms2: 1.3.1 -> 1.3.0" in rollback[2]
+    assert rollback[3] == "rollback allowed by hotfix-review"
+    assert recorder.page_requests() == []
+    screenshot = artifacts_dir() / "html-rollback.png"
+    screenshot.unlink(missing_ok=True)
+    run_chromium(chromium, f"--screenshot={screenshot}", "--window-size=1280,1800",
+                 page.as_uri(), proxy=recorder)
+    assert png_size(screenshot.read_bytes()) == (1280, 1800)
