@@ -304,3 +304,22 @@ def step_sha(path: Path, name: str) -> str:
     """The commit of step ``name`` (``c1`` ... ``c10``) in a built repository."""
     index = [step.name for step in HISTORY].index(name)
     return run_git(path, "rev-parse", f"main~{len(HISTORY) - 1 - index}").strip()
+
+
+#: A freeze of prod over the days of the hotfix and the rollback, that lets rollbacks
+#: through: c10 (prod back to v1.0.0) merges in it, c9 (the hotfix) would not.
+ROLLBACK_FREEZE = """\
+calendar:
+  freezes:
+    - name: hotfix-review
+      start: "2026-01-01T00:00:00Z"
+      end: "2026-02-01T00:00:00Z"
+      environments: [prod]
+      allow_rollback: true
+"""
+
+
+def freeze_with_rollbacks(path: Path) -> None:
+    """Add :data:`ROLLBACK_FREEZE` to the working tree's ``.gate.yaml`` of a built repo."""
+    config = path / ".gate.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + ROLLBACK_FREEZE, encoding="utf-8")

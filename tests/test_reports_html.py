@@ -43,7 +43,7 @@ from gate.results import (
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
-from tests.releaserepo import build_release_repo, step_sha
+from tests.releaserepo import build_release_repo, freeze_with_rollbacks, step_sha
 from tests.report_factory import (
     HELM_NOT_ASKED,
     OVERRIDE,
@@ -852,16 +852,8 @@ def test_chromium_shows_a_real_rollback_with_its_change_log(
     freeze that lets rollbacks through: the page a compliance officer files for it, from a
     real gate diff, as Chromium renders it."""
     path = build_release_repo(tmp_path / "repo")
-    config = (path / ".gate.yaml").read_text(encoding="utf-8")
-    (path / ".gate.yaml").write_text(config + """\
-calendar:
-  freezes:
-    - name: hotfix-review
-      start: "2026-01-01T00:00:00Z"
-      end: "2026-02-01T00:00:00Z"
-      environments: [prod]
-      allow_rollback: true
-""", encoding="utf-8")
+    # The rules come from the working tree: a freeze over the day c10 merged.
+    freeze_with_rollbacks(path)
     page = tmp_path / "rollback.html"
     done = gate_cli("diff", "--base", step_sha(path, "c9"), "--head", step_sha(path, "c10"),
                     "--kustomize", "builtin", "--at", "commit", "-f", f"html={page}", cwd=path)

@@ -12,7 +12,12 @@ import jsonschema
 from gate.policy import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
-from tests.releaserepo import DIGEST_MS3_140, build_release_repo, step_sha
+from tests.releaserepo import (
+    DIGEST_MS3_140,
+    build_release_repo,
+    freeze_with_rollbacks,
+    step_sha,
+)
 
 REPORT_SCHEMA = load_schema("report.schema.json")
 FROZEN = "2026-12-24T10:00:00+01:00"
@@ -446,17 +451,8 @@ def test_the_release_fixture_rollback_is_recognised(gate_cli: RunGate, tmp_path:
     """tests/releaserepo.py: c10 rolls prod back from the hotfix release v1.1.1 to v1.0.0,
     versions (Kustomize overlays and the chart's values) and targetRevisions together."""
     path = build_release_repo(tmp_path / "repo")
-    config = (path / ".gate.yaml").read_text(encoding="utf-8")
     # The rules come from the working tree: a freeze over the day c10 merged.
-    (path / ".gate.yaml").write_text(config + """\
-calendar:
-  freezes:
-    - name: hotfix-review
-      start: "2026-01-01T00:00:00Z"
-      end: "2026-02-01T00:00:00Z"
-      environments: [prod]
-      allow_rollback: true
-""", encoding="utf-8")
+    freeze_with_rollbacks(path)
     report_path = tmp_path / "report.json"
     proc = gate_cli("diff", "--base", step_sha(path, "c9"), "--head", step_sha(path, "c10"),
                     "--kustomize", "builtin", "--at", "commit", "-f", f"json={report_path}",

@@ -93,9 +93,8 @@ def environments_of(config: Config, known: list[str], names: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.collect import Collector, use_environments
-    from gate.planning import Planner
     from gate.renderers.base import RenderSettings
+    from gate.tree_reading import tree_reader
 
     formats = parse_formats(args.format, FORMATS, "output")
     files = disk()
@@ -103,11 +102,7 @@ def run(args: argparse.Namespace) -> int:
                          files)
     tree, root, inside, ref = _tree(args)
     settings = RenderSettings(args.kustomize, args.helm)
-    mapped = config.environments.map(tree) if config.environments.enabled else None
-    collector = Collector(tree, lambda path: path, settings=settings)
-    if mapped is not None:
-        use_environments(collector, mapped)
-    planner = Planner(tree, settings, mapped, exclude=config.exclude)
+    collector, planner = tree_reader(tree, config, settings)
     reader = EnvironmentReader(collector, planner, [inside])
     environments_of(config, reader.environments(), [args.environment_a, args.environment_b])
     drift = compare(config.drift, reader.render(args.environment_a),

@@ -13,10 +13,8 @@ from functools import partial
 
 from gate import governance
 from gate.clock import EvaluationTime
-from gate.collect import Collector, use_environments
 from gate.commands.common import Rules
 from gate.evaluate import evaluate_units, resource_policies, wants_documents
-from gate.planning import Planner
 from gate.releases.certification import Certification, certify
 from gate.releases.history import ReleaseHistory
 from gate.releases.tags import ReleaseTag
@@ -31,6 +29,7 @@ from gate.results import (
     ResourceRef,
     Result,
 )
+from gate.tree_reading import tree_reader
 
 CERTIFIED = PolicyInfo(
     id="release-certified",
@@ -54,12 +53,7 @@ def verify(history: ReleaseHistory, tag: ReleaseTag, rules: Rules, time: Evaluat
     tree = repository.tree_at(tag.commit, tag.name)
     policies = resource_policies(rules.policies)
     settings = RenderSettings(kustomize, helm)
-    collector = Collector(tree, _same, settings=settings, documents=wants_documents(policies))
-    environment_map = None
-    if config.environments.enabled:
-        environment_map = config.environments.map(tree)
-        use_environments(collector, environment_map)
-    planner = Planner(tree, settings, environment_map, exclude=config.exclude)
+    collector, planner = tree_reader(tree, config, settings, wants_documents(policies))
     plan = planner.directory("")
     # One process: the tree is read through this process's git (no checkout to share).
     outcome = evaluate_units(policies, [partial(collector.read, unit) for unit in plan.units],
@@ -93,9 +87,6 @@ def verify(history: ReleaseHistory, tag: ReleaseTag, rules: Rules, time: Evaluat
         unread=unread)
     return report
 
-
-def _same(path: str) -> str:
-    return path
 
 
 def _result(certification: Certification, tag: ReleaseTag, certified_in: str) -> Result:

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gate import kube
-from gate.collect import Collector, use_environments
 from gate.config import Config
 from gate.deployed import image_entries
 from gate.imageref import parse_image
@@ -29,6 +28,7 @@ from gate.planning import Planner
 from gate.renderers.base import RenderSettings
 from gate.renderers.helm import CHART_FILE
 from gate.resources import Resource
+from gate.tree_reading import tree_reader
 from gate.trees import FileTree, walk_files
 from gate.yamlio import YamlInputError, decode, load_located
 
@@ -101,12 +101,7 @@ class Deployment:
 def read_deployment(tree: FileTree, config: Config, kustomize: str = "auto") -> Deployment:
     """What every environment the config knows deploys at ``tree``."""
     settings = RenderSettings(kustomize, helm=False)
-    collector = Collector(tree, _same, settings=settings, documents=False)
-    environment_map = None
-    if config.environments.enabled:
-        environment_map = config.environments.map(tree)
-        use_environments(collector, environment_map)
-    planner = Planner(tree, settings, environment_map, exclude=config.exclude)
+    collector, planner = tree_reader(tree, config, settings)
     plan = planner.directory("")
     label = config.releases.microservice_label
     deployment = Deployment()
@@ -130,9 +125,6 @@ def read_deployment(tree: FileTree, config: Config, kustomize: str = "auto") -> 
     deployment.unread.sort(key=lambda u: (u.file, u.line or 0, u.message))
     return deployment
 
-
-def _same(path: str) -> str:
-    return path
 
 
 def _container_versions(resource: Resource, label: str | None) -> Iterator[Deployed]:
