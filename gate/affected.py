@@ -14,7 +14,7 @@ import posixpath
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.renderers import kustomize_files as kfiles
+from gate.renderers.kustomize import inputs as kustomize_inputs
 from gate.trees import FileTree, walk_files
 
 
@@ -35,7 +35,7 @@ class KustomizationIndex:
         self.tree = tree
         # Hidden directories too: an overlay may include a base kept in one.
         self.files = [path for path in walk_files(tree, hidden=True)
-                      if kfiles.is_kustomization(path)]
+                      if kustomize_inputs.is_kustomization(path)]
         self._texts: dict[str, str] | None = None
         self._references: dict[str, tuple[set[str], set[str], bool]] = {}
 
@@ -58,7 +58,7 @@ class KustomizationIndex:
         """(files, directories, broken) the kustomization of ``directory`` names directly."""
         found = self._references.get(directory)
         if found is None:
-            named = kfiles.references(_TextTree(self.tree, self.texts()), directory)
+            named = kustomize_inputs.references(_TextTree(self.tree, self.texts()), directory)
             found = ((set(named.files), set(named.directories), named.broken) if named
                      else (set(), set(), False))
             self._references[directory] = found
@@ -125,7 +125,7 @@ def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
     pending: list[str] = []
     for path in sorted(set(changed)):
         directory = posixpath.dirname(path)
-        if kfiles.is_kustomization(path):
+        if kustomize_inputs.is_kustomization(path):
             if path in index.texts():
                 pending.append(directory)
             continue
@@ -142,7 +142,7 @@ def reach(tree: FileTree, changed: Iterable[str]) -> Reach:
         includers = index.includers(directory, is_directory=True)
         if includers:
             pending.extend(includers)
-        elif not _hidden(directory) and not kfiles.is_component(tree, directory):
+        elif not _hidden(directory) and not kustomize_inputs.is_component(tree, directory):
             # An overlay nothing includes; one in a hidden directory is never
             # rendered on its own (gate check does not look there either).
             result.overlays.add(directory)

@@ -20,13 +20,14 @@ from typing import Any
 from gate.collect import Collector
 from gate.drift_config import Affixes, DriftConfig, FieldPath, Named, display
 from gate.planning import Plan, Planner
-from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import Unit
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.loading import kustomization_file
 from gate.resources import Resource
 from gate.results import EXCLUDED, NOT_REFERENCED
 
 #: The content-hash suffix Kustomize gives a generated ConfigMap or Secret
-#: (gate/renderers/kustomize.py content_hash: hex digits with 0, 1, 3, a, e remapped).
+#: (gate/renderers/kustomize/output.py content_hash: hex digits with 0, 1, 3, a, e remapped).
 HASH_SUFFIX = re.compile(r"-[245-9bcdfghkmt]{10}\Z")
 HASHED_KINDS = ("ConfigMap", "Secret")
 ABSENT = "(absent)"
@@ -143,8 +144,8 @@ class EnvironmentReader:
         """The name prefix and suffix an overlay's own kustomization gives."""
         found: list[Affixes] = []
         if unit.kind == "kustomize":
-            path = kfiles.kustomization_file(self.collector.tree, unit.path)
-            data = kfiles.parse(self.collector.tree, path) if path else None
+            path = kustomization_file(self.collector.tree, unit.path)
+            data = kustomize_inputs.parse(self.collector.tree, path) if path else None
             if data is not None:
                 prefix, suffix = data.get("namePrefix"), data.get("nameSuffix")
                 found.append(Affixes(prefix if isinstance(prefix, str) else "",

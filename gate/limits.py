@@ -42,7 +42,7 @@ MAX_EXPANDED_NODES = 2_000_000
 #: digits, and base-60 integers (``1:2:3``) cost time quadratic in their length.
 MAX_INT_CHARS = 100
 
-# -- Kustomize (gate/renderers/kustomize*.py) --------------------------------------------------
+# -- Kustomize (gate/renderers/kustomize/) -----------------------------------------------------
 
 #: Keys of one configMapGenerator or secretGenerator entry (literals, files, env lines).
 MAX_GENERATOR_KEYS = 10_000

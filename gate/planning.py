@@ -28,9 +28,10 @@ from gate.affected import Reach, reach
 from gate.argocd import DeployedPath, covers, glob_match_any, self_and_parents
 from gate.environments import EnvironmentMap
 from gate.exclude import Exclusions
-from gate.renderers import kustomize_files as kfiles
 from gate.renderers.base import RenderSettings, Unit
 from gate.renderers.helm import CHART_FILE
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.loading import kustomization_file
 from gate.renderers.registry import HELM, KUSTOMIZE
 from gate.resources import InputError
 from gate.results import EXCLUDED, NOT_REFERENCED, NOT_RENDERED, Unjudged
@@ -107,7 +108,7 @@ class Planner:
         # Overrides the map's answer (gate diff: an Application relabelled by the change
         # keeps its environment as of the base).
         self._environment_of = environment_of
-        self._named: dict[str, kfiles.References | None] = {}
+        self._named: dict[str, kustomize_inputs.References | None] = {}
 
     # -- shared rules --------------------------------------------------------------------
     @property
@@ -159,13 +160,13 @@ class Planner:
         self._not_judged(excluded, plan, None)
         return plan
 
-    def references(self, directory: str) -> kfiles.References | None:
+    def references(self, directory: str) -> kustomize_inputs.References | None:
         if directory not in self._named:
-            self._named[directory] = kfiles.references(self.tree, directory)
+            self._named[directory] = kustomize_inputs.references(self.tree, directory)
         return self._named[directory]
 
     def inputs(self, directory: str) -> set[str]:
-        return kfiles.inputs(self.tree, directory, self.references)
+        return kustomize_inputs.inputs(self.tree, directory, self.references)
 
     def environment_of(self, path: str) -> str | None:
         if self._environment_of is not None:
@@ -296,7 +297,7 @@ class Planner:
             parent, _, name = path.rpartition("/")
             by_dir.setdefault(parent, set()).add(name)
         kustomizations = sorted(d for d, names in by_dir.items() if KUSTOMIZE.owns(names))
-        roots = kfiles.roots_among(self.tree, kustomizations, self.references)
+        roots = kustomize_inputs.roots_among(self.tree, kustomizations, self.references)
         consumed: set[str] = set()
         # What an exclusion names: consumed files stay consumed (an excluded overlay's
         # patches are no manifests of their own either), and nothing of it is read.
@@ -312,7 +313,7 @@ class Planner:
                 consumed |= self.inputs(root)
             # A component no overlay uses: its files are no manifests of their own either.
             for unused in (d for d in kustomizations if d not in roots
-                           and kfiles.kustomization_file(self.tree, d) not in consumed):
+                           and kustomization_file(self.tree, d) not in consumed):
                 inputs = self.inputs(unused)
                 consumed |= inputs
                 if self._keep([unused], "Kustomize component", excluded):
@@ -371,7 +372,7 @@ class Planner:
         files = sorted(
             {path for path in changed
              if (is_manifest_path(path) or path in json_files) and path not in found.consumed
-             and not (self.kustomize_on and kfiles.is_kustomization(path))
+             and not (self.kustomize_on and kustomize_inputs.is_kustomization(path))
              and not in_chart_templates(path, charts) and self.tree.is_file(path)}
             | {path for path in deployed_files if path not in found.consumed
                and not in_chart_templates(path, charts)})
@@ -415,12 +416,12 @@ class Planner:
         found: list[tuple[Unit, list[str]]] = []
         if self.kustomize_on:
             directories = sorted({path.rpartition("/")[0] for path in paths
-                                  if kfiles.is_kustomization(path)})
+                                  if kustomize_inputs.is_kustomization(path)})
             found += [(Unit("kustomize", d), sorted(self.inputs(d)))
                       for d in directories if ours(d)]
         found += [(Unit("file", path), [path]) for path in paths
                   if path.endswith(YAML_SUFFIXES) and ours(path)
-                  and not (self.kustomize_on and kfiles.is_kustomization(path))]
+                  and not (self.kustomize_on and kustomize_inputs.is_kustomization(path))]
         if HELM.unavailable(self.settings) is None:
             charts = outermost_charts(path.rpartition("/")[0] for path in paths
                                       if path.rpartition("/")[2] == CHART_FILE)

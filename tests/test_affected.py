@@ -1,9 +1,9 @@
 """``gate.affected.reach``: the overlays a change reaches, found backwards from the change.
 
 The fast search must agree with the slow reference: an overlay root
-(``kustomize_files.find_roots``) is affected iff ``kustomize_files.inputs`` of it meets the
-changed set; a changed file is consumed iff some kustomization of the tree reads
-it (``kustomize_files.references``). Checked on hand-written trees and on seeded random
+(``kustomize.inputs.find_roots``) is affected iff ``kustomize.inputs.inputs`` of it meets
+the changed set; a changed file is consumed iff some kustomization of the tree reads
+it (``kustomize.inputs.references``). Checked on hand-written trees and on seeded random
 ones (bases, components, multi-level overlays, patches, generator files,
 ``..``-only references, every kustomization file name, non-canonical spellings),
 in memory, on disk (``WorkTree``) and in git (``GitTree``).
@@ -23,11 +23,11 @@ import yaml
 from gate.affected import Reach, reach
 from gate.errors import GateError
 from gate.git import open_repository
-from gate.renderers import kustomize, kustomize_files
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.builder import render_builtin
+from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
 from gate.trees import FileTree, WorkTree
 from tests.gitrepo import GitRepo
-
-KUSTOMIZATION_FILES = kustomize.KUSTOMIZATION_FILES
 
 
 class DictTree:
@@ -88,13 +88,13 @@ class Reference:
 
     @classmethod
     def of(cls, tree: FileTree) -> Reference:
-        roots = {root: kustomize_files.inputs(tree, root)
-                 for root in kustomize_files.find_roots(tree)}
+        roots = {root: kustomize_inputs.inputs(tree, root)
+                 for root in kustomize_inputs.find_roots(tree)}
         # Kustomizations in hidden directories count only where a visible one includes
         # them, as with find_roots: so the union of what each visible one reads.
         read: set[str] = set()
         for directory in _kustomization_dirs(tree):
-            read.update(kustomize_files.inputs(tree, directory))
+            read.update(kustomize_inputs.inputs(tree, directory))
         return cls(roots, read)
 
     def reach(self, changed: Iterable[str]) -> Reach:
@@ -108,7 +108,7 @@ class Reference:
 
 def _kustomization_dirs(tree: FileTree, directory: str = "") -> Iterator[str]:
     """Directories holding a kustomization, hidden ones skipped (as find_roots does)."""
-    if kustomize.kustomization_file(tree, directory) is not None:
+    if kustomization_file(tree, directory) is not None:
         yield directory
     for name in tree.list_dir(directory):
         path = f"{directory}/{name}" if directory else name
@@ -373,7 +373,7 @@ def test_random_trees_cover_what_they_should() -> None:
         seen["Kustomization"] += any(p.endswith("/Kustomization") for p in files)
         seen["component"] += any("kind: Component" in text for text in files.values())
         seen["missing"] += bool(missing)
-        roots = kustomize_files.find_roots(DictTree(dict(files)))
+        roots = kustomize_inputs.find_roots(DictTree(dict(files)))
         seen["multi-root"] += len(roots) > 1
         seen["nested-overlay"] += any(r.endswith(("/variant", "/deep/er")) for r in roots)
         seen["aggregate"] += any(r in ("", "clusters/all") for r in roots)
@@ -387,13 +387,13 @@ def test_the_renderer_reads_only_what_inputs_lists() -> None:
     for seed in SEEDS:
         files, _ = random_tree(seed)
         tree = DictTree(dict(files))
-        for root in kustomize_files.find_roots(tree):
+        for root in kustomize_inputs.find_roots(tree):
             try:
-                rendering = kustomize.render_builtin(tree, root)
+                rendering = render_builtin(tree, root)
             except GateError:
                 continue
             rendered += 1
-            assert rendering.inputs <= kustomize_files.inputs(tree, root), (seed, root)
+            assert rendering.inputs <= kustomize_inputs.inputs(tree, root), (seed, root)
     assert rendered >= 40
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from gate.renderers import kustomize_files
+from gate.renderers.kustomize import inputs as kustomize_inputs
 from gate.trees import WorkTree
 from gate.yamlio import decode, load_documents
 from tests.conftest import gate_process
@@ -67,12 +67,12 @@ def overlay_inputs() -> set[str]:
     and through components no overlay uses (a note names each of those)."""
     tree = WorkTree(str(CORPUS))
     found: set[str] = set()
-    for root in kustomize_files.find_roots(tree, ""):
-        found |= kustomize_files.inputs(tree, root)
+    for root in kustomize_inputs.find_roots(tree, ""):
+        found |= kustomize_inputs.inputs(tree, root)
     for directory in {path.parent for path in CORPUS.rglob("kustomization.yaml")}:
         relative = directory.relative_to(CORPUS).as_posix()
-        if kustomize_files.is_component(tree, relative):
-            found |= kustomize_files.inputs(tree, relative)
+        if kustomize_inputs.is_component(tree, relative):
+            found |= kustomize_inputs.inputs(tree, relative)
     return found
 
 

@@ -25,8 +25,10 @@ import pytest
 
 from gate.errors import GateError
 from gate.git import GitTree
-from gate.renderers import RenderError, helm, kustomize_binary, kustomize_files
-from gate.renderers import kustomize as builtin
+from gate.renderers import RenderError, helm
+from gate.renderers.kustomize import binary as kustomize_binary
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.builder import render_builtin
 from gate.trees import (
     DANGLING,
     LEAVES,
@@ -397,7 +399,7 @@ def test_every_remote_reference_is_refused_at_its_line(tmp_path: Path, server: S
         (directory / "cm.yaml").write_text(CONFIGMAP)
         (directory / "kustomization.yaml").write_text(text)
         with pytest.raises(RenderError) as caught:
-            kustomize_files.check_local(WorkTree(str(directory)), "")
+            kustomize_inputs.check_local(WorkTree(str(directory)), "")
         assert caught.value.file == "kustomization.yaml"
         assert caught.value.line == text.count("\n", 0, text.index(ref)) + 1
         assert caught.value.message.startswith(field), caught.value.message
@@ -451,7 +453,7 @@ def test_a_path_out_of_the_tree_never_reaches_the_binary(tmp_path: Path) -> None
     (tmp_path / "overlay/kustomization.yaml").write_text(
         "resources:\n- ../../../../etc\n")
     with pytest.raises(RenderError, match="leaves the repository"):
-        kustomize_files.check_local(WorkTree(str(tmp_path)), "overlay")
+        kustomize_inputs.check_local(WorkTree(str(tmp_path)), "overlay")
 
 
 # -- gate diff: git sides and the working tree -----------------------------------------
@@ -534,10 +536,10 @@ def test_git_tree_follows_links_inside_and_refuses_the_rest(tmp_path: Path) -> N
         assert "apps/web.yaml" in files and "apps/alias.yaml" not in files
         assert len(files) == len(set(files)) < 20
         with pytest.raises(GateError, match=r"resources\[1\]: .*gate reads no network"):
-            builtin.render_builtin(tree, "overlay")
+            render_builtin(tree, "overlay")
         with pytest.raises(GateError, match=r"link\.yaml: cannot read: symbolic link leaves"):
-            builtin.render_builtin(_Without(tree, "overlay/kustomization.yaml",
-                                            b"resources: [link.yaml]\n"), "overlay")
+            render_builtin(_Without(tree, "overlay/kustomization.yaml",
+                                    b"resources: [link.yaml]\n"), "overlay")
 
 
 class _Without:

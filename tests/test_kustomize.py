@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 
 from gate import executables
-from gate.renderers import FieldPath, RenderError, Rendering, kustomize_binary
-from gate.renderers import kustomize as K
-from gate.renderers import kustomize_files as KF
+from gate.renderers import FieldPath, RenderError, Rendering
 from gate.renderers.base import RenderSettings, Unit
-from gate.renderers.kustomize_patch import (
-    PatchError,
-    Provenance,
-    apply_json6902,
-    strategic_merge,
-)
+from gate.renderers.kustomize import binary as kustomize_binary
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.images import split_image
+from gate.renderers.kustomize.json6902 import apply_json6902
+from gate.renderers.kustomize.loading import kustomization_file
+from gate.renderers.kustomize.output import content_hash
+from gate.renderers.kustomize.provenance import PatchError, Provenance
+from gate.renderers.kustomize.strategic_merge import strategic_merge
 from gate.renderers.registry import KUSTOMIZE
 from gate.trees import FileTree, WorkTree
 from gate.yamlio import load_documents
@@ -134,7 +134,7 @@ def test_fixture_renders_to_expected(case: str, directory: str) -> None:
     rendering = krender(WorkTree(str(FIXTURES / case)), directory, "builtin")
     assert objects(rendering) == expected_documents(case, directory)
     assert rendering.directory == directory
-    listed = KF.inputs(WorkTree(str(FIXTURES / case)), directory)
+    listed = kustomize_inputs.inputs(WorkTree(str(FIXTURES / case)), directory)
     # What the planner lists is exactly what rendering reads.
     assert listed == rendering.inputs
 
@@ -154,7 +154,7 @@ def test_memory_tree_renders_like_the_work_tree(case: str, directory: str) -> No
 
 def test_every_fixture_case_has_an_expected_rendering() -> None:
     for case in sorted(p for p in FIXTURES.iterdir() if p.is_dir()):
-        roots = KF.find_roots(WorkTree(str(case)))
+        roots = kustomize_inputs.find_roots(WorkTree(str(case)))
         assert roots, case
         for root in roots:
             assert (case / root / "expected.yaml").is_file(), (case.name, root)
@@ -293,21 +293,21 @@ def test_origin_of_generated_and_listed_resources() -> None:
 
 def test_inputs_follow_everything_a_kustomization_reads() -> None:
     tree = WorkTree(str(FIXTURES / "generators"))
-    assert KF.inputs(tree, "overlay") == {
+    assert kustomize_inputs.inputs(tree, "overlay") == {
         "overlay/kustomization.yaml", "base/kustomization.yaml", "base/job.yaml",
         "base/files/app.env", "base/files/nginx.conf", "base/files/index.html",
         "base/files/logo.png", "base/files/tls.crt", "base/files/tls.key",
         "base/files/token.env",
     }
     components = WorkTree(str(FIXTURES / "components"))
-    assert KF.inputs(components, "overlays/staging") == {
+    assert kustomize_inputs.inputs(components, "overlays/staging") == {
         "overlays/staging/kustomization.yaml", "base/kustomization.yaml",
         "base/frontend.yaml", "base/cart.yaml", "components/tracing/kustomization.yaml",
         "components/tracing/collector.yaml", "components/tracing/collector-config.yaml",
         "components/mirror-images/kustomization.yaml",
     }
     patches = WorkTree(str(FIXTURES / "patches"))
-    assert {p for p in KF.inputs(patches, "overlay") if "patches/" in p} == {
+    assert {p for p in kustomize_inputs.inputs(patches, "overlay") if "patches/" in p} == {
         "overlay/patches/api-merge.yaml", "overlay/patches/service-ports.yaml",
         "overlay/patches/widget.yaml", "overlay/patches/api-ops.yaml",
     }
@@ -319,34 +319,35 @@ def test_inputs_of_a_broken_kustomization_do_not_raise() -> None:
         "b/kustomization.yaml": "resources: [: broken\n",
         "c/kustomization.yaml": "- not a mapping\n",
     })
-    assert KF.inputs(tree, "a") == {"a/kustomization.yaml", "a/missing.yaml",
-                                   "b/kustomization.yaml"}
-    assert KF.inputs(tree, "c") == {"c/kustomization.yaml"}
-    assert KF.inputs(tree, "nowhere") == set()
+    assert kustomize_inputs.inputs(tree, "a") == {"a/kustomization.yaml", "a/missing.yaml",
+                                                  "b/kustomization.yaml"}
+    assert kustomize_inputs.inputs(tree, "c") == {"c/kustomization.yaml"}
+    assert kustomize_inputs.inputs(tree, "nowhere") == set()
 
 
 def test_find_roots() -> None:
-    assert KF.find_roots(WorkTree(str(FIXTURES / "basic"))) == ["overlays/dev", "overlays/prod"]
-    assert KF.find_roots(WorkTree(str(FIXTURES / "components"))) == ["overlays/staging"]
-    assert KF.find_roots(WorkTree(str(FIXTURES / "multilevel"))) == ["overlays/eu-prod"]
-    assert KF.find_roots(WorkTree(str(FIXTURES))) == sorted(
+    find_roots = kustomize_inputs.find_roots
+    assert find_roots(WorkTree(str(FIXTURES / "basic"))) == ["overlays/dev", "overlays/prod"]
+    assert find_roots(WorkTree(str(FIXTURES / "components"))) == ["overlays/staging"]
+    assert find_roots(WorkTree(str(FIXTURES / "multilevel"))) == ["overlays/eu-prod"]
+    assert kustomize_inputs.find_roots(WorkTree(str(FIXTURES))) == sorted(
         f"{case}/{directory}" if directory else case for case, directory in fixture_cases())
-    assert KF.find_roots(WorkTree(str(FIXTURES)), "basic/overlays") == [
+    assert kustomize_inputs.find_roots(WorkTree(str(FIXTURES)), "basic/overlays") == [
         "basic/overlays/dev", "basic/overlays/prod"]
     # a base is a root when its overlays lie outside the directory searched
-    assert KF.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
+    assert kustomize_inputs.find_roots(WorkTree(str(FIXTURES)), "basic/base") == ["basic/base"]
 
 
 def test_references_and_is_component() -> None:
     tree = WorkTree(str(FIXTURES / "components"))
-    named = KF.references(tree, "overlays/staging")
+    named = kustomize_inputs.references(tree, "overlays/staging")
     assert named is not None
     assert named.files == ["overlays/staging/kustomization.yaml"]
     assert named.directories == ["base", "components/tracing", "components/mirror-images"]
-    assert KF.references(tree, "nowhere") is None
-    assert KF.is_component(tree, "components/tracing")
-    assert not KF.is_component(tree, "base")
-    assert not KF.is_component(tree, "nowhere")
+    assert kustomize_inputs.references(tree, "nowhere") is None
+    assert kustomize_inputs.is_component(tree, "components/tracing")
+    assert not kustomize_inputs.is_component(tree, "base")
+    assert not kustomize_inputs.is_component(tree, "nowhere")
 
 
 def test_find_roots_skips_hidden_directories_and_components() -> None:
@@ -359,9 +360,9 @@ def test_find_roots_skips_hidden_directories_and_components() -> None:
         "Kustomization/x.yaml": "",
         "other/Kustomization": "resources: [../app]\n",
     })
-    assert KF.find_roots(tree) == ["other"]
-    assert K.kustomization_file(tree, "other") == "other/Kustomization"
-    assert K.kustomization_file(tree, "nowhere") is None
+    assert kustomize_inputs.find_roots(tree) == ["other"]
+    assert kustomization_file(tree, "other") == "other/Kustomization"
+    assert kustomization_file(tree, "nowhere") is None
 
 
 # -- errors -----------------------------------------------------------------------------
@@ -588,17 +589,17 @@ def test_bad_resource_files(document: str, expected: str, line: int) -> None:
 
 def test_content_hash_matches_kustomize() -> None:
     # names kubectl kustomize (v5.5.0) gave these generators
-    assert K.content_hash({"kind": "ConfigMap"}) == "6ct58987ht"
-    assert K.content_hash({"kind": "ConfigMap", "data": {"A": "1", "B": "two", "C": "'x",
-                                                        "U": "é ü 日本"}}) == "5dm8tfh7bc"
-    assert K.content_hash({"kind": "ConfigMap", "binaryData": {"bin.dat": "//4="}}) == (
+    assert content_hash({"kind": "ConfigMap"}) == "6ct58987ht"
+    assert content_hash({"kind": "ConfigMap", "data": {"A": "1", "B": "two", "C": "'x",
+                                                      "U": "é ü 日本"}}) == "5dm8tfh7bc"
+    assert content_hash({"kind": "ConfigMap", "binaryData": {"bin.dat": "//4="}}) == (
         "8bfh529d7k")
     text = 'hello <world> & "x"\n\ttab\x01\n'
-    assert K.content_hash({"kind": "ConfigMap", "data": {"f.txt": text, "other": text}}) == (
+    assert content_hash({"kind": "ConfigMap", "data": {"f.txt": text, "other": text}}) == (
         "mh25m779bf")
-    assert K.content_hash({"kind": "Secret", "type": "Opaque", "data": {}}) == "46f8b28mk5"
-    assert K.content_hash({"kind": "Secret", "type": "kubernetes.io/tls",
-                           "data": {"tls.crt": "eA==", "tls.key": "eQ=="}}) == "f4c6k54dt5"
+    assert content_hash({"kind": "Secret", "type": "Opaque", "data": {}}) == "46f8b28mk5"
+    assert content_hash({"kind": "Secret", "type": "kubernetes.io/tls",
+                         "data": {"tls.crt": "eA==", "tls.key": "eQ=="}}) == "f4c6k54dt5"
 
 
 @pytest.mark.parametrize(("image", "parts"), [
@@ -610,7 +611,7 @@ def test_content_hash_matches_kustomize() -> None:
     ("registry:5000/app:v1", ("registry:5000/app", "v1", "")),
 ])
 def test_split_image(image: str, parts: tuple[str, str, str]) -> None:
-    assert K.split_image(image) == parts
+    assert split_image(image) == parts
 
 
 def test_sort_options_fifo_keeps_the_order_of_accumulation() -> None:
@@ -706,7 +707,7 @@ def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     tree = WorkTree(str(FIXTURES / "basic"))
     on_disk = krender(tree, "overlays/prod", "binary")
     assert objects(on_disk) == expected_documents("basic", "overlays/prod")
-    assert on_disk.inputs == KF.inputs(tree, "overlays/prod")
+    assert on_disk.inputs == kustomize_inputs.inputs(tree, "overlays/prod")
     builtin = krender(tree, "overlays/prod", "builtin")
     assert [(r.origin_file, r.origin_line, r.provenance) for r in on_disk.resources] == [
         (r.origin_file, r.origin_line, r.provenance) for r in builtin.resources]

@@ -15,8 +15,10 @@ from typing import Any
 
 import pytest
 
-from gate.renderers import RenderError, kustomize_files
-from gate.renderers import kustomize as K
+from gate.renderers import RenderError
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.builder import render_builtin
+from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES
 from gate.trees import WorkTree
 from gate.yamlio import load_documents
 
@@ -40,7 +42,7 @@ def kubectl_kustomize(directory: Path) -> tuple[list[Any] | None, str]:
 
 
 def builtin(root: Path, directory: str) -> list[Any]:
-    return [r.obj for r in K.render_builtin(WorkTree(str(root)), directory).resources]
+    return [r.obj for r in render_builtin(WorkTree(str(root)), directory).resources]
 
 
 def fixture_overlays() -> list[tuple[str, str]]:
@@ -56,7 +58,7 @@ def corpus_kustomizations() -> list[str]:
         return []
     return sorted(
         path.parent.relative_to(CORPUS).as_posix()
-        for name in K.KUSTOMIZATION_FILES for path in CORPUS.rglob(name)
+        for name in KUSTOMIZATION_FILES for path in CORPUS.rglob(name)
         if not any(part.startswith(".") for part in path.relative_to(CORPUS).parts)
     )
 
@@ -91,7 +93,7 @@ def stub_missing_inputs(root: Path, directory: str) -> list[str]:
     """Write a placeholder for every input the corpus left out (generator sources
     such as scripts); the files it wrote."""
     made = []
-    for path in sorted(kustomize_files.inputs(WorkTree(str(root)), directory)):
+    for path in sorted(kustomize_inputs.inputs(WorkTree(str(root)), directory)):
         target = root / path
         if not target.exists():
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -16,8 +16,8 @@ import pytest
 
 from gate.environments import parse_environments
 from gate.planning import Plan, Planner
-from gate.renderers import kustomize_files
 from gate.renderers.base import RenderSettings, Unit
+from gate.renderers.kustomize import inputs as kustomize_inputs
 from gate.results import NOT_REFERENCED, NOT_RENDERED
 from gate.trees import walk_files
 from tests.conftest import RunGate
@@ -162,7 +162,7 @@ def test_check_and_diff_plan_the_same_units(name: str, settings: RenderSettings,
 
 def test_each_field_naming_a_file_is_an_input_and_consumed() -> None:
     tree = DictTree(dict(TREES["every file-naming field"]))
-    named = kustomize_files.references(tree, "o")
+    named = kustomize_inputs.references(tree, "o")
     assert named is not None
     expected = {f"o/{name}" for name in (
         "kustomization.yaml", "r.yaml", "t.yaml", "g.yaml", "v.yaml", "repl.yaml", "conf.yaml",
@@ -185,7 +185,7 @@ def test_helm_charts_of_a_kustomization_are_inputs() -> None:
         "o/values-prod.yaml": "a: 1\n", "o/extra.yaml": "b: 2\n",
         "charts/web/Chart.yaml": CHART, "charts/web/templates/d.yaml": "x\n",
     })
-    assert kustomize_files.inputs(tree, "o") == {
+    assert kustomize_inputs.inputs(tree, "o") == {
         "o/kustomization.yaml", "o/values-prod.yaml", "o/extra.yaml",
         "charts/web/Chart.yaml", "charts/web/templates/d.yaml"}
 

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from gate.renderers import RenderError, Rendering, helm, kustomize, kustomize_binary
-from gate.renderers import kustomize_files as kfiles
+from gate.renderers import Rendering, helm
 from gate.renderers.base import Named, Renderer, RenderSettings, Unit
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize import renderer as kustomize_renderer
+from gate.renderers.kustomize.images import set_images
+from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
 from gate.trees import FileTree, walk_files
 
 HELM_HINT = "Helm charts are rendered only with --helm"
@@ -22,17 +25,17 @@ class KustomizeRenderer:
     what = "Kustomize overlay"
 
     def owns(self, names: Collection[str]) -> bool:
-        return any(name in names for name in kfiles.KUSTOMIZATION_FILES)
+        return any(name in names for name in KUSTOMIZATION_FILES)
 
     def marker(self, tree: FileTree, directory: str) -> str | None:
-        return kfiles.kustomization_file(tree, directory)
+        return kustomization_file(tree, directory)
 
     def named(self, tree: FileTree, directory: str) -> Named | None:
-        refs = kfiles.references(tree, directory)
+        refs = kustomize_inputs.references(tree, directory)
         return None if refs is None else Named(refs.files, refs.directories, refs.broken)
 
     def inputs(self, tree: FileTree, directory: str) -> set[str]:
-        return kfiles.inputs(tree, directory)
+        return kustomize_inputs.inputs(tree, directory)
 
     def unavailable(self, settings: RenderSettings) -> str | None:
         if settings.kustomize == "off":
@@ -40,18 +43,9 @@ class KustomizeRenderer:
         return None
 
     def render(self, tree: FileTree, unit: Unit, settings: RenderSettings) -> Rendering:
-        mode = settings.kustomize
-        if mode not in kustomize.MODES:
-            raise RenderError(f"unknown Kustomize mode {mode!r} (expected one of "
-                              f"{', '.join(kustomize.MODES)})")
-        command = None if mode == "builtin" else kustomize_binary.find_binary()
-        if command is None and mode == "binary":
-            raise RenderError("--kustomize=binary: neither kustomize nor kubectl is on PATH",
-                              kfiles.kustomization_file(tree, unit.path) or unit.path or ".")
-        rendering = (kustomize.render_builtin(tree, unit.path) if command is None
-                     else kustomize_binary.render_with_binary(tree, unit.path, command))
+        rendering = kustomize_renderer.render(tree, unit.path, settings.kustomize)
         if unit.images:
-            kustomize.set_images(rendering.resources, unit.images)
+            set_images(rendering.resources, unit.images)
         return rendering
 
 

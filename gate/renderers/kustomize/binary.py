@@ -2,7 +2,7 @@
 
 Used with ``--kustomize=binary`` (and by ``auto`` when one is on PATH). The
 binary never sees the repository itself: before it runs, every kustomization
-the overlay includes is checked (:func:`kustomize_files.check_local`), so a
+the overlay includes is checked (:func:`.inputs.check_local`), so a
 remote reference or a path outside the tree is an input error at its line, as
 with the built-in renderer; then the directories the overlay includes are
 written out of the :class:`~gate.trees.FileTree` into a temporary checkout
@@ -34,8 +34,10 @@ from typing import Any
 
 from gate import executables
 from gate.errors import GateError
-from gate.renderers import RenderedResource, RenderError, Rendering, kustomize_files
-from gate.renderers import kustomize as builtin
+from gate.renderers import RenderedResource, RenderError, Rendering
+from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.renderers.kustomize.builder import render_builtin
+from gate.renderers.kustomize.loading import kustomization_file
 from gate.trees import FileTree, checkout_files, normalize
 from gate.yamlio import YamlInputError, decode, line_of_path, load_documents
 
@@ -98,7 +100,7 @@ def _environment(scratch: str) -> dict[str, str]:
     transport and reads no configuration. What it does not: stop the binary's
     own HTTP client from connecting to an address (kustomize fetches ``https://``
     resources itself): only the refusal of every remote reference before the
-    binary runs (:func:`kustomize_files.check_local`) does that.
+    binary runs (:func:`.inputs.check_local`) does that.
     """
     home = os.path.join(scratch, "home")
     empty = os.path.join(scratch, "bin")
@@ -209,9 +211,9 @@ def _identity(obj: Any) -> tuple[str, str, str, str]:
 
 
 def _builtin_origins(tree: FileTree, directory: str) -> dict[tuple[str, str, str, str],
-                                                              RenderedResource]:
+                                                             RenderedResource]:
     try:
-        rendering = builtin.render_builtin(tree, directory)
+        rendering = render_builtin(tree, directory)
     except GateError:
         return {}
     return {_identity(r.obj): r for r in rendering.resources}
@@ -288,16 +290,16 @@ class _SourceDocuments:
 
 def _closure(tree: FileTree, directory: str) -> tuple[list[str], list[str]]:
     """(files listed as resources, kustomization files) of the overlay and all it includes."""
-    found = kustomize_files.closure(tree, directory)
+    found = kustomize_inputs.closure(tree, directory)
     manifests = {path for refs in found for path in refs.manifests}
     return sorted(manifests), sorted(refs.files[0] for refs in found)
 
 
 def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Rendering:
     """Render ``directory`` with ``command`` (from :func:`find_binary`)."""
-    blame = builtin.kustomization_file(tree, directory) or (directory or ".")
-    kustomize_files.check_local(tree, directory)  # nothing remote, nothing outside
-    directories = [directory] + [d for refs in kustomize_files.closure(tree, directory)
+    blame = kustomization_file(tree, directory) or (directory or ".")
+    kustomize_inputs.check_local(tree, directory)  # nothing remote, nothing outside
+    directories = [directory] + [d for refs in kustomize_inputs.closure(tree, directory)
                                  for d in refs.directories]
     scratch = _CHECKOUTS.scratch(tree, directories)
     root = os.path.join(scratch, "tree")
@@ -327,4 +329,4 @@ def render_with_binary(tree: FileTree, directory: str, command: list[str]) -> Re
             resources.append(traced)
         else:
             resources.append(RenderedResource(data, blame, 0, (), 1, {}))
-    return Rendering(directory, resources, kustomize_files.inputs(tree, directory))
+    return Rendering(directory, resources, kustomize_inputs.inputs(tree, directory))

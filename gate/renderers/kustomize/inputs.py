@@ -20,7 +20,10 @@ from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from gate.errors import GateError
-from gate.renderers import RenderError, kustomize
+from gate.renderers import RenderError
+from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
+from gate.renderers.kustomize.patches import is_inline_patch
+from gate.renderers.kustomize.schema import field_name, is_remote
 from gate.trees import (
     LFS_POINTER,
     FileTree,
@@ -31,9 +34,6 @@ from gate.trees import (
     walk_files,
 )
 from gate.yamlio import Node, YamlInputError, decode, line_of_path, load_documents
-
-KUSTOMIZATION_FILES = kustomize.KUSTOMIZATION_FILES
-kustomization_file = kustomize.kustomization_file
 
 #: Fields whose entries are each a file of plugin configs, a directory holding a
 #: kustomization that yields them, or the configs themselves as an inline string.
@@ -89,7 +89,7 @@ class _Reader:
 
     def local(self, entry: Any) -> str | None:
         """A local path an entry names, or None (not a string, remote, or outside)."""
-        if not isinstance(entry, str) or not entry or kustomize.is_remote(entry):
+        if not isinstance(entry, str) or not entry or is_remote(entry):
             return None
         try:
             return normalize(entry, self.directory)
@@ -123,7 +123,7 @@ class _Reader:
             for entry in _strings(data.get(name)):
                 self.file_or_directory(entry, manifest=True)
         for entry in _strings(data.get("patchesStrategicMerge")):
-            if isinstance(entry, str) and not kustomize.is_inline_patch(entry):
+            if isinstance(entry, str) and not is_inline_patch(entry):
                 self.file(entry)
         for name in ("patches", "patchesJson6902", "replacements"):
             for entry in _strings(data.get(name)):
@@ -271,14 +271,14 @@ class _Checker:
         self.node = node
 
     def refuse(self, message: str, *where: str | int) -> RenderError:
-        field = kustomize.field_name(where)
+        field = field_name(where)
         return RenderError(f"{field}: {message}", self.path, line_of_path(self.node, where))
 
     def entry(self, entry: Any, *where: str | int, must_exist: bool = False) -> None:
         """A path a field names: never remote, never outside the tree."""
         if not isinstance(entry, str) or not entry:
             return
-        if kustomize.is_remote(entry):
+        if is_remote(entry):
             raise self.refuse(f"remote resource {entry!r} is not rendered: gate reads no network",
                               *where)
         try:
@@ -297,7 +297,7 @@ class _Checker:
         for name in _PATH_FIELDS:
             for index, entry in enumerate(_strings(data.get(name))):
                 inline = isinstance(entry, str) and ("\n" in entry
-                                                     or kustomize.is_inline_patch(entry))
+                                                     or is_inline_patch(entry))
                 if not inline:
                     self.entry(entry, name, index)
         for name in _PATH_KEY_FIELDS:

@@ -21,21 +21,22 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from yaml.nodes import Node
 
 from gate.renderers import FieldPath, RenderError
-from gate.renderers import kustomize as K
-from gate.renderers.kustomize_patch import Where, clone
+from gate.renderers.kustomize.loading import Kustomization, value_node
+from gate.renderers.kustomize.provenance import Where, clone
+from gate.renderers.kustomize.reading import Reader
+from gate.renderers.kustomize.resources import Resource, ResourceId, as_text, origin_text
+from gate.renderers.kustomize.schema import SELECTOR_SHAPE, field_name, shape_error
+from gate.renderers.kustomize.selectors import labels_match, parse_selector
 from gate.yamlio import line_of_path
-
-if TYPE_CHECKING:
-    from gate.renderers.kustomize import _Builder, _Id, _Kustomization, _Res
 
 _RESID: Any = {key: "str" for key in ("group", "version", "kind", "name", "namespace")}
 _OPTIONS: Any = {"delimiter": "str", "index": "int", "encoding": "str", "create": "bool"}
-_SELECT: Any = K._SELECTOR
+_SELECT: Any = SELECTOR_SHAPE
 _REPLACEMENT: Any = {
     "source": {**_RESID, "fieldPath": "str", "options": _OPTIONS},
     "targets": [{"select": _SELECT, "reject": [_SELECT], "fieldPaths": ["str"],
@@ -63,20 +64,20 @@ class _Located:
 
 
 def _shape(located: _Located, shape: Any) -> None:
-    problem = K._shape_error(located.data, shape, ())
+    problem = shape_error(located.data, shape, ())
     if problem is not None:
         message, path = problem
         shown = path[:-1] if message.startswith("unknown field") else path
-        raise located.error(f"{K._field_name(shown) or 'the replacement'}: {message}", *path)
+        raise located.error(f"{field_name(shown) or 'the replacement'}: {message}", *path)
 
 
-def _load(builder: _Builder, k: _Kustomization) -> list[_Located]:
+def _load(reader: Reader, k: Kustomization) -> list[_Located]:
     """The replacements of ``k``: inline entries, and those of ``path:`` files."""
     found: list[_Located] = []
     for index, entry in k.items("replacements"):
         key: FieldPath = ("replacements", index)
         label = f"replacements[{index}]"
-        node = K._value_node(k.node, key)
+        node = value_node(k.node, key)
         if not isinstance(entry, dict):
             raise k.error(f"{label}: must be a mapping", *key)
         located = _Located(entry, k.file, node, label)
@@ -87,8 +88,8 @@ def _load(builder: _Builder, k: _Kustomization) -> list[_Located]:
         if entry.get("source") is not None or entry.get("targets"):
             raise k.error(f"{label}: set path or an inline replacement (source, targets), "
                           "not both", *key)
-        file = builder.file(k, entry["path"], *key, "path")
-        documents = [d for d in builder.files.documents(file, k.file, k.line(*key, "path"))
+        file = reader.file(k, entry["path"], *key, "path")
+        documents = [d for d in reader.files.documents(file, k.file, k.line(*key, "path"))
                      if d.data is not None]
         if len(documents) != 1 or not isinstance(documents[0].data, (list, dict)):
             raise RenderError("a replacements file must hold one replacement (a mapping) or "
@@ -98,7 +99,7 @@ def _load(builder: _Builder, k: _Kustomization) -> list[_Located]:
         if isinstance(document.data, dict):
             items = [(document.data, document.node, f"{file}")]
         else:
-            items = [(item, K._value_node(document.node, (position,)), f"{file}[{position}]")
+            items = [(item, value_node(document.node, (position,)), f"{file}[{position}]")
                      for position, item in enumerate(document.data)]
         for item, item_node, item_label in items:
             if not isinstance(item, dict):
@@ -110,37 +111,38 @@ def _load(builder: _Builder, k: _Kustomization) -> list[_Located]:
     return found
 
 
-def run(builder: _Builder, k: _Kustomization, ra: list[_Res]) -> None:
+def run(reader: Reader, k: Kustomization, resources: list[Resource]) -> None:
     """Apply the ``replacements`` of ``k`` (a kustomization, or a plugin config's view)."""
-    for located in _load(builder, k):
+    for located in _load(reader, k):
         data = located.data
         if data.get("source") is None or data.get("targets") is None:
             raise located.error("a replacement needs a source and at least one target")
-        value = _source_value(located, ra)
+        value = _source_value(located, resources)
         for index, target in enumerate(data["targets"] or []):
-            _apply_target(located, index, target, value, ra)
+            _apply_target(located, index, target, value, resources)
 
 
 # -- ids and selection ------------------------------------------------------------------
 
-def _ids(res: _Res) -> list[_Id]:
+def _ids(res: Resource) -> list[ResourceId]:
     """kustomize's ids of a resource: the current one, then the previous ones (their
     kind, name and namespace, with the current group and version)."""
     current = res.id()
-    return [current, *(K._Id(current.group, current.version, p.kind, p.name, p.namespace)
+    return [current, *(ResourceId(current.group, current.version, p.kind, p.name, p.namespace)
                        for p in res.previous)]
 
 
-def _selected_by(rid: _Id, selector: dict[str, Any]) -> bool:
+def _selected_by(resource_id: ResourceId, selector: dict[str, Any]) -> bool:
     """resid.IsSelectedBy: exact matches of the fields the selector sets."""
-    sel = K._Id(K._str(selector.get("group")), K._str(selector.get("version")),
-                K._str(selector.get("kind")), K._str(selector.get("name")),
-                K._str(selector.get("namespace")))
-    return ((not sel.name or sel.name == rid.name)
-            and (not sel.namespace or sel.effective_namespace() == rid.effective_namespace())
-            and (not sel.group or sel.group == rid.group)
-            and (not sel.version or sel.version == rid.version)
-            and (not sel.kind or sel.kind == rid.kind))
+    wanted = ResourceId(as_text(selector.get("group")), as_text(selector.get("version")),
+                        as_text(selector.get("kind")), as_text(selector.get("name")),
+                        as_text(selector.get("namespace")))
+    return ((not wanted.name or wanted.name == resource_id.name)
+            and (not wanted.namespace
+                 or wanted.effective_namespace() == resource_id.effective_namespace())
+            and (not wanted.group or wanted.group == resource_id.group)
+            and (not wanted.version or wanted.version == resource_id.version)
+            and (not wanted.kind or wanted.kind == resource_id.kind))
 
 
 def _selector_text(selector: dict[str, Any]) -> str:
@@ -149,18 +151,18 @@ def _selector_text(selector: dict[str, Any]) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
-def _source_value(located: _Located, ra: list[_Res]) -> Any:
+def _source_value(located: _Located, resources: list[Resource]) -> Any:
     source = located.data["source"]
-    matches = [res for res in ra if any(_selected_by(i, source) for i in _ids(res))]
+    matches = [res for res in resources if any(_selected_by(i, source) for i in _ids(res))]
     if not matches:
         raise located.error(f"source: nothing is selected by {_selector_text(source)}",
                             "source")
     if len(matches) > 1:
-        names = ", ".join(f"{r.id().text()} ({K._origin_text(r)})" for r in matches)
+        names = ", ".join(f"{r.id().text()} ({origin_text(r)})" for r in matches)
         raise located.error(f"source: {_selector_text(source)} selects more than one "
                             f"resource: {names}", "source")
     res = matches[0]
-    field_path = K._str(source.get("fieldPath")) or _DEFAULT_PATH
+    field_path = as_text(source.get("fieldPath")) or _DEFAULT_PATH
     try:
         value = _lookup(res.obj, _split(field_path))
     except _PathError as exc:
@@ -168,9 +170,9 @@ def _source_value(located: _Located, ra: list[_Res]) -> Any:
                             "source", "fieldPath") from None
     if value is _MISSING or value is None or value == {} or value == []:
         raise located.error(f"source.fieldPath {field_path!r} is missing in "
-                            f"{res.id().text()} ({K._origin_text(res)})", "source")
+                            f"{res.id().text()} ({origin_text(res)})", "source")
     options = source.get("options") or {}
-    delimiter = K._str(options.get("delimiter"))
+    delimiter = as_text(options.get("delimiter"))
     if not delimiter:
         return clone(value)
     if isinstance(value, (dict, list)):
@@ -417,7 +419,7 @@ def _scalar(old: Any, text: str) -> Any:
 
 
 def _apply_target(located: _Located, index: int, target: Any, value: Any,
-                  ra: list[_Res]) -> None:
+                  resources: list[Resource]) -> None:
     key: tuple[str | int, ...] = ("targets", index)
     if not isinstance(target, dict) or target.get("select") is None:
         raise located.error(f"targets[{index}]: select is required", *key)
@@ -426,20 +428,20 @@ def _apply_target(located: _Located, index: int, target: Any, value: Any,
     field_paths = target.get("fieldPaths") or [_DEFAULT_PATH]
     options = target.get("options") or {}
     blame = located.where(*key, "select")
-    selector = (K._parse_selector(K._str(select.get("labelSelector")), blame),
-                K._parse_selector(K._str(select.get("annotationSelector")), blame))
+    selector = (parse_selector(as_text(select.get("labelSelector")), blame),
+                parse_selector(as_text(select.get("annotationSelector")), blame))
     reject_selectors = [
-        (K._parse_selector(K._str(r.get("labelSelector")), blame),
-         K._parse_selector(K._str(r.get("annotationSelector")), blame))
+        (parse_selector(as_text(r.get("labelSelector")), blame),
+         parse_selector(as_text(r.get("annotationSelector")), blame))
         for r in rejects if r.get("labelSelector") or r.get("annotationSelector")]
     reject_ids = [r for r in rejects if any(r.get(k) for k in ("group", "version", "kind",
                                                                  "name", "namespace"))]
-    for res in ra:
+    for res in resources:
         metadata = res.obj.get("metadata") or {}
 
         def labelled(pair: tuple[Any, Any], metadata: Any = metadata) -> bool:
-            return (K._matches(pair[0], metadata.get("labels"))
-                    and K._matches(pair[1], metadata.get("annotations")))
+            return (labels_match(pair[0], metadata.get("labels"))
+                    and labels_match(pair[1], metadata.get("annotations")))
 
         if not labelled(selector) or any(labelled(pair) for pair in reject_selectors):
             continue
@@ -452,7 +454,7 @@ def _apply_target(located: _Located, index: int, target: Any, value: Any,
               options)
 
 
-def _copy(located: _Located, key: tuple[str | int, ...], res: _Res, value: Any,
+def _copy(located: _Located, key: tuple[str | int, ...], res: Resource, value: Any,
           field_paths: list[str], explicit: bool, options: dict[str, Any]) -> None:
     create = options.get("create")
     leaf = _MISSING
@@ -467,11 +469,11 @@ def _copy(located: _Located, key: tuple[str | int, ...], res: _Res, value: Any,
             _match(holder, 0, (), _split(field_path), leaf, found)
         except _PathError as exc:
             raise located.error(f"unable to {verb} field {field_path!r} in "
-                                f"{res.id().text()} ({K._origin_text(res)}): {exc}",
+                                f"{res.id().text()} ({origin_text(res)}): {exc}",
                                 *where_path) from None
         if not found:
             raise located.error(f"unable to {verb} field {field_path!r} in "
-                                f"{res.id().text()} ({K._origin_text(res)})", *where_path)
+                                f"{res.id().text()} ({origin_text(res)})", *where_path)
         for container, slot, path in found:
             _set(located, container, slot, value, options, where_path)
             res.set(path, located.where(*where_path))
@@ -485,7 +487,7 @@ def _set(located: _Located, container: Any, slot: Any, value: Any, options: dict
         # itself then fails to decode
         raise located.error("the target field is null: kustomize cannot write into it",
                             *where_path)
-    delimiter = K._str(options.get("delimiter"))
+    delimiter = as_text(options.get("delimiter"))
     if delimiter:
         if isinstance(old, (dict, list)):
             raise located.error("options.delimiter can only be used with a scalar target",
