@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -26,8 +27,9 @@ import pytest
 import yaml
 
 from gate import policytest
+from gate.errors import PolicyError
 from gate.evaluate import context_of, evaluate
-from gate.policy import Policy, load_builtin
+from gate.policy import Policy, builtin_files, load_builtin, load_policy_text
 from gate.policytest import (
     Expectation,
     PolicyCache,
@@ -181,6 +183,19 @@ def test_no_folders_for_unknown_policies() -> None:
     assert folders == set(POLICY_IDS)
 
 
+def test_a_pack_folder_without_its_policy_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of cases whose policy file is missing (or misnamed) is refused, not
+    skipped: the pack would silently lose a policy."""
+    (tmp_path / "lost").mkdir()
+    (tmp_path / "lost" / "lost.yml").write_text("kind: Policy\n", encoding="utf-8")
+    (tmp_path / "__pycache__").mkdir()  # not a policy folder
+    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
+    with pytest.raises(PolicyError, match=r"built-in policy folder lost/ holds no lost\.yaml"):
+        list(builtin_files())
+
+
 @pytest.mark.parametrize("policy_id", POLICY_IDS)
 def test_case_files_name_their_cases(policy_id: str) -> None:
     for name in case_files(policy_id):
@@ -303,8 +318,6 @@ def test_own_examples(policy_id: str) -> None:
 
 def test_builtin_policies_pass_every_check_user_policies_get() -> None:
     """The pack loads without the schema checks every run would pay for; here it gets them."""
-    from gate.policy import builtin_files, load_policy_text
-
     for name, text in builtin_files():
         checked = load_policy_text(text, name)
         assert [p.id for p in checked] == [name.removeprefix("builtin:").removesuffix(".yaml")]
