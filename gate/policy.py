@@ -719,13 +719,22 @@ def load_directory(directory: str, source: RuleSource | None = None) -> list[Pol
 
 
 def builtin_files() -> Iterator[tuple[str, str]]:
-    """(display name, text) of each built-in policy file, in name order."""
+    """(display name, text) of each built-in policy file, in name order.
+
+    The pack keeps each policy in a folder of its own, ``<id>/<id>.yaml``, beside its
+    ``gate test`` cases; the display name stays ``builtin:<id>.yaml``, as reports and the
+    audit's fingerprints have always named it."""
     package = importlib_resources.files("gate.policies")
-    entries = sorted(
-        (entry for entry in package.iterdir() if entry.name.endswith((".yaml", ".yml"))),
-        key=lambda entry: entry.name,
-    )
-    for entry in entries:
+    folders = [entry for entry in package.iterdir()
+               if entry.is_dir() and not entry.name.startswith(("_", "."))]
+    files = []
+    for folder in folders:
+        policy_file = folder.joinpath(folder.name + ".yaml")
+        if not policy_file.is_file():
+            raise PolicyError(f"built-in policy folder {folder.name}/ holds no "
+                              f"{folder.name}.yaml")
+        files.append(policy_file)
+    for entry in sorted(files, key=lambda entry: entry.name):
         yield BUILTIN_PREFIX + entry.name, entry.read_text(encoding="utf-8")
 
 

@@ -1,122 +1,85 @@
-"""The built-in policy pack: fixtures, own examples, documentation, ``gate explain``.
+"""The built-in policy pack: its own tests, own examples, documentation, ``gate explain``.
 
-Fixtures live in ``fixtures/policies/<policy-id>/{pass,fail}.yaml``; for a policy with
-``target: documents`` (which sees only the files its ``match.paths`` select) in
-``values-{pass,fail}.yaml``, read as documents.  Each document
-is one case, introduced by a ``# Case:`` comment (``# Context:`` for context only).
-Annotations under ``metadata.annotations`` steer the test:
+Each built-in policy lives in a folder of its own, ``gate/policies/<id>/``: the policy
+file ``<id>.yaml``, its ``gate test`` file ``<id>.test.yaml`` and the cases that file
+judges (``pass.yaml`` and ``fail.yaml``; ``values-*.yaml`` for a policy with
+``target: documents``; ``change-*.yaml`` for change policies). The test file is the one
+place a case's expected result is stated; the pack's tests are ``gate test gate/policies``
+(docs/policy-testing.md). Here: that command passes, every policy has a test file with
+failing and passing cases, every case of a case file has an expectation, a finding's line
+is that of its field (by an oracle independent of gate's own line lookup), and
+``gate check`` reports what ``gate test`` judged.
 
-- ``gate.test/params``: JSON object of parameters; the policy is configured with them;
-- ``gate.test/not-applicable: "true"`` (pass.yaml): the policy must not apply at all;
-- ``gate.test/expect-field`` (required in fail.yaml): field path of the first finding,
-  whose line must be the line of that field (or of its deepest existing part) in the file;
-- ``gate.test/expect-message``: the first finding's exact message;
-- ``gate.test/expect-count``: how many findings the policy reports;
-- ``gate.test/context-only: "true"``: not a case, only part of the context (below).
-
-Each document is judged with the other documents of its file as its context
-(gate/context.py), as ``gate check`` judges a file: cross-resource policies find their
-related resources there.
+A case file holds one case per YAML document, introduced by a ``# Case:`` comment, or a
+``# Context:`` comment for a document that is only the context of the others (the
+related resources cross-resource policies look at: each document is judged with every
+document of its test as its context, as ``gate check`` judges a file).
 """
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
-from gate.context import Context
+from gate import policytest
+from gate.errors import PolicyError
 from gate.evaluate import context_of, evaluate
-from gate.policy import Policy, load_builtin
-from gate.resources import Note, Resource, read_resources
+from gate.policy import Policy, builtin_files, load_builtin, load_policy_text
+from gate.policytest import (
+    Expectation,
+    PolicyCache,
+    PolicyTest,
+    load_policies,
+    load_test_file,
+)
+from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile
 from tests.conftest import RunGate
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures" / "policies"
-NOT_POLICY_DIRS = {"custom"}  # example custom policies, tested in test_policy_engine.py
-ANNOTATION = "gate.test/"
+PACK = ROOT / "gate" / "policies"
 FINDING = (FAIL, WARN)
+CASE_COMMENT = re.compile(r"^# (Case|Context): \S", re.MULTILINE)
 
 BUILTIN: dict[str, Policy] = {policy.id: policy for policy in load_builtin()}
 POLICY_IDS = sorted(BUILTIN)
-# Change policies judge change documents: their fixtures are tested in test_change_policies.py.
 RESOURCE_POLICY_IDS = [i for i in POLICY_IDS if BUILTIN[i].target != "change"]
 
 
-# -- fixture reading ---------------------------------------------------------------
+def policy_test_file(policy_id: str) -> Path:
+    return PACK / policy_id / f"{policy_id}.test.yaml"
 
 
-@dataclass(frozen=True)
-class Case:
-    policy_id: str
-    expect: str  # "pass" or "fail"
-    source: SourceFile
-    resource: Resource
-    context: Context  # every resource of the file
+TESTS: dict[str, policytest.TestFile] = {
+    policy_id: load_test_file(str(policy_test_file(policy_id)))
+    for policy_id in POLICY_IDS if policy_test_file(policy_id).is_file()
+}  # a missing file fails test_every_builtin_policy_has_a_test_file
 
-    @property
-    def annotations(self) -> dict[str, str]:
-        found = self.resource.metadata.get("annotations") or {}
-        return {k.removeprefix(ANNOTATION): v for k, v in found.items() if k.startswith(ANNOTATION)}
 
-    @property
-    def label(self) -> str:
-        return f"{self.policy_id}/{self.expect}:{self.resource.line}:{self.resource.identity()}"
+def policy_tests(policy_id: str) -> list[PolicyTest]:
+    return TESTS[policy_id].tests if policy_id in TESTS else []
+
+
+def case_files(policy_id: str) -> list[str]:
+    """The files of cases the policy's tests judge, as the test file names them."""
+    names = [entry.value for test in policy_tests(policy_id)
+             for entry in [*test.resources, *test.changes] if isinstance(entry.value, str)]
+    return list(dict.fromkeys(names))
 
 
 def reads_documents(policy_id: str) -> bool:
     return BUILTIN[policy_id].target == "documents"
 
 
-def fixture_path(policy_id: str, expect: str) -> Path:
-    prefix = "values-" if reads_documents(policy_id) else ""  # a name its match.paths select
-    return FIXTURES / policy_id / f"{prefix}{expect}.yaml"
-
-
-def read_fixture(
-    path: Path, documents: bool = False
-) -> tuple[SourceFile, list[Resource], list[Note]]:
-    source = SourceFile(str(path.relative_to(ROOT)), path.read_text(encoding="utf-8"))
-    resources: list[Resource] = []
-    notes: list[Note] = []
-    for entry in read_resources(source, documents):
-        (resources if isinstance(entry, Resource) else notes).append(entry)
-    return source, resources, notes
-
-
-def collect_cases(expect: str) -> list[Case]:
-    cases: list[Case] = []
-    for policy_id in RESOURCE_POLICY_IDS:
-        path = fixture_path(policy_id, expect)
-        if path.is_file():  # a missing file fails test_every_builtin_policy_has_fixtures
-            source, resources, _ = read_fixture(path, reads_documents(policy_id))
-            context = context_of(resources)
-            cases.extend(Case(policy_id, expect, source, r, context) for r in resources
-                         if (r.metadata.get("annotations") or {}).get(
-                             ANNOTATION + "context-only") != "true")
-    return cases
-
-
-PASS_CASES = collect_cases("pass")
-FAIL_CASES = collect_cases("fail")
-
-
-def configured(case: Case) -> Policy:
-    policy = BUILTIN[case.policy_id]
-    params = case.annotations.get("params")
-    return policy.configured(params=json.loads(params)) if params else policy
-
-
-def run(policy: Policy, resources: list[Resource], fail_on: str = "info",
-        context: Context | None = None) -> list[Result]:
+def run(policy: Policy, resources: list[Resource], fail_on: str = "info") -> list[Result]:
     # Opt-in policies (enabled: false) are tested as a repository that enables them.
-    return evaluate([policy.configured(enabled=True)], resources, fail_on, context)
+    return evaluate([policy.configured(enabled=True)], resources, fail_on)
 
 
 def findings(results: list[Result]) -> list[Result]:
@@ -128,6 +91,22 @@ def resources_of(text: str, name: str = "example.yaml", documents: bool = False)
     return [r for r in entries if isinstance(r, Resource)]
 
 
+def file_resources(policy_id: str, name: str) -> list[Resource]:
+    """Every resource (or document) of a case file, as gate test reads it."""
+    path = PACK / policy_id / name
+    text = path.read_text(encoding="utf-8")
+    return resources_of(text, name, documents=True)
+
+
+def names(expectation: Expectation, file: str, resource: Resource) -> bool:
+    """Whether the expectation is about this resource (or document) of ``file``."""
+    if expectation.target == "resource":
+        return resource.is_resource and expectation.name == resource.identity()
+    if expectation.target == "document":
+        return expectation.name in (file, f"{file}#{resource.doc_index + 1}")
+    return False
+
+
 # An oracle for field lines, independent of gate's own path parsing and line lookup.
 _SEGMENT = re.compile(r'\.?(?:(?P<key>[A-Za-z_$][\w$-]*)|"(?P<quoted>[^"]*)"|\[(?P<index>\d+)\])')
 
@@ -137,7 +116,7 @@ def parse_field(text: str) -> tuple[str | int, ...]:
     position = 0
     while position < len(text):
         match = _SEGMENT.match(text, position)
-        assert match, f"bad expect-field {text!r} at {position}"
+        assert match, f"bad field {text!r} at {position}"
         if match["index"] is not None:
             parts.append(int(match["index"]))
         else:
@@ -166,111 +145,158 @@ def field_line(text: str, doc_index: int, path: tuple[str | int, ...]) -> int:
     return line
 
 
-# -- the fixtures exist and are well-formed ------------------------------------------
+# -- the pack's own tests: gate test gate/policies ------------------------------------
+
+
+def test_the_pack_passes_its_own_tests(gate_cli: RunGate) -> None:
+    """``gate test gate/policies``: every policy's test file, every expectation holding."""
+    completed = gate_cli("test", "gate/policies", cwd=ROOT)
+    assert completed.returncode == 0, completed.stdout + completed.stderr
+    assert completed.stderr == ""
+    lines = completed.stdout.splitlines()
+    assert [line.split(":")[0] for line in lines[:-1]] == [
+        f"gate/policies/{policy_id}/{policy_id}.test.yaml" for policy_id in POLICY_IDS]
+    assert all(", 0 failed" in line for line in lines)
+    expectations = sum(len(test.expectations) for file in TESTS.values() for test in file.tests)
+    assert lines[-1] == (f"{len(POLICY_IDS)} test files, {expectations} expectations: "
+                         f"{expectations} passed, 0 failed")
+    assert expectations >= 500
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_every_builtin_policy_has_a_test_file(policy_id: str) -> None:
+    """At least one failing and one passing case, in a test of this policy alone."""
+    assert policy_id in TESTS, f"built-in policy {policy_id} has no {policy_test_file(policy_id)}"
+    statuses: set[str] = set()
+    for test in policy_tests(policy_id):
+        assert test.policies is None and not test.builtin, (
+            f"{test.file}: a built-in policy's test judges the policy file beside it")
+        for expectation in test.expectations:
+            assert expectation.policy == policy_id, f"{test.file}:{expectation.line}"
+            statuses.add(expectation.status)
+    assert statuses & set(FINDING), "no failing case"
+    assert PASS in statuses, "no passing case"
+
+
+def test_no_folders_for_unknown_policies() -> None:
+    folders = {p.name for p in PACK.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert folders == set(POLICY_IDS)
+
+
+def test_a_pack_folder_without_its_policy_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder of cases whose policy file is missing (or misnamed) is refused, not
+    skipped: the pack would silently lose a policy."""
+    (tmp_path / "lost").mkdir()
+    (tmp_path / "lost" / "lost.yml").write_text("kind: Policy\n", encoding="utf-8")
+    (tmp_path / "__pycache__").mkdir()  # not a policy folder
+    monkeypatch.setattr(resources, "files", lambda package: tmp_path)
+    with pytest.raises(PolicyError, match=r"built-in policy folder lost/ holds no lost\.yaml"):
+        list(builtin_files())
+
+
+@pytest.mark.parametrize("policy_id", POLICY_IDS)
+def test_case_files_name_their_cases(policy_id: str) -> None:
+    for name in case_files(policy_id):
+        path = PACK / policy_id / name
+        assert path.is_file(), f"{policy_id}: no case file {name}"
+        text = path.read_text(encoding="utf-8")
+        documents = re.split(r"^---\s*$", text, flags=re.MULTILINE)
+        for number, document in enumerate(documents, 1):
+            assert CASE_COMMENT.search(document), (
+                f"{path.name} document {number} has no '# Case:' (or '# Context:') comment")
+        if name.startswith("change-"):
+            continue
+        identities = [r.identity() for r in file_resources(policy_id, name) if r.is_resource]
+        assert len(identities) == len(set(identities)), "resource names repeat within the file"
 
 
 @pytest.mark.parametrize("policy_id", RESOURCE_POLICY_IDS)
-def test_every_builtin_policy_has_fixtures(policy_id: str) -> None:
-    for expect in ("pass", "fail"):
-        path = fixture_path(policy_id, expect)
-        assert path.is_file(), f"built-in policy {policy_id} has no {path.relative_to(ROOT)}"
-        _, resources, notes = read_fixture(path, reads_documents(policy_id))
-        assert resources, f"{path} holds no resources"
-        assert not notes, f"{path}: documents that are not resources: {notes}"
-
-
-def test_no_fixtures_for_unknown_policies() -> None:
-    stale = {p.name for p in FIXTURES.iterdir() if p.is_dir()} - set(POLICY_IDS) - NOT_POLICY_DIRS
-    assert not stale, f"fixtures for policies that do not exist: {sorted(stale)}"
-
-
-@pytest.mark.parametrize("policy_id", RESOURCE_POLICY_IDS)
-@pytest.mark.parametrize("expect", ["pass", "fail"])
-def test_fixture_documents_name_their_case(policy_id: str, expect: str) -> None:
-    path = fixture_path(policy_id, expect)
-    if not path.is_file():
-        pytest.skip("missing; reported by test_every_builtin_policy_has_fixtures")
-    text = path.read_text(encoding="utf-8")
-    documents = re.split(r"^---\s*$", text, flags=re.MULTILINE)
-    for number, document in enumerate(documents, 1):
-        assert re.search(r"^# (Case|Context): \S", document, re.MULTILINE), (
-            f"{path.name} document {number} has no '# Case:' (or '# Context:') comment"
-        )
-    _, resources, _ = read_fixture(path, reads_documents(policy_id))
-    identities = [r.identity() for r in resources]
-    assert len(identities) == len(set(identities)), "resource names repeat within the file"
-
-
-def test_fail_fixtures_name_their_expected_field() -> None:
-    missing = [case.label for case in FAIL_CASES if "expect-field" not in case.annotations]
-    assert not missing, f"fail fixtures without gate.test/expect-field: {missing}"
-
-
-# -- the fixtures behave as stated ---------------------------------------------------
-
-
-@pytest.mark.parametrize("case", PASS_CASES, ids=lambda case: case.label)
-def test_pass_fixture(case: Case) -> None:
-    results = run(configured(case), [case.resource], context=case.context)
-    if case.annotations.get("not-applicable") == "true":
-        assert results == [], "the policy should not apply to this resource"
-        return
-    assert results, "the policy did not apply, so the case tests nothing"
-    unexpected = [(r.status, r.field, r.message) for r in results if r.status not in (PASS, SKIP)]
-    assert not unexpected
-
-
-@pytest.mark.parametrize("case", FAIL_CASES, ids=lambda case: case.label)
-def test_fail_fixture(case: Case) -> None:
-    found = findings(run(configured(case), [case.resource], context=case.context))
-    assert found, "no finding"
-    notes = case.annotations
-    first = found[0]
-    assert first.field == notes["expect-field"], first.message
-    path = case.resource.prefix + parse_field(notes["expect-field"])
-    assert first.line == field_line(case.source.text, case.resource.doc_index, path)
-    if "expect-message" in notes:
-        assert first.message == notes["expect-message"]
-    if "expect-count" in notes:
-        assert len(found) == int(notes["expect-count"]), [r.message for r in found]
+def test_every_case_has_an_expectation(policy_id: str) -> None:
+    """A case nobody states a result for tests nothing; a context document is no case."""
+    for name in case_files(policy_id):
+        expectations = [e for test in policy_tests(policy_id) for e in test.expectations
+                        if name in [entry.value for entry in test.resources]]
+        text = (PACK / policy_id / name).read_text(encoding="utf-8")
+        context = [m.group(1) == "Context" for m in CASE_COMMENT.finditer(text)]
+        for resource in file_resources(policy_id, name):
+            stated = any(names(e, name, resource) for e in expectations)
+            where = f"{name}:{resource.line} ({resource.identity()})"
+            if context[resource.doc_index]:
+                assert not stated, f"{where}: a '# Context:' document with an expectation"
+            else:
+                assert stated, f"{where}: a case without an expectation in the test file"
 
 
 @pytest.mark.parametrize("policy_id", RESOURCE_POLICY_IDS)
-def test_fixtures_cover_fail_and_pass_paths_in_gate_check(
+def test_findings_point_at_the_line_of_their_field(policy_id: str) -> None:
+    """Every failing case that names a field: its finding is on that field's line."""
+    cache = PolicyCache()
+    for test in policy_tests(policy_id):
+        policies = load_policies(test, cache)
+        files = {entry.value: file_resources(policy_id, entry.value)
+                 for entry in test.resources if isinstance(entry.value, str)}
+        context = context_of(r for resources in files.values() for r in resources)
+        for expectation in test.expectations:
+            if expectation.status not in FINDING or expectation.field is None:
+                continue
+            [resource] = [r for file, resources in files.items()
+                                  for r in resources if names(expectation, file, r)]
+            found = [r for r in evaluate(policies, [resource], "info", context)
+                     if r.policy.id == policy_id and r.status == expectation.status
+                     and expectation.matches(r)]
+            assert found, f"{test.file}:{expectation.line}: no such finding"
+            path = resource.prefix + parse_field(expectation.field)
+            assert found[0].line == field_line(resource.source.text, resource.doc_index, path), (
+                f"{test.file}:{expectation.line}")
+
+
+@pytest.mark.parametrize("policy_id", RESOURCE_POLICY_IDS)
+def test_gate_check_reports_what_gate_test_judged(
     policy_id: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
-    """End to end: ``gate check`` with only this policy reports what the engine reports."""
+    """End to end: ``gate check`` with only this policy, on each case file of a test
+    without parameters, reports the status and field its expectations state."""
     (tmp_path / ".git").mkdir()  # stops the search for a .gate.yaml here
     config = tmp_path / "gate.yaml"
     disabled = {other: {"enabled": False} for other in POLICY_IDS if other != policy_id}
     enabled = {policy_id: {"enabled": True}}  # opt-in policies too
     config.write_text(json.dumps({"policies": {**disabled, **enabled}}), encoding="utf-8")
-    policy = BUILTIN[policy_id]
-    for expect, cases in (("pass", PASS_CASES), ("fail", FAIL_CASES)):
-        path = fixture_path(policy_id, expect)
-        if not path.is_file():
-            pytest.skip("missing; reported by test_every_builtin_policy_has_fixtures")
-        completed = gate_cli("check", "-c", config, "-f", "json", path, cwd=tmp_path)
-        assert completed.returncode in (0, 1), completed.stderr
-        report = json.loads(completed.stdout)
-        assert report["errors"] == []
-        by_resource: dict[tuple[str, str], list[dict[str, Any]]] = {}
-        for result in report["results"]:
-            key = (result["resource"]["kind"], result["resource"]["name"])
-            by_resource.setdefault(key, []).append(result)
-        for case in cases:
-            if case.policy_id != policy_id or "params" in case.annotations:
-                continue  # parameters cannot differ per document on the command line
-            got = by_resource.get((case.resource.kind, case.resource.name), [])
-            statuses = {r["status"] for r in got}
-            if expect == "pass":
-                assert statuses <= {PASS, SKIP}, case.label
+    blocks = BUILTIN[policy_id].info.enforcement == "block"
+    for test in policy_tests(policy_id):
+        if test.parameters:
+            continue  # parameters cannot differ per test on the command line
+        for entry in test.resources:
+            assert isinstance(entry.value, str)
+            path = PACK / policy_id / entry.value
+            completed = gate_cli("check", "-c", config, "-f", "json", path, cwd=tmp_path)
+            report = json.loads(completed.stdout)
+            assert report["errors"] == [], completed.stderr
+            got: dict[int, list[dict[str, Any]]] = {}  # by the line of the resource
+            for result in report["results"]:
+                got.setdefault(result["resource"]["line"], []).append(result)
+            fails = False
+            for resource in file_resources(policy_id, entry.value):
+                for expectation in test.expectations:
+                    if not names(expectation, entry.value, resource):
+                        continue
+                    results = got.get(resource.line, [])
+                    statuses = {r["status"] for r in results}
+                    label = f"{test.file}:{expectation.line}"
+                    if expectation.status in FINDING:
+                        fails = True
+                        fields = [r["field"] for r in results if r["status"] in FINDING]
+                        assert expectation.field is None or expectation.field in fields, label
+                    elif expectation.status == "not-applicable":
+                        assert results == [], label
+                    else:
+                        assert statuses <= {PASS, SKIP}, label
+            # A case file may also hold cases that only fail with a test's parameters.
+            if fails:
+                assert completed.returncode == (1 if blocks else 0), completed.stderr
             else:
-                first = next(r for r in got if r["status"] in FINDING)
-                assert first["field"] == case.annotations["expect-field"], case.label
-        if expect == "fail":
-            blocks = policy.info.enforcement == "block"
-            assert completed.returncode == (1 if blocks else 0)
+                assert completed.returncode in (0, 1), completed.stderr
 
 
 # -- the policies' own examples and documentation -------------------------------------
@@ -292,8 +318,6 @@ def test_own_examples(policy_id: str) -> None:
 
 def test_builtin_policies_pass_every_check_user_policies_get() -> None:
     """The pack loads without the schema checks every run would pay for; here it gets them."""
-    from gate.policy import builtin_files, load_policy_text
-
     for name, text in builtin_files():
         checked = load_policy_text(text, name)
         assert [p.id for p in checked] == [name.removeprefix("builtin:").removesuffix(".yaml")]

@@ -1,111 +1,64 @@
-"""Built-in change policies against their fixtures: change documents, one per YAML document.
+"""Built-in change policies: what their findings point at, the evidence they record, and
+custom change policies.
 
-``fixtures/policies/<id>/change-{pass,fail}.yaml``: each document is a change document
-introduced by a ``# Case:`` comment, with two keys of the test's own, removed before
-evaluation: ``params`` (the policy's parameters) and ``expect``:
-
-- pass documents: by default every result passes; ``not_applicable: true``: the policy does
-  not apply; ``skip: true``: it applies but finds nothing to check;
-- fail documents: at least one finding; ``message``, ``count``, ``file`` and ``line`` of the
-  first finding (and the number of findings) where given.
+Their cases are change documents, one per YAML document, in
+``gate/policies/<id>/change-{pass,fail}.yaml``; ``<id>.test.yaml`` beside them states
+what each must get, and ``gate test gate/policies`` judges them
+(tests/test_builtin_policies.py runs it).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from gate.change import subject
 from gate.policy import Policy, load_builtin
-from gate.results import FAIL, PASS, SKIP, WARN, Result, severity_rank
-from gate.yamlio import load_located
+from gate.policytest import PolicyCache, change_subjects, load_policies, load_test_file
+from gate.results import FAIL, PASS, WARN, Result, severity_rank
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT / "fixtures" / "policies"
+PACK = ROOT / "gate" / "policies"
 BUILTIN = {policy.id: policy for policy in load_builtin()}
 CHANGE_IDS = sorted(i for i, policy in BUILTIN.items() if policy.target == "change")
 
 
-@dataclass(frozen=True)
-class Case:
-    policy_id: str
-    expect_kind: str
-    name: str
-    document: dict[str, Any]
-    params: dict[str, Any]
-    expect: dict[str, Any]
-
-    @property
-    def label(self) -> str:
-        return f"{self.policy_id}/{self.expect_kind}: {self.name}"
-
-
-def fixture(policy_id: str, expect: str) -> Path:
-    return FIXTURES / policy_id / f"change-{expect}.yaml"
-
-
-def cases(expect: str) -> list[Case]:
-    found: list[Case] = []
-    for policy_id in CHANGE_IDS:
-        path = fixture(policy_id, expect)
-        if not path.is_file():
-            continue
-        text = path.read_text(encoding="utf-8")
-        names = re.findall(r"^# Case: (.+)$", text, re.MULTILINE)
-        documents = [d.data for d in load_located(text, str(path)).documents]
-        assert len(names) == len(documents), f"{path}: one '# Case:' comment per document"
-        for name, data in zip(names, documents, strict=True):
-            document = dict(data)
-            params = document.pop("params", {})
-            expected = document.pop("expect", {})
-            found.append(Case(policy_id, expect, name, document, params, expected))
-    return found
-
-
-def judge(case: Case) -> list[Result]:
-    policy: Policy = BUILTIN[case.policy_id].configured(enabled=True, params=case.params)
-    document = case.document
-    change = subject(document, document.get("environment", ""))
-    return policy.check_change(change, severity_rank("info"))
+def locations(value: Any) -> Iterator[tuple[Any, Any]]:
+    """Every (file, line) a change document records, at any depth."""
+    if isinstance(value, dict):
+        if "file" in value and "line" in value:
+            yield value["file"], value["line"]
+        for item in value.values():
+            yield from locations(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from locations(item)
 
 
 @pytest.mark.parametrize("policy_id", CHANGE_IDS)
-def test_every_change_policy_has_fixtures(policy_id: str) -> None:
-    for expect in ("pass", "fail"):
-        assert fixture(policy_id, expect).is_file(), f"{policy_id} has no change-{expect}.yaml"
-
-
-@pytest.mark.parametrize("case", cases("pass"), ids=lambda case: case.label)
-def test_pass_fixture(case: Case) -> None:
-    results = judge(case)
-    if case.expect.get("not_applicable"):
-        assert results == []
-        return
-    statuses = {result.status for result in results}
-    if case.expect.get("skip"):
-        assert statuses == {SKIP}, [r.message for r in results]
-    else:
-        assert statuses == {PASS}, [r.message for r in results]
-
-
-@pytest.mark.parametrize("case", cases("fail"), ids=lambda case: case.label)
-def test_fail_fixture(case: Case) -> None:
-    results = judge(case)
-    findings = [result for result in results if result.status in (FAIL, WARN)]
-    assert findings, f"no finding: {[(r.status, r.message) for r in results]}"
-    first = findings[0]
-    assert all(r.resource.is_change for r in findings)
-    assert first.resource.environment == case.document.get("environment", "")
-    if "message" in case.expect:
-        assert first.message == case.expect["message"]
-    if "count" in case.expect:
-        assert len(findings) == case.expect["count"]
-    if "file" in case.expect:
-        assert (first.location_file, first.location_line) == (
-            case.expect["file"], case.expect["line"])
+def test_a_change_finding_points_at_a_place_its_document_records(policy_id: str) -> None:
+    """A finding with a location names a file and line the change document holds, never
+    one made up (``gate test`` states the line, not the file)."""
+    test_file = load_test_file(str(PACK / policy_id / f"{policy_id}.test.yaml"))
+    cache = PolicyCache()
+    located = 0
+    for test in test_file.tests:
+        for found in change_subjects(test, load_policies(test, cache)):
+            assert found.document is not None
+            name, number = found.document
+            text = (PACK / policy_id / name).read_text(encoding="utf-8")
+            document = list(yaml.safe_load_all(text))[number - 1]
+            for result in found.results.get(policy_id, []):
+                if result.status in (FAIL, WARN) and result.location_line:
+                    assert (result.location_file, result.location_line) in set(
+                        locations(document)), f"{name}#{number}: {result.message}"
+                    located += 1
+    if policy_id in ("environment-drift", "promotion-certified", "release-tag-exists"):
+        assert located, "no finding with a location: the test checks nothing"
 
 
 def test_change_policies_are_not_judged_per_resource() -> None:

@@ -3,7 +3,7 @@
 allowed-registries, no-service-external-ips, secrets-not-in-env,
 automount-service-account-token, rbac-no-wildcards and no-cluster-admin-binding:
 their parameters and the odd inputs their descriptions decide, run in-process through
-``load_builtin()`` and ``evaluate()``. The fixtures under ``fixtures/policies/<id>/`` are
+``load_builtin()`` and ``evaluate()``. The cases under ``gate/policies/<id>/`` are
 tested by ``tests/test_builtin_policies.py`` and ``gate test``.
 """
 from __future__ import annotations

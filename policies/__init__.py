@@ -1,1 +1,0 @@
-"""The built-in policy pack: YAML policy files, installed as ``gate.policies``."""
