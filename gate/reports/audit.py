@@ -228,35 +228,6 @@ def location(file: str, line: int | None) -> str:
     return file if line is None else f"{file}:{line}"
 
 
-def counted_statuses(report: Report) -> tuple[str, ...]:
-    """The statuses a per-policy or per-control table counts: baselined and overridden
-    only when the report has such results, so that the usual table stays narrow."""
-    return (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
-            *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
-
-
-def policy_counts(report: Report) -> dict[tuple[str, str], int]:
-    """Results per (policy id, status)."""
-    counts: dict[tuple[str, str], int] = {}
-    for result in report.results:
-        key = (result.policy.id, result.status)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def environment_counts(report: Report, statuses: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    """Results per environment (sorted by name) and status, for ``statuses`` only;
-    results of no environment are not counted."""
-    counts: dict[str, dict[str, int]] = {}
-    for result in report.results:
-        environment = result.resource.environment
-        if environment:
-            row = counts.setdefault(environment, dict.fromkeys(statuses, 0))
-            if result.status in row:
-                row[result.status] += 1
-    return dict(sorted(counts.items()))
-
-
 def rollback_text(record: RollbackRecord) -> str:
     """One rollback in words, the same in every format: ``prod rolls back to release
     v1.0.0 (ms1: 1.1.0 -> 1.0.0); let through by allow_rollback of year-end``."""
