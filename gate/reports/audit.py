@@ -6,17 +6,22 @@ alike; they take these from here so that they never disagree.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gate.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
 from gate.results import (
+    ACTIVE,
     BASELINED,
+    EXPIRED,
     FAIL,
     OVERRIDDEN,
     PASS,
     SKIP,
+    STALE,
     WAIVED,
     WARN,
+    Audit,
     CommitSignature,
     OverrideRef,
     Report,
@@ -172,6 +177,40 @@ def judged(report: Report) -> str:
     if change.mode == "worktree":
         return f"worktree: the working tree against {change.base_ref}{head_commit}"
     return f"commits {commit_range(report)} ({change.base_ref}..{change.head_ref})"
+
+
+
+def audit_record(report: Report, audit: Audit, text: Callable[[str], str],
+                 digest: Callable[[str], str], names: Callable[[Sequence[str]], str],
+                 ) -> list[tuple[str, str]]:
+    """The audit record, (fact, value) rows: what was judged, when, by which gate and
+    rules. Each format passes how it writes a value: ``text`` an untrusted one (it also
+    gets the facts' own punctuation, which it may escape), ``digest`` a sha, ``names`` a
+    list of names."""
+    change = report.change
+    facts = [("Judged", text(judged(report)))]
+    if change is not None:
+        if change.merge_base:
+            facts.append(("Merge base", digest(change.merge_base)))
+        if change.mode == "commits":
+            facts.append(("Commits", f"{change.commits:,}"))
+        facts.append(("Environments", names(change.environments)))
+    facts += [
+        ("Evaluated at", text(f"{audit.evaluated_at} (time source: {audit.time_source})")),
+        ("gate version", text(report.tool_version)),
+        ("Rules read from", text(audit.rules_from)),
+        ("sha256 fingerprint", digest(audit.fingerprint)),
+        ("Fail on", text(report.fail_on)),
+    ]
+    if audit.baseline is not None:
+        baseline = audit.baseline
+        findings = sum(use.matched for use in baseline.entries if use.state == ACTIVE)
+        facts.append(("Baseline", f"{text(baseline.file)}: {findings:,} baselined "
+                                  f"{'finding' if findings == 1 else 'findings'}; entries: "
+                                  f"{baseline.count(ACTIVE):,} active, "
+                                  f"{baseline.count(EXPIRED):,} expired, "
+                                  f"{baseline.count(STALE):,} stale"))
+    return facts
 
 
 # -- how every report names things ---------------------------------------------------

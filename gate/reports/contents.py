@@ -6,8 +6,9 @@ and each only formats.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 from gate.results import (
-    ACTIVE,
     BASELINED,
     FAIL,
     OVERRIDDEN,
@@ -15,7 +16,7 @@ from gate.results import (
     SEVERITIES,
     WAIVED,
     WARN,
-    BaselineRecord,
+    ChangedFile,
     ChangeSummary,
     Report,
     ResourceRef,
@@ -94,12 +95,27 @@ def deleted_resources(report: Report) -> list[ResourceRef]:
     return report.change.deleted if report.change is not None else []
 
 
-def blocking_rule(change: ChangeSummary) -> str:
-    """Which findings of a change block, in words."""
-    return ("only findings this change adds block" if change.blocking == "new"
+def change_intro(change: ChangeSummary, text: Callable[[str], str],
+                 digest: Callable[[str], str], names: Callable[[Sequence[str]], str]) -> str:
+    """What the change section says first: the refs compared, which findings block, how
+    many commits, the environments reached and gate's notes. Each format passes how it
+    writes a value: ``text`` an untrusted one, ``digest`` a sha, ``names`` a list."""
+    base = text(change.base_ref) + (f" ({digest(change.merge_base)})"
+                                    if change.merge_base else "")
+    head = text(change.head_ref) + (f" ({digest(change.head_sha)})"
+                                    if change.head_sha else "")
+    rule = ("only findings this change adds block" if change.blocking == "new"
             else "every blocking finding blocks")
+    intro = f"Compared {base} with {head}: {rule}."
+    if change.mode == "commits":
+        intro += f" {change.commits:,} {'commit' if change.commits == 1 else 'commits'}."
+    if change.environments:
+        intro += f" Environments it reaches: {names(change.environments)}."
+    if change.notes:
+        intro += " " + " ".join(text(note) for note in change.notes)
+    return intro
 
 
-def baselined_findings(record: BaselineRecord) -> int:
-    """The findings the baseline's active entries matched."""
-    return sum(use.matched for use in record.entries if use.state == ACTIVE)
+def changed_path(changed: ChangedFile) -> str:
+    """A changed file's path; ``old → new`` for a rename."""
+    return changed.path if not changed.old_path else f"{changed.old_path} → {changed.path}"

@@ -17,13 +17,15 @@ resources, policies with controls, passed checks, baselined findings, skipped do
 and the audit (the record, one per-control table per framework, waivers, overrides,
 change evidence, the fingerprint's inputs).
 
-Every value from a manifest, a commit, a waiver or the config passes through
-:func:`_text`: control and bidirectional characters made visible (gate/reports/_escape.py),
-on one line, then HTML-escaped, quotes included; no untrusted value is ever put in an
-attribute or a URL. The output is deterministic: the only time shown is the evaluation
-time the report carries.
+Modules: this one builds the head and the sections of findings and results;
+gate/reports/html_audit.py the change, a release and the audit; gate/reports/html_section.py
+the section and how each value is written: every value from a manifest, a commit, a
+waiver or the config passes through its ``untrusted`` (controls made visible, on one
+line, HTML-escaped, quotes included), and no untrusted value is ever put in an attribute
+or a URL. What a section lists and counts comes from gate/reports/contents.py and
+gate/reports/audit.py, shared with the Markdown report. The output is deterministic: the
+only time shown is the evaluation time the report carries.
 """
-
 from __future__ import annotations
 
 from collections.abc import Sequence

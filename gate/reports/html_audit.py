@@ -14,15 +14,15 @@ from gate.reports.audit import (
     SIGNATURE_WORDS,
     FrameworkGroup,
     OverrideUse,
+    audit_record,
     frameworks,
     identity,
-    judged,
     overrides,
     signature_words,
 )
 from gate.reports.contents import (
-    baselined_findings,
-    blocking_rule,
+    change_intro,
+    changed_path,
     control_statuses,
     deleted_resources,
 )
@@ -38,9 +38,6 @@ from gate.reports.html_section import (
     untrusted,
 )
 from gate.results import (
-    ACTIVE,
-    EXPIRED,
-    STALE,
     Audit,
     ChangeSummary,
     CommitRecord,
@@ -78,20 +75,8 @@ def change_section(report: Report) -> Section:
     change = report.change
     if change is None:
         return Section("change", "Change")
-    base = untrusted(change.base_ref) + (f" ({mono(change.merge_base)})"
-                                         if change.merge_base else "")
-    head = untrusted(change.head_ref) + (f" ({mono(change.head_sha)})"
-                                         if change.head_sha else "")
-    intro = f"Compared {base} with {head}: {blocking_rule(change)}."
-    if change.mode == "commits":
-        intro += f" {quantity(change.commits, 'commit')}."
-    if change.environments:
-        intro += f" Environments it reaches: {listing(change.environments)}."
-    if change.notes:
-        intro += " " + " ".join(untrusted(note) for note in change.notes)
-    files = [[untrusted(f.status),
-              untrusted(f.path if not f.old_path else f"{f.old_path} → {f.path}")]
-             for f in change.files]
+    intro = change_intro(change, text=untrusted, digest=mono, names=listing)
+    files = [[untrusted(f.status), untrusted(changed_path(f))] for f in change.files]
     parts = [
         Section("changed-files", "Changed files", table(("Status", "File"), files),
                 count=len(files), level=3, keep=True),
@@ -198,30 +183,7 @@ def audit_section(report: Report) -> Section:
 
 
 def _audit_rows(report: Report, audit: Audit) -> list[list[str]]:
-    change = report.change
-    facts = [("Judged", untrusted(judged(report)))]
-    if change is not None:
-        if change.merge_base:
-            facts.append(("Merge base", mono(change.merge_base)))
-        if change.mode == "commits":
-            facts.append(("Commits", f"{change.commits:,}"))
-        facts.append(("Environments", listing(change.environments)))
-    facts += [
-        ("Evaluated at", f"{untrusted(audit.evaluated_at)} (time source: "
-                         f"{untrusted(audit.time_source)})"),
-        ("gate version", untrusted(report.tool_version)),
-        ("Rules read from", untrusted(audit.rules_from)),
-        ("sha256 fingerprint", mono(audit.fingerprint)),
-        ("Fail on", untrusted(report.fail_on)),
-    ]
-    if audit.baseline is not None:
-        record = audit.baseline
-        findings = baselined_findings(record)
-        facts.append(("Baseline", f"{untrusted(record.file)}: "
-                                  f"{quantity(findings, 'baselined finding')}; entries: "
-                                  f"{record.count(ACTIVE):,} active, "
-                                  f"{record.count(EXPIRED):,} expired, "
-                                  f"{record.count(STALE):,} stale"))
+    facts = audit_record(report, audit, text=untrusted, digest=mono, names=listing)
     return [[text(name), value] for name, value in facts]
 
 

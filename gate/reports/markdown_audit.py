@@ -13,17 +13,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from gate.reports.audit import FrameworkGroup, frameworks, identity, judged, overrides
+from gate.reports.audit import FrameworkGroup, audit_record, frameworks, identity, overrides
 from gate.reports.contents import (
-    baselined_findings,
-    blocking_rule,
+    change_intro,
+    changed_path,
     control_statuses,
     deleted_resources,
 )
 from gate.reports.markdown_section import STATUS_COLUMNS, Section, with_count
 from gate.reports.markdown_text import capped, escape, place, plural, sha, table_row
 from gate.results import (
-    ACTIVE,
     EXPIRED,
     STALE,
     Audit,
@@ -79,23 +78,8 @@ def change_section(report: Report) -> Section:
     change = report.change
     if change is None:
         return Section(key="change", title="", columns=(), rows=(), noun="changed files")
-    base = escape(change.base_ref) + (f" ({escape(change.merge_base[:12])})"
-                                      if change.merge_base else "")
-    head = escape(change.head_ref) + (f" ({escape(change.head_sha[:12])})"
-                                      if change.head_sha else "")
-    intro = f"Compared {base} with {head}: {blocking_rule(change)}."
-    if change.mode == "commits":
-        intro += f" {change.commits:,} {plural(change.commits, 'commit')}."
-    if change.environments:
-        reached = ", ".join(escape(environment, 100) for environment in change.environments)
-        intro += f" Environments it reaches: {reached}."
-    if change.notes:
-        intro += " " + " ".join(escape(note) for note in change.notes)
-    rows = tuple(
-        table_row([escape(f.status),
-                   escape(f.path if not f.old_path else f"{f.old_path} → {f.path}")])
-        for f in change.files
-    )
+    intro = change_intro(change, text=escape, digest=_short_sha, names=_environment_names)
+    rows = tuple(table_row([escape(f.status), escape(changed_path(f))]) for f in change.files)
     return with_count(Section(
         key="change", title="### Change", intro=intro, columns=("Status", "File"), rows=rows,
         noun="changed files", keep=True,
@@ -211,32 +195,16 @@ def audit_sections(report: Report) -> list[Section]:
 
 def _audit_rows(report: Report, audit: Audit) -> tuple[str, ...]:
     """The record: what was judged, when, by which gate and rules."""
-    change = report.change
-    facts = [("Judged", escape(judged(report)))]
-    if change is not None:
-        if change.merge_base:
-            facts.append(("Merge base", sha(change.merge_base)))
-        if change.mode == "commits":
-            facts.append(("Commits", f"{change.commits:,}"))
-        facts.append(("Environments",
-                      ", ".join(escape(e, 100) for e in change.environments) or "—"))
-    facts += [
-        ("Evaluated at", f"{escape(audit.evaluated_at)} \\(time source: "
-                         f"{escape(audit.time_source)}\\)"),
-        ("gate version", escape(report.tool_version)),
-        ("Rules read from", escape(audit.rules_from)),
-        ("sha256 fingerprint", sha(audit.fingerprint)),
-        ("Fail on", escape(report.fail_on)),
-    ]
-    if audit.baseline is not None:
-        record = audit.baseline
-        findings = baselined_findings(record)
-        facts.append(("Baseline", f"{escape(record.file)}: {findings:,} baselined "
-                                  f"{plural(findings, 'finding')}; entries: "
-                                  f"{record.count(ACTIVE):,} active, "
-                                  f"{record.count(EXPIRED):,} expired, "
-                                  f"{record.count(STALE):,} stale"))
+    facts = audit_record(report, audit, text=escape, digest=sha, names=_environment_names)
     return tuple(table_row([name, value]) for name, value in facts)
+
+
+def _short_sha(digest: str) -> str:
+    return escape(digest[:12])
+
+
+def _environment_names(names: Sequence[str]) -> str:
+    return ", ".join(escape(name, 100) for name in names) or "—"
 
 
 def _commit_log_section(report: Report) -> Section:
