@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gate.calendar import Calendar, Decision, Period
+from gate.calendar.rules import Calendar, Decision, Period
 from gate.clock import EvaluationTime
 from gate.git import Commit
 from gate.resources import Path, Resource

@@ -28,7 +28,7 @@ from gate.rulesource import (
 from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 if TYPE_CHECKING:
-    from gate.calendar import Calendar
+    from gate.calendar.rules import Calendar
     from gate.config_layers import LayeredConfig
     from gate.policy_sources import SourceCache
 
@@ -143,7 +143,7 @@ def load_config(path: str | None, source: RuleSource | None = None,
     config.environments = parse_environments(data.get("environments"),
                                              config.where("environments")[0], config.line)
     if "calendar" in data:
-        from gate.calendar import parse_calendar
+        from gate.calendar.config import parse_calendar
 
         config.calendar = parse_calendar(data["calendar"], config.where("calendar")[0],
                                          config.line, prefix=("calendar",))

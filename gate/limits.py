@@ -73,7 +73,7 @@ MAX_APPLICATIONS = 50_000
 #: empty old string multiplies).
 MAX_TEMPLATE_OUTPUT = 1024 * 1024
 
-# -- release calendar (gate/calendar.py) and the evaluation time (gate/clock.py) ---------------
+# -- release calendar (gate/calendar/) and the evaluation time (gate/clock.py) ---------------
 
 #: Windows, and freezes, of one calendar.
 MAX_WINDOWS = 200

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gate.calendar import Calendar, Decision, Window, parse_calendar, parse_duration
+from gate.calendar.config import parse_calendar, parse_duration
+from gate.calendar.rules import Calendar, Decision, Window
 from gate.errors import ConfigError
 from gate.yamlio import load_located
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from gate.calendar import parse_calendar
+from gate.calendar.config import parse_calendar
 from gate.change import ChangeContext, documents, lazy_images, subject
 from gate.clock import NOW, EvaluationTime
 from gate.deployed import image_entries

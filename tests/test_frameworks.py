@@ -31,7 +31,7 @@ from gate.frameworks import (
     split,
 )
 from gate.policy import load_builtin
-from gate.reports import RenderOptions
+from gate.reports import RenderOptions, markdown_comment
 from gate.reports import json as json_report
 from gate.reports import markdown as markdown_report
 from gate.reports.audit import NO_CONTROL, controls, frameworks
@@ -433,8 +433,8 @@ def test_markdown_truncation_shortens_the_control_tables_together() -> None:
     policies = [make_policy(f"p{n:04d}", controls=(f"ACME:{n}", f"NIST-800-53:XX-{n}"))
                 for n in range(1500)]
     report = make_report([make_result(policy) for policy in policies], audit=make_audit())
-    text = markdown_report.render_comment(report, RenderOptions())
-    assert len(text.encode("utf-16-le")) // 2 < markdown_report.MAX_CHARS
+    text = markdown_comment.render(report, RenderOptions())
+    assert len(text.encode("utf-16-le")) // 2 < markdown_comment.MAX_CHARS
     assert "#### Controls: NIST SP 800-53 Rev. 5 (1,500)" in text
     assert "#### Controls: Other (1,500)" in text
     assert "controls of Other not shown" in text

@@ -7,14 +7,10 @@ import re
 import pytest
 
 from gate.reports import RenderOptions
-from gate.reports.markdown import (
-    _DROP_ORDER,
-    MARKER,
-    MAX_CHARS,
-    escape,
-    render,
-    render_comment,
-)
+from gate.reports.markdown import MARKER, render
+from gate.reports.markdown_comment import _DROP_ORDER, MAX_CHARS
+from gate.reports.markdown_comment import render as render_comment
+from gate.reports.markdown_text import escape
 from gate.results import FAIL, NOT_RENDERED, OVERRIDDEN, PASS, SKIP, WAIVED, WARN, Report, Result
 from tests.report_factory import (
     HELM_NOT_ASKED,

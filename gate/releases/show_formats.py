@@ -9,7 +9,7 @@ from gate.releases.show import ReleaseView
 from gate.releases.versions import Deployed, Unread
 from gate.reports import html_page
 from gate.reports._escape import clean_tree, one_line
-from gate.reports.markdown import escape as md_escape
+from gate.reports.markdown_text import escape as md_escape
 
 #: Version of the JSON output.
 VERSION = 1

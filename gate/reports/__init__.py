@@ -1,5 +1,7 @@
 """Report formats: one module each, behind one small interface.
 
+The Markdown and HTML formats each have helper modules beside theirs (``markdown_*``,
+``html_*``), and share what their sections list and count (``contents``, ``audit``).
 Each format module defines ``render(report: Report, options: RenderOptions) -> str``;
 one whose reports grow big may also define ``render_chunks`` (same arguments), giving
 the text piece by piece, so that a run writes it as it is made.

@@ -6,17 +6,22 @@ alike; they take these from here so that they never disagree.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from gate.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
 from gate.results import (
+    ACTIVE,
     BASELINED,
+    EXPIRED,
     FAIL,
     OVERRIDDEN,
     PASS,
     SKIP,
+    STALE,
     WAIVED,
     WARN,
+    Audit,
     CommitSignature,
     OverrideRef,
     Report,
@@ -174,6 +179,40 @@ def judged(report: Report) -> str:
     return f"commits {commit_range(report)} ({change.base_ref}..{change.head_ref})"
 
 
+
+def audit_record(report: Report, audit: Audit, text: Callable[[str], str],
+                 digest: Callable[[str], str], names: Callable[[Sequence[str]], str],
+                 ) -> list[tuple[str, str]]:
+    """The audit record, (fact, value) rows: what was judged, when, by which gate and
+    rules. Each format passes how it writes a value: ``text`` an untrusted one (it also
+    gets the facts' own punctuation, which it may escape), ``digest`` a sha, ``names`` a
+    list of names."""
+    change = report.change
+    facts = [("Judged", text(judged(report)))]
+    if change is not None:
+        if change.merge_base:
+            facts.append(("Merge base", digest(change.merge_base)))
+        if change.mode == "commits":
+            facts.append(("Commits", f"{change.commits:,}"))
+        facts.append(("Environments", names(change.environments)))
+    facts += [
+        ("Evaluated at", text(f"{audit.evaluated_at} (time source: {audit.time_source})")),
+        ("gate version", text(report.tool_version)),
+        ("Rules read from", text(audit.rules_from)),
+        ("sha256 fingerprint", digest(audit.fingerprint)),
+        ("Fail on", text(report.fail_on)),
+    ]
+    if audit.baseline is not None:
+        baseline = audit.baseline
+        findings = sum(use.matched for use in baseline.entries if use.state == ACTIVE)
+        facts.append(("Baseline", f"{text(baseline.file)}: {findings:,} baselined "
+                                  f"{'finding' if findings == 1 else 'findings'}; entries: "
+                                  f"{baseline.count(ACTIVE):,} active, "
+                                  f"{baseline.count(EXPIRED):,} expired, "
+                                  f"{baseline.count(STALE):,} stale"))
+    return facts
+
+
 # -- how every report names things ---------------------------------------------------
 
 #: git's signature status letters (``%G?``, git-log(1)) in words.
@@ -226,35 +265,6 @@ def location(file: str, line: int | None) -> str:
     if not file:
         return ""
     return file if line is None else f"{file}:{line}"
-
-
-def counted_statuses(report: Report) -> tuple[str, ...]:
-    """The statuses a per-policy or per-control table counts: baselined and overridden
-    only when the report has such results, so that the usual table stays narrow."""
-    return (PASS, FAIL, WARN, WAIVED, *((BASELINED,) if report.count(BASELINED) else ()),
-            *((OVERRIDDEN,) if report.count(OVERRIDDEN) else ()))
-
-
-def policy_counts(report: Report) -> dict[tuple[str, str], int]:
-    """Results per (policy id, status)."""
-    counts: dict[tuple[str, str], int] = {}
-    for result in report.results:
-        key = (result.policy.id, result.status)
-        counts[key] = counts.get(key, 0) + 1
-    return counts
-
-
-def environment_counts(report: Report, statuses: tuple[str, ...]) -> dict[str, dict[str, int]]:
-    """Results per environment (sorted by name) and status, for ``statuses`` only;
-    results of no environment are not counted."""
-    counts: dict[str, dict[str, int]] = {}
-    for result in report.results:
-        environment = result.resource.environment
-        if environment:
-            row = counts.setdefault(environment, dict.fromkeys(statuses, 0))
-            if result.status in row:
-                row[result.status] += 1
-    return dict(sorted(counts.items()))
 
 
 def rollback_text(record: RollbackRecord) -> str:
