@@ -182,10 +182,6 @@ def pairing_name(resource: Resource, affixes: Iterable[Affixes]) -> str:
 PairKey = tuple[str, str, str]  # (group, kind, pairing name)
 
 
-#: What an environment's own name compares as (gate/drift.py, Side.canonical).
-_ENVIRONMENT_NAME = "\0the environment's name"
-
-
 @dataclass
 class Side:
     """One environment's resources, by pairing key."""
@@ -215,12 +211,13 @@ class Side:
         """A value with the names of this environment's resources as they pair, so a
         reference to ``prod-web`` equals one to ``web`` where those resources pair."""
         if isinstance(value, str):
-            if value == self.rendered.environment:
-                # A value that is each side's own environment name (an environment
-                # label, a namespace named after it) differs by definition.
-                return _ENVIRONMENT_NAME
             return self.renamed.get(value, value)
         return value
+
+    def own_name(self, value: Any) -> bool:
+        """Whether ``value`` is this side's environment name: where each side holds its
+        own (an environment label, a namespace named after it), they differ by design."""
+        return isinstance(value, str) and value == self.rendered.environment
 
 
 def _resource_order(resource: Resource) -> tuple[str, str, str, int]:
@@ -353,8 +350,9 @@ class _Walk:
             self.lists(a, b, path, real_a, real_b)
             return
         side_a, side_b = self.sides
-        if a is _MISSING or b is _MISSING or shown(side_a.canonical(a)) != shown(
-                side_b.canonical(b)):
+        if a is _MISSING or b is _MISSING or (
+                shown(side_a.canonical(a)) != shown(side_b.canonical(b))
+                and not (side_a.own_name(a) and side_b.own_name(b))):
             self.record(path, a, b, real_a, real_b)
 
     def lists(self, a: list[Any], b: list[Any], path: FieldPath,

@@ -350,8 +350,8 @@ def test_the_action_creates_its_report_folder_afresh(
     assert code == 1, stdout
     reports = repo.path / "gate-reports"
     assert reports.is_dir() and not reports.is_symlink()
-    assert sorted(p.name for p in reports.iterdir()) == ["gate-junit.xml", "gate.json",
-                                                         "gate.md"]
+    assert sorted(p.name for p in reports.iterdir()) == [
+        "gate-comment.md", "gate-junit.xml", "gate.json", "gate.md"]
     assert not any(p.is_symlink() for p in reports.iterdir())
     assert snapshot(repo.path / ".git") == git_before
     assert list(outside.iterdir()) == []
