@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gate.argocd import (
+from gate.argocd.applicationsets import (
     DEFAULT_LABEL,
     UNKNOWN,
     ArgoSettings,

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gate.argocd import covers
+from gate.argocd.applicationsets import covers
 from gate.errors import ConfigError
 
 

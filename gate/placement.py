@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.argocd import DeployedPath
+from gate.argocd.applicationsets import DeployedPath
 from gate.environments import EnvironmentMap, EnvironmentMatch, Note
 from gate.planning import Planner, is_manifest_path, outermost_charts
 from gate.renderers.base import RenderSettings, Unit

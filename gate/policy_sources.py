@@ -41,7 +41,7 @@ from gate.errors import ConfigError
 from gate.trees import below
 
 if TYPE_CHECKING:
-    from gate.git import GitTree, Repository
+    from gate.git.trees import GitTree, Repository
     from gate.rulesource import RuleSource
     from gate.trees import FileTree
 
@@ -235,7 +235,7 @@ class SourceCache:
     def _repository(self, entry: str) -> Repository:
         repository = self._repositories.get(entry)
         if repository is None:
-            from gate.git import GitError, open_repository
+            from gate.git.trees import GitError, open_repository
 
             try:
                 repository = open_repository(entry)

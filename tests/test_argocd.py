@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.argocd import (
+from gate.argocd.applicationsets import (
     ArgoSettings,
     DeployedPath,
     Discovery,

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from gate.change import commit_document
-from gate.git import GitError, open_repository
+from gate.git.trees import GitError, open_repository
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.signing import commit_as, keyring, signed_commit

@@ -8,7 +8,7 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.argocd import ArgoSettings, discover
+from gate.argocd.applicationsets import ArgoSettings, discover
 from gate.environments import (
     SCHEMA,
     UNKNOWN,

@@ -28,7 +28,7 @@ from gate.errors import ConfigError, GateError
 from gate.results import ChangedFile, ChangeSummary, Report
 
 if TYPE_CHECKING:
-    from gate.git import Repository
+    from gate.git.trees import Repository
 
 
 def add_parser(commands: Any) -> None:
@@ -86,12 +86,13 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate import git, governance
+    from gate import governance
     from gate.change_commits import change_commits
     from gate.change_context import change_context
     from gate.change_log import commit_log
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
+    from gate.git import trees as git
     from gate.localchange import held_for_merge
     from gate.ratchet import classify, existing_counts, is_existing
 

@@ -72,7 +72,7 @@ def _tree(args: argparse.Namespace) -> tuple[FileTree, str, str, dict[str, str] 
         root = tree_root(args.path)
         inside = os.path.relpath(os.path.abspath(args.path), root).replace(os.sep, "/")
         return WorkTree(root), root, "" if inside == "." else inside, None
-    from gate import git
+    from gate.git import trees as git
 
     repository = git.open_repository(".")
     sha = repository.resolve(args.ref)

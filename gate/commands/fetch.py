@@ -72,8 +72,8 @@ def _rule_source(args: argparse.Namespace) -> RuleSource | None:
         if args.base is not None:
             raise ConfigError("--base goes with --rules-from base")
         return None
-    from gate import git
     from gate.changeset import EmptyTree
+    from gate.git import trees as git
     from gate.rulesource import RevisionRules
     from gate.trees import FileTree
 

@@ -114,7 +114,7 @@ def _json(document: dict[str, Any]) -> str:
 
 
 def _history(args: argparse.Namespace, config: Any) -> Any:
-    from gate import git
+    from gate.git import trees as git
     from gate.releases.history import ReleaseHistory
 
     return ReleaseHistory(git.open_repository("."), config, args.kustomize)

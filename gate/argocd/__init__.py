@@ -1,0 +1,1 @@
+"""Argo CD discovery (package being split)."""

@@ -1,0 +1,1 @@
+"""Reading git: the repository, its refs, trees, diffs and commits (package being split)."""
