@@ -22,7 +22,7 @@ import yaml
 
 from gate.affected import Reach, reach
 from gate.errors import GateError
-from gate.git.trees import open_repository
+from gate.git.repository import open_repository
 from gate.renderers import kustomize, kustomize_files
 from gate.trees import FileTree, WorkTree
 from tests.gitrepo import GitRepo

@@ -515,7 +515,7 @@ def test_gate_diff_worktree_ends_on_link_loops_and_refuses_special_files(
 
 @pytest.mark.e2e
 def test_git_tree_follows_links_inside_and_refuses_the_rest(tmp_path: Path) -> None:
-    from gate.git.trees import open_repository
+    from gate.git.repository import open_repository
 
     repo = _hostile_repository(tmp_path / "repo", "http://127.0.0.1:9")
     os.symlink("../..", repo.path / "apps/up")  # a loop, committed

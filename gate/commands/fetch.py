@@ -73,11 +73,11 @@ def _rule_source(args: argparse.Namespace) -> RuleSource | None:
             raise ConfigError("--base goes with --rules-from base")
         return None
     from gate.changeset import EmptyTree
-    from gate.git import trees as git
+    from gate.git.repository import open_repository
     from gate.rulesource import RevisionRules
     from gate.trees import FileTree
 
-    repository = git.open_repository(".")
+    repository = open_repository(".")
     if args.base is not None:
         sha: str | None = repository.resolve(args.base)
         name = f"target {args.base}"

@@ -36,7 +36,7 @@ from gate import kube
 from gate.argocd.applicationsets import UNKNOWN, environment_of_application
 from gate.changeset import Comparison
 from gate.config import Config
-from gate.git.trees import Repository
+from gate.git.repository import Repository
 from gate.imageref import parse_image
 from gate.releases.tags import ReleaseTag, release_tags
 from gate.releases.versions import Deployed, Deployment, read_deployment
