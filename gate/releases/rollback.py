@@ -33,7 +33,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gate import kube
-from gate.argocd.applicationsets import UNKNOWN, environment_of_application
+from gate.argocd.applications import environment_of_application
+from gate.argocd.model import UNKNOWN
 from gate.changeset import Comparison
 from gate.config import Config
 from gate.git.repository import Repository
