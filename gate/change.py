@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from gate.calendar.rules import Calendar, Decision, Period
 from gate.clock import EvaluationTime
-from gate.git import Commit
+from gate.git.commits import Commit
 from gate.resources import Path, Resource
 from gate.results import ChangeSummary, CommitSignature, RollbackRecord
 from gate.sources import SourceFile

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gate.git import Commit, GitError, Repository
+from gate.git.commits import Commit
+from gate.git.repository import Repository
+from gate.git.runner import GitError
 
 #: The most merges of changes into the base a head may stack (a merge queue's group or
 #: a merge train): GitHub allows groups of up to 100 pull requests.

@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from gate.changeset import Comparison
     from gate.clock import EvaluationTime
     from gate.config import Config
-    from gate.git import Commit
+    from gate.git.commits import Commit
     from gate.results import ChangeSummary
     from gate.trees import FileTree
 

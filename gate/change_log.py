@@ -11,7 +11,7 @@ parameters, as configured). With ``change-ticket`` not enabled, no ticket is cou
 from __future__ import annotations
 
 from gate.change import commit_document
-from gate.git import Commit
+from gate.git.commits import Commit
 from gate.policy import Policy
 from gate.results import CommitRecord
 

@@ -17,20 +17,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from gate.argocd import (
-    DEFAULT_LABEL,
-    UNKNOWN,
-    ArgoSettings,
-    DeployedPath,
-    Discovery,
-    Note,
-    covers,
-    discover,
-    glob_match_any,
-    has_glob,
-    is_manifest_file,
-    self_and_parents,
-)
+from gate.argocd.discovery import discover
+from gate.argocd.model import DEFAULT_LABEL, UNKNOWN, ArgoSettings, DeployedPath, Discovery, Note
+from gate.argocd.paths import covers, glob_match_any, has_glob, is_manifest_file, self_and_parents
 from gate.errors import ConfigError
 from gate.trees import FileTree, TreePathError, normalize
 

@@ -2,7 +2,7 @@
 
 A glob names a path, or a directory holding it (``vendor`` and ``vendor/**`` both name
 ``vendor/a.yaml``), with the syntax of the config's other path globs
-(:func:`gate.argocd.covers`, :func:`gate.environments.glob_problem`): relative to the
+(:func:`gate.argocd.paths.covers`, :func:`gate.environments.glob_problem`): relative to the
 repository root, ``*`` and ``?`` within one directory, ``**`` across any number.
 Planning (gate/planning.py) leaves out the files, overlays and charts an exclusion
 names, in ``gate check`` and on both sides of ``gate diff``, and says so in the
@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from gate.argocd import covers
+from gate.argocd.paths import covers
 from gate.errors import ConfigError
 
 

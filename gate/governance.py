@@ -30,7 +30,7 @@ from gate.results import (
 
 if TYPE_CHECKING:
     from gate.change import ChangeContext
-    from gate.git import Commit
+    from gate.git.commits import Commit
     from gate.rulesource import RuleSource
     from gate.waivers import Waiver
 

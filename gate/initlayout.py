@@ -190,7 +190,7 @@ def _environments(folders: list[tuple[str, str]], prefix: str,
 def _argocd(root: str) -> tuple[int, list[str]]:
     """The Applications gate's discovery reads in the repository at ``root``, and the
     Helm chart templates that declare Applications it cannot read."""
-    from gate.argocd import discover
+    from gate.argocd.discovery import discover
     from gate.trees import WorkTree
 
     tree = WorkTree(root)

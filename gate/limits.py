@@ -62,7 +62,7 @@ MAX_RENDERED_RESOURCES = 100_000
 #: through five levels of overlays take in 50,000.
 MAX_RENDER_WORK = 200_000
 
-# -- Argo CD (gate/argocd.py) ------------------------------------------------------------------
+# -- Argo CD (gate/argocd/) --------------------------------------------------------------------
 
 #: Parameter sets one generator of an ApplicationSet yields (list elements, git files'
 #: entries, the product of a matrix), checked before they are built.

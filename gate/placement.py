@@ -11,7 +11,7 @@ A file reaches an environment in one of three ways, the ways a run judges it:
 
 Everything comes from the code the checks use: the plan of the whole repository
 (gate/planning.py, as ``gate check .`` makes it) and the environment map
-(gate/environments.py, with Argo CD discovery, gate/argocd.py). A chart is placed
+(gate/environments.py, with Argo CD discovery, gate/argocd/). A chart is placed
 whether or not this run could render it (``--helm``): where it deploys is the
 repository's fact, not the run's.
 """
@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from gate.argocd import DeployedPath
+from gate.argocd.model import DeployedPath
 from gate.environments import EnvironmentMap, EnvironmentMatch, Note
 from gate.planning import Planner, is_manifest_path, outermost_charts
 from gate.renderers.base import RenderSettings, Unit

@@ -25,7 +25,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from gate.affected import Reach, reach
-from gate.argocd import DeployedPath, covers, glob_match_any, self_and_parents
+from gate.argocd.model import DeployedPath
+from gate.argocd.paths import covers, glob_match_any, self_and_parents
 from gate.environments import EnvironmentMap
 from gate.exclude import Exclusions
 from gate.renderers.base import RenderSettings, Unit

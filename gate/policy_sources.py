@@ -14,7 +14,7 @@ from a cache on this machine, never from the network while judging:
   gate then checks that the pinned commit is there and is a commit. A commit not in
   the cache is an error, never a fall-back to other rules.
 - The files are read from git objects at the pinned commit (a
-  :class:`~gate.git.GitTree`, bounded as every tree gate reads), never from a
+  :class:`~gate.git.trees.GitTree`, bounded as every tree gate reads), never from a
   checkout, and named ``URL@COMMIT:PATH`` in messages and in the audit record.
 - :class:`MountedRules` makes each source's tree readable through the
   :class:`~gate.rulesource.RuleSource` of the config, at a path of its own, so the
@@ -41,7 +41,8 @@ from gate.errors import ConfigError
 from gate.trees import below
 
 if TYPE_CHECKING:
-    from gate.git import GitTree, Repository
+    from gate.git.repository import Repository
+    from gate.git.trees import GitTree
     from gate.rulesource import RuleSource
     from gate.trees import FileTree
 
@@ -235,7 +236,8 @@ class SourceCache:
     def _repository(self, entry: str) -> Repository:
         repository = self._repositories.get(entry)
         if repository is None:
-            from gate.git import GitError, open_repository
+            from gate.git.repository import open_repository
+            from gate.git.runner import GitError
 
             try:
                 repository = open_repository(entry)

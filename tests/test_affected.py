@@ -22,7 +22,7 @@ import yaml
 
 from gate.affected import Reach, reach
 from gate.errors import GateError
-from gate.git import open_repository
+from gate.git.repository import open_repository
 from gate.renderers.kustomize import inputs as kustomize_inputs
 from gate.renderers.kustomize.builder import render_builtin
 from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file

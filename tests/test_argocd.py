@@ -8,17 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.argocd import (
-    ArgoSettings,
-    DeployedPath,
-    Discovery,
-    TemplateError,
-    discover,
-    go_path_match,
-    go_string,
-    normalize_repo_url,
-    render_string,
-)
+from gate.argocd.discovery import discover
+from gate.argocd.model import ArgoSettings, DeployedPath, Discovery, normalize_repo_url
+from gate.argocd.paths import go_path_match
+from gate.argocd.templates import TemplateError, go_string, render_string
 from gate.trees import WorkTree
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "argocd"

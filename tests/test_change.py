@@ -11,7 +11,7 @@ from gate.change import ChangeContext, documents, lazy_images, subject
 from gate.clock import NOW, EvaluationTime
 from gate.deployed import image_entries
 from gate.errors import ConfigError
-from gate.git import Commit
+from gate.git.commits import Commit
 from gate.release import load_release
 from gate.resources import Resource, read_resources
 from gate.results import ChangedFile, ChangeSummary

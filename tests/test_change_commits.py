@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from gate.change_commits import change_commits
-from gate.git import GitError, open_repository
+from gate.git.repository import open_repository
+from gate.git.runner import GitError
 from tests.conftest import RunGate
 from tests.gitrepo import ENV, GitRepo, run_git
 

@@ -13,7 +13,8 @@ from typing import Any
 import pytest
 
 from gate.change import commit_document
-from gate.git import GitError, open_repository
+from gate.git.repository import open_repository
+from gate.git.runner import GitError
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.signing import commit_as, keyring, signed_commit

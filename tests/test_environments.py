@@ -8,7 +8,8 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.argocd import ArgoSettings, discover
+from gate.argocd.discovery import discover
+from gate.argocd.model import ArgoSettings
 from gate.environments import (
     SCHEMA,
     UNKNOWN,

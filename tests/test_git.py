@@ -12,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from gate.errors import GateError
-from gate.git import Change, GitError, Repository, open_repository
+from gate.git.diffs import Change
+from gate.git.repository import Repository, open_repository
+from gate.git.runner import GitError
 from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
 
 _CONFIG = ("-c", "user.name=Test User", "-c", "user.email=test@example.com",
@@ -232,7 +234,7 @@ def test_git_never_reads_a_ref_as_an_option(repo: Repo, history: dict[str, str],
                                             opened: Callable[..., Repository],
                                             monkeypatch: pytest.MonkeyPatch, ref: str) -> None:
     """Even past the validation, rev-parse gets the ref behind --end-of-options."""
-    monkeypatch.setattr("gate.git._check_ref", lambda ref: None)
+    monkeypatch.setattr("gate.git.refs._check_ref", lambda ref: None)
     repository = opened(repo)
     with unchanged(repo), pytest.raises(GitError, match=r"^unknown ref "):
         repository.resolve(ref)

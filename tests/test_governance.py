@@ -7,7 +7,7 @@ from pathlib import Path
 
 from gate import governance
 from gate.config import Config, OverrideConfig
-from gate.git import Commit
+from gate.git.commits import Commit
 from gate.results import FAIL, OVERRIDDEN, PASS, WARN
 from tests.report_factory import make_policy, make_result
 

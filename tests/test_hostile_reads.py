@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 from gate.errors import GateError
-from gate.git import GitTree
+from gate.git.trees import GitTree
 from gate.renderers import RenderError, helm
 from gate.renderers.kustomize import binary as kustomize_binary
 from gate.renderers.kustomize import inputs as kustomize_inputs
@@ -517,7 +517,7 @@ def test_gate_diff_worktree_ends_on_link_loops_and_refuses_special_files(
 
 @pytest.mark.e2e
 def test_git_tree_follows_links_inside_and_refuses_the_rest(tmp_path: Path) -> None:
-    from gate.git import open_repository
+    from gate.git.repository import open_repository
 
     repo = _hostile_repository(tmp_path / "repo", "http://127.0.0.1:9")
     os.symlink("../..", repo.path / "apps/up")  # a loop, committed

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.git import open_repository
+from gate.git.repository import open_repository
 from gate.releases.settings import ReleaseSettings
 from gate.releases.tags import release_tags, version_key
 from tests.gitrepo import GitRepo

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from gate.config import load_config
-from gate.git import open_repository
+from gate.git.repository import open_repository
 from gate.releases.versions import Deployment, read_deployment
 from gate.rulesource import disk
 from gate.trees import WorkTree

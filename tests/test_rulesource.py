@@ -12,7 +12,7 @@ from gate import governance
 from gate.commands.common import load_all, load_rules
 from gate.config import load_config
 from gate.errors import ConfigError, PolicyError
-from gate.git import open_repository
+from gate.git.repository import open_repository
 from gate.policy import load_directory, policy_files
 from gate.rulesource import DiskRules, RevisionRules, nearest_config
 from tests.gitrepo import GitRepo

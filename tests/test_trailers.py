@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.git import Repository, open_repository
+from gate.git.repository import Repository, open_repository
 from tests.gitrepo import GitRepo
 
 pytestmark = pytest.mark.e2e

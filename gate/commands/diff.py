@@ -28,7 +28,7 @@ from gate.errors import ConfigError, GateError
 from gate.results import ChangedFile, ChangeSummary, Report
 
 if TYPE_CHECKING:
-    from gate.git import Repository
+    from gate.git.repository import Repository
 
 
 def add_parser(commands: Any) -> None:
@@ -86,20 +86,22 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate import git, governance
+    from gate import governance
     from gate.change_commits import change_commits
     from gate.change_context import change_context
     from gate.change_log import commit_log
     from gate.changeset import Side, compare
     from gate.clock import evaluation_time
+    from gate.git.commits import Commit
+    from gate.git.repository import open_repository
     from gate.localchange import held_for_merge
     from gate.ratchet import classify, existing_counts, is_existing
 
     mode = _mode(args)
     formats = parse_formats(args.format)
-    repository = git.open_repository(".")
+    repository = open_repository(".")
     scope = [repository.relative_to_root(path) for path in args.paths]
-    commits: list[git.Commit] = []
+    commits: list[Commit] = []
     commit_notes: list[str] = []
     # Where --rules-from base reads the rules: the target's tip, not the merge-base.
     target: tuple[str | None, str]

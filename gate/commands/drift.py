@@ -72,9 +72,9 @@ def _tree(args: argparse.Namespace) -> tuple[FileTree, str, str, dict[str, str] 
         root = tree_root(args.path)
         inside = os.path.relpath(os.path.abspath(args.path), root).replace(os.sep, "/")
         return WorkTree(root), root, "" if inside == "." else inside, None
-    from gate import git
+    from gate.git.repository import open_repository
 
-    repository = git.open_repository(".")
+    repository = open_repository(".")
     sha = repository.resolve(args.ref)
     inside = repository.relative_to_root(args.path)
     return (repository.tree_at(sha, args.ref), repository.root, inside,

@@ -14,7 +14,7 @@ import json
 import os
 from typing import Any
 
-from gate.argocd import DeployedPath
+from gate.argocd.model import DeployedPath
 from gate.commands.check import KUSTOMIZE_MODES
 from gate.config import load_config
 from gate.errors import ConfigError

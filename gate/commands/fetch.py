@@ -72,12 +72,12 @@ def _rule_source(args: argparse.Namespace) -> RuleSource | None:
         if args.base is not None:
             raise ConfigError("--base goes with --rules-from base")
         return None
-    from gate import git
     from gate.changeset import EmptyTree
+    from gate.git.repository import open_repository
     from gate.rulesource import RevisionRules
     from gate.trees import FileTree
 
-    repository = git.open_repository(".")
+    repository = open_repository(".")
     if args.base is not None:
         sha: str | None = repository.resolve(args.base)
         name = f"target {args.base}"

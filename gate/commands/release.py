@@ -114,10 +114,10 @@ def _json(document: dict[str, Any]) -> str:
 
 
 def _history(args: argparse.Namespace, config: Any) -> Any:
-    from gate import git
+    from gate.git.repository import open_repository
     from gate.releases.history import ReleaseHistory
 
-    return ReleaseHistory(git.open_repository("."), config, args.kustomize)
+    return ReleaseHistory(open_repository("."), config, args.kustomize)
 
 
 def _config(args: argparse.Namespace) -> Any:

@@ -4,7 +4,7 @@ from a commit, and the environments in promotion order."""
 from __future__ import annotations
 
 from gate.config import Config
-from gate.git import Repository
+from gate.git.repository import Repository
 from gate.releases.tags import ReleaseTag, release_tags
 from gate.releases.versions import Deployment, read_deployment
 

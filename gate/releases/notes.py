@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from gate.change_log import commit_tickets
-from gate.git import Commit
+from gate.git.commits import Commit
 from gate.policy import Policy
 from gate.releases.compare import VersionChange, version_changes
 from gate.releases.history import ReleaseHistory

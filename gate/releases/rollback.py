@@ -33,10 +33,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gate import kube
-from gate.argocd import UNKNOWN, environment_of_application
+from gate.argocd.applications import environment_of_application
+from gate.argocd.model import UNKNOWN
 from gate.changeset import Comparison
 from gate.config import Config
-from gate.git import Repository
+from gate.git.repository import Repository
 from gate.imageref import parse_image
 from gate.releases.tags import ReleaseTag, release_tags
 from gate.releases.versions import Deployed, Deployment, read_deployment

@@ -4,7 +4,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from gate.git import Repository
+from gate.git.repository import Repository
 from gate.releases.settings import ReleaseSettings
 
 _PARTS = re.compile(r"(\d+)|(\D+)")
