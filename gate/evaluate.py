@@ -9,13 +9,13 @@ judges its units on every core it may use (gate/parallel.py).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gate import kube
 from gate.collect import Batch
 from gate.context import Context
-from gate.expressions import FUNCTIONS
+from gate.functions import EvaluationScope
 from gate.parallel import fork_map
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
@@ -62,22 +62,23 @@ def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str,
     default, the resources themselves)."""
     if context is None:
         context = context_of(resources)
-    return list(_evaluate(resource_policies(policies), resources, severity_rank(fail_on),
-                          context))
+    return _evaluate(resource_policies(policies), resources, severity_rank(fail_on), context)
 
 
 def _evaluate(
     policies: list[Policy], resources: list[Resource], threshold: int,
     context: Context | None = None,
-) -> Iterator[Result]:
-    FUNCTIONS.scope.context = context
-    for resource in resources:
-        ref = resource_ref(resource)
-        for policy in policies:
-            if resource.is_resource or policy.target == "documents":
-                yield from policy.for_environment(resource.environment).check(
-                    resource, ref, threshold
-                )
+) -> list[Result]:
+    results: list[Result] = []
+    with EvaluationScope(context=context) as scope:
+        for resource in resources:
+            ref = resource_ref(resource)
+            for policy in policies:
+                if resource.is_resource or policy.target == "documents":
+                    results.extend(policy.for_environment(resource.environment).check(
+                        resource, ref, threshold, scope
+                    ))
+    return results
 
 
 def malformed_workload(resource: Resource) -> InputError | None:
@@ -188,7 +189,7 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
 
             def judge_deferred(item: tuple[Context, Resource]) -> list[Result]:
                 context, resource = item
-                return list(_evaluate(deferred, [resource], threshold, context))
+                return _evaluate(deferred, [resource], threshold, context)
 
             for results in fork_map(judge_deferred, work, jobs, shared):
                 outcome.results.extend(results)
@@ -211,7 +212,7 @@ def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: 
         resource_ref(resource) for resource in batch.resources if resource.is_resource
     )
     for resource in batch.resources:
-        results = list(_evaluate(policies, [resource], threshold, context))
+        results = _evaluate(policies, [resource], threshold, context)
         if not resource.is_resource and not results:
             outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
         outcome.results.extend(results)

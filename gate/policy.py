@@ -16,7 +16,8 @@ from gate import fieldpath, schemas
 from gate.blank import blank
 from gate.context import CONTEXT_FUNCTIONS
 from gate.errors import PolicyError
-from gate.expressions import FUNCTIONS, Expression, ExpressionError
+from gate.expressions import Expression, ExpressionError
+from gate.functions import EvaluationScope
 from gate.match import Selector
 from gate.resources import Resource
 from gate.results import (
@@ -187,49 +188,69 @@ class Policy:
 
     def applies_to(self, resource: Resource) -> bool:
         """Whether the resource is selected; ``where`` errors propagate (see check)."""
-        scope = FUNCTIONS.scope
-        scope.resource = resource.obj
-        scope.params = self.params
-        scope.vars = {}
-        if self.match is not None and not self.match.matches(resource):
+        with EvaluationScope() as scope:
+            scope.judge(resource.obj, self.params, {})
+            return self._admits(resource) and self._selects(resource)
+
+    def _admits(self, resource: Resource) -> bool:
+        """Whether ``match`` selects the resource but for its ``where``: most resources a
+        policy is not about stop here, before any expression is evaluated."""
+        return self.match is None or self.match.admits(resource)
+
+    def _selects(self, resource: Resource) -> bool:
+        """Whether a resource ``match`` admits is selected, in the scope of this policy
+        on it."""
+        if self.match is not None and not self.match.where_holds(resource):
             return False
         return self.exclude is None or not self.exclude.matches(resource)
 
-    def check(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
-        """Results of this policy on one resource; none when it does not apply."""
+    def check(self, resource: Resource, ref: ResourceRef, fail_on_rank: int,
+              scope: EvaluationScope | None = None) -> list[Result]:
+        """Results of this policy on one resource; none when it does not apply.
+        ``scope``: the evaluation scope entered for the resources judged, if any."""
         if not self.enabled:
             return []
+        if scope is None:
+            with EvaluationScope() as entered:
+                return self._check(resource, ref, fail_on_rank, entered)
+        return self._check(resource, ref, fail_on_rank, scope)
+
+    def _check(self, resource: Resource, ref: ResourceRef, fail_on_rank: int,
+               scope: EvaluationScope) -> list[Result]:
         try:
-            applies = self.applies_to(resource)
+            if not self._admits(resource):
+                return []
+            shared: dict[str, Any] = {}
+            scope.judge(resource.obj, self.params, shared)
+            applies = self._selects(resource)
         except EVALUATION_ERRORS as exc:
-            # Fail closed: a resource the selector cannot judge is treated as selected.
-            message = f"match/exclude 'where' could not be evaluated: {_describe(exc)}"
-            return self._findings(resource, ref, fail_on_rank, [(message, None)])
+            return self._unselectable(resource, ref, fail_on_rank, exc)
         if not applies:
             return []
-        return self.evaluate(resource, ref, fail_on_rank)
+        return self._evaluate(resource, ref, fail_on_rank, scope, shared)
 
-    def evaluate(self, resource: Resource, ref: ResourceRef, fail_on_rank: int) -> list[Result]:
-        """Results of this policy on one resource it applies to."""
-        scope = FUNCTIONS.scope
-        scope.resource = resource.obj
-        scope.params = self.params
-        shared: dict[str, Any] = {}
-        if self.lets:
-            scope.item = resource.obj
-            scope.vars = shared
-            for name, expression in self.lets:
-                try:
-                    shared[name] = expression.search(resource.obj)
-                except EVALUATION_ERRORS as exc:
-                    # Fail closed: every rule reads these values, so none can judge.
-                    message = f"let {name!r} could not be evaluated: {_describe(exc)}"
-                    return self._findings(resource, ref, fail_on_rank, [(message, None)])
+    def _unselectable(self, resource: Resource, ref: ResourceRef, fail_on_rank: int,
+                      exc: BaseException) -> list[Result]:
+        # Fail closed: a resource the selector cannot judge is treated as selected.
+        message = f"match/exclude 'where' could not be evaluated: {_describe(exc)}"
+        return self._findings(resource, ref, fail_on_rank, [(message, None)])
+
+    def _evaluate(self, resource: Resource, ref: ResourceRef, fail_on_rank: int,
+                  scope: EvaluationScope, shared: dict[str, Any]) -> list[Result]:
+        """Results on one resource it applies to, in ``scope``, whose ``var()`` values are
+        ``shared``, empty until the policy's own ``let`` fills it here."""
+        for name, expression in self.lets:
+            try:
+                shared[name] = expression.search(resource.obj)
+            except EVALUATION_ERRORS as exc:
+                # Fail closed: every rule reads these values, so none can judge.
+                message = f"let {name!r} could not be evaluated: {_describe(exc)}"
+                return self._findings(resource, ref, fail_on_rank, [(message, None)])
         checked = False
         findings: list[tuple[str, fieldpath.PathParts | None]] = []
         for rule in self.rules:
             try:
-                applied, rule_findings = rule.evaluate(resource.obj, shared)
+                applied, rule_findings = rule.evaluate(resource.obj, scope, shared)
             except EVALUATION_ERRORS as exc:
                 # Fail closed: a resource a rule cannot judge does not pass.
                 applied = True
@@ -305,20 +326,17 @@ class Policy:
         """Each evidence value of this policy on a change document (its strings, sorted
         and unique), by label; a label whose expression fails or finds nothing is left
         out. The policy's parameters apply; where it applies is not asked."""
-        FUNCTIONS.scope.params = self.params
-        FUNCTIONS.scope.resource = document
-        FUNCTIONS.scope.vars = {}
         found: dict[str, tuple[str, ...]] = {}
-        for label, expression in self.evidence:
-            FUNCTIONS.scope.item = document
-            try:
-                value = expression.search(document)
-            except EVALUATION_ERRORS:
-                continue
-            values = value if isinstance(value, list) else [value]
-            texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
-            if texts:
-                found[label] = texts
+        with EvaluationScope(resource=document, params=self.params, item=document, vars={}):
+            for label, expression in self.evidence:
+                try:
+                    value = expression.search(document)
+                except EVALUATION_ERRORS:
+                    continue
+                values = value if isinstance(value, list) else [value]
+                texts = tuple(sorted({v for v in values if isinstance(v, str) and v}))
+                if texts:
+                    found[label] = texts
         return found
 
 

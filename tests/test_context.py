@@ -254,17 +254,14 @@ def test_a_context_is_loaded_and_indexed_once_on_first_use() -> None:
 
 
 def test_context_functions_without_a_context_find_nothing() -> None:
-    from gate.expressions import FUNCTIONS, Expression
+    from gate.expressions import Expression
+    from gate.functions import EvaluationScope
 
-    saved = FUNCTIONS.scope.context
-    FUNCTIONS.scope.context = None
-    try:
+    with EvaluationScope(context=None):
         assert Expression("lookup('Pod', 'a', 'b')").search({}) is None
         assert Expression("pods_selected('a', `{}`)").search({}) == []
         assert Expression("selecting('Service', 'a', `{}`)").search({}) == []
         assert Expression("lookup_by('Pod', 'a', ['x'], 'y')").search({}) == []
-    finally:
-        FUNCTIONS.scope.context = saved
 
 
 def test_policies_calling_context_functions_are_known_when_loaded() -> None:
