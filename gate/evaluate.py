@@ -115,11 +115,9 @@ def evaluate_batches(
     policies: list[Policy],
     batches: Iterable[Batch],
     fail_on: str,
-    observe: Callable[[list[Resource]], None] | None = None,
     contexts: ContextOf | None = None,
 ) -> Outcome:
-    """Evaluate batch after batch; ``observe`` sees each batch's resources while their
-    node trees (and so their lines) are still at hand.
+    """Evaluate batch after batch.
 
     ``contexts`` gives each batch's context (gate diff, which loads the rest of a
     context lazily); without it, a batch is its own context.
@@ -129,7 +127,7 @@ def evaluate_batches(
     outcome = Outcome()
     for batch in batches:
         judged = contexts(batch) if contexts is not None else None
-        _judge_batch(policies, batch, threshold, outcome, observe, judged)
+        _judge_batch(policies, batch, threshold, outcome, judged)
     return outcome
 
 
@@ -158,9 +156,9 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
         batch = read()
         piece = Outcome()
         if batch.context is None or not deferring:
-            _judge_batch(policies, batch, threshold, piece, None, None)
+            _judge_batch(policies, batch, threshold, piece, None)
             return piece, None, []
-        _judge_batch(streamed, batch, threshold, piece, None, None)
+        _judge_batch(streamed, batch, threshold, piece, None)
         # Held until the whole context is read: without node trees (a line lookup
         # composes the file again, for the few files with findings of the deferred
         # policies), and out of the cycle collector's way: the resources held are many
@@ -199,7 +197,6 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
 
 
 def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: Outcome,
-                 observe: Callable[[list[Resource]], None] | None,
                  context: Context | None) -> None:
     """Judge one batch against ``context`` (by default, its own resources)."""
     if context is None:
@@ -216,8 +213,6 @@ def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: 
         if not resource.is_resource and not results:
             outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
         outcome.results.extend(results)
-    if observe is not None:
-        observe(batch.resources)
     batch.release()
 
 
