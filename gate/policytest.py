@@ -18,19 +18,14 @@ from gate.change import subject as change_subject
 from gate.context import Context
 from gate.errors import ConfigError, GateError
 from gate.evaluate import context_of, evaluate
-from gate.policy import (
-    API_VERSION,
-    Policy,
-    assemble,
-    load_builtin,
-    load_directory,
-    load_policy_text,
-    schema_error,
-    schema_validator,
-)
+from gate.policy import Policy
+from gate.policy_assembly import assemble
+from gate.policy_compile import API_VERSION, load_policy_text
+from gate.policy_loading import load_builtin, load_directory
 from gate.regexes import RegexError, compile_regex
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Result, severity_rank
+from gate.schema_validation import schema_error, schema_validator
 from gate.sources import SourceFile, display_name
 from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 

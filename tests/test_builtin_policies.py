@@ -31,7 +31,8 @@ import yaml
 
 from gate.context import Context
 from gate.evaluate import context_of, evaluate
-from gate.policy import Policy, load_builtin
+from gate.policy import Policy
+from gate.policy_loading import load_builtin
 from gate.resources import Note, Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile
@@ -292,7 +293,8 @@ def test_own_examples(policy_id: str) -> None:
 
 def test_builtin_policies_pass_every_check_user_policies_get() -> None:
     """The pack loads without the schema checks every run would pay for; here it gets them."""
-    from gate.policy import builtin_files, load_policy_text
+    from gate.policy_compile import load_policy_text
+    from gate.policy_loading import builtin_files
 
     for name, text in builtin_files():
         checked = load_policy_text(text, name)

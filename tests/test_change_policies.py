@@ -19,7 +19,8 @@ from typing import Any
 import pytest
 
 from gate.change import subject
-from gate.policy import Policy, load_builtin
+from gate.policy import Policy
+from gate.policy_loading import load_builtin
 from gate.results import FAIL, PASS, SKIP, WARN, Result, severity_rank
 from gate.yamlio import load_located
 
@@ -170,7 +171,7 @@ rules:
 ])
 def test_change_policy_mistakes_are_errors(extra: str, line: int, says: str) -> None:
     from gate.errors import PolicyError
-    from gate.policy import load_policy_text
+    from gate.policy_compile import load_policy_text
 
     with pytest.raises(PolicyError, match=re.escape(says)) as raised:
         load_policy_text(CUSTOM.format(extra=extra), "prod-alone.yaml")
@@ -179,7 +180,7 @@ def test_change_policy_mistakes_are_errors(extra: str, line: int, says: str) -> 
 
 def test_evidence_is_for_change_policies_only() -> None:
     from gate.errors import PolicyError
-    from gate.policy import load_policy_text
+    from gate.policy_compile import load_policy_text
 
     text = CUSTOM.format(extra="evidence:\n  - {label: x, value: environment}").replace(
         "target: change", "target: resources")
@@ -188,7 +189,7 @@ def test_evidence_is_for_change_policies_only() -> None:
 
 
 def test_a_custom_change_policy_judges_each_environment() -> None:
-    from gate.policy import load_policy_text
+    from gate.policy_compile import load_policy_text
 
     [policy] = load_policy_text(CUSTOM.format(extra="match:\n  environments: [prod]"), "p.yaml")
     alone = judge_document(policy, {"environment": "prod", "environments": ["prod"]})

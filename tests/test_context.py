@@ -8,7 +8,8 @@ import pytest
 from gate import context as context_module
 from gate.context import Context, label_selector
 from gate.evaluate import evaluate
-from gate.policy import load_builtin, load_policy_text
+from gate.policy_compile import load_policy_text
+from gate.policy_loading import load_builtin
 from gate.resources import Resource, read_resources
 from gate.sources import SourceFile
 

@@ -11,7 +11,7 @@ from gate.context import Context
 from gate.evaluate import evaluate
 from gate.expressions import Expression
 from gate.functions import EvaluationScope
-from gate.policy import load_policy_text
+from gate.policy_compile import load_policy_text
 from gate.resources import Resource, read_resources
 from gate.sources import SourceFile
 

@@ -66,7 +66,7 @@ def test_expression_references_are_left_to_the_interpreter() -> None:
 
 
 def test_builtin_policy_expressions_agree_on_real_resources() -> None:
-    from gate.policy import load_builtin
+    from gate.policy_loading import load_builtin
     from gate.resources import Resource, read_resources
     from gate.sources import SourceFile
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from gate.main import main
-from gate.policy import load_builtin
+from gate.policy_loading import load_builtin
 from tests.conftest import RunGate
 
 ROOT = Path(__file__).resolve().parents[1]
