@@ -37,7 +37,9 @@ def add_parser(commands: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.policytest_running import PolicyCache, discover, load_test_file, run_file
+    # On demand: every command module is imported at start-up; the test runner is not.
+    from gate.policytest_loading import discover, load_test_file
+    from gate.policytest_running import PolicyCache, run_file
 
     formats = parse_formats(args.format, FORMATS, "output")
     paths = discover(args.paths)
