@@ -17,7 +17,7 @@ import re
 from typing import Any
 
 from jmespath import functions
-from jmespath.exceptions import JMESPathError
+from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
 from gate import fieldpath, kube
 from gate.context import Context, label_selector
@@ -109,8 +109,6 @@ def _type_name(value: Any) -> str:
 
 
 def _invalid(function: str, value: Any, expected: list[str]) -> JMESPathError:
-    from jmespath.exceptions import JMESPathTypeError
-
     return JMESPathTypeError(function, value, _type_name(value), expected)
 
 
