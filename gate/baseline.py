@@ -114,8 +114,7 @@ class BaselineEntry(Expiring):
 def load_baseline(path: str) -> list[BaselineEntry]:
     """Read and validate a baseline file (on disk); a ConfigError naming its file and
     line if it is malformed."""
-    from gate.config import read_settings
-    from gate.rulesource import disk
+    from gate.rulesource import disk, read_settings
 
     files = disk()
     name = files.name(path)

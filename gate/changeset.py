@@ -8,7 +8,7 @@ existing and a resource the change removes can be listed.
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +21,6 @@ from gate.exclude import Exclusions
 from gate.planning import Planner
 from gate.policy import Policy
 from gate.renderers.base import RenderSettings
-from gate.resources import Resource
 from gate.results import EXCLUDED, ResourceRef, Unjudged
 from gate.trees import FileTree
 
@@ -127,15 +126,17 @@ def compare(
 
     images: dict[str, dict[str, list[dict[str, Any]]]] = {}
 
-    def observer(side: str) -> Callable[[list[Resource]], None]:
-        def observe(resources: list[Resource]) -> None:
-            for entry_resource in resources:
+    def noting_images(batches: Iterable[Batch], side: str) -> Iterator[Batch]:
+        """The batches, each one's container images noted as it is read (while its node
+        trees, and so the images' lines, are at hand: evaluation releases them)."""
+        for batch in batches:
+            for entry_resource in batch.resources:
                 found = image_entries([entry_resource])
                 if found:
                     by_side = images.setdefault(entry_resource.environment,
                                                 {"base": [], "head": []})
                     by_side[side].extend(found)
-        return observe
+            yield batch
 
     # Units the head cannot read: their resources are unknown there, not deleted.
     unreadable: set[str] = set()
@@ -146,11 +147,13 @@ def compare(
                 unreadable.add(batch.unit.path or ".")
             yield batch
 
-    head_outcome = evaluate_batches(policies, head_batches(), fail_on, observer("head"),
+    head_outcome = evaluate_batches(policies, noting_images(head_batches(), "head"), fail_on,
                                     _contexts(head_collector, head_planner))
     head_outcome.errors.extend(head_plan.errors)
-    base_outcome = evaluate_batches(policies, base_collector.read_all(base_plan.units), fail_on,
-                                    observer("base"), _contexts(base_collector, base_planner))
+    base_outcome = evaluate_batches(policies,
+                                    noting_images(base_collector.read_all(base_plan.units),
+                                                  "base"),
+                                    fail_on, _contexts(base_collector, base_planner))
     notes: list[str] = []
     if head_map is not None and base_map is not None:
         notes += [f"Application {name} is relabelled from {old} to {new} by this change: "

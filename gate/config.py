@@ -11,6 +11,7 @@ import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from gate.config_layers import LayeredConfig, read_layered
 from gate.drift_config import DriftConfig, parse_drift
 from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
@@ -25,15 +26,14 @@ from gate.rulesource import (
     disk,
     repository_root,
 )
-from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
+from gate.yamlio import LocatedYaml
 
 if TYPE_CHECKING:
     from gate.calendar.rules import Calendar
-    from gate.config_layers import LayeredConfig
     from gate.policy_sources import SourceCache
 
 __all__ = ["CONFIG_NAMES", "WAIVERS_NAME", "Config", "apply_config", "find_config",
-           "load_config", "read_settings", "repository_root"]
+           "load_config", "repository_root"]
 
 
 @dataclass(frozen=True)
@@ -105,29 +105,11 @@ def find_config(source: RuleSource | None = None) -> str | None:
     return (source or disk()).find_config()
 
 
-def read_settings(path: str, name: str, what: str,
-                  source: RuleSource | None = None) -> LocatedYaml:
-    """A settings file (config, waivers) parsed with lines; ConfigError if missing or bad."""
-    files = source or disk()
-    if not files.is_file(path):
-        raise ConfigError(f"{what} not found", name)
-    try:
-        try:
-            raw = files.read_bytes(path)
-        except OSError as exc:
-            raise YamlInputError(f"cannot read: {exc.strerror or exc}", name) from None
-        return load_located(decode(raw, name), name)
-    except YamlInputError as exc:
-        raise ConfigError(exc.message, exc.file, exc.line) from None
-
-
 def load_config(path: str | None, source: RuleSource | None = None,
                 cache: SourceCache | None = None) -> Config:
     """Load and validate a config file (a path of ``source``, by default the working
     tree) merged over the files it ``extends``; no path means the defaults. Git sources
     are read from ``cache`` (by default the user's, without fetching)."""
-    from gate.config_layers import read_layered
-
     files = source or disk()
     if path is None:
         return Config(waivers=_default_waivers(files, None), source=files)

@@ -30,17 +30,16 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
-from gate.config import read_settings
 from gate.errors import ConfigError
 from gate.fieldpath import display
-from gate.policy import schema_error, schema_validator
 from gate.policy_sources import (
     MountedRules,
     SourceCache,
     SourceSpecError,
     parse_git_source,
 )
-from gate.rulesource import RuleSource
+from gate.rulesource import RuleSource, read_settings
+from gate.schema_validation import schema_error, schema_validator
 from gate.trees import below
 from gate.yamlio import LocatedYaml
 

@@ -9,13 +9,13 @@ judges its units on every core it may use (gate/parallel.py).
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from gate import kube
 from gate.collect import Batch
 from gate.context import Context
-from gate.expressions import FUNCTIONS
+from gate.functions import EvaluationScope
 from gate.parallel import fork_map
 from gate.policy import Policy
 from gate.resources import InputError, Note, Resource
@@ -62,22 +62,23 @@ def evaluate(policies: list[Policy], resources: list[Resource], fail_on: str,
     default, the resources themselves)."""
     if context is None:
         context = context_of(resources)
-    return list(_evaluate(resource_policies(policies), resources, severity_rank(fail_on),
-                          context))
+    return _evaluate(resource_policies(policies), resources, severity_rank(fail_on), context)
 
 
 def _evaluate(
     policies: list[Policy], resources: list[Resource], threshold: int,
     context: Context | None = None,
-) -> Iterator[Result]:
-    FUNCTIONS.scope.context = context
-    for resource in resources:
-        ref = resource_ref(resource)
-        for policy in policies:
-            if resource.is_resource or policy.target == "documents":
-                yield from policy.for_environment(resource.environment).check(
-                    resource, ref, threshold
-                )
+) -> list[Result]:
+    results: list[Result] = []
+    with EvaluationScope(context=context) as scope:
+        for resource in resources:
+            ref = resource_ref(resource)
+            for policy in policies:
+                if resource.is_resource or policy.target == "documents":
+                    results.extend(policy.for_environment(resource.environment).check(
+                        resource, ref, threshold, scope
+                    ))
+    return results
 
 
 def malformed_workload(resource: Resource) -> InputError | None:
@@ -114,11 +115,9 @@ def evaluate_batches(
     policies: list[Policy],
     batches: Iterable[Batch],
     fail_on: str,
-    observe: Callable[[list[Resource]], None] | None = None,
     contexts: ContextOf | None = None,
 ) -> Outcome:
-    """Evaluate batch after batch; ``observe`` sees each batch's resources while their
-    node trees (and so their lines) are still at hand.
+    """Evaluate batch after batch.
 
     ``contexts`` gives each batch's context (gate diff, which loads the rest of a
     context lazily); without it, a batch is its own context.
@@ -128,7 +127,7 @@ def evaluate_batches(
     outcome = Outcome()
     for batch in batches:
         judged = contexts(batch) if contexts is not None else None
-        _judge_batch(policies, batch, threshold, outcome, observe, judged)
+        _judge_batch(policies, batch, threshold, outcome, judged)
     return outcome
 
 
@@ -157,9 +156,9 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
         batch = read()
         piece = Outcome()
         if batch.context is None or not deferring:
-            _judge_batch(policies, batch, threshold, piece, None, None)
+            _judge_batch(policies, batch, threshold, piece, None)
             return piece, None, []
-        _judge_batch(streamed, batch, threshold, piece, None, None)
+        _judge_batch(streamed, batch, threshold, piece, None)
         # Held until the whole context is read: without node trees (a line lookup
         # composes the file again, for the few files with findings of the deferred
         # policies), and out of the cycle collector's way: the resources held are many
@@ -188,7 +187,7 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
 
             def judge_deferred(item: tuple[Context, Resource]) -> list[Result]:
                 context, resource = item
-                return list(_evaluate(deferred, [resource], threshold, context))
+                return _evaluate(deferred, [resource], threshold, context)
 
             for results in fork_map(judge_deferred, work, jobs, shared):
                 outcome.results.extend(results)
@@ -198,7 +197,6 @@ def evaluate_units(policies: list[Policy], readers: Sequence[Reader], fail_on: s
 
 
 def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: Outcome,
-                 observe: Callable[[list[Resource]], None] | None,
                  context: Context | None) -> None:
     """Judge one batch against ``context`` (by default, its own resources)."""
     if context is None:
@@ -211,12 +209,10 @@ def _judge_batch(policies: list[Policy], batch: Batch, threshold: int, outcome: 
         resource_ref(resource) for resource in batch.resources if resource.is_resource
     )
     for resource in batch.resources:
-        results = list(_evaluate(policies, [resource], threshold, context))
+        results = _evaluate(policies, [resource], threshold, context)
         if not resource.is_resource and not results:
             outcome.notes.append(Note(resource.file, resource.line, resource.skip_reason))
         outcome.results.extend(results)
-    if observe is not None:
-        observe(batch.resources)
     batch.release()
 
 

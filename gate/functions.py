@@ -6,36 +6,87 @@ expression is an error.
 
 Scope functions (``param``, ``resource``, ``item``, ``var``) read the
 evaluation in progress: JMESPath has no variables, so an expression over one
-container can still reach the whole resource or the policy's parameters.
+container can still reach the whole resource or the policy's parameters. What
+they read is set by an ``EvaluationScope`` block, and by nothing else.
 """
 from __future__ import annotations
 
 import fnmatch
 import json
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from jmespath import functions
-from jmespath.exceptions import JMESPathError
+from jmespath.exceptions import JMESPathError, JMESPathTypeError
 
 from gate import fieldpath, kube
 from gate.context import Context, label_selector
 from gate.imageref import parse_image
 from gate.regexes import RegexError, compile_regex
 
+# An argument of EvaluationScope not given: the enclosing scope's value stays.
+_KEEP: Any = object()
 
-@dataclass
-class Scope:
-    """What the scope functions answer while one policy checks one resource."""
 
-    resource: Any = None
-    params: dict[str, Any] = field(default_factory=dict)
-    item: Any = None
-    vars: dict[str, Any] = field(default_factory=dict)
-    # The other resources of the resource's rendering context (gate/context.py);
-    # None: the context functions find nothing.
-    context: Context | None = None
+class EvaluationScope:
+    """What the scope functions (``param``, ``resource``, ``item``, ``var``, ``path``) and
+    the context functions answer while a block evaluates expressions; the one writer of
+    what they read.
+
+    ``with EvaluationScope(resource=..., params=...) as scope:`` gives the values named,
+    keeps the enclosing scope's others, and brings the enclosing scope back on exit,
+    error or not. Within the block, ``scope.judge(...)`` moves it to one policy on one
+    resource and ``scope.focus(...)`` to one item of a rule: the engine enters a scope
+    once per batch of resources and moves it for each policy and item (millions of
+    times in a large run), a couple of attribute writes each.
+    """
+
+    __slots__ = ("_outer", "context", "item", "params", "resource", "vars")
+
+    def __init__(self, *, resource: Any = _KEEP, params: Any = _KEEP, item: Any = _KEEP,
+                 vars: Any = _KEEP, context: Any = _KEEP) -> None:
+        outer = _current
+        self.resource: Any = outer.resource if resource is _KEEP else resource
+        self.params: dict[str, Any] = outer.params if params is _KEEP else params
+        self.item: Any = outer.item if item is _KEEP else item
+        self.vars: dict[str, Any] = outer.vars if vars is _KEEP else vars
+        # The other resources of the resource's rendering context (gate/context.py);
+        # None: the context functions find nothing.
+        self.context: Context | None = outer.context if context is _KEEP else context
+        self._outer = outer
+
+    def __enter__(self) -> EvaluationScope:
+        global _current
+        self._outer = _current
+        _current = self
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        global _current
+        _current = self._outer
+
+    def judge(self, resource: Any, params: dict[str, Any], vars: dict[str, Any]) -> None:
+        """Evaluate what follows for a policy with ``params`` on ``resource`` (which is
+        also the item), with these ``var()`` values."""
+        self.resource = self.item = resource
+        self.params = params
+        self.vars = vars
+
+    def focus(self, item: Any, vars: dict[str, Any]) -> None:
+        """Evaluate what follows on ``item``, with these ``var()`` values."""
+        self.item = item
+        self.vars = vars
+
+
+def _outermost() -> EvaluationScope:
+    """The scope outside every block: nothing evaluated yet, no context."""
+    scope = object.__new__(EvaluationScope)
+    scope.resource, scope.params, scope.item, scope.vars, scope.context = None, {}, None, {}, None
+    scope._outer = scope
+    return scope
+
+
+_current = _outermost()
 
 
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([0-9]+)\}")
@@ -58,8 +109,6 @@ def _type_name(value: Any) -> str:
 
 
 def _invalid(function: str, value: Any, expected: list[str]) -> JMESPathError:
-    from jmespath.exceptions import JMESPathTypeError
-
     return JMESPathTypeError(function, value, _type_name(value), expected)
 
 
@@ -78,7 +127,6 @@ class GateFunctions(functions.Functions):
 
     def __init__(self) -> None:
         super().__init__()
-        self.scope = Scope()
         # The last object asked for its pod template, and the answer: every pod policy
         # asks for the same resource's pods in turn, and policies never change the data.
         self._template_of: tuple[Any, Any] = (None, None)
@@ -144,23 +192,23 @@ class GateFunctions(functions.Functions):
     # -- scope ------------------------------------------------------------
     @functions.signature({"types": ["string"]})
     def _func_param(self, name: str) -> Any:
-        return self.scope.params.get(name) if isinstance(name, str) else None
+        return _current.params.get(name) if isinstance(name, str) else None
 
     @functions.signature()
     def _func_resource(self) -> Any:
-        return self.scope.resource
+        return _current.resource
 
     @functions.signature()
     def _func_item(self) -> Any:
-        return self.scope.item
+        return _current.item
 
     @functions.signature({"types": ["string"]})
     def _func_var(self, name: str) -> Any:
-        return self.scope.vars.get(name) if isinstance(name, str) else None
+        return _current.vars.get(name) if isinstance(name, str) else None
 
     @functions.signature({"types": []})
     def _func_path(self, obj: Any) -> Any:
-        found = fieldpath.find(self.scope.resource, obj)
+        found = fieldpath.find(_current.resource, obj)
         if found is None:
             return None
         return "$." + fieldpath.display(found) if found else "$"
@@ -349,22 +397,22 @@ class GateFunctions(functions.Functions):
 
     @functions.signature({"types": []}, {"types": []}, {"types": []})
     def _func_lookup(self, kind: Any, namespace: Any, name: Any) -> Any:
-        context = self.scope.context
+        context = _current.context
         return None if context is None else context.lookup(kind, namespace, name)
 
     @functions.signature({"types": []}, {"types": []}, {"types": []}, {"types": []})
     def _func_lookup_by(self, kind: Any, namespace: Any, path: Any, value: Any) -> list[Any]:
-        context = self.scope.context
+        context = _current.context
         return [] if context is None else context.lookup_by(kind, namespace, path, value)
 
     @functions.signature({"types": []}, {"types": []})
     def _func_pods_selected(self, namespace: Any, selector: Any) -> list[Any]:
-        context = self.scope.context
+        context = _current.context
         return [] if context is None else context.pods_selected(namespace, selector)
 
     @functions.signature({"types": []}, {"types": []}, {"types": []})
     def _func_selecting(self, kind: Any, namespace: Any, labels: Any) -> list[Any]:
-        context = self.scope.context
+        context = _current.context
         return [] if context is None else context.selecting(kind, namespace, labels)
 
 

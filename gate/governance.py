@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from gate.blank import blank
 from gate.clock import EvaluationTime
 from gate.config import Config, OverrideConfig
-from gate.policy import Policy, builtin_files, policy_files
+from gate.policy import Policy
+from gate.policy_loading import builtin_files, policy_files
 from gate.results import (
     FAIL,
     OVERRIDDEN,
@@ -27,12 +28,13 @@ from gate.results import (
     WaiverUse,
     severity_rank,
 )
+from gate.waivers import Waiver, apply_waivers, check_policies
+from gate.waivers import load_waivers as read_waivers
 
 if TYPE_CHECKING:
     from gate.change import ChangeContext
     from gate.git.commits import Commit
     from gate.rulesource import RuleSource
-    from gate.waivers import Waiver
 
 
 # -- change policies ---------------------------------------------------------------------
@@ -46,6 +48,7 @@ def judge_change(
     policies: list[Policy], context: ChangeContext, fail_on: str
 ) -> tuple[list[Result], list[Evidence]]:
     """Every change policy on every environment's change document."""
+    # On demand: gate.change (and the git layer it reads) is for runs that judge changes.
     from gate.change import documents, subject
 
     chosen = change_policies(policies)
@@ -71,11 +74,8 @@ def load_waivers(config: Config, policies: Iterable[Policy]) -> list[Waiver]:
     """The config's waivers file, read where the config was read."""
     if config.waivers is None:
         return []
-    from gate.waivers import check_policies
-    from gate.waivers import load_waivers as load
-
     files = config.files
-    waivers = load(config.waivers, files.name(config.waivers), files)
+    waivers = read_waivers(config.waivers, files.name(config.waivers), files)
     check_policies(waivers, {policy.id for policy in policies})
     return waivers
 
@@ -85,8 +85,6 @@ def waive(
 ) -> tuple[list[Result], list[WaiverUse]]:
     if not waivers:
         return results, []
-    from gate.waivers import apply_waivers
-
     return apply_waivers(results, waivers, time.instant.date(), complete=complete)
 
 
@@ -188,7 +186,7 @@ def approve(overrides: list[OverrideRef], commits: list[Commit],
 def _approval(found: OverrideRef, commits: list[Commit],
               settings: OverrideConfig) -> tuple[Commit | None, list[str]]:
     """The first commit that approves ``found``, or None and why each candidate did not."""
-    from gate.change import signer_email
+    from gate.change import signer_email  # on demand, as in judge_change
 
     wanted = settings.approval_trailer.lower()
     author = _email(found.author)

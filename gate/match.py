@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from gate.expressions import FUNCTIONS, Expression
+from gate.expressions import Expression
 from gate.globs import match_name, match_path
 from gate.resources import Resource
 from gate.rules.base import truthy
@@ -52,14 +52,14 @@ class _SharedCondition:
         cached = self._answers.get(self.source)
         if cached is not None and cached[0] is obj:
             return cached[1]
-        FUNCTIONS.scope.item = obj
         answer = truthy(self.expression.search(obj))
         self._answers[self.source] = (obj, answer)
         return answer
 
 
 class Selector:
-    """A compiled ``match`` or ``exclude`` block."""
+    """A compiled ``match`` or ``exclude`` block. Its ``where`` is evaluated in the scope
+    of the policy on the resource (``Policy.applies_to``): ``item()`` is the resource."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
         self.kinds: list[str] = spec.get("kinds", [])
@@ -74,6 +74,10 @@ class Selector:
                         and not self.where.references.vars else None)
 
     def matches(self, resource: Resource) -> bool:
+        return self.admits(resource) and self.where_holds(resource)
+
+    def admits(self, resource: Resource) -> bool:
+        """Whether every criterion but ``where`` holds: no expression is evaluated."""
         if self.kinds and not _kind_matches(self.kinds, resource):
             return False
         if self.namespaces and not any(match_name(p, resource.namespace) for p in self.namespaces):
@@ -86,11 +90,12 @@ class Selector:
             match_name(p, resource.environment) for p in self.environments
         ):
             return False
-        if self.labels is not None and not _labels_match(self.labels, resource.labels):
-            return False
+        return self.labels is None or _labels_match(self.labels, resource.labels)
+
+    def where_holds(self, resource: Resource) -> bool:
+        """Whether ``where`` (if any) holds, in the scope of the policy on the resource."""
         if self._shared is not None:
             return self._shared.holds(resource.obj)
         if self.where is not None:
-            FUNCTIONS.scope.item = resource.obj
             return truthy(self.where.search(resource.obj))
         return True

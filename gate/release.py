@@ -12,7 +12,7 @@ from typing import Any
 
 from gate.errors import ConfigError
 from gate.imageref import parse_image
-from gate.policy import schema_error, schema_validator
+from gate.schema_validation import schema_error, schema_validator
 from gate.trees import FileTree
 from gate.yamlio import YamlInputError, decode, load_located
 

@@ -7,7 +7,7 @@ rules that judge it). Both are a
 :class:`RuleSource`: a :class:`~gate.trees.FileTree` addressed by paths spelled
 as the user and the config wrote them (relative to the working directory, or
 absolute), so the loaders (:func:`gate.config.load_config`,
-:func:`gate.policy.load_directory`, :func:`gate.waivers.load_waivers`,
+:func:`gate.policy_loading.load_directory`, :func:`gate.waivers.load_waivers`,
 :func:`gate.governance.policy_inputs`) name every file as they always did.
 
 - :class:`DiskRules`: the files on disk, read through a
@@ -30,6 +30,7 @@ from typing import Protocol
 from gate.errors import ConfigError
 from gate.sources import display_name
 from gate.trees import FileTree, WorkTree, below
+from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")
 WAIVERS_NAME = "waivers.yaml"
@@ -263,3 +264,19 @@ _NOTHING = _Nothing()
 def disk() -> DiskRules:
     """The working tree's rules: the files on disk."""
     return DiskRules()
+
+
+def read_settings(path: str, name: str, what: str,
+                  source: RuleSource | None = None) -> LocatedYaml:
+    """A settings file (config, waivers) parsed with lines; ConfigError if missing or bad."""
+    files = source or disk()
+    if not files.is_file(path):
+        raise ConfigError(f"{what} not found", name)
+    try:
+        try:
+            raw = files.read_bytes(path)
+        except OSError as exc:
+            raise YamlInputError(f"cannot read: {exc.strerror or exc}", name) from None
+        return load_located(decode(raw, name), name)
+    except YamlInputError as exc:
+        raise ConfigError(exc.message, exc.file, exc.line) from None

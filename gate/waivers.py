@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from gate.blank import blank
 from gate.errors import ConfigError
@@ -27,10 +27,9 @@ from gate.results import (
     WaiverRef,
     WaiverUse,
 )
+from gate.rulesource import RuleSource, disk, read_settings
+from gate.schema_validation import schema_error, schema_validator
 from gate.yamlio import LocatedYaml, ParsedDocument
-
-if TYPE_CHECKING:
-    from gate.rulesource import RuleSource
 
 INLINE_PREFIX = "gate.dev/waive."
 SELECTORS = ("kinds", "namespaces", "names", "paths", "environments")
@@ -134,9 +133,6 @@ def load_waivers(path: str, name: str | None = None,
                  source: RuleSource | None = None) -> list[Waiver]:
     """Read and validate a waivers file, a path of ``source`` (the working tree by
     default); ConfigError naming the file and line if bad."""
-    from gate.config import read_settings
-    from gate.rulesource import disk
-
     files = source or disk()
     name = name or files.name(path)
     located = read_settings(path, name, "waivers file", files)
@@ -174,8 +170,6 @@ def _check_blank(document: ParsedDocument, located: LocatedYaml, name: str) -> N
 def validate(document: ParsedDocument, located: LocatedYaml, name: str, schema: str,
              shape: str) -> None:
     """The document against a schema of gate/schemas/; ``shape`` says what it must be."""
-    from gate.policy import schema_error, schema_validator
-
     data = document.data
     if not isinstance(data, dict):
         raise ConfigError(f"{shape}, not a {type(data).__name__}", name, document.line)

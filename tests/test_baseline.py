@@ -17,8 +17,8 @@ import pytest
 import yaml
 
 from gate.baseline import identity, message_fingerprint
-from gate.policy import load_schema
 from gate.results import FAIL, WARN
+from gate.schema_validation import load_schema
 from tests.conftest import RunGate
 from tests.manifests import POD_LATEST
 from tests.report_factory import make_policy, make_result

@@ -14,7 +14,7 @@ from gate.blank import blank
 from gate.config import OverrideConfig
 from gate.errors import ConfigError, PolicyError
 from gate.git.commits import Commit
-from gate.policy import load_directory
+from gate.policy_loading import load_directory
 from gate.waivers import inline_reason, load_waivers
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo

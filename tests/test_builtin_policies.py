@@ -29,14 +29,11 @@ import yaml
 from gate import policytest
 from gate.errors import PolicyError
 from gate.evaluate import context_of, evaluate
-from gate.policy import Policy, builtin_files, load_builtin, load_policy_text
-from gate.policytest import (
-    Expectation,
-    PolicyCache,
-    PolicyTest,
-    load_policies,
-    load_test_file,
-)
+from gate.policy import Policy
+from gate.policy_compile import load_policy_text
+from gate.policy_loading import builtin_files, load_builtin
+from gate.policytest_loading import Expectation, PolicyTest, load_test_file
+from gate.policytest_running import PolicyCache, load_policies
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile
@@ -318,6 +315,8 @@ def test_own_examples(policy_id: str) -> None:
 
 def test_builtin_policies_pass_every_check_user_policies_get() -> None:
     """The pack loads without the schema checks every run would pay for; here it gets them."""
+    from gate.policy_loading import builtin_files
+
     for name, text in builtin_files():
         checked = load_policy_text(text, name)
         assert [p.id for p in checked] == [name.removeprefix("builtin:").removesuffix(".yaml")]

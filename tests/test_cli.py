@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gate import __version__
-from gate.policy import load_builtin
+from gate.policy_loading import load_builtin
 from tests.conftest import TIMEOUT, RunGate
 from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
 

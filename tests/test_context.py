@@ -8,7 +8,8 @@ import pytest
 from gate import context as context_module
 from gate.context import Context, label_selector
 from gate.evaluate import evaluate
-from gate.policy import load_builtin, load_policy_text
+from gate.policy_compile import load_policy_text
+from gate.policy_loading import load_builtin
 from gate.resources import Resource, read_resources
 from gate.sources import SourceFile
 
@@ -254,17 +255,14 @@ def test_a_context_is_loaded_and_indexed_once_on_first_use() -> None:
 
 
 def test_context_functions_without_a_context_find_nothing() -> None:
-    from gate.expressions import FUNCTIONS, Expression
+    from gate.expressions import Expression
+    from gate.functions import EvaluationScope
 
-    saved = FUNCTIONS.scope.context
-    FUNCTIONS.scope.context = None
-    try:
+    with EvaluationScope(context=None):
         assert Expression("lookup('Pod', 'a', 'b')").search({}) is None
         assert Expression("pods_selected('a', `{}`)").search({}) == []
         assert Expression("selecting('Service', 'a', `{}`)").search({}) == []
         assert Expression("lookup_by('Pod', 'a', ['x'], 'y')").search({}) == []
-    finally:
-        FUNCTIONS.scope.context = saved
 
 
 def test_policies_calling_context_functions_are_known_when_loaded() -> None:

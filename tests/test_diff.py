@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gate.policy import load_builtin
+from gate.policy_loading import load_builtin
 from tests.gitrepo import ENV, GitRepo, run_git
 
 TIMEOUT = 60  # seconds for one gate run

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gate.policy import load_schema
+from gate.schema_validation import load_schema
 from tests.manifests import WEB_DEPLOYMENT
 
 TIMEOUT = 120

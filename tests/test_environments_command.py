@@ -11,7 +11,7 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.policy import load_schema
+from gate.schema_validation import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.test_argocd import FIXTURE

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gate.policy import load_schema
+from gate.schema_validation import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST

@@ -30,7 +30,7 @@ from gate.frameworks import (
     sort_key,
     split,
 )
-from gate.policy import load_builtin
+from gate.policy_loading import load_builtin
 from gate.reports import RenderOptions, markdown_comment
 from gate.reports import json as json_report
 from gate.reports import markdown as markdown_report

@@ -89,7 +89,7 @@ def _yaml_blocks(name: str) -> list[str]:
 
 def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
     from gate.config import load_config
-    from gate.policy import load_policy_text
+    from gate.policy_compile import load_policy_text
     from gate.release import load_release
     from gate.trees import WorkTree
 

@@ -22,7 +22,8 @@ import yaml
 from gate.config import Config, apply_config
 from gate.errors import ConfigError
 from gate.evaluate import evaluate
-from gate.policy import Policy, load_builtin
+from gate.policy import Policy
+from gate.policy_loading import load_builtin
 from gate.renderers import RenderError, Rendering, helm
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS

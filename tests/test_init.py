@@ -15,7 +15,9 @@ from gate import __version__, hooksource
 from gate.commands import init
 from gate.config import apply_config, load_config
 from gate.evaluate import evaluate
-from gate.policy import Policy, check_unique, load_builtin, load_directory
+from gate.policy import Policy
+from gate.policy_assembly import check_unique
+from gate.policy_loading import load_builtin, load_directory
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN
 from gate.sources import SourceFile

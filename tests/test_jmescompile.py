@@ -8,6 +8,7 @@ import pytest
 from jmespath import exceptions as jexc
 
 from gate.expressions import FUNCTIONS, OPTIONS
+from gate.functions import EvaluationScope
 from gate.jmescompile import NotCompilable, compile_tree
 
 DATA: list[Any] = [
@@ -65,7 +66,7 @@ def test_expression_references_are_left_to_the_interpreter() -> None:
 
 
 def test_builtin_policy_expressions_agree_on_real_resources() -> None:
-    from gate.policy import load_builtin
+    from gate.policy_loading import load_builtin
     from gate.resources import Resource, read_resources
     from gate.sources import SourceFile
 
@@ -79,15 +80,14 @@ def test_builtin_policy_expressions_agree_on_real_resources() -> None:
     )
     resources = [r for r in read_resources(SourceFile("x.yaml", text)) if isinstance(r, Resource)]
     for policy in load_builtin():
-        FUNCTIONS.scope.params = policy.params
-        FUNCTIONS.scope.resource = resources[0].obj
-        for rule in policy.rules:
-            for expression in rule.expressions():
-                if hasattr(expression, "_interpret"):
-                    subject = resources[0].obj
-                    assert outcome(expression.search, subject) == outcome(
-                        expression._interpret, subject
-                    )
+        with EvaluationScope(params=policy.params, resource=resources[0].obj):
+            for rule in policy.rules:
+                for expression in rule.expressions():
+                    if hasattr(expression, "_interpret"):
+                        subject = resources[0].obj
+                        assert outcome(expression.search, subject) == outcome(
+                            expression._interpret, subject
+                        )
 
 
 def outcome(function: Any, subject: Any) -> tuple[str, Any]:

@@ -14,7 +14,10 @@ from gate.config import Config, apply_config, profile_settings
 from gate.errors import PolicyError
 from gate.expressions import Expression, ExpressionError
 from gate.governance import policy_inputs
-from gate.policy import Policy, assemble, load_builtin, load_policy_text
+from gate.policy import Policy
+from gate.policy_assembly import assemble
+from gate.policy_compile import load_policy_text
+from gate.policy_loading import load_builtin
 from gate.regexes import RegexError, compile_regex, re2_difference
 from gate.results import FAIL, PASS, SKIP, WARN
 from tests.conftest import RunGate

@@ -131,7 +131,7 @@ def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "generated" / "broken.yaml").write_text("kind: [unclosed\n", encoding="utf-8")
     (root / ".git").mkdir()
     # Every built-in resource policy, the cross-resource ones among them.
-    from gate.policy import load_builtin
+    from gate.policy_loading import load_builtin
     ids = sorted(policy.id for policy in load_builtin() if policy.target != "change")
     (root / "all.yaml").write_text(
         "policies:\n" + "".join(f"  {i}: {{enabled: true}}\n" for i in ids), encoding="utf-8")

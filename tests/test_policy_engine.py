@@ -22,7 +22,10 @@ from gate.errors import PolicyError
 from gate.evaluate import evaluate
 from gate.functions import GateFunctions
 from gate.globs import match_path
-from gate.policy import Policy, check_unique, load_builtin, load_directory, load_policy_text
+from gate.policy import Policy
+from gate.policy_assembly import check_unique
+from gate.policy_compile import load_policy_text
+from gate.policy_loading import load_builtin, load_directory
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile

@@ -15,7 +15,8 @@ import yaml
 
 from gate.evaluate import evaluate
 from gate.expressions import Expression
-from gate.policy import Policy, load_builtin
+from gate.policy import Policy
+from gate.policy_loading import load_builtin
 from gate.resources import Resource, read_resources
 from gate.results import FAIL, PASS, SKIP, WARN, Result
 from gate.sources import SourceFile

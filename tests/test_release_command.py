@@ -10,7 +10,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gate.policy import load_schema
+from gate.schema_validation import load_schema
 from tests.conftest import RunGate
 from tests.gitrepo import run_git
 from tests.releaserepo import DIGEST_MS3_140, build_release_repo, step_sha

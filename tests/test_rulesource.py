@@ -13,7 +13,7 @@ from gate.commands.common import load_all, load_rules
 from gate.config import load_config
 from gate.errors import ConfigError, PolicyError
 from gate.git.repository import open_repository
-from gate.policy import load_directory, policy_files
+from gate.policy_loading import load_directory, policy_files
 from gate.rulesource import DiskRules, RevisionRules, nearest_config
 from tests.gitrepo import GitRepo
 

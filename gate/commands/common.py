@@ -6,7 +6,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gate.config import Config, apply_config, load_config
-from gate.policy import Policy, assemble, load_builtin, load_directory
+from gate.policy import Policy
+from gate.policy_assembly import assemble
+from gate.policy_loading import load_builtin, load_directory
 from gate.results import SEVERITIES
 from gate.rulesource import RuleSource, disk
 

@@ -9,7 +9,8 @@ from typing import Any, Protocol
 from jmespath import exceptions as jexc
 
 from gate import fieldpath
-from gate.expressions import FUNCTIONS, Expression, ExpressionError, Template
+from gate.expressions import Expression, ExpressionError, Template
+from gate.functions import EvaluationScope
 from gate.rules import RULE_KINDS
 
 
@@ -148,18 +149,17 @@ class Rule:
                     names.setdefault(name, key)
         return names
 
-    def evaluate(self, resource: Any, shared: dict[str, Any] | None = None,
-                 ) -> tuple[bool, list[Finding]]:
-        """(whether the rule found anything to check, its findings) for one resource;
-        ``shared`` holds the values of the policy's own ``let``.
+    def evaluate(self, resource: Any, scope: EvaluationScope,
+                 shared: dict[str, Any] | None = None) -> tuple[bool, list[Finding]]:
+        """(whether the rule found anything to check, its findings) for one resource, in
+        the policy's ``scope`` on it; ``shared`` holds the values of the policy's own
+        ``let``.
 
         Raises jmespath errors (e.g. a function given the wrong type); the
         caller reports them as findings, since an unjudged resource must not pass.
         """
-        scope = FUNCTIONS.scope
         shared = shared or {}
-        scope.item = resource
-        scope.vars = dict(shared)
+        scope.focus(resource, dict(shared))
         if self.when is not None and not truthy(self.when.search(resource)):
             return False, []
         items = [resource] if self.for_each is None else _as_items(self.for_each.search(resource))
@@ -168,22 +168,27 @@ class Rule:
         findings: list[Finding] = []
         occurrences: dict[int, int] = {}
         for item in items:
-            scope.item = item
-            scope.vars = dict(shared)
+            variables = dict(shared)
+            scope.focus(item, variables)
             for name, expression in self.lets:
-                scope.vars[name] = expression.search(item)
+                variables[name] = expression.search(item)
             # The n-th time an aliased object comes up, it is at its n-th place.
             occurrence = occurrences[id(item)] = occurrences.get(id(item), -1) + 1
             for violation in self.check.check(item):
-                findings.append(self._finding(resource, item, violation, occurrence))
+                findings.append(self._finding(resource, item, violation, variables, occurrence))
         return True, findings
 
-    def _finding(
-        self, resource: Any, item: Any, violation: Violation, occurrence: int = 0
-    ) -> Finding:
-        scope = FUNCTIONS.scope
-        if violation.variables:
-            scope.vars = {**scope.vars, **dict(violation.variables)}
+    def _finding(self, resource: Any, item: Any, violation: Violation,
+                 variables: dict[str, Any], occurrence: int = 0) -> Finding:
+        """The finding of one violation; ``variables`` are the item's ``var()`` values, to
+        which the violation's own add (e.g. a schema rule's ``error``)."""
+        if not violation.variables:
+            return self._worded(resource, item, violation, occurrence)
+        with EvaluationScope(vars={**variables, **dict(violation.variables)}):
+            return self._worded(resource, item, violation, occurrence)
+
+    def _worded(self, resource: Any, item: Any, violation: Violation,
+                occurrence: int) -> Finding:
         if self.message is not None:
             message = self.message.render(item)
         else:
