@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import yaml
 
-from gate import policytest
+from gate import policytest_loading
 from gate.errors import PolicyError
 from gate.evaluate import context_of, evaluate
 from gate.policy import Policy
@@ -53,7 +53,7 @@ def policy_test_file(policy_id: str) -> Path:
     return PACK / policy_id / f"{policy_id}.test.yaml"
 
 
-TESTS: dict[str, policytest.TestFile] = {
+TESTS: dict[str, policytest_loading.TestFile] = {
     policy_id: load_test_file(str(policy_test_file(policy_id)))
     for policy_id in POLICY_IDS if policy_test_file(policy_id).is_file()
 }  # a missing file fails test_every_builtin_policy_has_a_test_file
