@@ -528,7 +528,7 @@ def test_entries_of_arrays_give_positions(expression: str, value: Any, expected:
 def test_every_practice_policy_has_its_gate_test_file() -> None:
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1] / "fixtures" / "policies"
+    root = Path(__file__).resolve().parents[1] / "gate" / "policies"
     for policy_id in PRACTICES:
         assert (root / policy_id / f"{policy_id}.test.yaml").is_file()
 
