@@ -411,6 +411,7 @@ def test_on_a_work_tree(tmp_path: Path, seed: int) -> None:
         assert_agrees(tree, reference, changed)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("seed", [4, 13])
 def test_on_a_git_revision(tmp_path: Path, seed: int) -> None:
     files, missing = random_tree(seed)

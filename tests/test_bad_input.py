@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TIMEOUT, RunGate
+from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import TIMEOUT
 
 
 def output_of(proc: subprocess.CompletedProcess[str]) -> str:
@@ -159,6 +160,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_broken_yaml_is_an_error_naming_file_and_line(
     case: str, tmp_path: Path, run_gate: RunGate
@@ -180,6 +182,7 @@ BINARY = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BINARY))
 def test_bytes_that_are_not_yaml_text(case: str, tmp_path: Path, run_gate: RunGate) -> None:
     content, line, fragment = BINARY[case]
@@ -188,6 +191,7 @@ def test_bytes_that_are_not_yaml_text(case: str, tmp_path: Path, run_gate: RunGa
     assert_error(proc, "image.yaml", line, fragment)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "encoding", ["utf-16", "utf-16-be-bom", "utf-16-le-bom", "utf-32", "utf-8-sig"]
 )
@@ -206,6 +210,7 @@ def test_unicode_with_a_bom_is_read(encoding: str, tmp_path: Path, run_gate: Run
 
 # -- nothing to check is not an error ------------------------------------------------
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "content",
     ["", "\n\n   \n", "# only a comment\n", "# a\n---\n# b\n---\n", "---\n...\n", "~\n"],
@@ -220,6 +225,7 @@ def test_empty_files_are_not_errors(content: str, tmp_path: Path, run_gate: RunG
     assert "0 resource(s)" in proc.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("content", "reason"),
     [
@@ -262,6 +268,7 @@ def _deep_in_resource(depth: int) -> str:
     return CONFIGMAP + "binaryData:\n  nested: " + "{a: " * depth + "1" + "}" * depth + "\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "content",
     [_deep_flow(100_000), _deep_flow(100_000) + "]" * 100_000, _deep_mappings(5_000),
@@ -285,6 +292,7 @@ def test_very_deep_nesting_never_crashes(
             message)
 
 
+@pytest.mark.e2e
 def test_moderate_nesting_inside_a_resource_is_evaluated(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -316,6 +324,7 @@ rules:
 """
 
 
+@pytest.mark.e2e
 def test_deep_data_under_a_recursive_schema_rule_names_the_file(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -329,6 +338,7 @@ def test_deep_data_under_a_recursive_schema_rule_names_the_file(
     assert "deep.yaml" in output_of(proc)
 
 
+@pytest.mark.e2e
 def test_huge_file_of_small_resources(tmp_path: Path, run_gate: RunGate) -> None:
     documents = [CONFIGMAP.replace("name: settings", f"name: settings-{i}") for i in range(20_000)]
     write(tmp_path / "huge.yaml", "---\n".join(documents) + "---\n" + POD_LATEST)
@@ -345,6 +355,7 @@ def test_huge_file_of_small_resources(tmp_path: Path, run_gate: RunGate) -> None
     assert failing[0]["line"] == 20_000 * 9 + 10
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("cpu", ['"1e400"', "1" + "0" * 400], ids=["exponent", "huge-int"])
 def test_absurd_quantities_do_not_crash_the_engine(
     cpu: str, tmp_path: Path, run_gate: RunGate
@@ -365,6 +376,7 @@ def _alias_bomb(levels: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("levels", [9, 10])
 def test_alias_bomb_is_refused_in_bounded_memory(
     levels: int, tmp_path: Path, run_gate: RunGate
@@ -388,6 +400,7 @@ def test_alias_bomb_is_refused_in_bounded_memory(
     assert "refusing" in message
 
 
+@pytest.mark.e2e
 def test_aliases_that_do_not_explode_are_fine(tmp_path: Path, run_gate: RunGate) -> None:
     env = "\n".join(f"    - {{name: VAR_{i}, value: v{i}}}" for i in range(50))
     document = (
@@ -402,6 +415,7 @@ def test_aliases_that_do_not_explode_are_fine(tmp_path: Path, run_gate: RunGate)
     assert "1 resource(s)" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_anchors_do_not_carry_across_documents(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "aliases.yaml", CONFIGMAP.replace("fast", "&mode fast")
           + "---\n" + CONFIGMAP.replace("fast", "*mode"))
@@ -424,6 +438,7 @@ def test_unreadable_file(tmp_path: Path, run_gate: RunGate) -> None:
     assert_error(proc, "secret.yaml", None, "cannot read", "permission denied")
 
 
+@pytest.mark.e2e
 def test_broken_symlink_in_a_directory_is_an_error(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "apps" / "ok.yaml", CONFIGMAP)
     (tmp_path / "apps" / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
@@ -431,6 +446,7 @@ def test_broken_symlink_in_a_directory_is_an_error(tmp_path: Path, run_gate: Run
     assert_error(proc, "apps/gone.yaml", None, "cannot read")
 
 
+@pytest.mark.e2e
 def test_missing_path_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "ok.yaml", CONFIGMAP)
     proc = run_gate("check", "ok.yaml", "missing.yaml", cwd=tmp_path)
@@ -442,11 +458,13 @@ def test_missing_path_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> Non
     assert proc.stdout == ""
 
 
+@pytest.mark.e2e
 def test_invalid_yaml_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "-", cwd=tmp_path, input="apiVersion: v1\nkind: [Pod\n")
     assert_error(proc, "<stdin>", 3, "flow sequence")
 
 
+@pytest.mark.e2e
 def test_binary_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "blob.bin", b"\x00\x01\x02\xff")
     with (tmp_path / "blob.bin").open("rb") as stdin:
@@ -457,6 +475,7 @@ def test_binary_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     assert_error(proc, "<stdin>", 1, "binary")
 
 
+@pytest.mark.e2e
 def test_a_broken_document_spoils_its_whole_file(tmp_path: Path, run_gate: RunGate) -> None:
     content, line, _ = BROKEN["third-document-broken"]
     write(tmp_path / "multi.yaml", content)
@@ -470,6 +489,7 @@ def test_a_broken_document_spoils_its_whole_file(tmp_path: Path, run_gate: RunGa
     assert report["verdict"] == "fail"
 
 
+@pytest.mark.e2e
 def test_input_error_wins_over_a_blocking_finding(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "apps" / "a-broken.yaml", "apiVersion: v1\nkind: ConfigMap\n\tbad: tab\n")
     write(tmp_path / "apps" / "b-pod.yaml", POD_LATEST)
@@ -491,6 +511,7 @@ def test_input_error_wins_over_a_blocking_finding(tmp_path: Path, run_gate: RunG
     assert proc.returncode == 2
 
 
+@pytest.mark.e2e
 def test_every_broken_file_of_a_directory_is_reported(tmp_path: Path, run_gate: RunGate) -> None:
     for name, (content, _, _) in BROKEN.items():
         write(tmp_path / "repo" / f"{name}.yaml", content)
@@ -559,6 +580,7 @@ BAD_POLICIES = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BAD_POLICIES))
 def test_policy_errors_name_the_policy_file_and_line(
     case: str, tmp_path: Path, run_gate: RunGate
@@ -571,6 +593,7 @@ def test_policy_errors_name_the_policy_file_and_line(
     assert proc.stdout == ""  # nothing was evaluated
 
 
+@pytest.mark.e2e
 def test_undeclared_parameter_is_a_policy_error(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "policies" / "bad.yaml",
           POLICY.replace(ASSERT, "    assert: \"param('nope') == 'a'\"\n"))
@@ -579,6 +602,7 @@ def test_undeclared_parameter_is_a_policy_error(tmp_path: Path, run_gate: RunGat
     assert_error(proc, "policies/bad.yaml", None, "unknown parameter 'nope'")
 
 
+@pytest.mark.e2e
 def test_undeclared_parameter_names_the_line_of_its_key(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -589,6 +613,7 @@ def test_undeclared_parameter_names_the_line_of_its_key(
     assert_error(proc, "policies/bad.yaml", ASSERT_LINE, "unknown parameter 'nope'")
 
 
+@pytest.mark.e2e
 def test_duplicate_policy_ids_across_files(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "policies" / "a.yaml", POLICY)
     write(tmp_path / "policies" / "b.yaml", "# the same id again\n" + POLICY)
@@ -598,6 +623,7 @@ def test_duplicate_policy_ids_across_files(tmp_path: Path, run_gate: RunGate) ->
                  "policies/a.yaml:1")
 
 
+@pytest.mark.e2e
 def test_duplicate_of_a_builtin_policy_id(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "policies" / "mine.yaml", POLICY.replace("test-policy", "no-latest-tag"))
     proc = run_gate("check", "--policies", "policies", "-", cwd=tmp_path, input=CONFIGMAP)
@@ -605,6 +631,7 @@ def test_duplicate_of_a_builtin_policy_id(tmp_path: Path, run_gate: RunGate) -> 
                  "builtin:no-latest-tag.yaml")
 
 
+@pytest.mark.e2e
 def test_missing_policy_directory(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "--policies", "nowhere", "-", cwd=tmp_path, input=CONFIGMAP)
     assert proc.returncode == 2
@@ -640,6 +667,7 @@ BAD_CONFIGS = {
 }
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_config_errors_name_the_config_file_and_line(
     case: str, tmp_path: Path, run_gate: RunGate
@@ -652,6 +680,7 @@ def test_config_errors_name_the_config_file_and_line(
     assert proc.stdout == ""
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("kind", ["policy", "config"])
 def test_unknown_keys_are_blamed_on_their_own_line(
     kind: str, tmp_path: Path, run_gate: RunGate
@@ -668,6 +697,7 @@ def test_unknown_keys_are_blamed_on_their_own_line(
         assert_error(proc, "gate.yaml", 3, "colour")
 
 
+@pytest.mark.e2e
 def test_discovered_config_errors_name_the_discovered_file(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -677,17 +707,20 @@ def test_discovered_config_errors_name_the_discovered_file(
     assert_error(proc, ".gate.yaml", 2, "sometimes")
 
 
+@pytest.mark.e2e
 def test_missing_config_file(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "--config", "missing.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
     assert_error(proc, "missing.yaml", None, "config file not found")
 
 
+@pytest.mark.e2e
 def test_empty_config_means_the_defaults(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "gate.yaml", "# nothing configured yet\n")
     proc = run_gate("check", "--config", "gate.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
     assert proc.returncode == 0, output_of(proc)
 
 
+@pytest.mark.e2e
 def test_unwritable_report_file(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "-", "-f", "json=no/such/dir/report.json", cwd=tmp_path,
                     input=CONFIGMAP)

@@ -13,8 +13,9 @@ import pytest
 
 from gate import __version__
 from gate.policy import load_builtin
-from tests.conftest import TIMEOUT, RunGate
+from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
+from tests.processes import TIMEOUT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -78,6 +79,7 @@ def statuses(report: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
 
 # -- version, usage ------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_version_console_script(tmp_path: Path) -> None:
     beside = Path(sys.executable).with_name("gate")  # the script of this interpreter
     gate = str(beside) if beside.is_file() else shutil.which("gate")
@@ -89,6 +91,7 @@ def test_version_console_script(tmp_path: Path) -> None:
     assert proc.stdout == f"gate {__version__}\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_module(flag: str, tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate(flag, cwd=tmp_path)
@@ -97,6 +100,7 @@ def test_version_module(flag: str, tmp_path: Path, run_gate: RunGate) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
 
 
+@pytest.mark.e2e
 def test_no_command_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate(cwd=tmp_path)
     assert proc.returncode == 2
@@ -105,6 +109,7 @@ def test_no_command_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
     assert "Traceback" not in out(proc)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     "args",
     [("check", "--bogus"), ("--bogus",), ("frobnicate",), ("check", "--color", "purple"),
@@ -122,6 +127,7 @@ def test_bad_arguments_are_usage_errors(
     assert "Traceback" not in out(proc)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("command", ["check", "policies", "explain"])
 def test_help(command: str, tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate(command, "--help", cwd=tmp_path)
@@ -131,6 +137,7 @@ def test_help(command: str, tmp_path: Path, run_gate: RunGate) -> None:
 
 # -- gate check: inputs --------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_check_a_file(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "pod.yaml", cwd=tmp_path)
@@ -144,6 +151,7 @@ def test_check_a_file(tmp_path: Path, run_gate: RunGate) -> None:
     assert proc.stdout.splitlines()[-1].startswith("gate: FAIL: 1 blocking, 1 warning(s)")
 
 
+@pytest.mark.e2e
 def test_check_stdin_matches_the_file(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     from_file = run_gate("check", "pod.yaml", cwd=tmp_path)
@@ -156,6 +164,7 @@ def test_check_stdin_matches_the_file(tmp_path: Path, run_gate: RunGate) -> None
     ]
 
 
+@pytest.mark.e2e
 def test_check_stdin_piped_from_cat(tmp_path: Path) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     cat = shutil.which("cat")
@@ -174,6 +183,7 @@ def test_check_stdin_piped_from_cat(tmp_path: Path) -> None:
     }
 
 
+@pytest.mark.e2e
 def test_empty_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "-", cwd=tmp_path, input="")
     assert proc.returncode == 0
@@ -207,6 +217,7 @@ name: not-kubernetes
 """
 
 
+@pytest.mark.e2e
 def test_multi_document_files_and_lists(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "multi.yaml", MULTI)
     proc = run_gate("check", "multi.yaml", "-f", "json", cwd=tmp_path)
@@ -228,6 +239,7 @@ def test_multi_document_files_and_lists(tmp_path: Path, run_gate: RunGate) -> No
     assert "multi.yaml:23: note: skipped" in text.stdout
 
 
+@pytest.mark.e2e
 def test_directories_are_walked_and_hidden_ones_skipped(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "apps" / "pod.yaml", POD_LATEST)
     write(tmp_path / "apps" / "base" / "cm.yml", CONFIGMAP)
@@ -242,6 +254,7 @@ def test_directories_are_walked_and_hidden_ones_skipped(tmp_path: Path, run_gate
     }
 
 
+@pytest.mark.e2e
 def test_check_defaults_to_the_current_directory(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "deploy" / "pod.yaml", POD_LATEST)
     proc = run_gate("check", cwd=tmp_path)
@@ -251,6 +264,7 @@ def test_check_defaults_to_the_current_directory(tmp_path: Path, run_gate: RunGa
 
 # -- gate check: formats -------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_formats_are_repeatable(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     (tmp_path / "out").mkdir()
@@ -264,6 +278,7 @@ def test_formats_are_repeatable(tmp_path: Path, run_gate: RunGate) -> None:
     assert "no-latest-tag" in (tmp_path / "r.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.e2e
 def test_json_to_a_file_leaves_a_summary_on_stderr(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "pod.yaml", "-f", "json=report.json", cwd=tmp_path)
@@ -276,6 +291,7 @@ def test_json_to_a_file_leaves_a_summary_on_stderr(tmp_path: Path, run_gate: Run
     assert report["tool"] == {"name": "gate", "version": __version__}
 
 
+@pytest.mark.e2e
 def test_json_to_stdout(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "pod.yaml", "-f", "json", cwd=tmp_path)
@@ -290,6 +306,7 @@ def test_json_to_stdout(tmp_path: Path, run_gate: RunGate) -> None:
     assert found[("web", "required-labels")] == found[("web", "resource-limits")] == {"pass"}
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("formats", "message"),
     [
@@ -314,6 +331,7 @@ def test_bad_formats(
 
 # -- gate check: thresholds and exit status ------------------------------------------
 
+@pytest.mark.e2e
 def test_fail_on_turns_lower_severities_into_warnings(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "api.yaml", POD_NO_LIMITS)
     write(tmp_path / "web.yaml", POD_LATEST)
@@ -337,6 +355,7 @@ def test_fail_on_turns_lower_severities_into_warnings(tmp_path: Path, run_gate: 
     assert statuses(report)[("web", "no-latest-tag")] == {"warn"}
 
 
+@pytest.mark.e2e
 def test_exit_zero(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "pod.yaml", "--exit-zero", cwd=tmp_path)
@@ -345,6 +364,7 @@ def test_exit_zero(tmp_path: Path, run_gate: RunGate) -> None:
     assert "gate: FAIL" in proc.stdout  # the verdict is still reported honestly
 
 
+@pytest.mark.e2e
 def test_no_builtin_and_no_policies(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "--no-builtin", "pod.yaml", "-f", "json", cwd=tmp_path)
@@ -358,6 +378,7 @@ def test_no_builtin_and_no_policies(tmp_path: Path, run_gate: RunGate) -> None:
 
 # -- colour --------------------------------------------------------------------------
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("args", "env", "coloured"),
     [
@@ -385,6 +406,7 @@ def test_colour(
         assert ANSI.sub("", proc.stdout) == plain.stdout
 
 
+@pytest.mark.e2e
 def test_json_is_never_coloured(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     proc = run_gate("check", "pod.yaml", "-f", "json", "--color", "always", cwd=tmp_path)
@@ -394,6 +416,7 @@ def test_json_is_never_coloured(tmp_path: Path, run_gate: RunGate) -> None:
 
 # -- gate policies, gate explain -----------------------------------------------------
 
+@pytest.mark.e2e
 def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("policies", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
@@ -408,6 +431,7 @@ def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
     assert " ".join(count) == f"{ENABLED} of {len(BUILTINS)} policies enabled"
 
 
+@pytest.mark.e2e
 def test_explain(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("explain", "no-latest-tag", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
@@ -433,6 +457,7 @@ def test_explain_a_check_defined_in_code(tmp_path: Path, gate_cli: RunGate) -> N
     assert "## How to fix it" in done.stdout
 
 
+@pytest.mark.e2e
 def test_explain_unknown_policy(tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate("explain", "nope", cwd=tmp_path)
     assert proc.returncode == 2
@@ -443,6 +468,7 @@ def test_explain_unknown_policy(tmp_path: Path, run_gate: RunGate) -> None:
 
 # -- configuration -------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
@@ -456,6 +482,7 @@ def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, run_gate: Ru
     assert "Enabled: no" in run_gate("explain", "no-latest-tag", cwd=tmp_path).stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("name", [".gate.yaml", ".gate.yml"])
 def test_config_changes_enforcement(name: str, tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
@@ -465,6 +492,7 @@ def test_config_changes_enforcement(name: str, tmp_path: Path, run_gate: RunGate
     assert "pod.yaml:10: warning: [no-latest-tag]" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_config_changes_severity(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    severity: low\n")
@@ -476,6 +504,7 @@ def test_config_changes_severity(tmp_path: Path, run_gate: RunGate) -> None:
     assert (result["severity"], result["status"]) == ("low", "warn")
 
 
+@pytest.mark.e2e
 def test_config_fail_on_and_the_command_line(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "fail_on: critical\n")
@@ -483,6 +512,7 @@ def test_config_fail_on_and_the_command_line(tmp_path: Path, run_gate: RunGate) 
     assert run_gate("check", "pod.yaml", "--fail-on", "high", cwd=tmp_path).returncode == 1
 
 
+@pytest.mark.e2e
 def test_config_parameters(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "cm.yaml", CONFIGMAP)
     assert run_gate("check", "cm.yaml", cwd=tmp_path).returncode == 0
@@ -496,6 +526,7 @@ def test_config_parameters(tmp_path: Path, run_gate: RunGate) -> None:
     assert 'configured: ["team"]' in explained.stdout
 
 
+@pytest.mark.e2e
 def test_config_discovered_in_a_parent_directory(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
     write(tmp_path / "apps" / "pod.yaml", POD_LATEST)
@@ -503,6 +534,7 @@ def test_config_discovered_in_a_parent_directory(tmp_path: Path, run_gate: RunGa
     assert proc.returncode == 0, out(proc)
 
 
+@pytest.mark.e2e
 def test_config_discovery_stops_at_the_repository_root(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -513,6 +545,7 @@ def test_config_discovery_stops_at_the_repository_root(
     assert proc.returncode == 1, out(proc)
 
 
+@pytest.mark.e2e
 def test_explicit_config_wins_over_discovery(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
@@ -524,6 +557,7 @@ def test_explicit_config_wins_over_discovery(tmp_path: Path, run_gate: RunGate) 
     assert proc.returncode == 1
 
 
+@pytest.mark.e2e
 def test_config_policy_dirs_are_relative_to_the_config(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "ci" / "gate.yaml", "builtin: false\npolicy_dirs: [rules]\n")
     write(tmp_path / "ci" / "rules" / "names.yaml", """\
@@ -562,6 +596,7 @@ def _reports(tmp_path: Path, run_gate: RunGate, name: str, *paths: str,
     return files
 
 
+@pytest.mark.e2e
 def test_reports_are_deterministic(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "apps" / "web.yaml", POD_LATEST + "---\n" + POD_NO_LIMITS)
     write(tmp_path / "apps" / "multi.yaml", MULTI)
@@ -580,6 +615,7 @@ def test_reports_are_deterministic(tmp_path: Path, run_gate: RunGate) -> None:
     assert report["summary"]["fail"] >= 3
 
 
+@pytest.mark.e2e
 def test_files_are_named_from_the_working_directory_below_the_repository_root(
     tmp_path: Path, run_gate: RunGate
 ) -> None:

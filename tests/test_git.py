@@ -15,6 +15,8 @@ from gate.errors import GateError
 from gate.git import Change, GitError, Repository, open_repository
 from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 _CONFIG = ("-c", "user.name=Test User", "-c", "user.email=test@example.com",
            "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
            "-c", "init.defaultBranch=main", "-c", "core.autocrlf=false",

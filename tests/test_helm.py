@@ -265,6 +265,7 @@ def test_value_files() -> None:
 # -- running helm ----------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_argv(fake_helm: FakeHelm, repo: Path) -> None:
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
     helm.render(WorkTree(str(repo)), "charts/web",
@@ -284,6 +285,7 @@ def test_argv(fake_helm: FakeHelm, repo: Path) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_chart_at_the_root(fake_helm: FakeHelm) -> None:
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
     rendering = helm.render(WorkTree(str(CHART)), "", ["values-prod.yaml"], "web")
@@ -291,6 +293,7 @@ def test_chart_at_the_root(fake_helm: FakeHelm) -> None:
     assert [r.origin_file for r in rendering.resources] == ["templates/service.yaml"]
 
 
+@pytest.mark.e2e
 def test_materialises_the_chart_and_values_files_only(fake_helm: FakeHelm, repo: Path) -> None:
     (repo / "charts" / "web" / ".helmignore").write_text("*.bak\n", encoding="utf-8")
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
@@ -311,6 +314,7 @@ def test_materialises_the_chart_and_values_files_only(fake_helm: FakeHelm, repo:
     assert not Path(record["cwd"]).exists()
 
 
+@pytest.mark.e2e
 def test_helm_settings_point_into_the_scratch_directory(
     fake_helm: FakeHelm, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -330,6 +334,7 @@ def test_helm_settings_point_into_the_scratch_directory(
         assert env[name].startswith(scratch + os.sep), name
 
 
+@pytest.mark.e2e
 def test_renders_from_a_tree_in_memory(fake_helm: FakeHelm) -> None:
     tree = MemoryTree({**chart_files(), "envs/prod/values.yaml": "replicaCount: 5\n"})
     fake_helm.configure(stdout=documents(("web/templates/deployment.yaml", DEPLOYMENT)))
@@ -341,6 +346,7 @@ def test_renders_from_a_tree_in_memory(fake_helm: FakeHelm) -> None:
     assert resource.origin_file == "charts/web/templates/deployment.yaml"
 
 
+@pytest.mark.e2e
 def test_nothing_in_the_repository_changes(fake_helm: FakeHelm, repo: Path) -> None:
     before = snapshot(repo)
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)),
@@ -351,6 +357,7 @@ def test_nothing_in_the_repository_changes(fake_helm: FakeHelm, repo: Path) -> N
     assert snapshot(repo) == before
 
 
+@pytest.mark.e2e
 def test_missing_values_files_can_be_ignored(fake_helm: FakeHelm) -> None:
     tree = MemoryTree({**chart_files(), "envs/prod/values.yaml": "replicaCount: 5\n"})
     fake_helm.configure(stdout="")
@@ -376,6 +383,7 @@ SUBCHARTS = {
 }
 
 
+@pytest.mark.e2e
 def test_source_comments_map_documents_to_templates(fake_helm: FakeHelm) -> None:
     config_map = (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: scripts}\ndata:\n"
@@ -414,6 +422,7 @@ def test_source_comments_map_documents_to_templates(fake_helm: FakeHelm) -> None
         assert resource.provenance == {(): (resource.origin_file, 1)}
 
 
+@pytest.mark.e2e
 def test_findings_point_at_the_template(fake_helm: FakeHelm, repo: Path) -> None:
     """As the collector builds resources: a finding lands on the template, line 1.
 
@@ -443,6 +452,7 @@ def render_web(**options: Any) -> Rendering:
     return helm.render(MemoryTree(chart_files()), "charts/web", [], "web", **options)
 
 
+@pytest.mark.e2e
 def test_helm_error_names_the_template_and_line(fake_helm: FakeHelm) -> None:
     fake_helm.configure(exit=1, stderr=(
         "walk.go:74: found symbolic link in path: /x resolves to /y\n"
@@ -457,6 +467,7 @@ def test_helm_error_names_the_template_and_line(fake_helm: FakeHelm) -> None:
     assert (error.file, error.line) == ("charts/web/templates/deployment.yaml", 24)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stderr", "message"),
     [
@@ -476,6 +487,7 @@ def test_helm_error_blames_the_chart(fake_helm: FakeHelm, stderr: str, message: 
     assert (caught.value.file, caught.value.line) == ("charts/web/Chart.yaml", None)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stdout", "message"),
     [
@@ -490,6 +502,7 @@ def test_output_that_is_not_resources(fake_helm: FakeHelm, stdout: str, message:
         render_web()
 
 
+@pytest.mark.e2e
 def test_timeout(fake_helm: FakeHelm) -> None:
     fake_helm.configure(sleep=30, grandchild=True)
     started = time.monotonic()
@@ -549,6 +562,7 @@ def gate_check_chart(run_gate: RunGate) -> tuple[int, dict[str, Any]]:
     return completed.returncode, json.loads(completed.stdout)
 
 
+@pytest.mark.e2e
 def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
     _, report = gate_check_chart(run_gate)
     mine = [r for r in report["results"] if r["policy"] == POLICY_ID]
@@ -564,6 +578,7 @@ def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
     assert defaults == {PASS}
 
 
+@pytest.mark.e2e
 def test_gate_check_does_not_read_templates_as_manifests(run_gate: RunGate) -> None:
     status, report = gate_check_chart(run_gate)
     assert report["errors"] == []
@@ -639,6 +654,7 @@ def test_fixture_chart_is_complete() -> None:
     assert chart["apiVersion"] == "v2" and chart["name"] == "web"
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("helm") is None, reason="no helm binary on this machine")
 def test_real_helm_renders_the_fixture_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(helm.HELM_ENV, raising=False)
@@ -651,6 +667,7 @@ def test_real_helm_renders_the_fixture_chart(monkeypatch: pytest.MonkeyPatch) ->
     assert containers[0]["image"] == "ghcr.io/acme/web:latest"
 
 
+@pytest.mark.e2e
 def test_doc_console_sessions(run_gate: RunGate) -> None:
     """The ``console`` sessions of docs/helm.md give the findings and verdict they show."""
     sessions = re.findall(r"^```console\n(.*?)^```", DOC.read_text(encoding="utf-8"),
@@ -692,6 +709,7 @@ spec:
 """
 
 
+@pytest.mark.e2e
 def test_gate_check_helm_renders_charts_and_blames_templates(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -713,6 +731,7 @@ def test_gate_check_helm_renders_charts_and_blames_templates(
     assert latest[0]["resource"]["rendered_by"].startswith("shop")
 
 
+@pytest.mark.e2e
 def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
     tmp_path: Path, run_gate: RunGate
 ) -> None:

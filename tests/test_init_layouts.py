@@ -107,6 +107,7 @@ def test_environment_names(folder: str, parent: str, expected: str | None) -> No
     assert environment_name(folder, parent) == expected
 
 
+@pytest.mark.e2e
 def test_flux_layout_proposes_its_clusters_and_overlays(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -134,6 +135,7 @@ def test_flux_layout_proposes_its_clusters_and_overlays(
     assert all(tree_of(root)[name] == data for name, data in before.items())
 
 
+@pytest.mark.e2e
 def test_argo_cd_applications_are_discovered(tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path, (ARGOCD_APPS, ""))
     proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
@@ -145,6 +147,7 @@ def test_argo_cd_applications_are_discovered(tmp_path: Path, run_gate: RunGate) 
     assert load_config(str(root / ".gate.yaml")).environments.names() == []
 
 
+@pytest.mark.e2e
 def test_applications_only_in_a_chart_template_are_reported_not_proposed(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -163,6 +166,7 @@ def test_applications_only_in_a_chart_template_are_reported_not_proposed(
     assert "environments" not in data  # a commented example only: nothing would match
 
 
+@pytest.mark.e2e
 def test_a_kyverno_policies_folder_is_left_untouched(tmp_path: Path, run_gate: RunGate) -> None:
     """A Flux repository keeping its Kyverno policies in policies/."""
     root = repository(tmp_path, (FLUX, ""), (KYVERNO, "policies"))
@@ -194,6 +198,7 @@ def test_a_kyverno_policies_folder_is_left_untouched(tmp_path: Path, run_gate: R
     assert proc.returncode == 2 and "not a gate policy" in proc.stderr
 
 
+@pytest.mark.e2e
 def test_both_policy_folders_taken_is_a_refusal(tmp_path: Path, run_gate: RunGate) -> None:
     root = repository(tmp_path, (KYVERNO, "policies"), (KYVERNO, ".gate/policies"))
     before = tree_of(root)
@@ -207,6 +212,7 @@ def test_both_policy_folders_taken_is_a_refusal(tmp_path: Path, run_gate: RunGat
     assert tree_of(root) == before
 
 
+@pytest.mark.e2e
 def test_init_in_a_subdirectory_proposes_globs_from_the_repository_root(
     tmp_path: Path, run_gate: RunGate
 ) -> None:

@@ -701,6 +701,7 @@ needs_binary = pytest.mark.skipif(kustomize_binary.find_binary() is None,
                                   reason="neither kustomize nor kubectl is installed")
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     tree = WorkTree(str(FIXTURES / "basic"))
@@ -714,6 +715,7 @@ def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     assert objects(in_memory) == objects(on_disk)
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> None:
     """The built-in renderer refuses vars, so no provenance: the binary's resource is
@@ -736,6 +738,7 @@ def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> 
         "d.yaml", 0, 1, {})
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
     files = {"kustomization.yaml": "resources: [d.yaml]\nbuildMetadata: [managedByLabel]\n"
@@ -748,6 +751,7 @@ def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
     assert (other.origin_file, other.origin_line) == ("kustomization.yaml", 1)
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_failure_is_a_render_error() -> None:
     # (A missing resource never reaches the binary: it would take it for a remote one.)

@@ -347,6 +347,7 @@ def test_profile_in_config_with_per_policy_settings_overriding() -> None:
     assert state(brought_back) == {"baseline-control": "block", "restricted-control": "warn"}
 
 
+@pytest.mark.e2e
 def test_profile_is_validated_in_the_config(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".gate.yaml").write_text("profile: strict\n", encoding="utf-8")
@@ -360,6 +361,7 @@ def test_profile_is_validated_in_the_config(tmp_path: Path, run_gate: RunGate) -
 # -- --policies FILE ----------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_policies_option_takes_a_file(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "my-policy.yml.txt").write_text(

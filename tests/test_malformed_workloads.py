@@ -186,6 +186,7 @@ MESSAGE = ("Deployment 'web': spec.template.spec has no 'containers' list (found
            "a pod needs at least one container)")
 
 
+@pytest.mark.e2e
 def test_gate_check_reports_the_typo_in_every_format(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "web.yaml").write_text(TYPO, encoding="utf-8")
@@ -203,12 +204,14 @@ def test_gate_check_reports_the_typo_in_every_format(tmp_path: Path, run_gate: R
     assert report["verdict"] == "fail"
 
 
+@pytest.mark.e2e
 def test_gate_check_reports_the_typo_on_standard_input(run_gate: RunGate) -> None:
     proc = run_gate("check", "-", input=TYPO)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"<stdin>:{TYPO_LINE}: error: {MESSAGE}" in (proc.stdout + proc.stderr).splitlines()
 
 
+@pytest.mark.e2e
 def test_gate_check_reports_the_typo_in_a_kustomize_base(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -237,6 +240,7 @@ def test_gate_check_reports_the_typo_in_a_kustomize_base(
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.e2e
 def test_an_overlay_patch_that_empties_the_containers_is_blamed(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -274,6 +278,7 @@ print('''{manifest}''')
 """
 
 
+@pytest.mark.e2e
 def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: RunGate) -> None:
     work = tmp_path / "work"  # the helm below lies outside it: gate runs none from inside
     (work / ".git").mkdir(parents=True)
@@ -298,6 +303,7 @@ def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: R
     assert error["message"] == MESSAGE
 
 
+@pytest.mark.e2e
 def test_gate_diff_reports_a_typo_the_change_makes(tmp_path: Path, run_gate: RunGate) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("apps/web.yaml", WEB_DEPLOYMENT)

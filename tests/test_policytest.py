@@ -627,6 +627,7 @@ def test_json_output(repo: Path, gate_test: GateTest) -> None:
     assert out.endswith("1 test file, 2 expectations: 1 passed, 1 failed\n")
 
 
+@pytest.mark.e2e
 def test_help_lists_the_command(run_gate: RunGate) -> None:
     completed = run_gate("--help")
     assert "test" in completed.stdout
@@ -646,6 +647,7 @@ def fixture_cases() -> int:
                for path in FIXTURES.glob("*/*.yaml") if path.name in names)
 
 
+@pytest.mark.e2e
 def test_builtin_pack_tests_pass(run_gate: RunGate) -> None:
     completed = run_gate("test", "fixtures/policies", cwd=ROOT)
     assert completed.returncode == 0, completed.stdout + completed.stderr
@@ -661,6 +663,7 @@ def test_builtin_pack_tests_pass(run_gate: RunGate) -> None:
     assert cases >= 120
 
 
+@pytest.mark.e2e
 def test_builtin_pack_tests_can_fail(tmp_path: Path, run_gate: RunGate) -> None:
     """The pack's tests are not vacuous: a changed expectation fails, at its line."""
     copy = tmp_path / "no-latest-tag"
@@ -685,6 +688,7 @@ def test_builtin_pack_tests_can_fail(tmp_path: Path, run_gate: RunGate) -> None:
 _FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
+@pytest.mark.e2e
 def test_doc_sessions(tmp_path: Path, run_gate: RunGate) -> None:
     """The ``yaml file=NAME`` blocks of docs/policy-testing.md, written out, give exactly the
     output and exit status of its ``console`` sessions."""

@@ -82,6 +82,7 @@ def test_the_security_policy_supports_this_release_line() -> None:
     assert "Report a vulnerability" in text
 
 
+@pytest.mark.e2e
 def test_ci_runs_the_readmes_commands_in_a_fresh_virtualenv() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")

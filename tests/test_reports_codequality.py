@@ -222,6 +222,7 @@ def test_hostile_values_stay_inert_and_valid() -> None:
 # -- end to end ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_demo_issues_are_its_deliberate_violations(gate_cli: RunGate, repo_root: Path) -> None:
     proc = gate_cli("check", DEMO, "-f", "codequality", cwd=repo_root)
     assert proc.returncode == 1, proc.stderr
@@ -238,6 +239,7 @@ def test_demo_issues_are_its_deliberate_violations(gate_cli: RunGate, repo_root:
         assert issue["description"].endswith(expected)
 
 
+@pytest.mark.e2e
 def test_check_with_an_unreadable_input_reports_it(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / "pod.yaml").write_text(POD_LATEST)
     (tmp_path / "bad.yaml").write_text("a: [unclosed\n")

@@ -552,6 +552,7 @@ def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:
 # -- end to end -----------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_check_writes_valid_sarif_and_fails(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "pod.yaml").write_text(POD_LATEST)
@@ -581,6 +582,7 @@ def test_check_writes_valid_sarif_and_fails(tmp_path: Path, run_gate: RunGate) -
     assert (tmp_path / "again.sarif").read_bytes() == (tmp_path / "out.sarif").read_bytes()
 
 
+@pytest.mark.e2e
 def test_check_with_unreadable_input_fails_closed(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n")
     proc = run_gate("check", ".", "-f", "sarif", cwd=tmp_path)

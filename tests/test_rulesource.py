@@ -200,6 +200,7 @@ def base_source(repo: GitRepo, cwd: str = "") -> RevisionRules:
     return RevisionRules(repository.tree_at(sha), repository.root, cwd)
 
 
+@pytest.mark.e2e
 def test_the_base_rules_are_used_while_the_working_tree_differs(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +217,7 @@ def test_the_base_rules_are_used_while_the_working_tree_differs(
     assert (base.source, work.source) == (source.label, "working tree")
 
 
+@pytest.mark.e2e
 def test_base_fingerprints_are_the_sha256_of_the_base_bytes(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,6 +232,7 @@ def test_base_fingerprints_are_the_sha256_of_the_base_bytes(
     assert dict(load_rules(options(builtin=True)).inputs) == inputs
 
 
+@pytest.mark.e2e
 def test_discovery_at_the_base_from_a_subdirectory(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,6 +251,7 @@ def test_discovery_at_the_base_from_a_subdirectory(
     assert {name for name, _ in work.inputs} <= {name for name, _ in base.inputs}
 
 
+@pytest.mark.e2e
 def test_a_broken_policy_at_the_base_is_named_with_its_path_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -267,6 +271,7 @@ def test_a_broken_policy_at_the_base_is_named_with_its_path_and_line(
     assert "sometimes" in caught.value.message
 
 
+@pytest.mark.e2e
 def test_diff_says_the_rules_were_read_from_the_base(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,6 +297,7 @@ def test_diff_says_the_rules_were_read_from_the_base(
     assert Path.cwd() == repo.path
 
 
+@pytest.mark.e2e
 def test_base_policies_outside_the_repository_as_before(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -322,6 +328,7 @@ def test_base_policies_outside_the_repository_as_before(
         load_directory("compliance/policies/more")
 
 
+@pytest.mark.e2e
 def test_the_working_tree_reads_outside_paths_as_before(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
