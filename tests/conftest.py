@@ -11,8 +11,14 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Two libraries start a process when first imported: GitPython tries `git version` (gate.git
+# points it at a program that does not exist, but it forks all the same) and croniter asks
+# platform.architecture(), which runs `file`. Imported here, before any test, so that the
+# test that happens to import them first does not start a process.
+import croniter  # noqa: F401
 import pytest
 
+import gate.git  # noqa: F401
 from tests.processes import SCRUBBED, gate_process, processes_forbidden
 
 if TYPE_CHECKING:

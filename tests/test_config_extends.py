@@ -184,11 +184,10 @@ def test_a_mistake_in_a_merged_value_names_the_file_and_line_that_set_it(
     assert caught.value.line == line_of(broken, "- {name: year-end")
 
 
-@pytest.mark.e2e
 def test_a_missing_file_is_one_line_naming_the_extends_line(
-        layout: Path, run_gate: RunGate) -> None:
+        layout: Path, gate_cli: RunGate) -> None:
     write(layout, {"team/.gate.yaml": "# the team's rules\nextends: ../shared/nope.yaml\n"})
-    done = run_gate("check", ".", cwd=layout / "team")
+    done = gate_cli("check", ".", cwd=layout / "team")
     assert done.returncode == 2
     # Outside the working directory a file is named by its absolute path, as ever.
     assert done.stderr == (".gate.yaml:2: error: extends: config file not found: "

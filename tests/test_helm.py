@@ -562,9 +562,8 @@ def gate_check_chart(run_gate: RunGate) -> tuple[int, dict[str, Any]]:
     return completed.returncode, json.loads(completed.stdout)
 
 
-@pytest.mark.e2e
-def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
-    _, report = gate_check_chart(run_gate)
+def test_gate_check_flags_the_values_file(gate_cli: RunGate) -> None:
+    _, report = gate_check_chart(gate_cli)
     mine = [r for r in report["results"] if r["policy"] == POLICY_ID]
     failures = sorted((r["file"], r["line"], r["field"], r["message"])
                       for r in mine if r["status"] == FAIL)
@@ -578,9 +577,8 @@ def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
     assert defaults == {PASS}
 
 
-@pytest.mark.e2e
-def test_gate_check_does_not_read_templates_as_manifests(run_gate: RunGate) -> None:
-    status, report = gate_check_chart(run_gate)
+def test_gate_check_does_not_read_templates_as_manifests(gate_cli: RunGate) -> None:
+    status, report = gate_check_chart(gate_cli)
     assert report["errors"] == []
     assert status == 1
 
@@ -667,8 +665,7 @@ def test_real_helm_renders_the_fixture_chart(monkeypatch: pytest.MonkeyPatch) ->
     assert containers[0]["image"] == "ghcr.io/acme/web:latest"
 
 
-@pytest.mark.e2e
-def test_doc_console_sessions(run_gate: RunGate) -> None:
+def test_doc_console_sessions(gate_cli: RunGate) -> None:
     """The ``console`` sessions of docs/helm.md give the findings and verdict they show."""
     sessions = re.findall(r"^```console\n(.*?)^```", DOC.read_text(encoding="utf-8"),
                           re.MULTILINE | re.DOTALL)
@@ -676,7 +673,7 @@ def test_doc_console_sessions(run_gate: RunGate) -> None:
     for session in sessions:
         command, *expected = session.splitlines()
         assert command.startswith("$ gate ")
-        completed = run_gate(*shlex.split(command)[2:], cwd=ROOT)
+        completed = gate_cli(*shlex.split(command)[2:], cwd=ROOT)
         output = (completed.stdout + completed.stderr).splitlines()
         findings = [line for line in output if "] " in line and line.startswith("fixtures/")]
         assert findings == [line for line in expected if line.startswith("fixtures/")]
@@ -731,19 +728,18 @@ def test_gate_check_helm_renders_charts_and_blames_templates(
     assert latest[0]["resource"]["rendered_by"].startswith("shop")
 
 
-@pytest.mark.e2e
 def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     work = tmp_path / "work"
     shutil.copytree(ROOT / "fixtures" / "helm", work / "shop")
-    proc = run_gate("check", "--helm", "shop", cwd=work,
+    proc = gate_cli("check", "--helm", "shop", cwd=work,
                     env={"GATE_HELM": str(tmp_path / "no-such-helm")})
     assert ("shop: not judged: Helm chart not rendered: no helm binary (set GATE_HELM or PATH); "
             "its values files are still checked") in proc.stdout.splitlines()
     assert ", 1 not judged" in proc.stdout
     # Without --helm the chart is not judged either, and the report says so.
-    plain = run_gate("check", "shop", cwd=work)
+    plain = gate_cli("check", "shop", cwd=work)
     assert ("shop: not judged: Helm chart not rendered: Helm charts are rendered only with "
             "--helm; its values files are still checked") in plain.stdout.splitlines()
     # The values files are still checked (values-prod.yaml has deliberate problems).

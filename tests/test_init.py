@@ -72,10 +72,9 @@ def report(proc: Any) -> dict[str, Any]:
 # -- what it writes ---------------------------------------------------------------------
 
 
-@pytest.mark.e2e
-def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> None:
+def test_init_writes_the_starter_files(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert files_under(root) == sorted(WRITTEN)
     lines = proc.stdout.splitlines()
@@ -85,10 +84,9 @@ def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> Non
     assert proc.stderr == ""
 
 
-@pytest.mark.e2e
-def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_init_into_a_new_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "deploy/gitops", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "deploy/gitops", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     target = root / "deploy" / "gitops"
     assert files_under(target) == sorted(WRITTEN)
@@ -236,14 +234,13 @@ def test_pre_commit_config_is_valid_for_pre_commit(started: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-@pytest.mark.e2e
 def test_existing_pre_commit_config_is_kept_and_the_snippet_printed(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     root = repository(tmp_path)
     mine = "repos: []  # mine\n"
     (root / ".pre-commit-config.yaml").write_text(mine, encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert (root / ".pre-commit-config.yaml").read_text(encoding="utf-8") == mine
     assert "wrote .pre-commit-config.yaml" not in proc.stdout
@@ -282,11 +279,10 @@ def test_the_hooks_repository_this_gate_was_installed_from_is_used(
     assert config["repos"][0]["repo"] == "ssh://git@git.example.com/gate"
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("value", ["", "a b", "https://x/\nrepos: []"])
-def test_a_hooks_repository_on_one_line(tmp_path: Path, run_gate: RunGate, value: str) -> None:
+def test_a_hooks_repository_on_one_line(tmp_path: Path, gate_cli: RunGate, value: str) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "--hooks-repo", value, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", value, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "--hooks-repo" in line
@@ -352,12 +348,11 @@ def test_remote_urls(url: str, expected: str | None) -> None:
 # -- never overwriting --------------------------------------------------------------------
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("existing", [".gate.yaml", ".gate.yml"])
-def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_refuses_to_overwrite(existing: str, tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / existing).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     assert proc.stdout == ""
     [line] = proc.stderr.splitlines()
@@ -366,16 +361,15 @@ def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) 
     assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
 
 
-@pytest.mark.e2e
 @pytest.mark.parametrize("existing", ["policies/require-team-label.yaml", FAIL_CASES,
                                       "policies/kyverno/require-labels.yaml"])
 def test_an_existing_policies_folder_is_left_untouched(
-    existing: str, tmp_path: Path, run_gate: RunGate
+    existing: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     root = repository(tmp_path)
     (root / existing).parent.mkdir(parents=True, exist_ok=True)
     (root / existing).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
     moved = [name.replace("policies/", ".gate/policies/", 1) for name in WRITTEN]
@@ -383,17 +377,16 @@ def test_an_existing_policies_folder_is_left_untouched(
     assert "policies/ exists and is left untouched" in proc.stdout
     config = load_config(str(root / ".gate.yaml"))
     assert config.policy_dirs == [str(root / ".gate" / "policies")]
-    proc = run_gate("test", ".gate/policies", cwd=root)
+    proc = gate_cli("test", ".gate/policies", cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-@pytest.mark.e2e
-def test_refusal_names_every_existing_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_refusal_names_every_existing_file(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     mine = [".gate.yaml", ".gate.yml"]
     for name in mine:
         (root / name).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "refusing to overwrite existing files: .gate.yaml, .gate.yml (nothing written)" \
@@ -411,30 +404,27 @@ def test_a_second_init_refuses(started: Path, run_gate: RunGate) -> None:
     assert {name: (started / name).read_bytes() for name in files_under(started)} == before
 
 
-@pytest.mark.e2e
-def test_a_file_in_the_way_of_a_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_file_in_the_way_of_a_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / "policies").write_text("not a directory\n", encoding="utf-8")
     (root / ".gate").write_text("not a directory either\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "refusing to overwrite existing files: .gate " in line
     assert files_under(root) == [".gate", "policies"]
 
 
-@pytest.mark.e2e
-def test_target_that_is_a_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_target_that_is_a_file(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / "file").write_text("", encoding="utf-8")
-    proc = run_gate("init", "file", cwd=root)
+    proc = gate_cli("init", "file", cwd=root)
     assert proc.returncode == 2
     assert "not a directory" in proc.stderr
 
 
-@pytest.mark.e2e
-def test_help(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("init", "--help", cwd=tmp_path)
+def test_help(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("init", "--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: gate init")
 
