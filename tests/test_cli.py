@@ -91,9 +91,10 @@ def test_version_console_script(tmp_path: Path) -> None:
     assert proc.stdout == f"gate {__version__}\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("flag", ["--version", "-V"])
-def test_version_module(flag: str, tmp_path: Path, gate_cli: RunGate) -> None:
-    proc = gate_cli(flag, cwd=tmp_path)
+def test_version_module(flag: str, tmp_path: Path, run_gate: RunGate) -> None:
+    proc = run_gate(flag, cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout == f"gate {__version__}\n"
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)

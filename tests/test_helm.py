@@ -29,6 +29,7 @@ from gate.results import FAIL, PASS
 from gate.sources import SourceFile
 from gate.trees import WorkTree
 from tests.conftest import RunGate
+from tests.memtree import MemoryTree
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "fixtures" / "helm"
@@ -38,37 +39,6 @@ DIGEST = "sha256:" + "9c1e0d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d9c0b1a2f3e4d5c6b7a
 
 
 # -- helpers ---------------------------------------------------------------------
-
-
-class MemoryTree:
-    """A FileTree held in a dict of tree path -> bytes (as a git revision would be)."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = {
-            path: content.encode() if isinstance(content, str) else content
-            for path, content in files.items()
-        }
-
-    def read_bytes(self, path: str) -> bytes:
-        try:
-            return self.files[path]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        prefix = f"{path}/" if path else ""
-        return any(name.startswith(prefix) for name in self.files)
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        return sorted({
-            name[len(prefix):].split("/")[0] for name in self.files if name.startswith(prefix)
-        })
 
 
 def chart_files(prefix: str = "charts/web") -> dict[str, str | bytes]:

@@ -16,6 +16,7 @@ from gate.git import open_repository
 from gate.policy import load_directory, policy_files
 from gate.rulesource import DiskRules, RevisionRules, nearest_config
 from tests.gitrepo import GitRepo
+from tests.memtree import MemoryTree
 
 ROOT = "/srv/repo"  # where an in-memory tree's repository would be on disk
 
@@ -45,31 +46,6 @@ waivers:
     approved_by: jane.doe@example.com
     expires: "2030-01-01"
 """
-
-
-class MemoryTree:
-    """A FileTree held in a dict: paths to contents."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = {path: text.encode("utf-8") for path, text in files.items()}
-
-    def read_bytes(self, path: str) -> bytes:
-        if path not in self.files:
-            raise FileNotFoundError(path)
-        return self.files[path]
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        return path == "" or any(p.startswith(path + "/") for p in self.files)
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        return sorted({p[len(prefix):].split("/")[0] for p in self.files
-                       if p.startswith(prefix)})
 
 
 def options(config: str | None = None, policies: list[str] | None = None,
