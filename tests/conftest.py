@@ -1,4 +1,5 @@
-"""Shared fixtures: run the real CLI in a subprocess, and find the repository."""
+"""Shared fixtures: the real CLI in a subprocess or in this process, the repository; and
+the fast tier's guard: a test not marked e2e may not start a process (tests/processes.py)."""
 from __future__ import annotations
 
 import io
@@ -10,41 +11,50 @@ from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+# Two libraries start a process when first imported: GitPython tries `git version` (gate.git
+# points it at a program that does not exist, but it forks all the same) and croniter asks
+# platform.architecture(), which runs `file`. Imported here, before any test, so that the
+# test that happens to import them first does not start a process.
+import croniter  # noqa: F401
 import pytest
+
+import gate.git  # noqa: F401
+from tests.processes import SCRUBBED, gate_process, processes_forbidden
 
 if TYPE_CHECKING:
     from tests.wheelhouse import Wheelhouse
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-TIMEOUT = 60  # seconds; a hang fails the test instead of blocking CI
-# Variables of the caller's environment that would change gate's output.
-_SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "GATE_DEBUG", "TERM")
 
 RunGate = Callable[..., "subprocess.CompletedProcess[str]"]
 
 
-def gate_process(
-    *args: str | os.PathLike[str],
-    cwd: str | os.PathLike[str] | None = None,
-    input: str | None = None,
-    env: Mapping[str, str] | None = None,
-) -> subprocess.CompletedProcess[str]:
-    """``python -m gate ARGS`` with text output; stdin is empty unless ``input`` is given."""
-    environment = {k: v for k, v in os.environ.items() if k not in _SCRUBBED}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *(os.fspath(a) for a in args)],
-        cwd=cwd,
-        input=input,
-        stdin=subprocess.DEVNULL if input is None else None,
-        env=environment,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        errors="replace",
-        timeout=TIMEOUT,
-        check=False,
-    )
+def _forbidding_processes(item: pytest.Item) -> Iterator[None]:
+    """A phase of a test not marked e2e, with processes forbidden (tests/processes.py):
+    fails the test if it started one, even if the code under test caught the error."""
+    if item.get_closest_marker("e2e") is not None:
+        yield
+        return
+    with processes_forbidden(item.nodeid) as refused:
+        yield
+    if refused:
+        pytest.fail(f"{item.nodeid} starts a process ({refused[0]}) but is not marked e2e",
+                    pytrace=False)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    return (yield from _forbidding_processes(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    return (yield from _forbidding_processes(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_teardown(item: pytest.Item) -> Iterator[None]:
+    return (yield from _forbidding_processes(item))
 
 
 @pytest.fixture(scope="session")
@@ -61,7 +71,7 @@ def run_gate() -> RunGate:
 @contextmanager
 def _environment(env: Mapping[str, str] | None) -> Iterator[None]:
     saved = dict(os.environ)
-    for name in _SCRUBBED:
+    for name in SCRUBBED:
         os.environ.pop(name, None)
     os.environ.update(env or {})
     try:

@@ -146,11 +146,13 @@ def run_module(env: Mapping[str, str], cwd: Path, monkeypatch: pytest.MonkeyPatc
 # -- action.yml -----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_action_validates_against_the_github_actions_schema() -> None:
     done = check_jsonschema("vendor.github-actions", ACTION_FILE)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.e2e
 def test_the_schema_check_catches_a_run_step_without_shell(tmp_path: Path) -> None:
     """The validation above has teeth: the vendored schema rejects a broken action."""
     broken = json.loads(json.dumps(ACTION))
@@ -194,6 +196,7 @@ def test_declared_outputs_are_the_ones_the_module_sets() -> None:
 # -- the module -----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_a_violating_pull_request_fails_with_annotations_summary_and_outputs(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -239,6 +242,7 @@ def test_a_violating_pull_request_fails_with_annotations_summary_and_outputs(
     }
 
 
+@pytest.mark.e2e
 def test_the_written_markdown_is_whole_and_the_summary_shortened(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -269,6 +273,7 @@ def test_the_written_markdown_is_whole_and_the_summary_shortened(
     assert outputs["html-report"] == str(reports / "gate.html")
 
 
+@pytest.mark.e2e
 def test_a_clean_pull_request_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     repo = pull_request(tmp_path, POD_PINNED)
     env = runner_files(tmp_path, repo)
@@ -286,6 +291,7 @@ def test_a_clean_pull_request_passes(tmp_path: Path, monkeypatch: pytest.MonkeyP
     assert list(Path(env["RUNNER_TEMP"]).iterdir()) == []  # scratch reports removed
 
 
+@pytest.mark.e2e
 def test_findings_point_at_repository_paths_from_a_working_directory(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -299,6 +305,7 @@ def test_findings_point_at_repository_paths_from_a_working_directory(
     assert read_outputs(env["GITHUB_OUTPUT"])["report-dir"] == str(repo.path / "out/reports")
 
 
+@pytest.mark.e2e
 def test_a_push_compares_with_the_commit_before_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -310,6 +317,7 @@ def test_a_push_compares_with_the_commit_before_it(
     assert f"--base={repo.sha('main')}" in stdout
 
 
+@pytest.mark.e2e
 def test_gate_errors_exit_2_with_an_error_summary(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -324,6 +332,7 @@ def test_gate_errors_exit_2_with_an_error_summary(
     assert "## ❌ gate: error" in summary and "no-such-branch" in summary
 
 
+@pytest.mark.e2e
 def test_no_base_to_compare_with_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -486,6 +495,7 @@ def runner_env(tmp_path: Path, repo: GitRepo, action_path: Path) -> dict[str, st
     return {**env, **runner_files(tmp_path, repo), "GITHUB_ACTION_PATH": str(action_path)}
 
 
+@pytest.mark.e2e
 def test_the_run_step_fails_the_job_on_a_violation(tmp_path: Path) -> None:
     repo = pull_request(tmp_path, POD_LATEST)
     env = runner_env(tmp_path, repo, ROOT)
@@ -508,6 +518,7 @@ def test_the_run_step_fails_the_job_on_a_violation(tmp_path: Path) -> None:
     assert action_outputs["sarif-report"] == ""
 
 
+@pytest.mark.e2e
 def test_the_composite_action_installs_gate_and_passes_a_clean_change(
     tmp_path: Path, wheelhouse: wheels.Wheelhouse
 ) -> None:
@@ -564,6 +575,7 @@ def gate_step() -> dict[str, Any]:
     return step
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_a_pull_requests_merge_commit_is_judged_by_the_authors_commits(
     tmp_path: Path, scenario: Scenario
@@ -585,6 +597,7 @@ def test_a_pull_requests_merge_commit_is_judged_by_the_authors_commits(
     assert outputs["overridden"] == ("1" if scenario.name == "override" else "0")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name for s in SCENARIOS])
 def test_a_merge_queues_merge_commit_is_judged_by_the_authors_commits(
     tmp_path: Path, scenario: Scenario
@@ -606,6 +619,7 @@ def test_a_merge_queues_merge_commit_is_judged_by_the_authors_commits(
     cimerge.assert_judged_by_the_authors_commits(report, checkout, scenario)
 
 
+@pytest.mark.e2e
 def test_a_checkout_that_is_not_the_pull_request_is_an_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -28,53 +28,7 @@ from gate.renderers.kustomize.builder import render_builtin
 from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
 from gate.trees import FileTree, WorkTree
 from tests.gitrepo import GitRepo
-
-
-class DictTree:
-    """A file tree in memory: paths to contents, directories implied by the paths."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = {path: content.encode() if isinstance(content, str) else content
-                      for path, content in files.items()}
-        self.directories = {""}
-        for path in self.files:
-            parts = path.split("/")
-            self.directories.update("/".join(parts[:n]) for n in range(1, len(parts)))
-        self.reads = 0
-
-    def read_bytes(self, path: str) -> bytes:
-        self.reads += 1
-        try:
-            return self.files[path]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        return path in self.directories
-
-    def list_dir(self, path: str) -> list[str]:
-        if path not in self.directories:
-            return []
-        prefix = f"{path}/" if path else ""
-        return sorted({p[len(prefix):].split("/", 1)[0]
-                       for p in (*self.files, *self.directories)
-                       if p.startswith(prefix) and p != path})
-
-
-class ListingTree(DictTree):
-    """A tree that lists every path at once and reads in bulk, as a git revision does."""
-
-    def paths(self) -> Iterator[str]:
-        return iter(sorted(self.files))
-
-    def read_many(self, paths: Iterable[str]) -> dict[str, bytes]:
-        return {path: self.files[path] for path in paths if path in self.files}
-
+from tests.memtree import ListingTree, MemoryTree
 
 # -- the slow reference ---------------------------------------------------------------------
 
@@ -311,10 +265,10 @@ def _single_changes(files: Iterable[str], missing: Iterable[str]) -> list[set[st
     return [{path} for path in sorted({*files, *missing})]
 
 
-@pytest.mark.parametrize("tree_class", [DictTree, ListingTree])
+@pytest.mark.parametrize("tree_class", [MemoryTree, ListingTree])
 @pytest.mark.parametrize("seed", SEEDS)
 def test_each_changed_file_reaches_what_the_reference_says(seed: int,
-                                                          tree_class: type[DictTree]) -> None:
+                                                          tree_class: type[MemoryTree]) -> None:
     files, missing = random_tree(seed)
     tree = tree_class(dict(files))
     reference = Reference.of(tree)
@@ -326,7 +280,7 @@ def test_each_changed_file_reaches_what_the_reference_says(seed: int,
 @pytest.mark.parametrize("seed", SEEDS)
 def test_sets_of_changed_files_reach_what_the_reference_says(seed: int) -> None:
     files, missing = random_tree(seed)
-    tree = DictTree(dict(files))
+    tree = MemoryTree(dict(files))
     reference = Reference.of(tree)
     rng = random.Random(seed * 7919)
     paths = sorted({*files, *missing, "nowhere/else.yaml"})
@@ -373,7 +327,7 @@ def test_random_trees_cover_what_they_should() -> None:
         seen["Kustomization"] += any(p.endswith("/Kustomization") for p in files)
         seen["component"] += any("kind: Component" in text for text in files.values())
         seen["missing"] += bool(missing)
-        roots = kustomize_inputs.find_roots(DictTree(dict(files)))
+        roots = kustomize_inputs.find_roots(MemoryTree(dict(files)))
         seen["multi-root"] += len(roots) > 1
         seen["nested-overlay"] += any(r.endswith(("/variant", "/deep/er")) for r in roots)
         seen["aggregate"] += any(r in ("", "clusters/all") for r in roots)
@@ -386,7 +340,7 @@ def test_the_renderer_reads_only_what_inputs_lists() -> None:
     rendered = 0
     for seed in SEEDS:
         files, _ = random_tree(seed)
-        tree = DictTree(dict(files))
+        tree = MemoryTree(dict(files))
         for root in kustomize_inputs.find_roots(tree):
             try:
                 rendering = render_builtin(tree, root)
@@ -405,12 +359,13 @@ def test_on_a_work_tree(tmp_path: Path, seed: int) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(content, encoding="utf-8")
     tree = WorkTree(str(tmp_path))
-    reference = Reference.of(DictTree(dict(files)))
+    reference = Reference.of(MemoryTree(dict(files)))
     assert Reference.of(tree) == reference
     for changed in _single_changes(files, missing):
         assert_agrees(tree, reference, changed)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("seed", [4, 13])
 def test_on_a_git_revision(tmp_path: Path, seed: int) -> None:
     files, missing = random_tree(seed)
@@ -419,7 +374,7 @@ def test_on_a_git_revision(tmp_path: Path, seed: int) -> None:
     sha = repo.commit("tree")
     with open_repository(str(repo.path)) as repository:
         tree = repository.tree_at(sha)
-        reference = Reference.of(DictTree(dict(files)))
+        reference = Reference.of(MemoryTree(dict(files)))
         for changed in _single_changes(files, missing):
             assert_agrees(tree, reference, changed)
 
@@ -473,7 +428,7 @@ LAYERED = {
     ("elsewhere/app.yaml", set(), False),
 ])
 def test_a_layered_repository(changed: str, overlays: set[str], consumed: bool) -> None:
-    tree = DictTree(dict(LAYERED))
+    tree = MemoryTree(dict(LAYERED))
     reference = Reference.of(tree)
     assert sorted(reference.roots) == ["base/variant", "overlays/dev", "overlays/prod"]
     found = assert_agrees(tree, reference, [changed])
@@ -482,13 +437,13 @@ def test_a_layered_repository(changed: str, overlays: set[str], consumed: bool) 
 
 
 def test_a_deleted_kustomization_reaches_nothing_on_the_side_without_it() -> None:
-    tree = DictTree({k: v for k, v in LAYERED.items() if not k.startswith("overlays/prod/")})
+    tree = MemoryTree({k: v for k, v in LAYERED.items() if not k.startswith("overlays/prod/")})
     assert reach(tree, ["overlays/prod/kustomization.yaml"]) == Reach()
     assert reach(tree, ["overlays/prod/ops.yaml"]) == Reach()
 
 
 def test_the_repository_root_as_overlay_and_as_parent() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "kustomization.yaml": "resources: [app.yaml, sub]\n",
         "app.yaml": _deployment("app"),
         "sub/kustomization.yaml": "resources: [cm.yaml]\n",
@@ -503,7 +458,7 @@ def test_the_repository_root_as_overlay_and_as_parent() -> None:
 
 
 def test_cycles_end() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "a/kustomization.yaml": "resources: [../b, a.yaml]\n",
         "a/a.yaml": _deployment("a"),
         "b/kustomization.yaml": "resources: [../a]\n",
@@ -516,7 +471,7 @@ def test_cycles_end() -> None:
 
 
 def test_a_component_alone_is_never_an_overlay() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "components/unused/kustomization.yaml": "kind: Component\npatches: [{path: p.yaml}]\n",
         "components/unused/p.yaml": _SM_PATCH,
     })
@@ -526,13 +481,13 @@ def test_a_component_alone_is_never_an_overlay() -> None:
 
 
 def test_no_kustomization_at_all() -> None:
-    tree = DictTree({"apps/a.yaml": _deployment("a")})
+    tree = MemoryTree({"apps/a.yaml": _deployment("a")})
     assert reach(tree, ["apps/a.yaml"]) == Reach()
-    assert reach(DictTree({}), []) == Reach()
+    assert reach(MemoryTree({}), []) == Reach()
 
 
 def test_a_broken_kustomization_still_counts_as_its_own_input() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "base/kustomization.yaml": "resources: [: broken\n",
         "base/d.yaml": _deployment("d"),
         "dev/kustomization.yaml": "resources: [../base]\n",
@@ -552,12 +507,12 @@ def test_each_kustomization_is_read_once() -> None:
         files[f"teams/t{index}/kustomization.yaml"] = "resources: [app.yaml]\n"
         files[f"teams/t{index}/app.yaml"] = _deployment(f"t{index}")
     files["overlays/dev/kustomization.yaml"] = "resources: [../../base]\n"
-    tree = DictTree(files)
+    tree = MemoryTree(files)
     assert reach(tree, ["base/d.yaml"]).overlays == {"overlays/dev"}
-    assert tree.reads <= 52 + 5  # 52 kustomizations, a few re-reads (is_component) at most
+    assert len(tree.reads) <= 52 + 5  # 52 kustomizations, a few re-reads (is_component) at most
     listing = ListingTree(files)
     assert reach(listing, ["base/d.yaml"]).overlays == {"overlays/dev"}
-    assert listing.reads <= 5
+    assert len(listing.reads) <= 5
 
 
 # -- disagreements --------------------------------------------------------------------------
@@ -566,7 +521,7 @@ def test_each_kustomization_is_read_once() -> None:
 def test_hidden_kustomizations_count_only_where_a_visible_one_includes_them() -> None:
     """find_roots skips hidden directories (.github/, .ci/): a kustomization there is
     no overlay, and neither makes what it includes less of a root nor consumes a file."""
-    tree = DictTree({
+    tree = MemoryTree({
         ".github/kustomization.yaml": "resources: [../apps/x.yaml]\n",
         "apps/x.yaml": _deployment("x"),
         ".ci/check/kustomization.yaml": "resources: [../../base]\n",
@@ -583,7 +538,7 @@ def test_hidden_kustomizations_count_only_where_a_visible_one_includes_them() ->
 def test_a_base_in_a_hidden_directory() -> None:
     """find_roots and inputs follow a visible overlay into a hidden directory: so must
     reach (a change there would otherwise never be judged: hidden files are no manifests)."""
-    tree = DictTree({
+    tree = MemoryTree({
         "ov/kustomization.yaml": "resources: [../.shared]\n",
         ".shared/kustomization.yaml": "resources: [d.yaml]\n",
         ".shared/d.yaml": _deployment("d"),
@@ -595,7 +550,7 @@ def test_a_base_in_a_hidden_directory() -> None:
 @pytest.mark.parametrize("spelling", [
     '"../b\\x61se"', '"../\\u0062ase"', '"../ba\\\n    se"'], ids=["hex", "unicode", "fold"])
 def test_a_directory_named_with_yaml_escapes(spelling: str) -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "ov/kustomization.yaml": f"resources:\n  - {spelling}\n",
         "base/kustomization.yaml": "resources: [d.yaml]\n",
         "base/d.yaml": _deployment("d"),
@@ -606,7 +561,7 @@ def test_a_directory_named_with_yaml_escapes(spelling: str) -> None:
 
 
 def test_a_file_named_with_yaml_escapes() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "ov/kustomization.yaml": 'resources: [d.yaml]\npatchesStrategicMerge: ["p\\x2eyaml"]\n',
         "ov/d.yaml": _deployment("d"),
         "ov/p.yaml": _SM_PATCH,
@@ -615,7 +570,7 @@ def test_a_file_named_with_yaml_escapes() -> None:
 
 
 def test_a_kustomization_naming_itself() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "self/kustomization.yaml": "resources: [., s.yaml]\n",
         "self/s.yaml": _deployment("s"),
     })

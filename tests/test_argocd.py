@@ -13,40 +13,12 @@ from gate.argocd.model import ArgoSettings, DeployedPath, Discovery, normalize_r
 from gate.argocd.paths import go_path_match
 from gate.argocd.templates import TemplateError, go_string, render_string
 from gate.trees import WorkTree
+from tests.memtree import MemoryTree
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "argocd"
 REPO = "https://github.com/acme/gitops.git"
 FILTERED = ArgoSettings(repo_urls=("https://github.com/acme/gitops", "git@github.com:acme/gitops"),
                         target_revisions=("main", "HEAD"))
-
-
-class DictTree:
-    """A FileTree over a dict of path -> text, like a git revision: no filesystem."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = {path: text.encode() if isinstance(text, str) else text
-                      for path, text in files.items()}
-        self.reads: list[str] = []
-
-    def read_bytes(self, path: str) -> bytes:
-        self.reads.append(path)
-        try:
-            return self.files[path]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        return path == "" or any(file.startswith(path + "/") for file in self.files)
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        return sorted({file[len(prefix):].split("/")[0] for file in self.files
-                       if file.startswith(prefix)})
 
 
 def application(
@@ -100,7 +72,7 @@ def template(path: str, name: str, env: str | None = None, namespace: str = "def
 
 
 def run(files: dict[str, str | bytes], settings: ArgoSettings | None = None) -> Discovery:
-    return discover(DictTree(files), settings)
+    return discover(MemoryTree(files), settings)
 
 
 def rows(found: Discovery) -> list[tuple[str, str | None, str, str]]:
@@ -192,7 +164,7 @@ def test_work_tree_and_memory_tree_agree(tmp_path: Path) -> None:
         path.relative_to(copy).as_posix(): path.read_bytes()
         for path in sorted(copy.rglob("*")) if path.is_file()
     }
-    assert discover(DictTree(files), FILTERED) == discover(WorkTree(str(copy)), FILTERED)
+    assert discover(MemoryTree(files), FILTERED) == discover(WorkTree(str(copy)), FILTERED)
 
 
 def test_discovery_is_deterministic() -> None:
@@ -775,7 +747,7 @@ def test_malformed_manifests_give_notes_not_crashes() -> None:
 
 
 def test_only_argo_manifests_are_parsed() -> None:
-    tree = DictTree({"apps/a.yaml": application(), "app/x.yaml": "kind: Pod\n",
+    tree = MemoryTree({"apps/a.yaml": application(), "app/x.yaml": "kind: Pod\n",
                      "envs/broken.yaml": "a: [", "docs/readme.md": "argoproj.io"})
     found = discover(tree)
     assert [d.application for d in found.deployed] == ["app"]

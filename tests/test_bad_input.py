@@ -15,8 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import TIMEOUT, RunGate
+from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import TIMEOUT
 
 
 def output_of(proc: subprocess.CompletedProcess[str]) -> str:
@@ -161,11 +162,11 @@ BROKEN = {
 
 @pytest.mark.parametrize("case", sorted(BROKEN))
 def test_broken_yaml_is_an_error_naming_file_and_line(
-    case: str, tmp_path: Path, run_gate: RunGate
+    case: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     content, line, fragments = BROKEN[case]
     write(tmp_path / "bad.yaml", content)
-    proc = run_gate("check", "bad.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "bad.yaml", cwd=tmp_path)
     assert_error(proc, "bad.yaml", line, *fragments)
     assert "input error" in proc.stdout  # the summary line says why the gate failed
 
@@ -181,22 +182,22 @@ BINARY = {
 
 
 @pytest.mark.parametrize("case", sorted(BINARY))
-def test_bytes_that_are_not_yaml_text(case: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_bytes_that_are_not_yaml_text(case: str, tmp_path: Path, gate_cli: RunGate) -> None:
     content, line, fragment = BINARY[case]
     write(tmp_path / "image.yaml", content)
-    proc = run_gate("check", "image.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "image.yaml", cwd=tmp_path)
     assert_error(proc, "image.yaml", line, fragment)
 
 
 @pytest.mark.parametrize(
     "encoding", ["utf-16", "utf-16-be-bom", "utf-16-le-bom", "utf-32", "utf-8-sig"]
 )
-def test_unicode_with_a_bom_is_read(encoding: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_unicode_with_a_bom_is_read(encoding: str, tmp_path: Path, gate_cli: RunGate) -> None:
     boms = {"utf-16-be-bom": ("utf-16-be", codecs.BOM_UTF16_BE),
             "utf-16-le-bom": ("utf-16-le", codecs.BOM_UTF16_LE)}
     codec, bom = boms.get(encoding, (encoding, b""))
     write(tmp_path / "cm.yaml", bom + CONFIGMAP.replace("settings", "r\u00e9glages").encode(codec))
-    proc = run_gate("check", "cm.yaml", "-f", "json", cwd=tmp_path)
+    proc = gate_cli("check", "cm.yaml", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 0, output_of(proc)
     report = json.loads(proc.stdout)
     assert report["errors"] == []
@@ -211,9 +212,9 @@ def test_unicode_with_a_bom_is_read(encoding: str, tmp_path: Path, run_gate: Run
     ["", "\n\n   \n", "# only a comment\n", "# a\n---\n# b\n---\n", "---\n...\n", "~\n"],
     ids=["empty", "whitespace", "comment", "comments-and-separators", "markers", "null"],
 )
-def test_empty_files_are_not_errors(content: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_empty_files_are_not_errors(content: str, tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "empty.yaml", content)
-    proc = run_gate("check", "empty.yaml", "-v", cwd=tmp_path)
+    proc = gate_cli("check", "empty.yaml", "-v", cwd=tmp_path)
     assert proc.returncode == 0, output_of(proc)
     assert_no_traceback(proc)
     assert "error" not in output_of(proc)
@@ -233,15 +234,15 @@ def test_empty_files_are_not_errors(content: str, tmp_path: Path, run_gate: RunG
     ids=["mapping", "list", "string", "number", "kind-not-a-string", "kustomization"],
 )
 def test_non_kubernetes_yaml_is_skipped_with_a_note(
-    content: str, reason: str, tmp_path: Path, run_gate: RunGate
+    content: str, reason: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "other.yaml", content)
-    quiet = run_gate("check", "other.yaml", cwd=tmp_path)
+    quiet = gate_cli("check", "other.yaml", cwd=tmp_path)
     assert quiet.returncode == 0, output_of(quiet)
     assert_no_traceback(quiet)
     assert "note:" not in quiet.stdout
     assert "1 document(s) skipped" in quiet.stdout
-    verbose = run_gate("check", "other.yaml", "-v", cwd=tmp_path)
+    verbose = gate_cli("check", "other.yaml", "-v", cwd=tmp_path)
     assert verbose.returncode == 0
     notes = [line for line in verbose.stdout.splitlines() if line.startswith("other.yaml:1: note:")]
     assert len(notes) == 1, verbose.stdout
@@ -270,10 +271,10 @@ def _deep_in_resource(depth: int) -> str:
          "5k-compact-sequences", "3k-inside-a-resource"],
 )
 def test_very_deep_nesting_never_crashes(
-    content: str, tmp_path: Path, run_gate: RunGate
+    content: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "deep.yaml", content)
-    proc = run_gate("check", "deep.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "deep.yaml", cwd=tmp_path)
     # A clean error or success, never a crash (libyaml used to overflow the C stack).
     assert proc.returncode in (0, 1, 2), output_of(proc)
     assert_no_traceback(proc)
@@ -286,10 +287,10 @@ def test_very_deep_nesting_never_crashes(
 
 
 def test_moderate_nesting_inside_a_resource_is_evaluated(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "deep.yaml", _deep_in_resource(500))
-    proc = run_gate("check", "deep.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "deep.yaml", cwd=tmp_path)
     assert proc.returncode == 0, output_of(proc)
     assert "1 resource(s)" in proc.stdout
 
@@ -317,18 +318,19 @@ rules:
 
 
 def test_deep_data_under_a_recursive_schema_rule_names_the_file(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "policies" / "tree.yaml", SCHEMA_POLICY)
     write(tmp_path / "deep.yaml", _deep_in_resource(300))
     write(tmp_path / "ok.yaml", CONFIGMAP)
-    proc = run_gate("check", "--no-builtin", "--policies", "policies", "deep.yaml", "ok.yaml",
+    proc = gate_cli("check", "--no-builtin", "--policies", "policies", "deep.yaml", "ok.yaml",
                     "-f", "json", cwd=tmp_path)
     assert_no_traceback(proc)
     assert proc.returncode in (1, 2)
     assert "deep.yaml" in output_of(proc)
 
 
+@pytest.mark.e2e
 def test_huge_file_of_small_resources(tmp_path: Path, run_gate: RunGate) -> None:
     documents = [CONFIGMAP.replace("name: settings", f"name: settings-{i}") for i in range(20_000)]
     write(tmp_path / "huge.yaml", "---\n".join(documents) + "---\n" + POD_LATEST)
@@ -347,10 +349,10 @@ def test_huge_file_of_small_resources(tmp_path: Path, run_gate: RunGate) -> None
 
 @pytest.mark.parametrize("cpu", ['"1e400"', "1" + "0" * 400], ids=["exponent", "huge-int"])
 def test_absurd_quantities_do_not_crash_the_engine(
-    cpu: str, tmp_path: Path, run_gate: RunGate
+    cpu: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST.replace("cpu: 200m", f"cpu: {cpu}"))
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path)
     assert_no_traceback(proc)
     assert proc.returncode in (1, 2)
     assert "pod.yaml" in output_of(proc)
@@ -365,6 +367,7 @@ def _alias_bomb(levels: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("levels", [9, 10])
 def test_alias_bomb_is_refused_in_bounded_memory(
     levels: int, tmp_path: Path, run_gate: RunGate
@@ -388,7 +391,7 @@ def test_alias_bomb_is_refused_in_bounded_memory(
     assert "refusing" in message
 
 
-def test_aliases_that_do_not_explode_are_fine(tmp_path: Path, run_gate: RunGate) -> None:
+def test_aliases_that_do_not_explode_are_fine(tmp_path: Path, gate_cli: RunGate) -> None:
     env = "\n".join(f"    - {{name: VAR_{i}, value: v{i}}}" for i in range(50))
     document = (
         "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: base\n  labels: &labels\n"
@@ -397,15 +400,15 @@ def test_aliases_that_do_not_explode_are_fine(tmp_path: Path, run_gate: RunGate)
         + "binaryData:\n  labels: *labels\n"
     )
     write(tmp_path / "aliases.yaml", document)
-    proc = run_gate("check", "aliases.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "aliases.yaml", cwd=tmp_path)
     assert proc.returncode == 0, output_of(proc)
     assert "1 resource(s)" in proc.stdout
 
 
-def test_anchors_do_not_carry_across_documents(tmp_path: Path, run_gate: RunGate) -> None:
+def test_anchors_do_not_carry_across_documents(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "aliases.yaml", CONFIGMAP.replace("fast", "&mode fast")
           + "---\n" + CONFIGMAP.replace("fast", "*mode"))
-    proc = run_gate("check", "aliases.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "aliases.yaml", cwd=tmp_path)
     assert_error(proc, "aliases.yaml", 17, "undefined alias")
 
 
@@ -424,16 +427,16 @@ def test_unreadable_file(tmp_path: Path, run_gate: RunGate) -> None:
     assert_error(proc, "secret.yaml", None, "cannot read", "permission denied")
 
 
-def test_broken_symlink_in_a_directory_is_an_error(tmp_path: Path, run_gate: RunGate) -> None:
+def test_broken_symlink_in_a_directory_is_an_error(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "apps" / "ok.yaml", CONFIGMAP)
     (tmp_path / "apps" / "gone.yaml").symlink_to(tmp_path / "nowhere.yaml")
-    proc = run_gate("check", "apps", cwd=tmp_path)
+    proc = gate_cli("check", "apps", cwd=tmp_path)
     assert_error(proc, "apps/gone.yaml", None, "cannot read")
 
 
-def test_missing_path_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
+def test_missing_path_is_a_usage_error(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "ok.yaml", CONFIGMAP)
-    proc = run_gate("check", "ok.yaml", "missing.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "ok.yaml", "missing.yaml", cwd=tmp_path)
     assert proc.returncode == 2
     assert_no_traceback(proc)
     assert proc.stderr.strip().splitlines() == [
@@ -442,11 +445,12 @@ def test_missing_path_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> Non
     assert proc.stdout == ""
 
 
-def test_invalid_yaml_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("check", "-", cwd=tmp_path, input="apiVersion: v1\nkind: [Pod\n")
+def test_invalid_yaml_on_stdin_names_stdin(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "-", cwd=tmp_path, input="apiVersion: v1\nkind: [Pod\n")
     assert_error(proc, "<stdin>", 3, "flow sequence")
 
 
+@pytest.mark.e2e
 def test_binary_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     write(tmp_path / "blob.bin", b"\x00\x01\x02\xff")
     with (tmp_path / "blob.bin").open("rb") as stdin:
@@ -457,10 +461,10 @@ def test_binary_on_stdin_names_stdin(tmp_path: Path, run_gate: RunGate) -> None:
     assert_error(proc, "<stdin>", 1, "binary")
 
 
-def test_a_broken_document_spoils_its_whole_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_broken_document_spoils_its_whole_file(tmp_path: Path, gate_cli: RunGate) -> None:
     content, line, _ = BROKEN["third-document-broken"]
     write(tmp_path / "multi.yaml", content)
-    proc = run_gate("check", "multi.yaml", "-f", "json=report.json", cwd=tmp_path)
+    proc = gate_cli("check", "multi.yaml", "-f", "json=report.json", cwd=tmp_path)
     assert_error(proc, "multi.yaml", line)
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
     # The Pod in the second document uses :latest, but no document of the file is trusted.
@@ -470,10 +474,10 @@ def test_a_broken_document_spoils_its_whole_file(tmp_path: Path, run_gate: RunGa
     assert report["verdict"] == "fail"
 
 
-def test_input_error_wins_over_a_blocking_finding(tmp_path: Path, run_gate: RunGate) -> None:
+def test_input_error_wins_over_a_blocking_finding(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "apps" / "a-broken.yaml", "apiVersion: v1\nkind: ConfigMap\n\tbad: tab\n")
     write(tmp_path / "apps" / "b-pod.yaml", POD_LATEST)
-    proc = run_gate("check", "apps", "-f", "text", "-f", "json=report.json", cwd=tmp_path)
+    proc = gate_cli("check", "apps", "-f", "text", "-f", "json=report.json", cwd=tmp_path)
     assert_error(proc, "apps/a-broken.yaml", 3)
     assert "apps/b-pod.yaml:10: [no-latest-tag]" in proc.stdout
     report = json.loads((tmp_path / "report.json").read_text(encoding="utf-8"))
@@ -487,10 +491,11 @@ def test_input_error_wins_over_a_blocking_finding(tmp_path: Path, run_gate: RunG
         ("no-latest-tag", "apps/b-pod.yaml")
     ]
     # --exit-zero forgives findings, never input errors.
-    proc = run_gate("check", "apps", "--exit-zero", cwd=tmp_path)
+    proc = gate_cli("check", "apps", "--exit-zero", cwd=tmp_path)
     assert proc.returncode == 2
 
 
+@pytest.mark.e2e
 def test_every_broken_file_of_a_directory_is_reported(tmp_path: Path, run_gate: RunGate) -> None:
     for name, (content, _, _) in BROKEN.items():
         write(tmp_path / "repo" / f"{name}.yaml", content)
@@ -561,52 +566,52 @@ BAD_POLICIES = {
 
 @pytest.mark.parametrize("case", sorted(BAD_POLICIES))
 def test_policy_errors_name_the_policy_file_and_line(
-    case: str, tmp_path: Path, run_gate: RunGate
+    case: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     content, line, fragments = BAD_POLICIES[case]
     write(tmp_path / "policies" / "bad.yaml", content)
     write(tmp_path / "cm.yaml", CONFIGMAP)
-    proc = run_gate("check", "--no-builtin", "--policies", "policies", "cm.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "--no-builtin", "--policies", "policies", "cm.yaml", cwd=tmp_path)
     assert_error(proc, "policies/bad.yaml", line, *fragments)
     assert proc.stdout == ""  # nothing was evaluated
 
 
-def test_undeclared_parameter_is_a_policy_error(tmp_path: Path, run_gate: RunGate) -> None:
+def test_undeclared_parameter_is_a_policy_error(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "policies" / "bad.yaml",
           POLICY.replace(ASSERT, "    assert: \"param('nope') == 'a'\"\n"))
-    proc = run_gate("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
+    proc = gate_cli("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
                     input=CONFIGMAP)
     assert_error(proc, "policies/bad.yaml", None, "unknown parameter 'nope'")
 
 
 def test_undeclared_parameter_names_the_line_of_its_key(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "policies" / "bad.yaml",
           POLICY.replace(ASSERT, "    assert: \"param('nope') == 'a'\"\n"))
-    proc = run_gate("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
+    proc = gate_cli("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
                     input=CONFIGMAP)
     assert_error(proc, "policies/bad.yaml", ASSERT_LINE, "unknown parameter 'nope'")
 
 
-def test_duplicate_policy_ids_across_files(tmp_path: Path, run_gate: RunGate) -> None:
+def test_duplicate_policy_ids_across_files(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "policies" / "a.yaml", POLICY)
     write(tmp_path / "policies" / "b.yaml", "# the same id again\n" + POLICY)
-    proc = run_gate("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
+    proc = gate_cli("check", "--no-builtin", "--policies", "policies", "-", cwd=tmp_path,
                     input=CONFIGMAP)
     assert_error(proc, "policies/b.yaml", 2, "duplicate policy id 'test-policy'",
                  "policies/a.yaml:1")
 
 
-def test_duplicate_of_a_builtin_policy_id(tmp_path: Path, run_gate: RunGate) -> None:
+def test_duplicate_of_a_builtin_policy_id(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "policies" / "mine.yaml", POLICY.replace("test-policy", "no-latest-tag"))
-    proc = run_gate("check", "--policies", "policies", "-", cwd=tmp_path, input=CONFIGMAP)
+    proc = gate_cli("check", "--policies", "policies", "-", cwd=tmp_path, input=CONFIGMAP)
     assert_error(proc, "policies/mine.yaml", 1, "duplicate policy id 'no-latest-tag'",
                  "builtin:no-latest-tag.yaml")
 
 
-def test_missing_policy_directory(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("check", "--policies", "nowhere", "-", cwd=tmp_path, input=CONFIGMAP)
+def test_missing_policy_directory(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "--policies", "nowhere", "-", cwd=tmp_path, input=CONFIGMAP)
     assert proc.returncode == 2
     assert_no_traceback(proc)
     assert "gate: error: policy file or directory not found: nowhere" in proc.stderr
@@ -642,53 +647,53 @@ BAD_CONFIGS = {
 
 @pytest.mark.parametrize("case", sorted(BAD_CONFIGS))
 def test_config_errors_name_the_config_file_and_line(
-    case: str, tmp_path: Path, run_gate: RunGate
+    case: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     content, line, fragments = BAD_CONFIGS[case]
     write(tmp_path / "conf" / "gate.yaml", content)
     write(tmp_path / "cm.yaml", CONFIGMAP)
-    proc = run_gate("check", "--config", "conf/gate.yaml", "cm.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "--config", "conf/gate.yaml", "cm.yaml", cwd=tmp_path)
     assert_error(proc, "conf/gate.yaml", line, *fragments)
     assert proc.stdout == ""
 
 
 @pytest.mark.parametrize("kind", ["policy", "config"])
 def test_unknown_keys_are_blamed_on_their_own_line(
-    kind: str, tmp_path: Path, run_gate: RunGate
+    kind: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "cm.yaml", CONFIGMAP)
     if kind == "policy":
         write(tmp_path / "policies" / "bad.yaml", POLICY + "colour: blue\n")
-        proc = run_gate("check", "--no-builtin", "--policies", "policies", "cm.yaml",
+        proc = gate_cli("check", "--no-builtin", "--policies", "policies", "cm.yaml",
                         cwd=tmp_path)
         assert_error(proc, "policies/bad.yaml", 13, "colour")
     else:
         write(tmp_path / "gate.yaml", "policies:\n  no-latest-tag:\n    colour: red\n")
-        proc = run_gate("check", "--config", "gate.yaml", "cm.yaml", cwd=tmp_path)
+        proc = gate_cli("check", "--config", "gate.yaml", "cm.yaml", cwd=tmp_path)
         assert_error(proc, "gate.yaml", 3, "colour")
 
 
 def test_discovered_config_errors_name_the_discovered_file(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / ".gate.yaml", BAD_CONFIGS["bad-fail-on"][0])
     write(tmp_path / "cm.yaml", CONFIGMAP)
-    proc = run_gate("check", "cm.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "cm.yaml", cwd=tmp_path)
     assert_error(proc, ".gate.yaml", 2, "sometimes")
 
 
-def test_missing_config_file(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("check", "--config", "missing.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
+def test_missing_config_file(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "--config", "missing.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
     assert_error(proc, "missing.yaml", None, "config file not found")
 
 
-def test_empty_config_means_the_defaults(tmp_path: Path, run_gate: RunGate) -> None:
+def test_empty_config_means_the_defaults(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "gate.yaml", "# nothing configured yet\n")
-    proc = run_gate("check", "--config", "gate.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
+    proc = gate_cli("check", "--config", "gate.yaml", "-", cwd=tmp_path, input=CONFIGMAP)
     assert proc.returncode == 0, output_of(proc)
 
 
-def test_unwritable_report_file(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("check", "-", "-f", "json=no/such/dir/report.json", cwd=tmp_path,
+def test_unwritable_report_file(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "-", "-f", "json=no/such/dir/report.json", cwd=tmp_path,
                     input=CONFIGMAP)
     assert_error(proc, "no/such/dir/report.json", None, "cannot write report")

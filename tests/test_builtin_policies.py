@@ -347,6 +347,7 @@ def test_gate_explain(policy_id: str, tmp_path: Path, gate_cli: RunGate) -> None
     assert ", ".join(info.controls) in out
 
 
+@pytest.mark.e2e
 def test_explain_unknown_policy_is_an_error(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     completed = run_gate("explain", "no-such-policy", cwd=tmp_path)

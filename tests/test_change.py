@@ -16,6 +16,7 @@ from gate.release import load_release
 from gate.resources import Resource, read_resources
 from gate.results import ChangedFile, ChangeSummary
 from gate.sources import SourceFile
+from tests.memtree import MemoryTree
 
 UTC = timezone.utc
 AT = EvaluationTime(datetime(2026, 12, 24, 9, 0, tzinfo=UTC), NOW)
@@ -134,16 +135,6 @@ spec:
     assert entries[1]["resource"] == "Deployment/shop/web"
 
 
-class _Tree:
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = files
-
-    def read_bytes(self, path: str) -> bytes:
-        if path not in self.files:
-            raise FileNotFoundError(path)
-        return self.files[path].encode()
-
-
 RELEASE = """\
 apiVersion: gate.dev/v1
 kind: Release
@@ -159,7 +150,7 @@ services:
 
 
 def test_a_release_manifest_becomes_the_release() -> None:
-    release = load_release(_Tree({"r.yaml": RELEASE}), "r.yaml")  # type: ignore[arg-type]
+    release = load_release(MemoryTree({"r.yaml": RELEASE}), "r.yaml")  # type: ignore[arg-type]
     assert release["release"] == "2026.11"
     web, db = release["services"]
     assert (web["image_name"], web["tag"], web["digest"], web["line"]) == (
@@ -179,10 +170,10 @@ def test_a_release_manifest_becomes_the_release() -> None:
 ])
 def test_bad_release_manifests(text: str, line: int, says: str) -> None:
     with pytest.raises(ConfigError, match=says) as raised:
-        load_release(_Tree({"r.yaml": text}), "r.yaml")  # type: ignore[arg-type]
+        load_release(MemoryTree({"r.yaml": text}), "r.yaml")  # type: ignore[arg-type]
     assert (raised.value.file, raised.value.line) == ("r.yaml", line)
 
 
 def test_a_missing_release_manifest() -> None:
     with pytest.raises(ConfigError, match="release manifest not found"):
-        load_release(_Tree({}), "r.yaml")  # type: ignore[arg-type]
+        load_release(MemoryTree({}), "r.yaml")  # type: ignore[arg-type]

@@ -20,6 +20,8 @@ from tests.gitrepo import GitRepo
 from tests.signing import commit_as, keyring, signed_commit
 from tests.test_governance_cli import TICKETS, diff, make_repo, set_tag
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 
 def log_of(report: dict[str, Any]) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = report["change"]["commit_log"]

@@ -88,6 +88,7 @@ def test_docs_name_every_action_input_and_output() -> None:
 # -- GitHub Actions --------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_github_workflow_validates_against_the_workflow_schema() -> None:
     done = check_jsonschema("vendor.github-workflows", GITHUB)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -126,11 +127,13 @@ def test_github_workflow_is_a_required_check_with_reports_and_sarif() -> None:
 # -- GitLab CI -------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_gitlab_pipeline_validates_against_the_gitlab_ci_schema() -> None:
     done = check_jsonschema("vendor.gitlab-ci", GITLAB)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
+@pytest.mark.e2e
 def test_the_gitlab_schema_check_has_teeth(tmp_path: Path) -> None:
     pipeline = load(GITLAB)
     pipeline["gate"]["artifacts"]["when"] = "sometimes"
@@ -191,6 +194,7 @@ def test_jenkinsfile_fails_the_stage_and_records_junit_always() -> None:
 # -- the shell recipe ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_shell_recipe_is_valid_bash() -> None:
     done = subprocess.run(["bash", "-n", str(SHELL)], capture_output=True, text=True,
                           timeout=30, check=False)
@@ -216,6 +220,7 @@ def gate_on_path(tmp_path: Path) -> dict[str, str]:
     return env
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("manifest", "status"), [(POD_LATEST, 1), (POD_PINNED, 0)])
 def test_shell_recipe_runs_and_exits_with_gates_status(
     tmp_path: Path, gate_on_path: dict[str, str], manifest: str, status: int
@@ -254,6 +259,7 @@ def test_recipes_name_the_reports_as_the_action_does() -> None:
 # -- pre-commit ------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_pre_commit_config_example_is_valid_and_names_real_hooks() -> None:
     pytest.importorskip("pre_commit")
     done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
@@ -326,6 +332,7 @@ def gitlab_job(checkout: Checkout, scenario: Scenario, env: dict[str, str], tmp_
                       {**env, **ci}, tmp_path)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
 def test_gitlab_merged_results_are_judged_by_the_authors_commits(
     tmp_path: Path, gate_on_path: dict[str, str], scenario: Scenario
@@ -338,6 +345,7 @@ def test_gitlab_merged_results_are_judged_by_the_authors_commits(
     judged(checkout, scenario, done)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
 def test_a_gitlab_merge_request_pipeline_compares_with_the_fetched_target(
     tmp_path: Path, gate_on_path: dict[str, str], scenario: Scenario
@@ -400,6 +408,7 @@ os.execv({sys.executable!r}, [{sys.executable!r}, *args])
     return bin_dir
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
 def test_jenkins_merge_with_the_target_is_judged_by_the_authors_commits(
     tmp_path: Path, gate_on_path: dict[str, str], python_without_network: Path,
@@ -426,6 +435,7 @@ def test_jenkins_merge_with_the_target_is_judged_by_the_authors_commits(
     assert checkout.workspace.git("rev-parse", "HEAD^2").strip() == checkout.base
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("given", [True, False], ids=["GATE_HEAD_COMMIT", "found"])
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=SCENARIO_IDS)
 def test_the_shell_recipe_on_a_merge_commit_reads_the_authors_commits(

@@ -13,8 +13,9 @@ import pytest
 
 from gate import __version__
 from gate.policy_loading import load_builtin
-from tests.conftest import TIMEOUT, RunGate
+from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
+from tests.processes import TIMEOUT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -78,6 +79,7 @@ def statuses(report: dict[str, Any]) -> dict[tuple[str, str], set[str]]:
 
 # -- version, usage ------------------------------------------------------------------
 
+@pytest.mark.e2e
 def test_version_console_script(tmp_path: Path) -> None:
     beside = Path(sys.executable).with_name("gate")  # the script of this interpreter
     gate = str(beside) if beside.is_file() else shutil.which("gate")
@@ -89,6 +91,7 @@ def test_version_console_script(tmp_path: Path) -> None:
     assert proc.stdout == f"gate {__version__}\n"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("flag", ["--version", "-V"])
 def test_version_module(flag: str, tmp_path: Path, run_gate: RunGate) -> None:
     proc = run_gate(flag, cwd=tmp_path)
@@ -97,8 +100,8 @@ def test_version_module(flag: str, tmp_path: Path, run_gate: RunGate) -> None:
     assert re.fullmatch(r"\d+\.\d+\.\d+\S*", __version__)
 
 
-def test_no_command_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate(cwd=tmp_path)
+def test_no_command_is_a_usage_error(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli(cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("usage: gate")
     assert "gate: error:" in proc.stderr
@@ -112,9 +115,9 @@ def test_no_command_is_a_usage_error(tmp_path: Path, run_gate: RunGate) -> None:
     ids=["check-option", "global-option", "command", "color", "fail-on", "explain-no-id"],
 )
 def test_bad_arguments_are_usage_errors(
-    args: tuple[str, ...], tmp_path: Path, run_gate: RunGate
+    args: tuple[str, ...], tmp_path: Path, gate_cli: RunGate
 ) -> None:
-    proc = run_gate(*args, cwd=tmp_path)
+    proc = gate_cli(*args, cwd=tmp_path)
     assert proc.returncode == 2
     assert "usage:" in proc.stderr
     assert "gate: error:" in proc.stderr
@@ -123,17 +126,17 @@ def test_bad_arguments_are_usage_errors(
 
 
 @pytest.mark.parametrize("command", ["check", "policies", "explain"])
-def test_help(command: str, tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate(command, "--help", cwd=tmp_path)
+def test_help(command: str, tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli(command, "--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith(f"usage: gate {command}")
 
 
 # -- gate check: inputs --------------------------------------------------------------
 
-def test_check_a_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_a_file(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     assert findings(proc.stdout) == [
         "pod.yaml:10: warning: [image-digest]",
@@ -144,10 +147,10 @@ def test_check_a_file(tmp_path: Path, run_gate: RunGate) -> None:
     assert proc.stdout.splitlines()[-1].startswith("gate: FAIL: 1 blocking, 1 warning(s)")
 
 
-def test_check_stdin_matches_the_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_stdin_matches_the_file(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    from_file = run_gate("check", "pod.yaml", cwd=tmp_path)
-    from_stdin = run_gate("check", "-", cwd=tmp_path, input=POD_LATEST)
+    from_file = gate_cli("check", "pod.yaml", cwd=tmp_path)
+    from_stdin = gate_cli("check", "-", cwd=tmp_path, input=POD_LATEST)
     assert from_stdin.returncode == from_file.returncode == 1
     assert from_stdin.stdout == from_file.stdout.replace("pod.yaml:", "<stdin>:")
     assert findings(from_stdin.stdout) == [
@@ -156,6 +159,7 @@ def test_check_stdin_matches_the_file(tmp_path: Path, run_gate: RunGate) -> None
     ]
 
 
+@pytest.mark.e2e
 def test_check_stdin_piped_from_cat(tmp_path: Path) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     cat = shutil.which("cat")
@@ -174,8 +178,8 @@ def test_check_stdin_piped_from_cat(tmp_path: Path) -> None:
     }
 
 
-def test_empty_stdin(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("check", "-", cwd=tmp_path, input="")
+def test_empty_stdin(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "-", cwd=tmp_path, input="")
     assert proc.returncode == 0
     assert "0 resource(s)" in proc.stdout
 
@@ -207,9 +211,9 @@ name: not-kubernetes
 """
 
 
-def test_multi_document_files_and_lists(tmp_path: Path, run_gate: RunGate) -> None:
+def test_multi_document_files_and_lists(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "multi.yaml", MULTI)
-    proc = run_gate("check", "multi.yaml", "-f", "json", cwd=tmp_path)
+    proc = gate_cli("check", "multi.yaml", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     report = json_report(proc)
     lines = {(r["resource"]["kind"], r["resource"]["name"], r["resource"]["line"])
@@ -222,18 +226,18 @@ def test_multi_document_files_and_lists(tmp_path: Path, run_gate: RunGate) -> No
     assert [line for line, _ in skipped] == [19, 23]
     assert "list item 2" in skipped[0][1]
 
-    text = run_gate("check", "multi.yaml", "-v", cwd=tmp_path)
+    text = gate_cli("check", "multi.yaml", "-v", cwd=tmp_path)
     assert "multi.yaml:18: [no-latest-tag]" in text.stdout
     assert "multi.yaml:19: note: skipped list item 2" in text.stdout
     assert "multi.yaml:23: note: skipped" in text.stdout
 
 
-def test_directories_are_walked_and_hidden_ones_skipped(tmp_path: Path, run_gate: RunGate) -> None:
+def test_directories_are_walked_and_hidden_ones_skipped(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "apps" / "pod.yaml", POD_LATEST)
     write(tmp_path / "apps" / "base" / "cm.yml", CONFIGMAP)
     write(tmp_path / "apps" / "notes.txt", "apiVersion: [broken\n")
     write(tmp_path / "apps" / ".github" / "workflow.yaml", "on: [push\n")
-    proc = run_gate("check", "apps", "-f", "json", cwd=tmp_path)
+    proc = gate_cli("check", "apps", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     report = json_report(proc)
     assert report["errors"] == []
@@ -242,19 +246,19 @@ def test_directories_are_walked_and_hidden_ones_skipped(tmp_path: Path, run_gate
     }
 
 
-def test_check_defaults_to_the_current_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_defaults_to_the_current_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "deploy" / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", cwd=tmp_path)
+    proc = gate_cli("check", cwd=tmp_path)
     assert proc.returncode == 1
     assert "deploy/pod.yaml:10: [no-latest-tag]" in proc.stdout
 
 
 # -- gate check: formats -------------------------------------------------------------
 
-def test_formats_are_repeatable(tmp_path: Path, run_gate: RunGate) -> None:
+def test_formats_are_repeatable(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     (tmp_path / "out").mkdir()
-    proc = run_gate("check", "pod.yaml", "-f", "text", "-f", "json=out/r.json",
+    proc = gate_cli("check", "pod.yaml", "-f", "text", "-f", "json=out/r.json",
                     "--format", "junit=r.xml", "-f", "markdown=r.md", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     assert "pod.yaml:10: [no-latest-tag]" in proc.stdout
@@ -264,9 +268,9 @@ def test_formats_are_repeatable(tmp_path: Path, run_gate: RunGate) -> None:
     assert "no-latest-tag" in (tmp_path / "r.md").read_text(encoding="utf-8")
 
 
-def test_json_to_a_file_leaves_a_summary_on_stderr(tmp_path: Path, run_gate: RunGate) -> None:
+def test_json_to_a_file_leaves_a_summary_on_stderr(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", "-f", "json=report.json", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "-f", "json=report.json", cwd=tmp_path)
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert proc.stderr.startswith("gate: FAIL: 1 blocking")
@@ -276,9 +280,9 @@ def test_json_to_a_file_leaves_a_summary_on_stderr(tmp_path: Path, run_gate: Run
     assert report["tool"] == {"name": "gate", "version": __version__}
 
 
-def test_json_to_stdout(tmp_path: Path, run_gate: RunGate) -> None:
+def test_json_to_stdout(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", "-f", "json", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 1
     report = json_report(proc)
     found = statuses(report)
@@ -302,10 +306,10 @@ def test_json_to_stdout(tmp_path: Path, run_gate: RunGate) -> None:
     ids=["json-and-text", "text-and-markdown", "unknown", "unknown-to-file", "empty-file-name"],
 )
 def test_bad_formats(
-    formats: tuple[str, ...], message: str, tmp_path: Path, run_gate: RunGate
+    formats: tuple[str, ...], message: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", *formats, cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", *formats, cwd=tmp_path)
     assert proc.returncode == 2
     assert message in proc.stderr
     assert proc.stdout == ""
@@ -314,22 +318,22 @@ def test_bad_formats(
 
 # -- gate check: thresholds and exit status ------------------------------------------
 
-def test_fail_on_turns_lower_severities_into_warnings(tmp_path: Path, run_gate: RunGate) -> None:
+def test_fail_on_turns_lower_severities_into_warnings(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "api.yaml", POD_NO_LIMITS)
     write(tmp_path / "web.yaml", POD_LATEST)
-    medium = run_gate("check", "api.yaml", cwd=tmp_path)
+    medium = gate_cli("check", "api.yaml", cwd=tmp_path)
     assert medium.returncode == 1
     assert "api.yaml:9: [resource-limits]" in medium.stdout
 
-    high = run_gate("check", "api.yaml", "--fail-on", "high", cwd=tmp_path)
+    high = gate_cli("check", "api.yaml", "--fail-on", "high", cwd=tmp_path)
     assert high.returncode == 0, out(high)
     assert "api.yaml:9: warning: [resource-limits]" in high.stdout
     assert high.stdout.splitlines()[-1].startswith("gate: PASS: 0 blocking, 2 warning(s)")
 
     # no-latest-tag is high, so it still blocks at --fail-on high...
-    assert run_gate("check", "web.yaml", "--fail-on", "high", cwd=tmp_path).returncode == 1
+    assert gate_cli("check", "web.yaml", "--fail-on", "high", cwd=tmp_path).returncode == 1
     # ...and only warns at --fail-on critical.
-    critical = run_gate("check", "web.yaml", "--fail-on", "critical", "-f", "json", cwd=tmp_path)
+    critical = gate_cli("check", "web.yaml", "--fail-on", "critical", "-f", "json", cwd=tmp_path)
     assert critical.returncode == 0
     report = json_report(critical)
     assert report["fail_on"] == "critical"
@@ -337,23 +341,23 @@ def test_fail_on_turns_lower_severities_into_warnings(tmp_path: Path, run_gate: 
     assert statuses(report)[("web", "no-latest-tag")] == {"warn"}
 
 
-def test_exit_zero(tmp_path: Path, run_gate: RunGate) -> None:
+def test_exit_zero(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", "--exit-zero", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "--exit-zero", cwd=tmp_path)
     assert proc.returncode == 0
     assert "pod.yaml:10: [no-latest-tag]" in proc.stdout
     assert "gate: FAIL" in proc.stdout  # the verdict is still reported honestly
 
 
-def test_no_builtin_and_no_policies(tmp_path: Path, run_gate: RunGate) -> None:
+def test_no_builtin_and_no_policies(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "--no-builtin", "pod.yaml", "-f", "json", cwd=tmp_path)
+    proc = gate_cli("check", "--no-builtin", "pod.yaml", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     report = json_report(proc)
     assert report["policies"] == []
     assert report["results"] == []
     assert report["summary"]["resources"] == 1
-    assert "gate explain" not in run_gate("policies", "--no-builtin", cwd=tmp_path).stdout
+    assert "gate explain" not in gate_cli("policies", "--no-builtin", cwd=tmp_path).stdout
 
 
 # -- colour --------------------------------------------------------------------------
@@ -374,28 +378,28 @@ def test_no_builtin_and_no_policies(tmp_path: Path, run_gate: RunGate) -> None:
 )
 def test_colour(
     args: tuple[str, ...], env: dict[str, str], coloured: bool, tmp_path: Path,
-    run_gate: RunGate,
+    gate_cli: RunGate,
 ) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", *args, cwd=tmp_path, env=env)
+    proc = gate_cli("check", "pod.yaml", *args, cwd=tmp_path, env=env)
     assert proc.returncode == 1
     assert bool(ANSI.search(proc.stdout)) is coloured
     if coloured:  # colour changes nothing but the escapes
-        plain = run_gate("check", "pod.yaml", cwd=tmp_path)
+        plain = gate_cli("check", "pod.yaml", cwd=tmp_path)
         assert ANSI.sub("", proc.stdout) == plain.stdout
 
 
-def test_json_is_never_coloured(tmp_path: Path, run_gate: RunGate) -> None:
+def test_json_is_never_coloured(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", "-f", "json", "--color", "always", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "-f", "json", "--color", "always", cwd=tmp_path)
     assert "\x1b" not in proc.stdout
     json.loads(proc.stdout)
 
 
 # -- gate policies, gate explain -----------------------------------------------------
 
-def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("policies", cwd=tmp_path)
+def test_policies_lists_the_builtins(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("policies", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     rows = [line.split() for line in proc.stdout.splitlines()[1:] if line.strip()]
     *listed, count = rows
@@ -408,8 +412,8 @@ def test_policies_lists_the_builtins(tmp_path: Path, run_gate: RunGate) -> None:
     assert " ".join(count) == f"{ENABLED} of {len(BUILTINS)} policies enabled"
 
 
-def test_explain(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("explain", "no-latest-tag", cwd=tmp_path)
+def test_explain(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("explain", "no-latest-tag", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     text = proc.stdout
     assert text.startswith("# no-latest-tag: ")
@@ -433,8 +437,8 @@ def test_explain_a_check_defined_in_code(tmp_path: Path, gate_cli: RunGate) -> N
     assert "## How to fix it" in done.stdout
 
 
-def test_explain_unknown_policy(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("explain", "nope", cwd=tmp_path)
+def test_explain_unknown_policy(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("explain", "nope", cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.startswith("gate: error: no policy with id 'nope'")
     assert "no-latest-tag" in proc.stderr  # the known ids are listed
@@ -443,88 +447,88 @@ def test_explain_unknown_policy(tmp_path: Path, run_gate: RunGate) -> None:
 
 # -- configuration -------------------------------------------------------------------
 
-def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_discovered_in_cwd_disables_a_policy(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     assert "no-latest-tag" not in proc.stdout
     assert f"(1 resource(s), {CHECKED - 1} policies)" in proc.stdout
-    listed = run_gate("policies", cwd=tmp_path)
+    listed = gate_cli("policies", cwd=tmp_path)
     assert re.search(r"^no-latest-tag\s+high\s+block\s+off\s", listed.stdout, re.M)
     assert f"{ENABLED - 1} of {len(BUILTINS)} policies enabled" in listed.stdout
-    assert "Enabled: no" in run_gate("explain", "no-latest-tag", cwd=tmp_path).stdout
+    assert "Enabled: no" in gate_cli("explain", "no-latest-tag", cwd=tmp_path).stdout
 
 
 @pytest.mark.parametrize("name", [".gate.yaml", ".gate.yml"])
-def test_config_changes_enforcement(name: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_changes_enforcement(name: str, tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / name, "policies:\n  no-latest-tag:\n    enforcement: warn\n")
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     assert "pod.yaml:10: warning: [no-latest-tag]" in proc.stdout
 
 
-def test_config_changes_severity(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_changes_severity(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    severity: low\n")
-    assert run_gate("check", "pod.yaml", cwd=tmp_path).returncode == 1
-    proc = run_gate("check", "pod.yaml", "--fail-on", "medium", "-f", "json", cwd=tmp_path)
+    assert gate_cli("check", "pod.yaml", cwd=tmp_path).returncode == 1
+    proc = gate_cli("check", "pod.yaml", "--fail-on", "medium", "-f", "json", cwd=tmp_path)
     assert proc.returncode == 0, out(proc)
     report = json_report(proc)
     [result] = [r for r in report["results"] if r["policy"] == "no-latest-tag"]
     assert (result["severity"], result["status"]) == ("low", "warn")
 
 
-def test_config_fail_on_and_the_command_line(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_fail_on_and_the_command_line(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "fail_on: critical\n")
-    assert run_gate("check", "pod.yaml", cwd=tmp_path).returncode == 0
-    assert run_gate("check", "pod.yaml", "--fail-on", "high", cwd=tmp_path).returncode == 1
+    assert gate_cli("check", "pod.yaml", cwd=tmp_path).returncode == 0
+    assert gate_cli("check", "pod.yaml", "--fail-on", "high", cwd=tmp_path).returncode == 1
 
 
-def test_config_parameters(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_parameters(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "cm.yaml", CONFIGMAP)
-    assert run_gate("check", "cm.yaml", cwd=tmp_path).returncode == 0
+    assert gate_cli("check", "cm.yaml", cwd=tmp_path).returncode == 0
     write(tmp_path / ".gate.yaml",
           "policies:\n  required-labels:\n    parameters:\n      labels: [team]\n")
-    proc = run_gate("check", "cm.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "cm.yaml", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     assert findings(proc.stdout) == ["cm.yaml:5: [required-labels]"]  # at labels:
     assert "label 'team'" in proc.stdout
-    explained = run_gate("explain", "required-labels", cwd=tmp_path)
+    explained = gate_cli("explain", "required-labels", cwd=tmp_path)
     assert 'configured: ["team"]' in explained.stdout
 
 
-def test_config_discovered_in_a_parent_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_discovered_in_a_parent_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
     write(tmp_path / "apps" / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path / "apps")
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path / "apps")
     assert proc.returncode == 0, out(proc)
 
 
 def test_config_discovery_stops_at_the_repository_root(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
     (tmp_path / "repo" / ".git").mkdir(parents=True)
     write(tmp_path / "repo" / "pod.yaml", POD_LATEST)
-    proc = run_gate("check", "pod.yaml", cwd=tmp_path / "repo")
+    proc = gate_cli("check", "pod.yaml", cwd=tmp_path / "repo")
     assert proc.returncode == 1, out(proc)
 
 
-def test_explicit_config_wins_over_discovery(tmp_path: Path, run_gate: RunGate) -> None:
+def test_explicit_config_wins_over_discovery(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "pod.yaml", POD_LATEST)
     write(tmp_path / ".gate.yaml", "policies:\n  no-latest-tag:\n    enabled: false\n")
     write(tmp_path / "ci" / "strict.yaml", "policies:\n  image-digest:\n    enforcement: block\n")
-    proc = run_gate("check", "pod.yaml", "--config", "ci/strict.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "--config", "ci/strict.yaml", cwd=tmp_path)
     assert proc.returncode == 1
     assert findings(proc.stdout) == ["pod.yaml:10: [image-digest]", "pod.yaml:10: [no-latest-tag]"]
-    proc = run_gate("check", "pod.yaml", "-c", "ci/strict.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "pod.yaml", "-c", "ci/strict.yaml", cwd=tmp_path)
     assert proc.returncode == 1
 
 
-def test_config_policy_dirs_are_relative_to_the_config(tmp_path: Path, run_gate: RunGate) -> None:
+def test_config_policy_dirs_are_relative_to_the_config(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "ci" / "gate.yaml", "builtin: false\npolicy_dirs: [rules]\n")
     write(tmp_path / "ci" / "rules" / "names.yaml", """\
 apiVersion: gate.dev/v1
@@ -541,7 +545,7 @@ rules:
     field: metadata.name
 """)
     write(tmp_path / "cm.yaml", CONFIGMAP)
-    proc = run_gate("check", "cm.yaml", "--config", "ci/gate.yaml", cwd=tmp_path)
+    proc = gate_cli("check", "cm.yaml", "--config", "ci/gate.yaml", cwd=tmp_path)
     assert proc.returncode == 1, out(proc)
     assert findings(proc.stdout) == ["cm.yaml:4: [no-settings]"]
     assert "settings is a forbidden name" in proc.stdout
@@ -562,15 +566,15 @@ def _reports(tmp_path: Path, run_gate: RunGate, name: str, *paths: str,
     return files
 
 
-def test_reports_are_deterministic(tmp_path: Path, run_gate: RunGate) -> None:
+def test_reports_are_deterministic(tmp_path: Path, gate_cli: RunGate) -> None:
     write(tmp_path / "apps" / "web.yaml", POD_LATEST + "---\n" + POD_NO_LIMITS)
     write(tmp_path / "apps" / "multi.yaml", MULTI)
     write(tmp_path / "apps" / "cm.yaml", CONFIGMAP)
     write(tmp_path / "apps" / "broken.yaml", "apiVersion: v1\nkind: [\n")
-    first = _reports(tmp_path, run_gate, "one", "apps", seed="1")
-    second = _reports(tmp_path, run_gate, "two", "apps", seed="2")
+    first = _reports(tmp_path, gate_cli, "one", "apps", seed="1")
+    second = _reports(tmp_path, gate_cli, "two", "apps", seed="2")
     # The same files named in another order give the same reports.
-    third = _reports(tmp_path, run_gate, "three", "apps/multi.yaml", "apps/web.yaml",
+    third = _reports(tmp_path, gate_cli, "three", "apps/multi.yaml", "apps/web.yaml",
                      "apps/broken.yaml", "apps/cm.yaml", seed="3")
     for name in first:
         assert first[name] == second[name], name
@@ -581,7 +585,7 @@ def test_reports_are_deterministic(tmp_path: Path, run_gate: RunGate) -> None:
 
 
 def test_files_are_named_from_the_working_directory_below_the_repository_root(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     """Run in a subdirectory of a repository (as a hook or a developer may), gate names
     each file as it was typed, not by an absolute path through the repository root."""
@@ -589,7 +593,7 @@ def test_files_are_named_from_the_working_directory_below_the_repository_root(
     write(tmp_path / "deploy" / "apps" / "pod.yaml", POD_LATEST)
     write(tmp_path / "other" / "pod.yaml", POD_LATEST)
     deploy = tmp_path / "deploy"
-    proc = run_gate("check", "apps/pod.yaml", "../other/pod.yaml", cwd=deploy)
+    proc = gate_cli("check", "apps/pod.yaml", "../other/pod.yaml", cwd=deploy)
     assert proc.returncode == 1
     files = {line.split(":", 1)[0] for line in proc.stdout.splitlines() if ": [" in line}
     assert files == {"apps/pod.yaml", str(tmp_path / "other" / "pod.yaml")}

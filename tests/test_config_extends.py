@@ -186,9 +186,9 @@ def test_a_mistake_in_a_merged_value_names_the_file_and_line_that_set_it(
 
 
 def test_a_missing_file_is_one_line_naming_the_extends_line(
-        layout: Path, run_gate: RunGate) -> None:
+        layout: Path, gate_cli: RunGate) -> None:
     write(layout, {"team/.gate.yaml": "# the team's rules\nextends: ../shared/nope.yaml\n"})
-    done = run_gate("check", ".", cwd=layout / "team")
+    done = gate_cli("check", ".", cwd=layout / "team")
     assert done.returncode == 2
     # Outside the working directory a file is named by its absolute path, as ever.
     assert done.stderr == (".gate.yaml:2: error: extends: config file not found: "
@@ -334,6 +334,7 @@ def test_the_audit_lists_every_file_of_the_chain(
     assert again["fingerprint"] != audit["fingerprint"]
 
 
+@pytest.mark.e2e
 def test_the_base_reads_the_whole_chain_from_the_base_commit(
         tmp_path: Path, run_gate: RunGate) -> None:
     """With --rules-from base a change that loosens the shared file it extends (here:

@@ -351,10 +351,13 @@ def work(count: int) -> tuple[int, int]:
 
 
 def test_judging_a_context_is_linear() -> None:
-    selectors_10k, index_10k = work(10_000)
-    selectors_20k, index_20k = work(20_000)
-    assert selectors_10k > 0 and index_10k > 0
-    assert selectors_20k / selectors_10k <= 2.2, (selectors_10k, selectors_20k)
-    assert index_20k / index_10k <= 2.2, (index_10k, index_20k)
+    # Operations counted, not seconds: a cost that grows faster than the count shows at
+    # any size, so the sizes are those of a fast test (bench/run.py times 10,000 and more).
+    small, large = 2_500, 5_000
+    selectors_small, index_small = work(small)
+    selectors_large, index_large = work(large)
+    assert selectors_small > 0 and index_small > 0
+    assert selectors_large / selectors_small <= 2.2, (selectors_small, selectors_large)
+    assert index_large / index_small <= 2.2, (index_small, index_large)
     # Each Service and Deployment costs a few selector evaluations, not one per resource.
-    assert selectors_20k < 20_000
+    assert selectors_large < large

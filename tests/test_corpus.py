@@ -16,15 +16,15 @@ import pytest
 from gate.renderers.kustomize import inputs as kustomize_inputs
 from gate.trees import WorkTree
 from gate.yamlio import decode, load_documents
-from tests.conftest import gate_process
+from tests.processes import gate_process
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
 # Files of the corpus with duplicate mapping keys, which gate refuses (fail closed).
 DUPLICATE_KEY_FILES = 5
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"corpus not found at {CORPUS} (../shared is not checked out)"
-)
+)]
 
 
 def corpus_yaml_files() -> list[str]:

@@ -15,6 +15,8 @@ from tests import test_diff
 from tests.gitrepo import GitRepo
 from tests.test_diff import Diff, Run, deployment, gate
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 diff = test_diff.diff  # the fixture: gate diff in a repository, its JSON report validated
 
 CROSS = ("service-selects-pods", "service-account-exists", "hpa-target-exists",

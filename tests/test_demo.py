@@ -49,6 +49,7 @@ def prefix(file: str, line: int, policy: str, status: str) -> str:
     return f"{DEMO}/{file}:{line}: {level}[{policy}] "
 
 
+@pytest.mark.e2e
 def test_text_report_lists_exactly_the_deliberate_violations() -> None:
     result = gate("check", DEMO)
     assert result.returncode == 1, result.stdout + result.stderr
@@ -65,6 +66,7 @@ def test_text_report_lists_exactly_the_deliberate_violations() -> None:
     assert "error" not in result.stderr.lower(), result.stderr
 
 
+@pytest.mark.e2e
 def test_json_report_counts(tmp_path: Path) -> None:
     report_path = tmp_path / "report.json"
     result = gate("check", DEMO, "-f", f"json={report_path}")
@@ -85,6 +87,7 @@ def test_json_report_counts(tmp_path: Path) -> None:
     assert found == sorted((f"{DEMO}/{f}", line, p, s) for f, line, p, s in VIOLATIONS)
 
 
+@pytest.mark.e2e
 def test_every_format_is_written(tmp_path: Path) -> None:
     outputs = {name: tmp_path / f"report.{ext}"
                for name, ext in (("json", "json"), ("junit", "xml"), ("markdown", "md"))}

@@ -24,6 +24,8 @@ from jsonschema import Draft202012Validator
 from gate.policy_loading import load_builtin
 from tests.gitrepo import ENV, GitRepo, run_git
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 TIMEOUT = 60  # seconds for one gate run
 
 _SCHEMA = json.loads(

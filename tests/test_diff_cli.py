@@ -14,6 +14,8 @@ import pytest
 from gate.schema_validation import load_schema
 from tests.manifests import WEB_DEPLOYMENT
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 TIMEOUT = 120
 GIT_ENV = {
     "GIT_AUTHOR_NAME": "Dev", "GIT_AUTHOR_EMAIL": "dev@example.com",

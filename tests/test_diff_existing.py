@@ -20,6 +20,8 @@ from tests.manifests import POD_LATEST
 from tests.test_reports_junit import JUNIT_XSD, without_file_and_line
 from tests.test_reports_sarif import validate as validate_sarif
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 NOW = "2026-01-10T12:00:00Z"
 REPORT_SCHEMA = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
 FORMATS = ("json", "junit", "markdown", "sarif")

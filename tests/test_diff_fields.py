@@ -20,9 +20,9 @@ from tests.gitrepo import GitRepo
 # The diff fixture of test_diff.py (gate diff in a subprocess, its JSON report validated).
 from tests.test_diff import Diff, diff  # noqa: F401
 
-pytestmark = pytest.mark.skipif(
+pytestmark = [pytest.mark.e2e, pytest.mark.skipif(
     shutil.which("kubectl") is None and shutil.which("kustomize") is None,
-    reason="neither kubectl nor kustomize is on PATH")
+    reason="neither kubectl nor kustomize is on PATH")]
 
 WEB = """apiVersion: apps/v1
 kind: Deployment

@@ -24,6 +24,7 @@ def page(policy_id: str) -> str:
     return (DOCS / f"{policy_id}.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.e2e
 def test_committed_pages_are_up_to_date(tmp_path: Path) -> None:
     """Byte for byte what the generator writes now, and nothing else."""
     proc = subprocess.run([sys.executable, "-m", "gate.docgen", str(tmp_path / "out")],

@@ -6,9 +6,13 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.test_drift_cli import BASE, CONFIG, DEPLOYMENT, PDB, PROD, STAGING
+
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
 ENABLED = CONFIG + """\
 policies:

@@ -4,7 +4,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import RunGate
+
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
 DEPLOYMENT = """\
 apiVersion: apps/v1

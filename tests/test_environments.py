@@ -20,7 +20,8 @@ from gate.environments import (
 from gate.errors import ConfigError
 from gate.trees import WorkTree
 from gate.yamlio import load_located
-from tests.test_argocd import FIXTURE, REPO, DictTree, application
+from tests.memtree import MemoryTree
+from tests.test_argocd import FIXTURE, REPO, application
 
 CONFIG = ".gate.yaml"
 
@@ -37,11 +38,11 @@ def config(entries: list[dict[str, Any]]) -> EnvironmentConfig:
     return parse(yaml.safe_dump({"environments": entries}))
 
 
-def tree_of(*apps: str, **files: str) -> DictTree:
+def tree_of(*apps: str, **files: str) -> MemoryTree:
     """A tree with Applications in apps/ and other files (``__`` for ``/`` in names)."""
     content: dict[str, str | bytes] = {f"apps/{i}.yaml": text for i, text in enumerate(apps)}
     content.update({name.replace("__", "/"): text for name, text in files.items()})
-    return DictTree(content)
+    return MemoryTree(content)
 
 
 DISCOVER = {"discover": "argocd"}
@@ -230,7 +231,7 @@ def test_first_matching_entry_wins_and_names_may_repeat() -> None:
     assert (found.reason, found.file, found.line) == ("config entry 'prod' (apps/**)", CONFIG, 2)
 
 
-class ExplodingTree(DictTree):
+class ExplodingTree(MemoryTree):
     def list_dir(self, path: str) -> list[str]:
         raise AssertionError("discovery ran")
 
@@ -458,7 +459,7 @@ def test_fixture_from_memory_and_from_disk_agree(tmp_path: Path) -> None:
         path.relative_to(FIXTURE).as_posix(): path.read_bytes()
         for path in sorted(FIXTURE.rglob("*")) if path.is_file()
     }
-    memory = config([FILTERS]).map(DictTree(files))
+    memory = config([FILTERS]).map(MemoryTree(files))
     disk = config([FILTERS]).map(WorkTree(str(FIXTURE)))
     assert [memory.environment_of(p) for p in FIXTURE_ENVIRONMENTS] == [
         disk.environment_of(p) for p in FIXTURE_ENVIRONMENTS]

@@ -64,6 +64,7 @@ def argocd(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # -- the demo ----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_demo_paths_deploy_by_their_config_glob(demo: Path, run_gate: RunGate) -> None:
     proc = run_gate("environments", cwd=demo)
     assert proc.returncode == 0, proc.stderr
@@ -81,6 +82,7 @@ def test_demo_paths_deploy_by_their_config_glob(demo: Path, run_gate: RunGate) -
     assert len(files) == RESOURCES  # one way each: every file is read as written
 
 
+@pytest.mark.e2e
 def test_demo_json_agrees_with_the_text(demo: Path, gate_cli: RunGate) -> None:
     document = environments_json(gate_cli, cwd=demo)
     assert document["environments"] == ["dev", "prod", "staging"]
@@ -111,6 +113,7 @@ def test_demo_without_configuration_says_so(gate_cli: RunGate, repo_root: Path) 
 # -- Argo CD -----------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_argocd_files_deploy_where_the_environment_map_says(argocd: Path,
                                                             gate_cli: RunGate) -> None:
     document = environments_json(gate_cli, cwd=argocd)
@@ -134,6 +137,7 @@ def test_argocd_files_deploy_where_the_environment_map_says(argocd: Path,
     assert "Application 'preview-checkout'" in " ".join(n["message"] for n in document["notes"])
 
 
+@pytest.mark.e2e
 def test_a_base_deploys_through_every_overlay_that_reads_it(argocd: Path,
                                                             run_gate: RunGate) -> None:
     proc = run_gate("environments", "base", cwd=argocd)
@@ -159,6 +163,7 @@ def test_a_base_deploys_through_every_overlay_that_reads_it(argocd: Path,
             "(kustomize) to prod (label environment)") in proc.stdout
 
 
+@pytest.mark.e2e
 def test_a_chart_deploys_per_release(argocd: Path, gate_cli: RunGate) -> None:
     routes = by_path(environments_json(gate_cli, "charts", cwd=argocd))
     template = routes["charts/payments/templates/deployment.yaml"]
@@ -170,6 +175,7 @@ def test_a_chart_deploys_per_release(argocd: Path, gate_cli: RunGate) -> None:
                            "charts/payments/templates/deployment.yaml"}
 
 
+@pytest.mark.e2e
 def test_gate_check_judges_each_file_in_the_environments_listed(
         argocd: Path, gate_cli: RunGate) -> None:
     """The command answers from the checks' own planning: every resource ``gate check``
@@ -203,6 +209,7 @@ def kustomized(tmp_path: Path) -> Path:
     return repo.path
 
 
+@pytest.mark.e2e
 def test_overlays_and_unused_components(kustomized: Path, gate_cli: RunGate) -> None:
     routes = by_path(environments_json(gate_cli, cwd=kustomized))
     [base] = routes["base/deployment.yaml"]
@@ -214,12 +221,14 @@ def test_overlays_and_unused_components(kustomized: Path, gate_cli: RunGate) -> 
     assert patch["reason"].startswith("not judged: Kustomize component not referenced: ")
 
 
+@pytest.mark.e2e
 def test_kustomize_off_reads_every_file_as_written(kustomized: Path, gate_cli: RunGate) -> None:
     routes = by_path(environments_json(gate_cli, "--kustomize", "off", cwd=kustomized))
     assert [(r["environment"], r["via"]) for r in routes["base/deployment.yaml"]] == [
         (None, "file")]
 
 
+@pytest.mark.e2e
 def test_output_is_deterministic(argocd: Path, gate_cli: RunGate) -> None:
     first = gate_cli("environments", cwd=argocd).stdout
     assert gate_cli("environments", cwd=argocd).stdout == first
@@ -230,6 +239,7 @@ def test_output_is_deterministic(argocd: Path, gate_cli: RunGate) -> None:
 # -- errors ------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_errors_are_one_line_and_exit_2(argocd: Path, demo: Path, run_gate: RunGate) -> None:
     missing = run_gate("environments", "nowhere", cwd=argocd)
     assert (missing.returncode, missing.stderr) == (

@@ -19,6 +19,8 @@ from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 NOW = "2026-01-10T12:00:00Z"
 REPORT_SCHEMA = jsonschema.Draft202012Validator(load_schema("report.schema.json"))
 

@@ -238,9 +238,9 @@ def test_builtin_control_errors_name_each_problem() -> None:
     ]
 
 
-def test_user_policies_load_with_any_control_ids(tmp_path: Path, run_gate: RunGate) -> None:
+def test_user_policies_load_with_any_control_ids(tmp_path: Path, gate_cli: RunGate) -> None:
     write_user_policies(tmp_path)
-    proc = run_gate("policies", "--no-builtin", "--policies", "mine", cwd=tmp_path)
+    proc = gate_cli("policies", "--no-builtin", "--policies", "mine", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "user-free-form" in proc.stdout
 
@@ -493,8 +493,8 @@ def rows_of(stdout: str) -> dict[str, list[str]]:
 
 
 def test_policies_framework_lists_the_builtin_coverage(tmp_path: Path,
-                                                       run_gate: RunGate) -> None:
-    proc = run_gate("policies", "--framework", "nist", cwd=tmp_path)
+                                                       gate_cli: RunGate) -> None:
+    proc = gate_cli("policies", "--framework", "nist", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("NIST SP 800-53 Rev. 5: National Institute of Standards "
                                   "and Technology, https://csrc.nist.gov/")
@@ -513,9 +513,9 @@ def test_policies_framework_lists_the_builtin_coverage(tmp_path: Path,
 
 @pytest.mark.parametrize("name", ["cis", "CIS", "CIS-Kubernetes", "cis-kubernetes"])
 def test_policies_framework_accepts_alias_or_prefix_in_any_case(
-        name: str, tmp_path: Path, run_gate: RunGate) -> None:
+        name: str, tmp_path: Path, gate_cli: RunGate) -> None:
     write_user_policies(tmp_path)
-    proc = run_gate("policies", "--no-builtin", "--policies", "mine", "--framework", name,
+    proc = gate_cli("policies", "--no-builtin", "--policies", "mine", "--framework", name,
                     cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("CIS Kubernetes Benchmark v1.9.0: Center for Internet "
@@ -530,25 +530,25 @@ def test_policies_framework_accepts_alias_or_prefix_in_any_case(
 
 
 def test_policies_framework_other_lists_unknown_frameworks(tmp_path: Path,
-                                                           run_gate: RunGate) -> None:
+                                                           gate_cli: RunGate) -> None:
     write_user_policies(tmp_path)
-    proc = run_gate("policies", "--no-builtin", "--policies", "mine", "--framework", "other",
+    proc = gate_cli("policies", "--no-builtin", "--policies", "mine", "--framework", "other",
                     cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert rows_of(proc.stdout) == {"ACME:42": ["user-opt-in (off)", "—"],
                                     "ISO27001:A.8.9": ["user-free-form", "—"]}
 
 
-def test_policies_framework_with_nothing_mapped(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("policies", "--no-builtin", "--framework", "pci", cwd=tmp_path)
+def test_policies_framework_with_nothing_mapped(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("policies", "--no-builtin", "--framework", "pci", cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "No loaded policy is mapped to a control of this framework." in proc.stdout
 
 
 @pytest.mark.parametrize("name", ["iso27001", "", "CIS-Kubernetes:5.2.2"])
 def test_policies_unknown_framework_exits_2_naming_the_known_ones(
-        name: str, tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("policies", "--framework", name, cwd=tmp_path)
+        name: str, tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("policies", "--framework", name, cwd=tmp_path)
     assert proc.returncode == 2
     assert proc.stdout == ""
     assert proc.stderr.startswith(f"gate: error: --framework: unknown framework {name!r}; "

@@ -17,6 +17,8 @@ from gate.git.repository import Repository, open_repository
 from gate.git.runner import GitError
 from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 _CONFIG = ("-c", "user.name=Test User", "-c", "user.email=test@example.com",
            "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false",
            "-c", "init.defaultBranch=main", "-c", "core.autocrlf=false",

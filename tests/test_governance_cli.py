@@ -16,6 +16,8 @@ from tests.gitrepo import GitRepo
 from tests.manifests import WEB_DEPLOYMENT
 from tests.signing import commit_as
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 DEPLOYMENT = WEB_DEPLOYMENT
 
 OVERLAY = """\

@@ -30,6 +30,7 @@ from gate.results import FAIL, PASS
 from gate.sources import SourceFile
 from gate.trees import WorkTree
 from tests.conftest import RunGate
+from tests.memtree import MemoryTree
 
 ROOT = Path(__file__).resolve().parents[1]
 CHART = ROOT / "fixtures" / "helm"
@@ -39,37 +40,6 @@ DIGEST = "sha256:" + "9c1e0d2b3a4f5e6d7c8b9a0f1e2d3c4b5a6f7e8d9c0b1a2f3e4d5c6b7a
 
 
 # -- helpers ---------------------------------------------------------------------
-
-
-class MemoryTree:
-    """A FileTree held in a dict of tree path -> bytes (as a git revision would be)."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str | bytes]) -> None:
-        self.files = {
-            path: content.encode() if isinstance(content, str) else content
-            for path, content in files.items()
-        }
-
-    def read_bytes(self, path: str) -> bytes:
-        try:
-            return self.files[path]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        prefix = f"{path}/" if path else ""
-        return any(name.startswith(prefix) for name in self.files)
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        return sorted({
-            name[len(prefix):].split("/")[0] for name in self.files if name.startswith(prefix)
-        })
 
 
 def chart_files(prefix: str = "charts/web") -> dict[str, str | bytes]:
@@ -266,6 +236,7 @@ def test_value_files() -> None:
 # -- running helm ----------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_argv(fake_helm: FakeHelm, repo: Path) -> None:
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
     helm.render(WorkTree(str(repo)), "charts/web",
@@ -285,6 +256,7 @@ def test_argv(fake_helm: FakeHelm, repo: Path) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_chart_at_the_root(fake_helm: FakeHelm) -> None:
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
     rendering = helm.render(WorkTree(str(CHART)), "", ["values-prod.yaml"], "web")
@@ -292,6 +264,7 @@ def test_chart_at_the_root(fake_helm: FakeHelm) -> None:
     assert [r.origin_file for r in rendering.resources] == ["templates/service.yaml"]
 
 
+@pytest.mark.e2e
 def test_materialises_the_chart_and_values_files_only(fake_helm: FakeHelm, repo: Path) -> None:
     (repo / "charts" / "web" / ".helmignore").write_text("*.bak\n", encoding="utf-8")
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)))
@@ -312,6 +285,7 @@ def test_materialises_the_chart_and_values_files_only(fake_helm: FakeHelm, repo:
     assert not Path(record["cwd"]).exists()
 
 
+@pytest.mark.e2e
 def test_helm_settings_point_into_the_scratch_directory(
     fake_helm: FakeHelm, repo: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -331,6 +305,7 @@ def test_helm_settings_point_into_the_scratch_directory(
         assert env[name].startswith(scratch + os.sep), name
 
 
+@pytest.mark.e2e
 def test_renders_from_a_tree_in_memory(fake_helm: FakeHelm) -> None:
     tree = MemoryTree({**chart_files(), "envs/prod/values.yaml": "replicaCount: 5\n"})
     fake_helm.configure(stdout=documents(("web/templates/deployment.yaml", DEPLOYMENT)))
@@ -342,6 +317,7 @@ def test_renders_from_a_tree_in_memory(fake_helm: FakeHelm) -> None:
     assert resource.origin_file == "charts/web/templates/deployment.yaml"
 
 
+@pytest.mark.e2e
 def test_nothing_in_the_repository_changes(fake_helm: FakeHelm, repo: Path) -> None:
     before = snapshot(repo)
     fake_helm.configure(stdout=documents(("web/templates/service.yaml", SERVICE)),
@@ -352,6 +328,7 @@ def test_nothing_in_the_repository_changes(fake_helm: FakeHelm, repo: Path) -> N
     assert snapshot(repo) == before
 
 
+@pytest.mark.e2e
 def test_missing_values_files_can_be_ignored(fake_helm: FakeHelm) -> None:
     tree = MemoryTree({**chart_files(), "envs/prod/values.yaml": "replicaCount: 5\n"})
     fake_helm.configure(stdout="")
@@ -377,6 +354,7 @@ SUBCHARTS = {
 }
 
 
+@pytest.mark.e2e
 def test_source_comments_map_documents_to_templates(fake_helm: FakeHelm) -> None:
     config_map = (
         "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: scripts}\ndata:\n"
@@ -415,6 +393,7 @@ def test_source_comments_map_documents_to_templates(fake_helm: FakeHelm) -> None
         assert resource.provenance == {(): (resource.origin_file, 1)}
 
 
+@pytest.mark.e2e
 def test_findings_point_at_the_template(fake_helm: FakeHelm, repo: Path) -> None:
     """As the collector builds resources: a finding lands on the template, line 1.
 
@@ -444,6 +423,7 @@ def render_web(**options: Any) -> Rendering:
     return helm.render(MemoryTree(chart_files()), "charts/web", [], "web", **options)
 
 
+@pytest.mark.e2e
 def test_helm_error_names_the_template_and_line(fake_helm: FakeHelm) -> None:
     fake_helm.configure(exit=1, stderr=(
         "walk.go:74: found symbolic link in path: /x resolves to /y\n"
@@ -458,6 +438,7 @@ def test_helm_error_names_the_template_and_line(fake_helm: FakeHelm) -> None:
     assert (error.file, error.line) == ("charts/web/templates/deployment.yaml", 24)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stderr", "message"),
     [
@@ -477,6 +458,7 @@ def test_helm_error_blames_the_chart(fake_helm: FakeHelm, stderr: str, message: 
     assert (caught.value.file, caught.value.line) == ("charts/web/Chart.yaml", None)
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("stdout", "message"),
     [
@@ -491,6 +473,7 @@ def test_output_that_is_not_resources(fake_helm: FakeHelm, stdout: str, message:
         render_web()
 
 
+@pytest.mark.e2e
 def test_timeout(fake_helm: FakeHelm) -> None:
     fake_helm.configure(sleep=30, grandchild=True)
     started = time.monotonic()
@@ -550,8 +533,8 @@ def gate_check_chart(run_gate: RunGate) -> tuple[int, dict[str, Any]]:
     return completed.returncode, json.loads(completed.stdout)
 
 
-def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
-    _, report = gate_check_chart(run_gate)
+def test_gate_check_flags_the_values_file(gate_cli: RunGate) -> None:
+    _, report = gate_check_chart(gate_cli)
     mine = [r for r in report["results"] if r["policy"] == POLICY_ID]
     failures = sorted((r["file"], r["line"], r["field"], r["message"])
                       for r in mine if r["status"] == FAIL)
@@ -565,8 +548,8 @@ def test_gate_check_flags_the_values_file(run_gate: RunGate) -> None:
     assert defaults == {PASS}
 
 
-def test_gate_check_does_not_read_templates_as_manifests(run_gate: RunGate) -> None:
-    status, report = gate_check_chart(run_gate)
+def test_gate_check_does_not_read_templates_as_manifests(gate_cli: RunGate) -> None:
+    status, report = gate_check_chart(gate_cli)
     assert report["errors"] == []
     assert status == 1
 
@@ -640,6 +623,7 @@ def test_fixture_chart_is_complete() -> None:
     assert chart["apiVersion"] == "v2" and chart["name"] == "web"
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(shutil.which("helm") is None, reason="no helm binary on this machine")
 def test_real_helm_renders_the_fixture_chart(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(helm.HELM_ENV, raising=False)
@@ -652,7 +636,7 @@ def test_real_helm_renders_the_fixture_chart(monkeypatch: pytest.MonkeyPatch) ->
     assert containers[0]["image"] == "ghcr.io/acme/web:latest"
 
 
-def test_doc_console_sessions(run_gate: RunGate) -> None:
+def test_doc_console_sessions(gate_cli: RunGate) -> None:
     """The ``console`` sessions of docs/helm.md give the findings and verdict they show."""
     sessions = re.findall(r"^```console\n(.*?)^```", DOC.read_text(encoding="utf-8"),
                           re.MULTILINE | re.DOTALL)
@@ -660,7 +644,7 @@ def test_doc_console_sessions(run_gate: RunGate) -> None:
     for session in sessions:
         command, *expected = session.splitlines()
         assert command.startswith("$ gate ")
-        completed = run_gate(*shlex.split(command)[2:], cwd=ROOT)
+        completed = gate_cli(*shlex.split(command)[2:], cwd=ROOT)
         output = (completed.stdout + completed.stderr).splitlines()
         findings = [line for line in output if "] " in line and line.startswith("fixtures/")]
         assert findings == [line for line in expected if line.startswith("fixtures/")]
@@ -693,6 +677,7 @@ spec:
 """
 
 
+@pytest.mark.e2e
 def test_gate_check_helm_renders_charts_and_blames_templates(
     tmp_path: Path, run_gate: RunGate
 ) -> None:
@@ -715,17 +700,17 @@ def test_gate_check_helm_renders_charts_and_blames_templates(
 
 
 def test_gate_check_helm_without_a_binary_says_what_was_not_rendered(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     work = tmp_path / "work"
     shutil.copytree(ROOT / "fixtures" / "helm", work / "shop")
-    proc = run_gate("check", "--helm", "shop", cwd=work,
+    proc = gate_cli("check", "--helm", "shop", cwd=work,
                     env={"GATE_HELM": str(tmp_path / "no-such-helm")})
     assert ("shop: not judged: Helm chart not rendered: no helm binary (set GATE_HELM or PATH); "
             "its values files are still checked") in proc.stdout.splitlines()
     assert ", 1 not judged" in proc.stdout
     # Without --helm the chart is not judged either, and the report says so.
-    plain = run_gate("check", "shop", cwd=work)
+    plain = gate_cli("check", "shop", cwd=work)
     assert ("shop: not judged: Helm chart not rendered: Helm charts are rendered only with "
             "--helm; its values files are still checked") in plain.stdout.splitlines()
     # The values files are still checked (values-prod.yaml has deliberate problems).

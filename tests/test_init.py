@@ -74,9 +74,9 @@ def report(proc: Any) -> dict[str, Any]:
 # -- what it writes ---------------------------------------------------------------------
 
 
-def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> None:
+def test_init_writes_the_starter_files(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert files_under(root) == sorted(WRITTEN)
     lines = proc.stdout.splitlines()
@@ -86,9 +86,9 @@ def test_init_writes_the_starter_files(tmp_path: Path, run_gate: RunGate) -> Non
     assert proc.stderr == ""
 
 
-def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_init_into_a_new_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "deploy/gitops", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "deploy/gitops", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     target = root / "deploy" / "gitops"
     assert files_under(target) == sorted(WRITTEN)
@@ -98,6 +98,7 @@ def test_init_into_a_new_directory(tmp_path: Path, run_gate: RunGate) -> None:
     assert "cd deploy/gitops" in proc.stdout
 
 
+@pytest.mark.e2e
 def test_config_loads_and_applies(started: Path) -> None:
     config = load_config(str(started / ".gate.yaml"))
     assert config.policy_dirs == [str(started / "policies")]
@@ -107,6 +108,7 @@ def test_config_loads_and_applies(started: Path) -> None:
     assert init.POLICY_ID in enabled
 
 
+@pytest.mark.e2e
 def test_every_commented_setting_is_valid_too(started: Path) -> None:
     """Uncommenting the calendar, waivers, overrides and policy examples keeps it valid."""
     text = (started / ".gate.yaml").read_text(encoding="utf-8")
@@ -130,6 +132,7 @@ def test_every_commented_setting_is_valid_too(started: Path) -> None:
     assert {"change-ticket", "promotion-certified", init.POLICY_ID} <= enabled
 
 
+@pytest.mark.e2e
 def test_example_policy_is_complete_and_documented(started: Path) -> None:
     [policy] = load_directory(str(started / "policies"))
     info = policy.info
@@ -152,6 +155,7 @@ def resources_of(text: str) -> list[Resource]:
     return [r for r in read_resources(SourceFile("example.yaml", text)) if isinstance(r, Resource)]
 
 
+@pytest.mark.e2e
 def test_cases_name_themselves(started: Path) -> None:
     for name in (PASS_CASES, FAIL_CASES):
         text = (started / name).read_text(encoding="utf-8")
@@ -163,6 +167,7 @@ def test_cases_name_themselves(started: Path) -> None:
 # -- gate check with the written config and policy ---------------------------------------
 
 
+@pytest.mark.e2e
 def test_failing_cases_fail_on_the_example_policy_only(started: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "-f", "json", FAIL_CASES, cwd=started)
     assert proc.returncode == 1, proc.stdout + proc.stderr
@@ -174,6 +179,7 @@ def test_failing_cases_fail_on_the_example_policy_only(started: Path, run_gate: 
     assert {r["field"] for r in findings} == {"metadata.labels.team"}
 
 
+@pytest.mark.e2e
 def test_passing_cases_pass_every_policy(started: Path, run_gate: RunGate) -> None:
     proc = run_gate("check", "-f", "json", PASS_CASES, cwd=started)
     assert proc.returncode == 0, proc.stdout + proc.stderr
@@ -183,12 +189,14 @@ def test_passing_cases_pass_every_policy(started: Path, run_gate: RunGate) -> No
     assert judged == {"checkout"}
 
 
+@pytest.mark.e2e
 def test_checking_the_new_repository_passes(started: Path, run_gate: RunGate) -> None:
     """The failing cases are hidden from `gate check .`: a fresh repository passes."""
     proc = run_gate("check", cwd=started)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
+@pytest.mark.e2e
 def test_explain_the_example_policy(started: Path, run_gate: RunGate) -> None:
     proc = run_gate("explain", init.POLICY_ID, cwd=started)
     assert proc.returncode == 0, proc.stderr
@@ -203,6 +211,7 @@ def hook_ids(config: Any) -> set[str]:
     return {hook["id"] for repo in config["repos"] for hook in repo["hooks"]}
 
 
+@pytest.mark.e2e
 def test_pre_commit_config_enables_the_ratchet_hook_of_gates_repository(started: Path) -> None:
     text = (started / ".pre-commit-config.yaml").read_text(encoding="utf-8")
     config = yaml.safe_load(text)
@@ -218,6 +227,7 @@ def test_pre_commit_config_enables_the_ratchet_hook_of_gates_repository(started:
     assert published["gate-diff"]["language"] == "python"
 
 
+@pytest.mark.e2e
 def test_pre_commit_config_is_valid_for_pre_commit(started: Path) -> None:
     pytest.importorskip("pre_commit")
     done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
@@ -227,12 +237,12 @@ def test_pre_commit_config_is_valid_for_pre_commit(started: Path) -> None:
 
 
 def test_existing_pre_commit_config_is_kept_and_the_snippet_printed(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     root = repository(tmp_path)
     mine = "repos: []  # mine\n"
     (root / ".pre-commit-config.yaml").write_text(mine, encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert (root / ".pre-commit-config.yaml").read_text(encoding="utf-8") == mine
     assert "wrote .pre-commit-config.yaml" not in proc.stdout
@@ -272,9 +282,9 @@ def test_the_hooks_repository_this_gate_was_installed_from_is_used(
 
 
 @pytest.mark.parametrize("value", ["", "a b", "https://x/\nrepos: []"])
-def test_a_hooks_repository_on_one_line(tmp_path: Path, run_gate: RunGate, value: str) -> None:
+def test_a_hooks_repository_on_one_line(tmp_path: Path, gate_cli: RunGate, value: str) -> None:
     root = repository(tmp_path)
-    proc = run_gate("init", "--hooks-repo", value, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", value, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "--hooks-repo" in line
@@ -341,10 +351,10 @@ def test_remote_urls(url: str, expected: str | None) -> None:
 
 
 @pytest.mark.parametrize("existing", [".gate.yaml", ".gate.yml"])
-def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) -> None:
+def test_refuses_to_overwrite(existing: str, tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / existing).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     assert proc.stdout == ""
     [line] = proc.stderr.splitlines()
@@ -356,12 +366,12 @@ def test_refuses_to_overwrite(existing: str, tmp_path: Path, run_gate: RunGate) 
 @pytest.mark.parametrize("existing", ["policies/require-team-label.yaml", FAIL_CASES,
                                       "policies/kyverno/require-labels.yaml"])
 def test_an_existing_policies_folder_is_left_untouched(
-    existing: str, tmp_path: Path, run_gate: RunGate
+    existing: str, tmp_path: Path, gate_cli: RunGate
 ) -> None:
     root = repository(tmp_path)
     (root / existing).parent.mkdir(parents=True, exist_ok=True)
     (root / existing).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert (root / existing).read_text(encoding="utf-8") == "# mine\n"
     moved = [name.replace("policies/", ".gate/policies/", 1) for name in WRITTEN]
@@ -369,16 +379,16 @@ def test_an_existing_policies_folder_is_left_untouched(
     assert "policies/ exists and is left untouched" in proc.stdout
     config = load_config(str(root / ".gate.yaml"))
     assert config.policy_dirs == [str(root / ".gate" / "policies")]
-    proc = run_gate("test", ".gate/policies", cwd=root)
+    proc = gate_cli("test", ".gate/policies", cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
-def test_refusal_names_every_existing_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_refusal_names_every_existing_file(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     mine = [".gate.yaml", ".gate.yml"]
     for name in mine:
         (root / name).write_text("# mine\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "refusing to overwrite existing files: .gate.yaml, .gate.yml (nothing written)" \
@@ -386,6 +396,7 @@ def test_refusal_names_every_existing_file(tmp_path: Path, run_gate: RunGate) ->
     assert files_under(root) == mine
 
 
+@pytest.mark.e2e
 def test_a_second_init_refuses(started: Path, run_gate: RunGate) -> None:
     before = {name: (started / name).read_bytes() for name in files_under(started)}
     proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=started)
@@ -395,31 +406,32 @@ def test_a_second_init_refuses(started: Path, run_gate: RunGate) -> None:
     assert {name: (started / name).read_bytes() for name in files_under(started)} == before
 
 
-def test_a_file_in_the_way_of_a_directory(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_file_in_the_way_of_a_directory(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / "policies").write_text("not a directory\n", encoding="utf-8")
     (root / ".gate").write_text("not a directory either\n", encoding="utf-8")
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     [line] = proc.stderr.splitlines()
     assert "refusing to overwrite existing files: .gate " in line
     assert files_under(root) == [".gate", "policies"]
 
 
-def test_target_that_is_a_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_target_that_is_a_file(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path)
     (root / "file").write_text("", encoding="utf-8")
-    proc = run_gate("init", "file", cwd=root)
+    proc = gate_cli("init", "file", cwd=root)
     assert proc.returncode == 2
     assert "not a directory" in proc.stderr
 
 
-def test_help(tmp_path: Path, run_gate: RunGate) -> None:
-    proc = run_gate("init", "--help", cwd=tmp_path)
+def test_help(tmp_path: Path, gate_cli: RunGate) -> None:
+    proc = gate_cli("init", "--help", cwd=tmp_path)
     assert proc.returncode == 0
     assert proc.stdout.startswith("usage: gate init")
 
 
+@pytest.mark.e2e
 def test_the_example_policy_passes_its_own_tests(started: Path, run_gate: RunGate) -> None:
     proc = run_gate("test", "policies", cwd=started)
     assert proc.returncode == 0, proc.stdout + proc.stderr

@@ -108,11 +108,11 @@ def test_environment_names(folder: str, parent: str, expected: str | None) -> No
 
 
 def test_flux_layout_proposes_its_clusters_and_overlays(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     root = repository(tmp_path, (FLUX, ""))
     before = tree_of(root)
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "environment production: apps/production, clusters/production" in proc.stdout
     assert "environment staging: apps/staging, clusters/staging" in proc.stdout
@@ -134,9 +134,9 @@ def test_flux_layout_proposes_its_clusters_and_overlays(
     assert all(tree_of(root)[name] == data for name, data in before.items())
 
 
-def test_argo_cd_applications_are_discovered(tmp_path: Path, run_gate: RunGate) -> None:
+def test_argo_cd_applications_are_discovered(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path, (ARGOCD_APPS, ""))
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     data = yaml.safe_load((root / ".gate.yaml").read_text(encoding="utf-8"))
     # ksonnet-guestbook/environments/{dev,prod} hold no YAML: gate judges nothing there.
@@ -146,7 +146,7 @@ def test_argo_cd_applications_are_discovered(tmp_path: Path, run_gate: RunGate) 
 
 
 def test_applications_only_in_a_chart_template_are_reported_not_proposed(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     """argocd-example-apps keeps its Applications in a Helm chart (apps/), which
     discovery cannot read unrendered; blue-green's Rollout is no Application."""
@@ -154,7 +154,7 @@ def test_applications_only_in_a_chart_template_are_reported_not_proposed(
     layout = read_layout(str(root))
     assert layout.applications == 0
     assert layout.templated == ["apps/templates/applications.yaml"]
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert ("Argo CD Applications only in Helm chart templates, which discovery does not "
             "render: apps/templates/applications.yaml") in proc.stdout
@@ -163,11 +163,11 @@ def test_applications_only_in_a_chart_template_are_reported_not_proposed(
     assert "environments" not in data  # a commented example only: nothing would match
 
 
-def test_a_kyverno_policies_folder_is_left_untouched(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_kyverno_policies_folder_is_left_untouched(tmp_path: Path, gate_cli: RunGate) -> None:
     """A Flux repository keeping its Kyverno policies in policies/."""
     root = repository(tmp_path, (FLUX, ""), (KYVERNO, "policies"))
     before = tree_of(root)
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "policies/ exists and is left untouched: gate's policies go to .gate/policies/" \
         in proc.stdout
@@ -184,20 +184,20 @@ def test_a_kyverno_policies_folder_is_left_untouched(tmp_path: Path, run_gate: R
     config = load_config(str(root / ".gate.yaml"))
     assert config.policy_dirs == [str(root / ".gate" / "policies")]
     # gate runs in the repository: its policies load, Kyverno's are not taken for gate's.
-    proc = run_gate("test", ".gate/policies", cwd=root)
+    proc = gate_cli("test", ".gate/policies", cwd=root)
     assert proc.returncode == 0, proc.stdout + proc.stderr
-    proc = run_gate("policies", cwd=root)
+    proc = gate_cli("policies", cwd=root)
     assert proc.returncode == 0, proc.stderr
     assert "require-team-label" in proc.stdout
     # What writing into policies/ would have done: every run fails on Kyverno's files.
-    proc = run_gate("policies", "--policies", "policies", cwd=root)
+    proc = gate_cli("policies", "--policies", "policies", cwd=root)
     assert proc.returncode == 2 and "not a gate policy" in proc.stderr
 
 
-def test_both_policy_folders_taken_is_a_refusal(tmp_path: Path, run_gate: RunGate) -> None:
+def test_both_policy_folders_taken_is_a_refusal(tmp_path: Path, gate_cli: RunGate) -> None:
     root = repository(tmp_path, (KYVERNO, "policies"), (KYVERNO, ".gate/policies"))
     before = tree_of(root)
-    proc = run_gate("init", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 2
     assert proc.stdout == ""
     [line] = proc.stderr.splitlines()
@@ -208,11 +208,11 @@ def test_both_policy_folders_taken_is_a_refusal(tmp_path: Path, run_gate: RunGat
 
 
 def test_init_in_a_subdirectory_proposes_globs_from_the_repository_root(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     """Environment globs are relative to the repository root, not to the config file."""
     root = repository(tmp_path, (FLUX, "deploy"))
-    proc = run_gate("init", "deploy", "--hooks-repo", HOOKS_REPO, cwd=root)
+    proc = gate_cli("init", "deploy", "--hooks-repo", HOOKS_REPO, cwd=root)
     assert proc.returncode == 0, proc.stderr
     config = load_config(str(root / "deploy" / ".gate.yaml"))
     mapping = config.environments.map()

@@ -235,6 +235,7 @@ def test_the_requirements_of_pinned_releases_are_pinned(pins: dict[str, Pin]) ->
         pytest.skip("this environment holds none of the pinned releases")
 
 
+@pytest.mark.e2e
 def test_the_file_says_how_it_is_made() -> None:
     text = CONSTRAINTS.read_text(encoding="utf-8")
     assert "pip-compile with Python 3.10" in text

@@ -21,49 +21,13 @@ from gate.renderers.kustomize.strategic_merge import strategic_merge
 from gate.renderers.registry import KUSTOMIZE
 from gate.trees import FileTree, WorkTree
 from gate.yamlio import load_documents
+from tests.memtree import MemoryTree
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "kustomize"
 
 
 # -- helpers -------------------------------------------------------------------------
-
-class MemoryTree:
-    """A FileTree held in memory: tree path -> bytes."""
-
-    def __init__(self, files: Mapping[str, str | bytes], label: str = "memory") -> None:
-        self.label = label
-        self.files = {p: c.encode() if isinstance(c, str) else c for p, c in files.items()}
-        self.dirs = {""}
-        for path in self.files:
-            parts = path.split("/")
-            self.dirs.update("/".join(parts[:i]) for i in range(1, len(parts)))
-
-    def read_bytes(self, path: str) -> bytes:
-        try:
-            return self.files[path]
-        except KeyError:
-            raise FileNotFoundError(path) from None
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        return path in self.dirs
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        names = {p[len(prefix):].split("/")[0] for p in [*self.files, *self.dirs]
-                 if p.startswith(prefix) and p != path and p[len(prefix):]}
-        return sorted(names)
-
-
-def memory_copy(directory: Path) -> MemoryTree:
-    return MemoryTree({
-        path.relative_to(directory).as_posix(): path.read_bytes()
-        for path in directory.rglob("*") if path.is_file()
-    })
-
 
 def fixture_cases() -> list[tuple[str, str]]:
     """(case, overlay directory inside the case) for every expected.yaml."""
@@ -143,7 +107,7 @@ def test_fixture_renders_to_expected(case: str, directory: str) -> None:
                          ids=[f"{c}/{d}" if d else c for c, d in fixture_cases()])
 def test_memory_tree_renders_like_the_work_tree(case: str, directory: str) -> None:
     on_disk = krender(WorkTree(str(FIXTURES / case)), directory, "builtin")
-    in_memory = krender(memory_copy(FIXTURES / case), directory, "builtin")
+    in_memory = krender(MemoryTree.copy_of(FIXTURES / case), directory, "builtin")
     assert objects(in_memory) == objects(on_disk)
     assert [(r.origin_file, r.origin_doc, r.origin_prefix, r.origin_line, r.provenance)
             for r in in_memory.resources] == [
@@ -702,6 +666,7 @@ needs_binary = pytest.mark.skipif(kustomize_binary.find_binary() is None,
                                   reason="neither kustomize nor kubectl is installed")
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     tree = WorkTree(str(FIXTURES / "basic"))
@@ -711,10 +676,11 @@ def test_binary_mode_on_the_work_tree_and_in_memory() -> None:
     builtin = krender(tree, "overlays/prod", "builtin")
     assert [(r.origin_file, r.origin_line, r.provenance) for r in on_disk.resources] == [
         (r.origin_file, r.origin_line, r.provenance) for r in builtin.resources]
-    in_memory = krender(memory_copy(FIXTURES / "basic"), "overlays/prod", "binary")
+    in_memory = krender(MemoryTree.copy_of(FIXTURES / "basic"), "overlays/prod", "binary")
     assert objects(in_memory) == objects(on_disk)
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> None:
     """The built-in renderer refuses vars, so no provenance: the binary's resource is
@@ -737,6 +703,7 @@ def test_binary_mode_without_builtin_support_traces_to_the_source_document() -> 
         "d.yaml", 0, 1, {})
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
     files = {"kustomization.yaml": "resources: [d.yaml]\nbuildMetadata: [managedByLabel]\n"
@@ -749,6 +716,7 @@ def test_binary_output_found_nowhere_points_at_the_kustomization() -> None:
     assert (other.origin_file, other.origin_line) == ("kustomization.yaml", 1)
 
 
+@pytest.mark.e2e
 @needs_binary
 def test_binary_failure_is_a_render_error() -> None:
     # (A missing resource never reaches the binary: it would take it for a remote one.)

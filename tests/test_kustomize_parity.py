@@ -63,6 +63,7 @@ def corpus_kustomizations() -> list[str]:
     )
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("case", "directory"), fixture_overlays(),
                          ids=[f"{c}/{d}" if d else c for c, d in fixture_overlays()])
 def test_fixture_matches_kubectl(case: str, directory: str) -> None:
@@ -71,6 +72,7 @@ def test_fixture_matches_kubectl(case: str, directory: str) -> None:
     assert builtin(FIXTURES / case, directory) == theirs
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no shared corpus at {CORPUS}")
 @pytest.mark.parametrize("directory", corpus_kustomizations() or ["(none)"])
 def test_corpus_matches_kubectl(directory: str) -> None:
@@ -102,6 +104,7 @@ def stub_missing_inputs(root: Path, directory: str) -> list[str]:
     return made
 
 
+@pytest.mark.e2e
 @pytest.mark.skipif(not CORPUS.is_dir(), reason=f"no shared corpus at {CORPUS}")
 @pytest.mark.parametrize("directory", corpus_kustomizations() or ["(none)"])
 def test_corpus_with_placeholder_sources_matches_kubectl(directory: str,

@@ -350,11 +350,11 @@ def test_profile_in_config_with_per_policy_settings_overriding() -> None:
     assert state(brought_back) == {"baseline-control": "block", "restricted-control": "warn"}
 
 
-def test_profile_is_validated_in_the_config(tmp_path: Path, run_gate: RunGate) -> None:
+def test_profile_is_validated_in_the_config(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / ".gate.yaml").write_text("profile: strict\n", encoding="utf-8")
     (tmp_path / "pod.yaml").write_text(textwrap.dedent(POD), encoding="utf-8")
-    completed = run_gate("check", "pod.yaml", cwd=tmp_path)
+    completed = gate_cli("check", "pod.yaml", cwd=tmp_path)
     assert completed.returncode == 2
     assert completed.stderr.startswith(".gate.yaml:1: error: ")
     assert "'strict' is not one of ['baseline', 'restricted']" in completed.stderr
@@ -363,20 +363,20 @@ def test_profile_is_validated_in_the_config(tmp_path: Path, run_gate: RunGate) -
 # -- --policies FILE ----------------------------------------------------------------------
 
 
-def test_policies_option_takes_a_file(tmp_path: Path, run_gate: RunGate) -> None:
+def test_policies_option_takes_a_file(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "my-policy.yml.txt").write_text(
         head("pod-names") + 'rules: [{assert: "metadata.name != \'p\'", message: "named p"}]\n',
         encoding="utf-8")
     (tmp_path / "pod.yaml").write_text(textwrap.dedent(POD), encoding="utf-8")
-    completed = run_gate("check", "--no-builtin", "--policies", "my-policy.yml.txt",
+    completed = gate_cli("check", "--no-builtin", "--policies", "my-policy.yml.txt",
                          "-f", "json", "pod.yaml", cwd=tmp_path)
     assert completed.returncode == 1, completed.stderr
     report = json.loads(completed.stdout)
     assert [r["message"] for r in report["results"]] == ["named p"]
     inputs = policy_inputs(Config(), False, [str(tmp_path / "my-policy.yml.txt")])
     assert [Path(name).name for name, _ in inputs] == ["my-policy.yml.txt"]
-    missing = run_gate("check", "--policies", "nowhere.yaml", "pod.yaml", cwd=tmp_path)
+    missing = gate_cli("check", "--policies", "nowhere.yaml", "pod.yaml", cwd=tmp_path)
     assert missing.returncode == 2
     assert "policy file or directory not found: nowhere.yaml" in missing.stderr
 

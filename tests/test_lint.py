@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -57,6 +57,7 @@ def prod_bump_staged(tmp_path: Path, config: str) -> GitRepo:
 # -- not judged locally, and said so in every format -----------------------------------------
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("mode", ["--staged", "--worktree"])
 def test_a_freeze_does_not_refuse_a_local_change_and_every_report_says_so(
     tmp_path: Path, gate_cli: RunGate, mode: str
@@ -99,6 +100,7 @@ def test_a_freeze_does_not_refuse_a_local_change_and_every_report_says_so(
                                     "reason": item["reason"]}
 
 
+@pytest.mark.e2e
 def test_the_same_change_is_judged_when_it_merges(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = prod_bump_staged(tmp_path, FREEZE)
     repo.commit("bump prod")
@@ -110,6 +112,7 @@ def test_the_same_change_is_judged_when_it_merges(tmp_path: Path, gate_cli: RunG
     assert held(report) == []
 
 
+@pytest.mark.e2e
 def test_the_config_can_ask_for_change_policies_on_local_changes(
     tmp_path: Path, gate_cli: RunGate
 ) -> None:
@@ -124,6 +127,7 @@ def test_the_config_can_ask_for_change_policies_on_local_changes(
     assert "not judged" not in proc.stdout
 
 
+@pytest.mark.e2e
 def test_every_change_policy_that_applies_is_listed_and_resource_findings_still_block(
     tmp_path: Path, gate_cli: RunGate
 ) -> None:
@@ -151,6 +155,7 @@ def test_every_change_policy_that_applies_is_listed_and_resource_findings_still_
     assert report["audit"]["evidence"] == []  # nothing was judged, so nothing recorded
 
 
+@pytest.mark.e2e
 def test_a_change_no_change_policy_applies_to_lists_nothing(
     tmp_path: Path, gate_cli: RunGate
 ) -> None:
@@ -165,6 +170,7 @@ def test_a_change_no_change_policy_applies_to_lists_nothing(
     assert "not judged" not in proc.stdout
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("value", ["yes please", "1", "[true]"])
 def test_the_setting_is_a_boolean(tmp_path: Path, run_gate: RunGate, value: str) -> None:
     repo = make_repo(tmp_path, FREEZE + f"{SETTING}: {value}\n")

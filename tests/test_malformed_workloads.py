@@ -186,12 +186,12 @@ MESSAGE = ("Deployment 'web': spec.template.spec has no 'containers' list (found
            "a pod needs at least one container)")
 
 
-def test_gate_check_reports_the_typo_in_every_format(tmp_path: Path, run_gate: RunGate) -> None:
+def test_gate_check_reports_the_typo_in_every_format(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "web.yaml").write_text(TYPO, encoding="utf-8")
     outputs = {fmt: tmp_path / f"report.{fmt}" for fmt in ("json", "sarif", "junit",
                                                           "markdown")}
-    proc = run_gate("check", "web.yaml", "-f", "text",
+    proc = gate_cli("check", "web.yaml", "-f", "text",
                     *(f"-f{fmt}={path}" for fmt, path in outputs.items()), cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert "Traceback" not in proc.stderr
@@ -203,14 +203,14 @@ def test_gate_check_reports_the_typo_in_every_format(tmp_path: Path, run_gate: R
     assert report["verdict"] == "fail"
 
 
-def test_gate_check_reports_the_typo_on_standard_input(run_gate: RunGate) -> None:
-    proc = run_gate("check", "-", input=TYPO)
+def test_gate_check_reports_the_typo_on_standard_input(gate_cli: RunGate) -> None:
+    proc = gate_cli("check", "-", input=TYPO)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert f"<stdin>:{TYPO_LINE}: error: {MESSAGE}" in (proc.stdout + proc.stderr).splitlines()
 
 
 def test_gate_check_reports_the_typo_in_a_kustomize_base(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     (tmp_path / ".git").mkdir()
     files = {
@@ -225,7 +225,7 @@ def test_gate_check_reports_the_typo_in_a_kustomize_base(
     for path, text in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")
-    proc = run_gate("check", "overlays/prod", "--kustomize", "builtin", "-f", "json=r.json",
+    proc = gate_cli("check", "overlays/prod", "--kustomize", "builtin", "-f", "json=r.json",
                     cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     report = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
@@ -233,12 +233,12 @@ def test_gate_check_reports_the_typo_in_a_kustomize_base(
         {"file": "base/deployment.yaml", "line": TYPO_LINE, "message": MESSAGE}]
     # Fixed in the base, the overlay (patch and all) passes.
     (tmp_path / "base/deployment.yaml").write_text(WEB_DEPLOYMENT, encoding="utf-8")
-    proc = run_gate("check", "overlays/prod", "--kustomize", "builtin", cwd=tmp_path)
+    proc = gate_cli("check", "overlays/prod", "--kustomize", "builtin", cwd=tmp_path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
 
 def test_an_overlay_patch_that_empties_the_containers_is_blamed(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     (tmp_path / ".git").mkdir()
     files = {
@@ -256,7 +256,7 @@ def test_an_overlay_patch_that_empties_the_containers_is_blamed(
     for path, text in files.items():
         (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / path).write_text(text, encoding="utf-8")
-    proc = run_gate("check", "overlays/prod", "--kustomize", "builtin", "-f", "json=r.json",
+    proc = gate_cli("check", "overlays/prod", "--kustomize", "builtin", "-f", "json=r.json",
                     cwd=tmp_path)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     [error] = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))["errors"]
@@ -274,6 +274,7 @@ print('''{manifest}''')
 """
 
 
+@pytest.mark.e2e
 def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: RunGate) -> None:
     work = tmp_path / "work"  # the helm below lies outside it: gate runs none from inside
     (work / ".git").mkdir(parents=True)
@@ -298,6 +299,7 @@ def test_gate_check_reports_the_typo_in_a_helm_chart(tmp_path: Path, run_gate: R
     assert error["message"] == MESSAGE
 
 
+@pytest.mark.e2e
 def test_gate_diff_reports_a_typo_the_change_makes(tmp_path: Path, run_gate: RunGate) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("apps/web.yaml", WEB_DEPLOYMENT)

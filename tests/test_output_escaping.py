@@ -22,8 +22,8 @@ from gate import github
 from gate.error_handler import error_line
 from gate.errors import ConfigError
 from gate.reports._escape import one_line, visible
-from tests.conftest import gate_process
 from tests.gitrepo import GitRepo
+from tests.processes import gate_process
 
 # Hostile strings: each must never reach an output raw.
 HOSTILE = {

@@ -24,6 +24,7 @@ def square(item: int) -> tuple[int, int]:
     return item, item * item
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize("jobs", [1, 2, 3, 8])
 @pytest.mark.parametrize("count", [0, 1, CHUNK, CHUNK + 1, 10 * CHUNK + 3])
 def test_values_come_back_in_item_order(jobs: int, count: int) -> None:
@@ -59,6 +60,7 @@ def pid_of_judge(item: int) -> int:
     return os.getpid()
 
 
+@pytest.mark.e2e
 def test_workers_take_part_and_the_parent_is_one_of_them() -> None:
     pids = fork_map(pid_of_judge, list(range(4 * CHUNK)), 2)
     assert PARENT in pids
@@ -77,6 +79,7 @@ def pick_shared(item: int) -> tuple[Shared, Shared, bool]:
     return SHARED[item % 2], Shared(f"new {item}"), worker_takes_part()
 
 
+@pytest.mark.e2e
 def test_shared_objects_come_back_as_the_parents_own() -> None:
     values = fork_map(pick_shared, list(range(4 * CHUNK)), 2, shared=SHARED)
     assert any(in_worker for _, _, in_worker in values)
@@ -91,6 +94,7 @@ def fail_in_worker(item: int) -> int:
     return item
 
 
+@pytest.mark.e2e
 def test_an_error_in_a_worker_is_raised_in_the_parent() -> None:
     with pytest.raises(ValueError, match=r"item \d+ cannot be judged"):
         fork_map(fail_in_worker, list(range(4 * CHUNK)), 2)
@@ -102,6 +106,7 @@ def die_in_worker(item: int) -> int:
     return item
 
 
+@pytest.mark.e2e
 def test_a_worker_that_dies_fails_the_run() -> None:
     with pytest.raises(WorkerError, match=f"signal {int(signal.SIGKILL)}"):
         fork_map(die_in_worker, list(range(4 * CHUNK)), 2)
@@ -113,6 +118,7 @@ def unpicklable_in_worker(item: int) -> object:
     return item
 
 
+@pytest.mark.e2e
 def test_a_value_a_worker_cannot_send_fails_the_run() -> None:
     with pytest.raises(WorkerError, match="a worker could not send its result"):
         fork_map(unpicklable_in_worker, list(range(4 * CHUNK)), 2)
@@ -149,6 +155,7 @@ def reports(run: RunGate, tree: Path, out: Path, jobs: str) -> dict[str, bytes]:
     return {name: (out / name).read_bytes() for name in FORMATS}
 
 
+@pytest.mark.e2e
 def test_reports_are_byte_identical_whatever_the_number_of_processes(
         run_gate: RunGate, big_tree: Path, tmp_path: Path) -> None:
     one = reports(run_gate, big_tree, tmp_path / "one", "1")
@@ -157,6 +164,7 @@ def test_reports_are_byte_identical_whatever_the_number_of_processes(
         assert reports(run_gate, big_tree, tmp_path / f"j{jobs}", jobs) == one, jobs
 
 
+@pytest.mark.e2e
 def test_in_process_runs_agree_with_a_subprocess(
         run_gate: RunGate, gate_cli: RunGate, big_tree: Path, tmp_path: Path) -> None:
     # The in-process CLI forks the test process itself: its workers must leave it intact.

@@ -22,7 +22,7 @@ from gate.results import NOT_REFERENCED, NOT_RENDERED
 from gate.trees import walk_files
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
-from tests.test_affected import DictTree
+from tests.memtree import MemoryTree
 
 DEPLOYMENT = """apiVersion: apps/v1
 kind: Deployment
@@ -118,7 +118,7 @@ TREES: dict[str, dict[str, str]] = {
 ENVIRONMENTS_CONFIG = [{"discover": "argocd"}]
 
 
-def planner(tree: DictTree, settings: RenderSettings | None = None,
+def planner(tree: MemoryTree, settings: RenderSettings | None = None,
             argocd: bool = False) -> Planner:
     environments = None
     if argocd:
@@ -127,19 +127,19 @@ def planner(tree: DictTree, settings: RenderSettings | None = None,
     return Planner(tree, settings or RenderSettings("builtin"), environments)
 
 
-def check_plan(tree: DictTree, settings: RenderSettings | None = None,
+def check_plan(tree: MemoryTree, settings: RenderSettings | None = None,
                argocd: bool = False) -> Plan:
     return planner(tree, settings, argocd).directory("")
 
 
-def diff_plan(tree: DictTree, changed: set[str], settings: RenderSettings | None = None,
+def diff_plan(tree: MemoryTree, changed: set[str], settings: RenderSettings | None = None,
               argocd: bool = False) -> Plan:
     made = planner(tree, settings, argocd)
     reached = made.reach(changed)
     return made.side(reached.overlays, reached.charts, reached.files, reached.unrendered)
 
 
-def visible(tree: DictTree) -> set[str]:
+def visible(tree: MemoryTree) -> set[str]:
     return set(walk_files(tree))
 
 
@@ -150,7 +150,7 @@ def test_check_and_diff_plan_the_same_units(name: str, settings: RenderSettings,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Helm "available" without a binary: planning only asks, it renders nothing here.
     monkeypatch.setattr("gate.renderers.helm.available", lambda: True)
-    tree = DictTree(dict(TREES[name]))
+    tree = MemoryTree(dict(TREES[name]))
     argocd = name.startswith("an Application")
     checked = check_plan(tree, settings, argocd)
     diffed = diff_plan(tree, visible(tree), settings, argocd)
@@ -161,7 +161,7 @@ def test_check_and_diff_plan_the_same_units(name: str, settings: RenderSettings,
 
 
 def test_each_field_naming_a_file_is_an_input_and_consumed() -> None:
-    tree = DictTree(dict(TREES["every file-naming field"]))
+    tree = MemoryTree(dict(TREES["every file-naming field"]))
     named = kustomize_inputs.references(tree, "o")
     assert named is not None
     expected = {f"o/{name}" for name in (
@@ -177,7 +177,7 @@ def test_each_field_naming_a_file_is_an_input_and_consumed() -> None:
 
 
 def test_helm_charts_of_a_kustomization_are_inputs() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "o/kustomization.yaml": kustomization(
             "helmGlobals: {chartHome: ../charts}\n"
             "helmCharts: [{name: web, valuesFile: values-prod.yaml, "
@@ -191,7 +191,7 @@ def test_helm_charts_of_a_kustomization_are_inputs() -> None:
 
 
 def test_a_plugin_config_directory_is_included_not_a_root() -> None:
-    tree = DictTree({
+    tree = MemoryTree({
         "o/kustomization.yaml": kustomization("resources: [d.yaml]\ntransformers: [../t]\n"),
         "o/d.yaml": deployment("d"),
         "t/kustomization.yaml": kustomization("resources: [labels.yaml]\n"),
@@ -202,7 +202,7 @@ def test_a_plugin_config_directory_is_included_not_a_root() -> None:
 
 
 def test_an_application_deploys_an_included_kustomization_as_itself() -> None:
-    tree = DictTree(dict(TREES["an Application deploys an included kustomization"]))
+    tree = MemoryTree(dict(TREES["an Application deploys an included kustomization"]))
     made = planner(tree, argocd=True)
     units = made.directory("").units
     assert Unit("kustomize", "guestbook") in units
@@ -216,7 +216,7 @@ def test_an_application_deploys_an_included_kustomization_as_itself() -> None:
 
 
 def test_unjudged_charts_say_why() -> None:
-    tree = DictTree(dict(TREES["charts"]))
+    tree = MemoryTree(dict(TREES["charts"]))
     [item] = check_plan(tree).unjudged
     assert (item.file, item.what, item.category) == ("charts/web", "Helm chart", NOT_RENDERED)
     assert "--helm" in item.reason
@@ -230,13 +230,13 @@ def test_unjudged_charts_say_why() -> None:
 
 def test_no_helm_binary_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("gate.renderers.helm.available", lambda: False)
-    tree = DictTree(dict(TREES["charts"]))
+    tree = MemoryTree(dict(TREES["charts"]))
     [item] = check_plan(tree, RenderSettings("builtin", True)).unjudged
     assert "no helm binary" in item.reason
 
 
 def test_an_unused_component_is_unjudged_and_its_files_consumed() -> None:
-    tree = DictTree(dict(TREES["components used and unused"]))
+    tree = MemoryTree(dict(TREES["components used and unused"]))
     plan = check_plan(tree)
     assert plan.units == [Unit("kustomize", "app")]
     [item] = plan.unjudged
@@ -246,7 +246,7 @@ def test_an_unused_component_is_unjudged_and_its_files_consumed() -> None:
 
 
 def test_kustomize_off_names_the_overlays_it_does_not_render() -> None:
-    tree = DictTree(dict(TREES["overlays on a base"]))
+    tree = MemoryTree(dict(TREES["overlays on a base"]))
     plan = check_plan(tree, RenderSettings("off"))
     assert {u.file for u in plan.unjudged} == {"overlays/dev", "overlays/prod"}
     assert all(u.category == NOT_RENDERED and "--kustomize off" in u.reason
@@ -258,7 +258,7 @@ def test_kustomize_off_names_the_overlays_it_does_not_render() -> None:
 def test_a_patch_of_a_broken_kustomization_renders_the_overlay() -> None:
     """The overlay's kustomization cannot be parsed: its patch is not judged as a plain
     manifest by gate diff (rendering the overlay reports the broken file instead)."""
-    tree = DictTree({
+    tree = MemoryTree({
         "o/kustomization.yaml": "resources: [d.yaml\npatches: [{path: p.yaml}]\n",
         "o/d.yaml": deployment("d"),
         "o/p.yaml": deployment("d"),
@@ -320,7 +320,7 @@ def test_a_chart_an_environment_deploys_cannot_go_unjudged(monkeypatch: pytest.M
                                                            ) -> None:
     """Unrendered, a chart in a path an environment deploys is an input error (the run
     fails closed), not a note: its workloads would pass unseen."""
-    tree = DictTree({
+    tree = MemoryTree({
         "charts/web/Chart.yaml": CHART, "charts/web/templates/d.yaml": "x\n",
         "charts/tools/Chart.yaml": CHART,
     })

@@ -1284,6 +1284,7 @@ def test_doc_glob_table() -> None:
             assert not match_path(code(pattern), path), (pattern, path)
 
 
+@pytest.mark.e2e
 def test_doc_console_sessions(tmp_path: Path, run_gate: RunGate) -> None:
     (tmp_path / ".git").mkdir()
     (tmp_path / "fixtures").symlink_to(ROOT / "fixtures", target_is_directory=True)

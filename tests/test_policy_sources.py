@@ -81,6 +81,7 @@ def cache(tmp_path: Path) -> Path:
     return tmp_path / "cache"
 
 
+@pytest.mark.e2e
 def test_fetched_once_then_read_from_the_cache_without_the_source(
         repo: GitRepo, shared: Shared, cache: Path, run_gate: RunGate, tmp_path: Path) -> None:
     # Not fetched: one line naming the config line, and nothing written.
@@ -104,6 +105,7 @@ def test_fetched_once_then_read_from_the_cache_without_the_source(
     assert again.stdout.splitlines()[0] == f"cached   {shared.url}@{shared.sha}"
 
 
+@pytest.mark.e2e
 def test_the_audit_names_the_repository_commit_and_path_of_each_file(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     done = gate_cli("check", ".", "--fetch", "--cache-dir", cache, "-f", "json", cwd=repo.path)
@@ -127,6 +129,7 @@ def test_the_audit_names_the_repository_commit_and_path_of_each_file(
     assert moved["fingerprint"] != audit["fingerprint"]
 
 
+@pytest.mark.e2e
 def test_a_new_pin_is_not_served_by_an_older_fetch(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     assert gate_cli("fetch", "--cache-dir", cache, cwd=repo.path).returncode == 0
@@ -139,6 +142,7 @@ def test_a_new_pin_is_not_served_by_an_older_fetch(
     assert done.returncode == 0, done.stdout + done.stderr  # the new rules forbid "api"
 
 
+@pytest.mark.e2e
 def test_a_commit_the_repository_does_not_have_fails_closed(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate, tmp_path: Path) -> None:
     other = make_shared(tmp_path / "other", {"gate.yaml": "builtin: true\n"})
@@ -155,6 +159,7 @@ def test_a_commit_the_repository_does_not_have_fails_closed(
     assert f"{shared.url}@{other.sha} is not in the cache" in done.stderr
 
 
+@pytest.mark.e2e
 def test_an_annotated_tag_object_is_not_a_commit(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     shared.work.git("tag", "-a", "-m", "release", "v1.0.0")
@@ -167,6 +172,7 @@ def test_an_annotated_tag_object_is_not_a_commit(
                            "tag, not a commit\n")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("rev", "why"), [
     ("v1.0.0", "a tag or branch moves, so gate does not resolve one"),
     ("main", "a tag or branch moves, so gate does not resolve one"),
@@ -186,6 +192,7 @@ def test_a_tag_branch_or_short_id_is_refused(
     assert not cache.exists()
 
 
+@pytest.mark.e2e
 def test_a_source_that_cannot_be_reached_is_one_line(
         repo: GitRepo, cache: Path, gate_cli: RunGate, tmp_path: Path) -> None:
     missing = tmp_path / "nowhere.git"
@@ -198,6 +205,7 @@ def test_a_source_that_cannot_be_reached_is_one_line(
     assert done.stderr.count("\n") == 1
 
 
+@pytest.mark.e2e
 def test_policy_dirs_from_a_git_source_and_a_path_not_in_it(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     config = ("builtin: false\npolicy_dirs:\n  - local\n"
@@ -213,6 +221,7 @@ def test_policy_dirs_from_a_git_source_and_a_path_not_in_it(
                            f"{shared.url}@{shared.sha}\n")
 
 
+@pytest.mark.e2e
 def test_a_broken_policy_of_a_source_is_named_by_source_and_line(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     broken = policy("org-names").replace("severity: high", "severity: sometimes")
@@ -224,6 +233,7 @@ def test_a_broken_policy_of_a_source_is_named_by_source_and_line(
     assert done.stderr.startswith(f"{shared.url}@{later}:policies/names.yaml:{line}: error: ")
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(("entry", "message"), [
     ("policy_dirs: [../../outside]", "policy_dirs[0]: '../../outside' leaves the git source "
                                      "it is in"),
@@ -242,6 +252,7 @@ def test_paths_in_a_config_from_a_source_stay_in_it(
     assert done.stderr == f"{shared.url}@{later}:gate.yaml:2: error: {message}\n"
 
 
+@pytest.mark.e2e
 def test_a_config_from_a_source_extends_and_locks_within_it(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     later = shared.publish({"teams/payments.yaml": "extends: ../gate.yaml\nprofile: baseline\n"})
@@ -256,6 +267,7 @@ def test_a_config_from_a_source_extends_and_locks_within_it(
     assert f"{shared.url}@{later}:teams/payments.yaml" in names
 
 
+@pytest.mark.e2e
 def test_rules_from_base_keep_the_base_source(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate, run_gate: RunGate,
         tmp_path: Path) -> None:
@@ -282,6 +294,7 @@ def test_rules_from_base_keep_the_base_source(
     assert not any(lenient.url in i["name"] for i in audit["inputs"])
 
 
+@pytest.mark.e2e
 def test_a_hook_environment_does_not_redirect_the_cache(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     """git runs hooks with GIT_DIR and GIT_INDEX_FILE set; reading the cache must
@@ -295,6 +308,7 @@ def test_a_hook_environment_does_not_redirect_the_cache(
     assert done.returncode == 1, done.stderr
 
 
+@pytest.mark.e2e
 def test_a_cache_inside_the_repository_is_refused(
         repo: GitRepo, gate_cli: RunGate) -> None:
     done = gate_cli("check", ".", "--fetch", "--cache-dir", ".cache", cwd=repo.path)
@@ -306,6 +320,7 @@ def test_a_cache_inside_the_repository_is_refused(
     assert not (repo.path / ".cache").exists()
 
 
+@pytest.mark.e2e
 def test_runs_without_git_sources_never_touch_the_cache(
         tmp_path: Path, gate_cli: RunGate) -> None:
     repo = GitRepo.init(tmp_path / "plain")
@@ -363,6 +378,7 @@ def test_urls_a_source_may_not_use(url: str, why: str) -> None:
     assert problem is not None and why in problem, problem
 
 
+@pytest.mark.e2e
 def test_no_git_process_reads_the_source_without_fetch(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate, tmp_path: Path) -> None:
     """Without --fetch the source repository is never read: a source that is not a
@@ -373,6 +389,7 @@ def test_no_git_process_reads_the_source_without_fetch(
     assert gate_cli("check", ".", "--cache-dir", cache, cwd=repo.path).returncode == 1
 
 
+@pytest.mark.e2e
 def test_a_waivers_file_from_a_source(
         repo: GitRepo, shared: Shared, cache: Path, gate_cli: RunGate) -> None:
     """One waiver process for every repository: the shared config names a waivers file

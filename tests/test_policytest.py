@@ -626,10 +626,10 @@ def test_json_output(repo: Path, gate_test: GateTest) -> None:
     assert out.endswith("1 test file, 2 expectations: 1 passed, 1 failed\n")
 
 
-def test_help_lists_the_command(run_gate: RunGate) -> None:
-    completed = run_gate("--help")
+def test_help_lists_the_command(gate_cli: RunGate) -> None:
+    completed = gate_cli("--help")
     assert "test" in completed.stdout
-    completed = run_gate("test", "--help")
+    completed = gate_cli("test", "--help")
     assert completed.returncode == 0
     assert "*.test.yaml" in completed.stdout
 
@@ -637,7 +637,7 @@ def test_help_lists_the_command(run_gate: RunGate) -> None:
 # -- the built-in pack's own tests -------------------------------------------------------------
 
 
-def test_builtin_pack_tests_can_fail(tmp_path: Path, run_gate: RunGate) -> None:
+def test_builtin_pack_tests_can_fail(tmp_path: Path, gate_cli: RunGate) -> None:
     """The pack's tests are not vacuous: a changed expectation fails, at its line."""
     copy = tmp_path / "no-latest-tag"
     shutil.copytree(PACK / "no-latest-tag", copy)
@@ -647,7 +647,7 @@ def test_builtin_pack_tests_can_fail(tmp_path: Path, run_gate: RunGate) -> None:
     number = next(i for i, line in enumerate(lines) if "status: fail" in line) + 1
     lines[number - 1] = lines[number - 1].replace("status: fail", "status: pass")
     path.write_text("".join(lines), encoding="utf-8")
-    completed = run_gate("test", ".", cwd=copy)
+    completed = gate_cli("test", ".", cwd=copy)
     assert completed.returncode == 1
     [failure] = [line for line in completed.stdout.splitlines() if ": FAIL " in line]
     start = max(i for i in range(number) if lines[i].lstrip().startswith("- policy:")) + 1
@@ -661,7 +661,7 @@ def test_builtin_pack_tests_can_fail(tmp_path: Path, run_gate: RunGate) -> None:
 _FENCE = re.compile(r"^```(?P<info>[^\n]*)\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 
 
-def test_doc_sessions(tmp_path: Path, run_gate: RunGate) -> None:
+def test_doc_sessions(tmp_path: Path, gate_cli: RunGate) -> None:
     """The ``yaml file=NAME`` blocks of docs/policy-testing.md, written out, give exactly the
     output and exit status of its ``console`` sessions."""
     (tmp_path / ".git").mkdir()
@@ -686,6 +686,6 @@ def test_doc_sessions(tmp_path: Path, run_gate: RunGate) -> None:
                 continue
             words = shlex.split(command)
             assert words[0] == "gate"
-            completed = run_gate(*words[1:], cwd=tmp_path)
+            completed = gate_cli(*words[1:], cwd=tmp_path)
             returncode = completed.returncode
             assert (completed.stdout + completed.stderr).splitlines() == expected, command

@@ -24,6 +24,8 @@ from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
 from tests.wheelhouse import Wheelhouse, offline_pip_environment
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 pytest.importorskip("pre_commit")
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -22,6 +22,8 @@ from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
 from tests.test_precommit import INSTALL_TIMEOUT, snapshot
 
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
+
 pytest.importorskip("pre_commit")
 
 # Christmas Eve, half past eleven at night in Berlin: a year-end freeze is in force, and

@@ -576,6 +576,7 @@ def test_profiles_turn_the_restricted_pack_on_and_off() -> None:
     assert restricted_state(one_warns)["pss-volume-types"] == "warn"
 
 
+@pytest.mark.e2e
 @pytest.mark.parametrize(
     ("config", "status"),
     [("", 0), ("profile: baseline\n", 0), ("profile: restricted\n", 1)],

@@ -82,17 +82,19 @@ def test_the_security_policy_supports_this_release_line() -> None:
     assert "Report a vulnerability" in text
 
 
+@pytest.mark.e2e
 def test_ci_runs_the_readmes_commands_in_a_fresh_virtualenv() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     script = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
     lines = [line.strip() for line in script.splitlines()]
-    install, test = 'pip install -e ".[test]"', "python -m pytest"
+    install = 'pip install -e ".[test]"'
+    fast, e2e = 'python -m pytest -m "not e2e"', "python -m pytest -m e2e"
     assert f"\n{install} && gate check fixtures/demo\n" in readme
-    assert f"\n{test}\n" in readme
-    assert install in lines and test in lines
+    assert f"\n{fast}\n{e2e}\n" in readme
+    assert install in lines and fast in lines and e2e in lines
     venv = next(n for n, line in enumerate(lines) if re.search(r'-m venv "\$work/venv"', line))
     activate = lines.index('. "$work/venv/bin/activate"')
-    assert venv < activate < lines.index(install) < lines.index(test)
+    assert venv < activate < lines.index(install) < lines.index(fast) < lines.index(e2e)
     done = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True,
                           text=True, timeout=30, check=False)
     assert done.returncode == 0, done.stderr

@@ -50,6 +50,7 @@ def _cell(document: dict[str, Any], microservice: str, environment: str) -> dict
 # -- show ----------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_show_at_head_after_the_rollback(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "show", cwd=shop)
     assert done.returncode == 0, done.stderr
@@ -92,6 +93,7 @@ def test_show_at_head_after_the_rollback(gate_cli: RunGate, shop: Path) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_show_marks_the_uncertified_hotfix(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "show", "--ref", "v1.1.1", "-f", "json", cwd=shop)
     assert done.returncode == 0, done.stderr
@@ -122,6 +124,7 @@ def test_show_marks_the_uncertified_hotfix(gate_cli: RunGate, shop: Path) -> Non
             "never ran") in text
 
 
+@pytest.mark.e2e
 def test_show_differences_from_the_last_release(gate_cli: RunGate, shop: Path) -> None:
     # c7: staging promoted past v1.0.0, prod not yet: staging differs, nothing uncertified.
     done = gate_cli("release", "show", "--ref", step_sha(shop, "c7"), "-f", "json", cwd=shop)
@@ -143,6 +146,7 @@ def test_show_differences_from_the_last_release(gate_cli: RunGate, shop: Path) -
     assert early["last_release"] is None and early["differences"] == []
 
 
+@pytest.mark.e2e
 def test_show_formats_say_the_same_in_words(gate_cli: RunGate, shop: Path,
                                             tmp_path: Path) -> None:
     page, notes = tmp_path / "show.html", tmp_path / "show.md"
@@ -163,6 +167,7 @@ def test_show_formats_say_the_same_in_words(gate_cli: RunGate, shop: Path,
     assert again.stdout == html
 
 
+@pytest.mark.e2e
 def test_show_states_what_it_cannot_read(gate_cli: RunGate, own_shop: Path) -> None:
     (own_shop / "ms1/overlays/prod/kustomization.yaml").write_text(
         "resources:\n  - ../../missing\n", encoding="utf-8")
@@ -179,6 +184,7 @@ def test_show_states_what_it_cannot_read(gate_cli: RunGate, own_shop: Path) -> N
     assert "The view is INCOMPLETE: 1 part(s) could not be read" in text
 
 
+@pytest.mark.e2e
 def test_show_refuses_an_unknown_ref(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "show", "--ref", "no-such-branch", cwd=shop)
     assert done.returncode == 2
@@ -186,6 +192,7 @@ def test_show_refuses_an_unknown_ref(gate_cli: RunGate, shop: Path) -> None:
     assert len(done.stderr.splitlines()) == 1 and "no-such-branch" in done.stderr
 
 
+@pytest.mark.e2e
 def test_show_with_a_microservice_label(gate_cli: RunGate, own_shop: Path) -> None:
     config = own_shop / ".gate.yaml"
     config.write_text(config.read_text(encoding="utf-8").replace(
@@ -202,6 +209,7 @@ def test_show_with_a_microservice_label(gate_cli: RunGate, own_shop: Path) -> No
 # -- diff ----------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_diff_release_notes(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "diff", "v1.0.0", "v1.1.0", cwd=shop)
     assert done.returncode == 0, done.stderr
@@ -246,6 +254,7 @@ def test_diff_release_notes(gate_cli: RunGate, shop: Path) -> None:
     ]
 
 
+@pytest.mark.e2e
 def test_diff_json_and_other_formats(gate_cli: RunGate, shop: Path, tmp_path: Path) -> None:
     page = tmp_path / "notes.html"
     done = gate_cli("release", "diff", "v1.1.0", "v1.1.1", "-f", "json", "-f", f"html={page}",
@@ -269,6 +278,7 @@ def test_diff_json_and_other_formats(gate_cli: RunGate, shop: Path, tmp_path: Pa
     assert "| Bump ms1 to 1.2.0 in dev | no change ticket |" in markdown
 
 
+@pytest.mark.e2e
 def test_diff_refuses_what_is_not_a_release_tag(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "diff", "v1.0.0", "main", cwd=shop)
     assert (done.returncode, done.stdout) == (2, "")
@@ -283,6 +293,7 @@ def test_diff_refuses_what_is_not_a_release_tag(gate_cli: RunGate, shop: Path) -
 # -- verify --------------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_verify_a_certified_release(gate_cli: RunGate, shop: Path) -> None:
     done = gate_cli("release", "verify", "v1.1.0", "--now", "2026-02-01T00:00:00Z",
                     "-f", "json", cwd=shop)
@@ -300,6 +311,7 @@ def test_verify_a_certified_release(gate_cli: RunGate, shop: Path) -> None:
     assert report["audit"]["rules_from"] == "working tree"
 
 
+@pytest.mark.e2e
 def test_verify_fails_the_uncertified_hotfix(gate_cli: RunGate, shop: Path,
                                              tmp_path: Path) -> None:
     notes = tmp_path / "verify.md"
@@ -328,6 +340,7 @@ def test_verify_fails_the_uncertified_hotfix(gate_cli: RunGate, shop: Path,
             "</td>") in html
 
 
+@pytest.mark.e2e
 def test_verify_after_a_rollback_certified_at_an_earlier_tag(gate_cli: RunGate,
                                                              own_shop: Path) -> None:
     # Tag the rollback: prod runs v1.0.0's versions, which staging ran at v1.0.0 only.
@@ -340,6 +353,7 @@ def test_verify_after_a_rollback_certified_at_an_earlier_tag(gate_cli: RunGate,
         (MS1, "1.1.0", "v1.0.0"), (MS2, "1.3.0", "v1.1.2"), (MS3, "1.3.0", "v1.0.0")]
 
 
+@pytest.mark.e2e
 def test_verify_in_a_subprocess_exit_codes(run_gate: RunGate, shop: Path) -> None:
     done = run_gate("release", "verify", "v1.1.1", "--now", "2026-02-01T00:00:00Z",
                     "-f", "sarif", cwd=shop)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from gate.git.repository import open_repository
 from gate.releases.settings import ReleaseSettings
 from gate.releases.tags import release_tags, version_key
@@ -15,6 +17,7 @@ def test_version_order() -> None:
         "v0.1.0", "v1.9.0", "v1.9.1", "v1.10.0", "v2.0.0-rc1", "v2.0.0"]
 
 
+@pytest.mark.e2e
 def test_release_tags_of_a_repository(tmp_path: Path) -> None:
     repo = GitRepo.init(tmp_path / "repo")
     repo.write("a.yaml", "a: 1\n")

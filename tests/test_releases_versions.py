@@ -40,6 +40,7 @@ def _table(deployment: Deployment) -> list[tuple[str, str, str, str, int]]:
             for d in deployment.versions]
 
 
+@pytest.mark.e2e
 def test_the_fixture_at_each_release_tag(tmp_path: Path,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
     root = build_release_repo(tmp_path / "shop")
@@ -59,6 +60,7 @@ def test_the_fixture_at_each_release_tag(tmp_path: Path,
             assert found == expected, step.tag
 
 
+@pytest.mark.e2e
 def test_a_chart_several_environments_deploy_is_each_applications(in_tmp: Path) -> None:
     # Three Applications deploy one chart: as a path it is "unknown", but each release
     # (an Application and its values files) belongs to its Application's environment.
@@ -72,6 +74,7 @@ def test_a_chart_several_environments_deploy_is_each_applications(in_tmp: Path) 
     ]
 
 
+@pytest.mark.e2e
 def test_an_explicit_entry_places_the_chart(in_tmp: Path) -> None:
     _write(in_tmp, tree_files(HISTORY[-1]))
     _write(in_tmp, {".gate.yaml": "environments:\n  - name: platform\n"

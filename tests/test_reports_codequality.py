@@ -222,6 +222,7 @@ def test_hostile_values_stay_inert_and_valid() -> None:
 # -- end to end ------------------------------------------------------------------------
 
 
+@pytest.mark.e2e
 def test_demo_issues_are_its_deliberate_violations(gate_cli: RunGate, repo_root: Path) -> None:
     proc = gate_cli("check", DEMO, "-f", "codequality", cwd=repo_root)
     assert proc.returncode == 1, proc.stderr
@@ -238,10 +239,10 @@ def test_demo_issues_are_its_deliberate_violations(gate_cli: RunGate, repo_root:
         assert issue["description"].endswith(expected)
 
 
-def test_check_with_an_unreadable_input_reports_it(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_with_an_unreadable_input_reports_it(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / "pod.yaml").write_text(POD_LATEST)
     (tmp_path / "bad.yaml").write_text("a: [unclosed\n")
-    proc = run_gate("check", ".", "-f", "codequality=gl-code-quality-report.json",
+    proc = gate_cli("check", ".", "-f", "codequality=gl-code-quality-report.json",
                     cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr  # fails closed
     issues = json.loads((tmp_path / "gl-code-quality-report.json").read_text("utf-8"))

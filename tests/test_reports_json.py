@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from gate.reports import RenderOptions
 from gate.reports.json import REPORT_VERSION, render
@@ -77,6 +78,7 @@ def test_schema_is_valid() -> None:
     jsonschema.Draft202012Validator.check_schema(report_schema())
 
 
+@pytest.mark.e2e
 def test_report_with_findings_passes_and_skips(tmp_path: Path) -> None:
     manifest = tmp_path / "app.yaml"
     manifest.write_text(MANIFESTS)
@@ -108,6 +110,7 @@ def test_report_with_findings_passes_and_skips(tmp_path: Path) -> None:
     assert summary["fail"] == sum(r["status"] == "fail" for r in report["results"])
 
 
+@pytest.mark.e2e
 def test_report_with_input_error_fails_closed(tmp_path: Path) -> None:
     broken = tmp_path / "broken.yaml"
     broken.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n")
@@ -120,6 +123,7 @@ def test_report_with_input_error_fails_closed(tmp_path: Path) -> None:
     assert report["results"] == []
 
 
+@pytest.mark.e2e
 def test_clean_report_passes(tmp_path: Path) -> None:
     manifest = tmp_path / "cm.yaml"
     manifest.write_text(

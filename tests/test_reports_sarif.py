@@ -552,10 +552,10 @@ def test_unjudged_output_is_byte_identical_whatever_the_input_order() -> None:
 # -- end to end -----------------------------------------------------------------------
 
 
-def test_check_writes_valid_sarif_and_fails(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_writes_valid_sarif_and_fails(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / "apps").mkdir()
     (tmp_path / "apps" / "pod.yaml").write_text(POD_LATEST)
-    proc = run_gate("check", ".", "-f", "sarif=out.sarif", "--now", "2026-12-24T09:00:00Z",
+    proc = gate_cli("check", ".", "-f", "sarif=out.sarif", "--now", "2026-12-24T09:00:00Z",
                     cwd=tmp_path)
     assert "Traceback" not in proc.stderr
     assert proc.returncode == 1, proc.stderr
@@ -575,15 +575,15 @@ def test_check_writes_valid_sarif_and_fails(tmp_path: Path, run_gate: RunGate) -
     assert run["invocations"][0] == {"executionSuccessful": True,
                                      "endTimeUtc": "2026-12-24T09:00:00Z"}
     assert len(run["properties"]["fingerprint"]) == 64
-    again = run_gate("check", ".", "-f", "sarif=again.sarif", "--now", "2026-12-24T09:00:00Z",
+    again = gate_cli("check", ".", "-f", "sarif=again.sarif", "--now", "2026-12-24T09:00:00Z",
                      cwd=tmp_path)
     assert again.returncode == 1
     assert (tmp_path / "again.sarif").read_bytes() == (tmp_path / "out.sarif").read_bytes()
 
 
-def test_check_with_unreadable_input_fails_closed(tmp_path: Path, run_gate: RunGate) -> None:
+def test_check_with_unreadable_input_fails_closed(tmp_path: Path, gate_cli: RunGate) -> None:
     (tmp_path / "broken.yaml").write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n")
-    proc = run_gate("check", ".", "-f", "sarif", cwd=tmp_path)
+    proc = gate_cli("check", ".", "-f", "sarif", cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     log = json.loads(proc.stdout)
     validate(log)

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pytest
 
 from gate.schema_validation import load_schema
 from tests.conftest import RunGate
@@ -18,6 +19,8 @@ from tests.releaserepo import (
     freeze_with_rollbacks,
     step_sha,
 )
+
+pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
 REPORT_SCHEMA = load_schema("report.schema.json")
 FROZEN = "2026-12-24T10:00:00+01:00"

@@ -16,6 +16,7 @@ from gate.git.repository import open_repository
 from gate.policy_loading import load_directory, policy_files
 from gate.rulesource import DiskRules, RevisionRules, nearest_config
 from tests.gitrepo import GitRepo
+from tests.memtree import MemoryTree
 
 ROOT = "/srv/repo"  # where an in-memory tree's repository would be on disk
 
@@ -45,31 +46,6 @@ waivers:
     approved_by: jane.doe@example.com
     expires: "2030-01-01"
 """
-
-
-class MemoryTree:
-    """A FileTree held in a dict: paths to contents."""
-
-    label = "memory"
-
-    def __init__(self, files: dict[str, str]) -> None:
-        self.files = {path: text.encode("utf-8") for path, text in files.items()}
-
-    def read_bytes(self, path: str) -> bytes:
-        if path not in self.files:
-            raise FileNotFoundError(path)
-        return self.files[path]
-
-    def is_file(self, path: str) -> bool:
-        return path in self.files
-
-    def is_dir(self, path: str) -> bool:
-        return path == "" or any(p.startswith(path + "/") for p in self.files)
-
-    def list_dir(self, path: str) -> list[str]:
-        prefix = f"{path}/" if path else ""
-        return sorted({p[len(prefix):].split("/")[0] for p in self.files
-                       if p.startswith(prefix)})
 
 
 def options(config: str | None = None, policies: list[str] | None = None,
@@ -200,6 +176,7 @@ def base_source(repo: GitRepo, cwd: str = "") -> RevisionRules:
     return RevisionRules(repository.tree_at(sha), repository.root, cwd)
 
 
+@pytest.mark.e2e
 def test_the_base_rules_are_used_while_the_working_tree_differs(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -216,6 +193,7 @@ def test_the_base_rules_are_used_while_the_working_tree_differs(
     assert (base.source, work.source) == (source.label, "working tree")
 
 
+@pytest.mark.e2e
 def test_base_fingerprints_are_the_sha256_of_the_base_bytes(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -230,6 +208,7 @@ def test_base_fingerprints_are_the_sha256_of_the_base_bytes(
     assert dict(load_rules(options(builtin=True)).inputs) == inputs
 
 
+@pytest.mark.e2e
 def test_discovery_at_the_base_from_a_subdirectory(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -248,6 +227,7 @@ def test_discovery_at_the_base_from_a_subdirectory(
     assert {name for name, _ in work.inputs} <= {name for name, _ in base.inputs}
 
 
+@pytest.mark.e2e
 def test_a_broken_policy_at_the_base_is_named_with_its_path_and_line(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -267,6 +247,7 @@ def test_a_broken_policy_at_the_base_is_named_with_its_path_and_line(
     assert "sometimes" in caught.value.message
 
 
+@pytest.mark.e2e
 def test_diff_says_the_rules_were_read_from_the_base(
     repo: GitRepo, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -292,6 +273,7 @@ def test_diff_says_the_rules_were_read_from_the_base(
     assert Path.cwd() == repo.path
 
 
+@pytest.mark.e2e
 def test_base_policies_outside_the_repository_as_before(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -322,6 +304,7 @@ def test_base_policies_outside_the_repository_as_before(
         load_directory("compliance/policies/more")
 
 
+@pytest.mark.e2e
 def test_the_working_tree_reads_outside_paths_as_before(
     repo: GitRepo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
