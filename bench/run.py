@@ -150,7 +150,7 @@ def run(tree: str, resources: int, repeat: int, seed: int, jobs: int | None = No
 def all_policies_config(path: str) -> str:
     """A configuration enabling every built-in resource policy; returns its path."""
     sys.path.insert(0, str(HERE.parent))
-    from gate.policy_loading import load_builtin
+    from gate.evaluation.policy_loading import load_builtin
 
     ids = sorted(policy.id for policy in load_builtin() if policy.target != "change")
     with open(path, "w", encoding="utf-8") as handle:

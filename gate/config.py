@@ -12,12 +12,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from gate.config_layers import LayeredConfig, read_layered
-from gate.drift_config import DriftConfig, parse_drift
-from gate.environments import EnvironmentConfig, parse_environments
 from gate.errors import ConfigError
-from gate.exclude import Exclusions, parse_exclude
-from gate.policy import Policy
-from gate.releases.settings import ReleaseSettings, parse_releases
+from gate.evaluation.policy import Policy
+from gate.governance.drift_config import DriftConfig, parse_drift
+from gate.governance.releases.settings import ReleaseSettings, parse_releases
+from gate.loading.environments import EnvironmentConfig, parse_environments
+from gate.loading.exclude import Exclusions, parse_exclude
+from gate.loading.yamlio import LocatedYaml
 from gate.results import SEVERITIES
 from gate.rulesource import (
     CONFIG_NAMES,
@@ -26,10 +27,9 @@ from gate.rulesource import (
     disk,
     repository_root,
 )
-from gate.yamlio import LocatedYaml
 
 if TYPE_CHECKING:
-    from gate.calendar.rules import Calendar
+    from gate.governance.calendar.rules import Calendar
     from gate.policy_sources import SourceCache
 
 __all__ = ["CONFIG_NAMES", "WAIVERS_NAME", "Config", "apply_config", "find_config",
@@ -125,7 +125,7 @@ def load_config(path: str | None, source: RuleSource | None = None,
     config.environments = parse_environments(data.get("environments"),
                                              config.where("environments")[0], config.line)
     if "calendar" in data:
-        from gate.calendar.config import parse_calendar
+        from gate.governance.calendar.config import parse_calendar
 
         config.calendar = parse_calendar(data["calendar"], config.where("calendar")[0],
                                          config.line, prefix=("calendar",))
@@ -154,7 +154,7 @@ def _default_waivers(files: RuleSource, directory: str | None) -> str | None:
 
 
 def _overrides(config: Config, data: dict[str, Any]) -> OverrideConfig:
-    from gate.regexes import RegexError, compile_regex
+    from gate.evaluation.regexes import RegexError, compile_regex
 
     values = {key.replace("-", "_"): value for key, value in data.items()}
     if "approvers" in values:

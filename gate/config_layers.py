@@ -31,7 +31,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from gate.errors import ConfigError
-from gate.fieldpath import display
+from gate.loading.fieldpath import display
+from gate.loading.trees import below
+from gate.loading.yamlio import LocatedYaml
 from gate.policy_sources import (
     MountedRules,
     SourceCache,
@@ -40,8 +42,6 @@ from gate.policy_sources import (
 )
 from gate.rulesource import RuleSource, read_settings
 from gate.schema_validation import schema_error, schema_validator
-from gate.trees import below
-from gate.yamlio import LocatedYaml
 
 Path = tuple[str | int, ...]
 MERGED_MAPS = ("policies", "overrides")

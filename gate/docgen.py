@@ -15,9 +15,9 @@ from typing import Any
 import yaml
 
 from gate import safewrite
-from gate.policy import Policy
-from gate.policy_loading import BUILTIN_PREFIX, load_builtin
-from gate.policy_parameters import Parameter
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_loading import BUILTIN_PREFIX, load_builtin
+from gate.evaluation.policy_parameters import Parameter
 
 INDEX = "README.md"
 PACK = "gate/policies"  # the built-in pack in the repository, one folder per policy

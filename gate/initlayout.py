@@ -6,7 +6,7 @@ can go.
   becomes an entry ``{name, paths: ["<folder>/**"]}``, so every proposed glob matches
   what is there. Names such as ``test`` or ``local`` count only inside a folder of
   environments (``overlays``, ``envs``, ``environments``, ``clusters``, ...).
-- **Argo CD Applications**: where gate's own discovery (``gate.argocd``) finds
+- **Argo CD Applications**: where gate's own discovery (``gate.loading.argocd``) finds
   Applications, ``{discover: argocd}`` is proposed; Applications that exist only in a Helm
   chart template are reported, since discovery cannot read them.
 - **The policies folder**: ``policies``, unless something of that name exists (Kyverno's
@@ -22,8 +22,8 @@ import os
 import re
 from dataclasses import dataclass, field
 
-from gate.environments import NAME_PATTERN
 from gate.errors import ConfigError
+from gate.loading.environments import NAME_PATTERN
 
 #: Where gate init puts its example policy: the first that does not exist.
 POLICY_FOLDERS = ("policies", ".gate/policies")
@@ -190,8 +190,8 @@ def _environments(folders: list[tuple[str, str]], prefix: str,
 def _argocd(root: str) -> tuple[int, list[str]]:
     """The Applications gate's discovery reads in the repository at ``root``, and the
     Helm chart templates that declare Applications it cannot read."""
-    from gate.argocd.discovery import discover
-    from gate.trees import WorkTree
+    from gate.loading.argocd.discovery import discover
+    from gate.loading.trees import WorkTree
 
     tree = WorkTree(root)
     discovery = discover(tree)

@@ -16,7 +16,7 @@ from gate.errors import GateError
 class LimitError(GateError):
     """An input that exceeds one of the bounds below: exit status 2, naming its file."""
 
-# -- YAML (gate/yamlio.py) -------------------------------------------------------------------
+# -- YAML (gate/loading/yamlio.py) ----------------------------------------------------------
 
 #: Bytes of one file read as YAML.
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -42,7 +42,7 @@ MAX_EXPANDED_NODES = 2_000_000
 #: digits, and base-60 integers (``1:2:3``) cost time quadratic in their length.
 MAX_INT_CHARS = 100
 
-# -- Kustomize (gate/renderers/kustomize/) -----------------------------------------------------
+# -- Kustomize (gate/loading/renderers/kustomize/) ------------------------------------------
 
 #: Keys of one configMapGenerator or secretGenerator entry (literals, files, env lines).
 MAX_GENERATOR_KEYS = 10_000
@@ -62,7 +62,7 @@ MAX_RENDERED_RESOURCES = 100_000
 #: through five levels of overlays take in 50,000.
 MAX_RENDER_WORK = 200_000
 
-# -- Argo CD (gate/argocd/) --------------------------------------------------------------------
+# -- Argo CD (gate/loading/argocd/) ---------------------------------------------------------
 
 #: Parameter sets one generator of an ApplicationSet yields (list elements, git files'
 #: entries, the product of a matrix), checked before they are built.
@@ -73,7 +73,7 @@ MAX_APPLICATIONS = 50_000
 #: empty old string multiplies).
 MAX_TEMPLATE_OUTPUT = 1024 * 1024
 
-# -- release calendar (gate/calendar/) and the evaluation time (gate/clock.py) ---------------
+# -- release calendar (gate/governance/calendar/) and the evaluation time (gate/clock.py) ---
 
 #: Windows, and freezes, of one calendar.
 MAX_WINDOWS = 200

@@ -38,13 +38,13 @@ from urllib.parse import urlsplit
 
 from gate import executables
 from gate.errors import ConfigError
-from gate.trees import below
+from gate.loading.trees import below
 
 if TYPE_CHECKING:
     from gate.git.repository import Repository
     from gate.git.trees import GitTree
+    from gate.loading.trees import FileTree
     from gate.rulesource import RuleSource
-    from gate.trees import FileTree
 
 CACHE_VARIABLE = "GATE_CACHE_DIR"
 #: The transports a source may use (git's ``GIT_ALLOW_PROTOCOL``); ``ext::`` and other

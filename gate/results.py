@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass, field
 
 from gate import __version__
-from gate.resources import InputError, Note
+from gate.loading.resources import InputError, Note
 
 SEVERITIES = ("critical", "high", "medium", "low", "info")
 ENFORCEMENTS = ("block", "warn")
@@ -264,7 +264,7 @@ class ChangeSummary:
     existing_listed: bool = True
     # The change log: every commit in base..head, newest first (empty without commits).
     commit_log: list[CommitRecord] = field(default_factory=list)
-    # Environments the change only moves back to an earlier release (gate/releases/).
+    # Environments the change only moves back to an earlier release (gate/governance/releases/).
     rollbacks: list[RollbackRecord] = field(default_factory=list)
 
 

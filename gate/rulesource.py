@@ -4,14 +4,14 @@ A run reads its rules from the working tree (the files on disk) or, with
 ``gate diff --rules-from base``, from one commit, the tip of the branch the change
 merges into, straight from git objects (so a change cannot choose or loosen the
 rules that judge it). Both are a
-:class:`RuleSource`: a :class:`~gate.trees.FileTree` addressed by paths spelled
+:class:`RuleSource`: a :class:`~gate.loading.trees.FileTree` addressed by paths spelled
 as the user and the config wrote them (relative to the working directory, or
 absolute), so the loaders (:func:`gate.config.load_config`,
-:func:`gate.policy_loading.load_directory`, :func:`gate.waivers.load_waivers`,
-:func:`gate.governance.policy_inputs`) name every file as they always did.
+:func:`gate.evaluation.policy_loading.load_directory`, :func:`gate.governance.waivers.load_waivers`,
+:func:`gate.governance.judging.policy_inputs`) name every file as they always did.
 
 - :class:`DiskRules`: the files on disk, read through a
-  :class:`~gate.trees.WorkTree` on the filesystem root, so that a path outside
+  :class:`~gate.loading.trees.WorkTree` on the filesystem root, so that a path outside
   the repository (``--config /elsewhere.yaml``, ``--policies ../x``) works.
 - :class:`RevisionRules`: any FileTree (a git revision, an in-memory tree)
   mounted at the repository's directory: a path inside it is read from the
@@ -28,9 +28,9 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from gate.errors import ConfigError
-from gate.sources import display_name
-from gate.trees import FileTree, WorkTree, below
-from gate.yamlio import LocatedYaml, YamlInputError, decode, load_located
+from gate.loading.sources import display_name
+from gate.loading.trees import FileTree, WorkTree, below
+from gate.loading.yamlio import LocatedYaml, YamlInputError, decode, load_located
 
 CONFIG_NAMES = (".gate.yaml", ".gate.yml")
 WAIVERS_NAME = "waivers.yaml"
@@ -60,7 +60,7 @@ class RuleSource(Protocol):
 
     def name(self, path: str) -> str:
         """How messages and reports name a file: relative to the working directory when
-        beneath it, else as written (see :func:`gate.sources.display_name`)."""
+        beneath it, else as written (see :func:`gate.loading.sources.display_name`)."""
         ...
 
     def config_file(self, path: str) -> str:

@@ -3,7 +3,7 @@ policy parameters and tests, config, waivers and release files.
 
 A document's first error is the one reported, as a path and a message, for the
 loaders to place it by file and line; ``format: regex`` means a pattern gate runs
-the way RE2 would (gate/regexes.py).
+the way RE2 would (gate/evaluation/regexes.py).
 """
 from __future__ import annotations
 
@@ -13,8 +13,9 @@ from functools import cache
 from importlib import resources as importlib_resources
 from typing import Any
 
-from gate import fieldpath, schemas
-from gate.regexes import regex_problem
+from gate import schemas
+from gate.evaluation.regexes import regex_problem
+from gate.loading import fieldpath
 
 
 @cache
@@ -56,7 +57,7 @@ def schema_error(validator: Any, document: Any) -> tuple[tuple[str | int, ...], 
 @cache
 def format_checker() -> Any:
     """JSON Schema formats as gate checks them: ``format: regex`` is a pattern gate can
-    run the way RE2 would (see gate/regexes.py), not merely one Python compiles."""
+    run the way RE2 would (see gate/evaluation/regexes.py), not merely one Python compiles."""
     import jsonschema  # on demand: importing it costs every run's start-up
 
     checker = copy.deepcopy(jsonschema.Draft202012Validator.FORMAT_CHECKER)

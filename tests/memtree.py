@@ -1,4 +1,4 @@
-"""A file tree in memory, for tests of what reads trees (gate.trees.FileTree): no
+"""A file tree in memory, for tests of what reads trees (gate.loading.trees.FileTree): no
 filesystem, no git, and every read recorded."""
 from __future__ import annotations
 

@@ -80,7 +80,7 @@ class ProcessInFastTier(AssertionError):
 
 # Every way a process starts: subprocess (and os.popen, asyncio) fork-exec or
 # posix_spawn; multiprocessing's spawn and forkserver fork-exec through _posixsubprocess;
-# a fork (gate's own workers, gate/parallel.py; multiprocessing's fork; pty); os.system.
+# a fork (gate's own workers, gate/evaluation/parallel.py; multiprocessing's fork; pty); os.system.
 _STARTERS: tuple[tuple[Any, str], ...] = (
     (_posixsubprocess, "fork_exec"), (subprocess, "_fork_exec"), (os, "posix_spawn"),
     (os, "posix_spawnp"), (os, "fork"), (os, "forkpty"), (os, "system"),

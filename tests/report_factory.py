@@ -4,7 +4,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterable, Sequence
 
-from gate.resources import InputError, Note
+from gate.loading.resources import InputError, Note
 from gate.results import (
     NOT_REFERENCED,
     NOT_RENDERED,

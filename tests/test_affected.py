@@ -1,4 +1,4 @@
-"""``gate.affected.reach``: the overlays a change reaches, found backwards from the change.
+"""``gate.loading.affected.reach``: the overlays a change reaches, found backwards from the change.
 
 The fast search must agree with the slow reference: an overlay root
 (``kustomize.inputs.find_roots``) is affected iff ``kustomize.inputs.inputs`` of it meets
@@ -20,13 +20,13 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.affected import Reach, reach
 from gate.errors import GateError
 from gate.git.repository import open_repository
-from gate.renderers.kustomize import inputs as kustomize_inputs
-from gate.renderers.kustomize.builder import render_builtin
-from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
-from gate.trees import FileTree, WorkTree
+from gate.loading.affected import Reach, reach
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.renderers.kustomize.builder import render_builtin
+from gate.loading.renderers.kustomize.loading import KUSTOMIZATION_FILES, kustomization_file
+from gate.loading.trees import FileTree, WorkTree
 from tests.gitrepo import GitRepo
 from tests.memtree import ListingTree, MemoryTree
 

@@ -1,4 +1,4 @@
-"""Argo CD discovery (gate.argocd): Applications, ApplicationSets, and what each deploys."""
+"""Argo CD discovery (gate.loading.argocd): Applications, ApplicationSets, and what each deploys."""
 from __future__ import annotations
 
 import shutil
@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.argocd.discovery import discover
-from gate.argocd.model import ArgoSettings, DeployedPath, Discovery, normalize_repo_url
-from gate.argocd.paths import go_path_match
-from gate.argocd.templates import TemplateError, go_string, render_string
-from gate.trees import WorkTree
+from gate.loading.argocd.discovery import discover
+from gate.loading.argocd.model import ArgoSettings, DeployedPath, Discovery, normalize_repo_url
+from gate.loading.argocd.paths import go_path_match
+from gate.loading.argocd.templates import TemplateError, go_string, render_string
+from gate.loading.trees import WorkTree
 from tests.memtree import MemoryTree
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "argocd"

@@ -16,7 +16,7 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.baseline import identity, message_fingerprint
+from gate.governance.baseline import identity, message_fingerprint
 from gate.results import FAIL, WARN
 from gate.schema_validation import load_schema
 from tests.conftest import RunGate

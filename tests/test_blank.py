@@ -9,13 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from gate import governance
 from gate.blank import blank
 from gate.config import OverrideConfig
 from gate.errors import ConfigError, PolicyError
+from gate.evaluation.inline_waivers import inline_reason
+from gate.evaluation.policy_loading import load_directory
 from gate.git.commits import Commit
-from gate.policy_loading import load_directory
-from gate.waivers import inline_reason, load_waivers
+from gate.governance import judging as governance
+from gate.governance.waivers import load_waivers
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 

@@ -26,17 +26,17 @@ from typing import Any
 import pytest
 import yaml
 
-from gate import policytest_loading
 from gate.errors import PolicyError
-from gate.evaluate import context_of, evaluate
-from gate.policy import Policy
-from gate.policy_compile import load_policy_text
-from gate.policy_loading import builtin_files, load_builtin
-from gate.policytest_loading import Expectation, PolicyTest, load_test_file
-from gate.policytest_running import PolicyCache, load_policies
-from gate.resources import Resource, read_resources
+from gate.evaluation.evaluate import context_of, evaluate
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_compile import load_policy_text
+from gate.evaluation.policy_loading import builtin_files, load_builtin
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
+from gate.policytest import loading as policytest_loading
+from gate.policytest.loading import Expectation, PolicyTest, load_test_file
+from gate.policytest.running import PolicyCache, load_policies
 from gate.results import FAIL, PASS, SKIP, WARN, Result
-from gate.sources import SourceFile
 from tests.conftest import RunGate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -315,7 +315,7 @@ def test_own_examples(policy_id: str) -> None:
 
 def test_builtin_policies_pass_every_check_user_policies_get() -> None:
     """The pack loads without the schema checks every run would pay for; here it gets them."""
-    from gate.policy_loading import builtin_files
+    from gate.evaluation.policy_loading import builtin_files
 
     for name, text in builtin_files():
         checked = load_policy_text(text, name)

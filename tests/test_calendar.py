@@ -7,10 +7,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from gate.calendar.config import parse_calendar, parse_duration
-from gate.calendar.rules import Calendar, Decision, Window
 from gate.errors import ConfigError
-from gate.yamlio import load_located
+from gate.governance.calendar.config import parse_calendar, parse_duration
+from gate.governance.calendar.rules import Calendar, Decision, Window
+from gate.loading.yamlio import load_located
 
 CONFIG = ".gate.yaml"
 ROME = ZoneInfo("Europe/Rome")

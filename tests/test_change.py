@@ -6,16 +6,16 @@ from typing import Any
 
 import pytest
 
-from gate.calendar.config import parse_calendar
-from gate.change import ChangeContext, documents, lazy_images, subject
 from gate.clock import NOW, EvaluationTime
-from gate.deployed import image_entries
 from gate.errors import ConfigError
 from gate.git.commits import Commit
-from gate.release import load_release
-from gate.resources import Resource, read_resources
+from gate.governance.calendar.config import parse_calendar
+from gate.governance.change import ChangeContext, documents, lazy_images, subject
+from gate.governance.release_manifest import load_release
+from gate.loading.deployed import image_entries
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 from gate.results import ChangedFile, ChangeSummary
-from gate.sources import SourceFile
 from tests.memtree import MemoryTree
 
 UTC = timezone.utc

@@ -1,6 +1,6 @@
 """The commits of a change are the author's: never a merge CI made of it with its base.
 
-Real repositories with the merges each CI makes (gate/change_commits.py): GitHub's and
+Real repositories with the merges each CI makes (gate/governance/change_commits.py): GitHub's and
 GitLab's merge of the change into the base, a merge queue's stack of them, Jenkins'
 merge of the base into the change; and the merges an author makes, which stay the
 author's. The CI recipes run on such checkouts in tests/test_ci_examples.py.
@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from gate.change_commits import change_commits
 from gate.git.repository import open_repository
 from gate.git.runner import GitError
+from gate.governance.change_commits import change_commits
 from tests.conftest import RunGate
 from tests.gitrepo import ENV, GitRepo, run_git
 

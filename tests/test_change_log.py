@@ -12,9 +12,9 @@ from typing import Any
 
 import pytest
 
-from gate.change import commit_document
 from gate.git.repository import open_repository
 from gate.git.runner import GitError
+from gate.governance.change import commit_document
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.signing import commit_as, keyring, signed_commit

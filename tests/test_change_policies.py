@@ -16,11 +16,11 @@ from typing import Any
 import pytest
 import yaml
 
-from gate.change import subject
-from gate.policy import Policy
-from gate.policy_loading import load_builtin
-from gate.policytest_loading import load_test_file
-from gate.policytest_running import PolicyCache, change_subjects, load_policies
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_loading import load_builtin
+from gate.governance.change import subject
+from gate.policytest.loading import load_test_file
+from gate.policytest.running import PolicyCache, change_subjects, load_policies
 from gate.results import FAIL, PASS, WARN, Result, severity_rank
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,7 +64,7 @@ def test_a_change_finding_points_at_a_place_its_document_records(policy_id: str)
 
 
 def test_change_policies_are_not_judged_per_resource() -> None:
-    from gate.evaluate import resource_policies
+    from gate.evaluation.evaluate import resource_policies
 
     assert not [p for p in resource_policies(list(BUILTIN.values())) if p.target == "change"]
 
@@ -125,7 +125,7 @@ rules:
 ])
 def test_change_policy_mistakes_are_errors(extra: str, line: int, says: str) -> None:
     from gate.errors import PolicyError
-    from gate.policy_compile import load_policy_text
+    from gate.evaluation.policy_compile import load_policy_text
 
     with pytest.raises(PolicyError, match=re.escape(says)) as raised:
         load_policy_text(CUSTOM.format(extra=extra), "prod-alone.yaml")
@@ -134,7 +134,7 @@ def test_change_policy_mistakes_are_errors(extra: str, line: int, says: str) -> 
 
 def test_evidence_is_for_change_policies_only() -> None:
     from gate.errors import PolicyError
-    from gate.policy_compile import load_policy_text
+    from gate.evaluation.policy_compile import load_policy_text
 
     text = CUSTOM.format(extra="evidence:\n  - {label: x, value: environment}").replace(
         "target: change", "target: resources")
@@ -143,7 +143,7 @@ def test_evidence_is_for_change_policies_only() -> None:
 
 
 def test_a_custom_change_policy_judges_each_environment() -> None:
-    from gate.policy_compile import load_policy_text
+    from gate.evaluation.policy_compile import load_policy_text
 
     [policy] = load_policy_text(CUSTOM.format(extra="match:\n  environments: [prod]"), "p.yaml")
     alone = judge_document(policy, {"environment": "prod", "environments": ["prod"]})

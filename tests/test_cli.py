@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from gate import __version__
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy_loading import load_builtin
 from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
 from tests.processes import TIMEOUT

@@ -11,8 +11,8 @@ import pytest
 
 from gate.config import apply_config, load_config
 from gate.errors import ConfigError
-from gate.policy_assembly import assemble
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy_assembly import assemble
+from gate.evaluation.policy_loading import load_builtin
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 

@@ -1,17 +1,17 @@
-"""The rendering context (gate/context.py): label selectors, the indexes, their cost."""
+"""The rendering context (gate/evaluation/context.py): label selectors, the indexes, their cost."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from gate import context as context_module
-from gate.context import Context, label_selector
-from gate.evaluate import evaluate
-from gate.policy_compile import load_policy_text
-from gate.policy_loading import load_builtin
-from gate.resources import Resource, read_resources
-from gate.sources import SourceFile
+from gate.evaluation import context as context_module
+from gate.evaluation.context import Context, label_selector
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.policy_compile import load_policy_text
+from gate.evaluation.policy_loading import load_builtin
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 
 LABELS = {"app": "web", "tier": "frontend", "track": "stable"}
 
@@ -255,8 +255,8 @@ def test_a_context_is_loaded_and_indexed_once_on_first_use() -> None:
 
 
 def test_context_functions_without_a_context_find_nothing() -> None:
-    from gate.expressions import Expression
-    from gate.functions import EvaluationScope
+    from gate.evaluation.expressions import Expression
+    from gate.evaluation.functions import EvaluationScope
 
     with EvaluationScope(context=None):
         assert Expression("lookup('Pod', 'a', 'b')").search({}) is None

@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
-from gate.renderers.kustomize import inputs as kustomize_inputs
-from gate.trees import WorkTree
-from gate.yamlio import decode, load_documents
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.trees import WorkTree
+from gate.loading.yamlio import decode, load_documents
 from tests.processes import gate_process
 
 CORPUS = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"

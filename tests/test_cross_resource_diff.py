@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy_loading import load_builtin
 from tests import test_diff
 from tests.gitrepo import GitRepo
 from tests.test_diff import Diff, Run, deployment, gate

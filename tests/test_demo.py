@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy_loading import load_builtin
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "fixtures/demo"

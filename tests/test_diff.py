@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy_loading import load_builtin
 from tests.gitrepo import ENV, GitRepo, run_git
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI

@@ -10,8 +10,8 @@ import pytest
 
 from gate import docgen
 from gate.config import apply_config, load_config
-from gate.policy import Policy
-from gate.policy_loading import load_builtin
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_loading import load_builtin
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "policies"

@@ -1,13 +1,14 @@
 """Environment drift: field path globs, the ``drift:`` config, pairing and field diffs
-(gate/drift_config.py, gate/drift.py), on resources read from YAML text."""
+(gate/governance/drift_config.py, gate/governance/drift.py), on resources read from YAML text."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from gate.drift import Rendered, Side, compare, pair, pairing_name
-from gate.drift_config import (
+from gate.errors import ConfigError
+from gate.governance.drift import Rendered, Side, compare, pair, pairing_name
+from gate.governance.drift_config import (
     Affixes,
     DriftConfig,
     IgnoreRule,
@@ -18,10 +19,9 @@ from gate.drift_config import (
     parse_drift,
     parse_pattern,
 )
-from gate.errors import ConfigError
-from gate.resources import Resource, read_resources
-from gate.sources import SourceFile
-from gate.yamlio import load_located
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
+from gate.loading.yamlio import load_located
 
 
 def resources(text: str, name: str = "env.yaml") -> list[Resource]:
@@ -305,7 +305,7 @@ def test_the_config_schema_holds_the_drift_fragment() -> None:
 
     import jsonschema
 
-    from gate.drift_config import SCHEMA
+    from gate.governance.drift_config import SCHEMA
 
     path = Path(__file__).resolve().parents[1] / "gate" / "schemas" / "config.schema.json"
     schema = json.loads(path.read_text(encoding="utf-8"))
@@ -317,7 +317,7 @@ def test_the_config_schema_holds_the_drift_fragment() -> None:
 
 
 def test_the_change_document_renders_drift_only_when_read() -> None:
-    from gate.change import lazy_drift
+    from gate.governance.change import lazy_drift
 
     calls: list[tuple[str, str]] = []
 

@@ -1,4 +1,4 @@
-"""Environments (gate.environments): the config entries, and the map from paths to them."""
+"""Environments (gate.loading.environments): the config entries, and the map from paths to them."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,18 +8,18 @@ import jsonschema
 import pytest
 import yaml
 
-from gate.argocd.discovery import discover
-from gate.argocd.model import ArgoSettings
-from gate.environments import (
+from gate.errors import ConfigError
+from gate.loading.argocd.discovery import discover
+from gate.loading.argocd.model import ArgoSettings
+from gate.loading.environments import (
     SCHEMA,
     UNKNOWN,
     EnvironmentConfig,
     EnvironmentRule,
     parse_environments,
 )
-from gate.errors import ConfigError
-from gate.trees import WorkTree
-from gate.yamlio import load_located
+from gate.loading.trees import WorkTree
+from gate.loading.yamlio import load_located
 from tests.memtree import MemoryTree
 from tests.test_argocd import FIXTURE, REPO, application
 

@@ -7,13 +7,13 @@ import textwrap
 
 import pytest
 
-from gate.context import Context
-from gate.evaluate import evaluate
-from gate.expressions import Expression
-from gate.functions import EvaluationScope
-from gate.policy_compile import load_policy_text
-from gate.resources import Resource, read_resources
-from gate.sources import SourceFile
+from gate.evaluation.context import Context
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.expressions import Expression
+from gate.evaluation.functions import EvaluationScope
+from gate.evaluation.policy_compile import load_policy_text
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 
 SCOPE = Expression("[resource(), param('p'), item(), var('v')]")
 

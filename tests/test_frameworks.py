@@ -12,7 +12,8 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gate.frameworks import (
+from gate.evaluation.policy_loading import load_builtin
+from gate.governance.frameworks import (
     CIS_KUBERNETES,
     FRAMEWORKS,
     ITIL,
@@ -30,7 +31,6 @@ from gate.frameworks import (
     sort_key,
     split,
 )
-from gate.policy_loading import load_builtin
 from gate.reports import RenderOptions, markdown_comment
 from gate.reports import json as json_report
 from gate.reports import markdown as markdown_report
@@ -182,7 +182,7 @@ def test_sort_key_orders_by_framework_then_control() -> None:
 
 def test_every_control_of_every_builtin_policy_is_registered() -> None:
     """A built-in policy may only name a registered framework and control (add the
-    control, with its title as published, to gate/frameworks.py)."""
+    control, with its title as published, to gate/governance/frameworks.py)."""
     policies = [policy.info for policy in load_builtin()]
     assert policies
     assert builtin_control_errors(policies) == []
@@ -234,7 +234,7 @@ def test_builtin_control_errors_name_each_problem() -> None:
         "NIST-800-53, PCI-DSS, NSA-CISA, SOC2, ITIL)",
         "misspelt: control 'nist-800-53:AC-6': write the framework as 'NIST-800-53'",
         "unregistered: control 'CIS-Kubernetes:5.2.1' is not in the registry of CIS "
-        "Kubernetes Benchmark v1.9.0 (gate/frameworks.py)",
+        "Kubernetes Benchmark v1.9.0 (gate/governance/frameworks.py)",
     ]
 
 

@@ -15,7 +15,7 @@ from gate.errors import GateError
 from gate.git.diffs import Change
 from gate.git.repository import Repository, open_repository
 from gate.git.runner import GitError
-from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
+from gate.loading.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 

@@ -5,9 +5,9 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from gate import governance
 from gate.config import Config, OverrideConfig
 from gate.git.commits import Commit
+from gate.governance import judging as governance
 from gate.results import FAIL, OVERRIDDEN, PASS, WARN
 from tests.report_factory import make_policy, make_result
 
@@ -89,9 +89,9 @@ def _yaml_blocks(name: str) -> list[str]:
 
 def test_the_documented_examples_are_valid(tmp_path: Path) -> None:
     from gate.config import load_config
-    from gate.policy_compile import load_policy_text
-    from gate.release import load_release
-    from gate.trees import WorkTree
+    from gate.evaluation.policy_compile import load_policy_text
+    from gate.governance.release_manifest import load_release
+    from gate.loading.trees import WorkTree
 
     kinds = set()
     for name in ("change-policies.md", "release-windows.md"):

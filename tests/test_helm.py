@@ -1,6 +1,6 @@
 """Helm: the renderer (with a fake ``helm`` binary), the fixture chart, and values checks.
 
-No test needs a real helm: ``GATE_HELM`` points :mod:`gate.renderers.helm` at a small
+No test needs a real helm: ``GATE_HELM`` points :mod:`gate.loading.renderers.helm` at a small
 Python script that records how it was run and prints what the test tells it to.
 """
 from __future__ import annotations
@@ -21,14 +21,14 @@ import yaml
 
 from gate.config import Config, apply_config
 from gate.errors import ConfigError
-from gate.evaluate import evaluate
-from gate.policy import Policy
-from gate.policy_loading import load_builtin
-from gate.renderers import RenderError, Rendering, helm
-from gate.resources import Resource, read_resources
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_loading import load_builtin
+from gate.loading.renderers import RenderError, Rendering, helm
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
+from gate.loading.trees import WorkTree
 from gate.results import FAIL, PASS
-from gate.sources import SourceFile
-from gate.trees import WorkTree
 from tests.conftest import RunGate
 from tests.memtree import MemoryTree
 

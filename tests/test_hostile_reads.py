@@ -25,11 +25,11 @@ import pytest
 
 from gate.errors import GateError
 from gate.git.trees import GitTree
-from gate.renderers import RenderError, helm
-from gate.renderers.kustomize import binary as kustomize_binary
-from gate.renderers.kustomize import inputs as kustomize_inputs
-from gate.renderers.kustomize.builder import render_builtin
-from gate.trees import (
+from gate.loading.renderers import RenderError, helm
+from gate.loading.renderers.kustomize import binary as kustomize_binary
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.renderers.kustomize.builder import render_builtin
+from gate.loading.trees import (
     DANGLING,
     LEAVES,
     LFS_POINTER,

@@ -1,11 +1,11 @@
-"""``gate.imageref.parse_image``: container image references as runtimes read them."""
+"""``gate.loading.imageref.parse_image``: container image references as runtimes read them."""
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
 
-from gate.imageref import parse_image
+from gate.loading.imageref import parse_image
 
 SHA = "sha256:a172cedcae47474b615c54d510a5d84a8dea3032e958587430b413538be3f333"
 SHA512 = "sha512:" + "f43f799324a27fbdf95f67fae0bc55b3358e7595a0497518abae0b3998a6261a" * 2

@@ -14,13 +14,13 @@ import yaml
 from gate import __version__, hooksource
 from gate.commands import init
 from gate.config import apply_config, load_config
-from gate.evaluate import evaluate
-from gate.policy import Policy
-from gate.policy_assembly import check_unique
-from gate.policy_loading import load_builtin, load_directory
-from gate.resources import Resource, read_resources
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_assembly import check_unique
+from gate.evaluation.policy_loading import load_builtin, load_directory
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 from gate.results import FAIL, PASS, SKIP, WARN
-from gate.sources import SourceFile
 from tests.conftest import REPO_ROOT, RunGate
 
 WRITTEN = [

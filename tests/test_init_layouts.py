@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 from gate.config import load_config
-from gate.globs import match_path
 from gate.initlayout import environment_name, read_layout
+from gate.loading.globs import match_path
 from tests.conftest import RunGate
 
 LAYOUTS = Path(__file__).parent / "realrepos" / "layouts"

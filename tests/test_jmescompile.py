@@ -7,9 +7,9 @@ import jmespath
 import pytest
 from jmespath import exceptions as jexc
 
-from gate.expressions import FUNCTIONS, OPTIONS
-from gate.functions import EvaluationScope
-from gate.jmescompile import NotCompilable, compile_tree
+from gate.evaluation.expressions import FUNCTIONS, OPTIONS
+from gate.evaluation.functions import EvaluationScope
+from gate.evaluation.jmescompile import NotCompilable, compile_tree
 
 DATA: list[Any] = [
     None, 0, 1, -2.5, "", "text", [], {}, True, False,
@@ -66,9 +66,9 @@ def test_expression_references_are_left_to_the_interpreter() -> None:
 
 
 def test_builtin_policy_expressions_agree_on_real_resources() -> None:
-    from gate.policy_loading import load_builtin
-    from gate.resources import Resource, read_resources
-    from gate.sources import SourceFile
+    from gate.evaluation.policy_loading import load_builtin
+    from gate.loading.resources import Resource, read_resources
+    from gate.loading.sources import SourceFile
 
     text = (
         "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: w\n"

@@ -1,4 +1,4 @@
-"""``gate.kube``: pod templates found by kind and shape, malformed workloads, container
+"""``gate.loading.kube``: pod templates found by kind and shape, malformed workloads, container
 lists, resource quantities."""
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from gate.kube import (
+from gate.loading.kube import (
     PodProblem,
     containers,
     pod_problem,

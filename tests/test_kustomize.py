@@ -8,19 +8,19 @@ from typing import Any
 import pytest
 
 from gate import executables
-from gate.renderers import FieldPath, RenderError, Rendering
-from gate.renderers.base import RenderSettings, Unit
-from gate.renderers.kustomize import binary as kustomize_binary
-from gate.renderers.kustomize import inputs as kustomize_inputs
-from gate.renderers.kustomize.images import split_image
-from gate.renderers.kustomize.json6902 import apply_json6902
-from gate.renderers.kustomize.loading import kustomization_file
-from gate.renderers.kustomize.output import content_hash
-from gate.renderers.kustomize.provenance import PatchError, Provenance
-from gate.renderers.kustomize.strategic_merge import strategic_merge
-from gate.renderers.registry import KUSTOMIZE
-from gate.trees import FileTree, WorkTree
-from gate.yamlio import load_documents
+from gate.loading.renderers import FieldPath, RenderError, Rendering
+from gate.loading.renderers.base import RenderSettings, Unit
+from gate.loading.renderers.kustomize import binary as kustomize_binary
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.renderers.kustomize.images import split_image
+from gate.loading.renderers.kustomize.json6902 import apply_json6902
+from gate.loading.renderers.kustomize.loading import kustomization_file
+from gate.loading.renderers.kustomize.output import content_hash
+from gate.loading.renderers.kustomize.provenance import PatchError, Provenance
+from gate.loading.renderers.kustomize.strategic_merge import strategic_merge
+from gate.loading.renderers.registry import KUSTOMIZE
+from gate.loading.trees import FileTree, WorkTree
+from gate.loading.yamlio import load_documents
 from tests.memtree import MemoryTree
 
 ROOT = Path(__file__).resolve().parents[1]

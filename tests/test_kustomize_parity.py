@@ -15,12 +15,12 @@ from typing import Any
 
 import pytest
 
-from gate.renderers import RenderError
-from gate.renderers.kustomize import inputs as kustomize_inputs
-from gate.renderers.kustomize.builder import render_builtin
-from gate.renderers.kustomize.loading import KUSTOMIZATION_FILES
-from gate.trees import WorkTree
-from gate.yamlio import load_documents
+from gate.loading.renderers import RenderError
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.renderers.kustomize.builder import render_builtin
+from gate.loading.renderers.kustomize.loading import KUSTOMIZATION_FILES
+from gate.loading.trees import WorkTree
+from gate.loading.yamlio import load_documents
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "kustomize"

@@ -12,13 +12,13 @@ import pytest
 
 from gate.config import Config, apply_config, profile_settings
 from gate.errors import PolicyError
-from gate.expressions import Expression, ExpressionError
-from gate.governance import policy_inputs
-from gate.policy import Policy
-from gate.policy_assembly import assemble
-from gate.policy_compile import load_policy_text
-from gate.policy_loading import load_builtin
-from gate.regexes import RegexError, compile_regex, re2_difference
+from gate.evaluation.expressions import Expression, ExpressionError
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_assembly import assemble
+from gate.evaluation.policy_compile import load_policy_text
+from gate.evaluation.policy_loading import load_builtin
+from gate.evaluation.regexes import RegexError, compile_regex, re2_difference
+from gate.governance.judging import policy_inputs
 from gate.results import FAIL, PASS, SKIP, WARN
 from tests.conftest import RunGate
 from tests.test_policy_engine import check, found, head, policy

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 import pytest
 
-from gate.localchange import SETTING, held_for_merge
+from gate.governance.localchange import SETTING, held_for_merge
 from gate.results import FAIL, LOCAL_CHANGE, PASS
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo

@@ -1,7 +1,7 @@
 """A built wheel ships every package under gate/ and the built-in pack's policy files.
 
 ``pyproject.toml`` finds the packages (``include = ["gate*"]``) instead of listing them, so
-a new subpackage cannot be left out the way gate.releases once was; this builds a real
+a new subpackage cannot be left out the way gate.governance.releases once was; this builds a real
 wheel, offline, from a copy of the sources and reads what it holds.
 """
 from __future__ import annotations

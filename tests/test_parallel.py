@@ -1,4 +1,4 @@
-"""Judging on every core (gate/parallel.py): the same results whatever the number of
+"""Judging on every core (gate/evaluation/parallel.py): the same results whatever the number of
 processes, in order; workers' failures raised in the parent; the CLI's --jobs."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.parallel import CHUNK, WorkerError, fork_map
+from gate.evaluation.parallel import CHUNK, WorkerError, fork_map
 from tests.conftest import REPO_ROOT, RunGate
 
 PARENT = os.getpid()
@@ -137,7 +137,7 @@ def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / "generated" / "broken.yaml").write_text("kind: [unclosed\n", encoding="utf-8")
     (root / ".git").mkdir()
     # Every built-in resource policy, the cross-resource ones among them.
-    from gate.policy_loading import load_builtin
+    from gate.evaluation.policy_loading import load_builtin
     ids = sorted(policy.id for policy in load_builtin() if policy.target != "change")
     (root / "all.yaml").write_text(
         "policies:\n" + "".join(f"  {i}: {{enabled: true}}\n" for i in ids), encoding="utf-8")

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from gate.environments import parse_environments
-from gate.planning import Plan, Planner
-from gate.renderers.base import RenderSettings, Unit
-from gate.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.environments import parse_environments
+from gate.loading.planning import Plan, Planner
+from gate.loading.renderers.base import RenderSettings, Unit
+from gate.loading.renderers.kustomize import inputs as kustomize_inputs
+from gate.loading.trees import walk_files
 from gate.results import NOT_REFERENCED, NOT_RENDERED
-from gate.trees import walk_files
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.memtree import MemoryTree
@@ -149,7 +149,7 @@ def visible(tree: MemoryTree) -> set[str]:
 def test_check_and_diff_plan_the_same_units(name: str, settings: RenderSettings,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     # Helm "available" without a binary: planning only asks, it renders nothing here.
-    monkeypatch.setattr("gate.renderers.helm.available", lambda: True)
+    monkeypatch.setattr("gate.loading.renderers.helm.available", lambda: True)
     tree = MemoryTree(dict(TREES[name]))
     argocd = name.startswith("an Application")
     checked = check_plan(tree, settings, argocd)
@@ -229,7 +229,7 @@ def test_unjudged_charts_say_why() -> None:
 
 
 def test_no_helm_binary_is_a_reason(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("gate.renderers.helm.available", lambda: False)
+    monkeypatch.setattr("gate.loading.renderers.helm.available", lambda: False)
     tree = MemoryTree(dict(TREES["charts"]))
     [item] = check_plan(tree, RenderSettings("builtin", True)).unjudged
     assert "no helm binary" in item.reason
@@ -334,7 +334,7 @@ def test_a_chart_an_environment_deploys_cannot_go_unjudged(monkeypatch: pytest.M
     assert "--helm" in error.message
     # A chart no environment deploys is only listed as not judged.
     assert [u.file for u in plan.unjudged] == ["charts/tools"]
-    monkeypatch.setattr("gate.renderers.helm.available", lambda: False)
+    monkeypatch.setattr("gate.loading.renderers.helm.available", lambda: False)
     [error] = Planner(tree, RenderSettings("builtin", True), config.map(tree)).directory(
         "").errors
     assert "no helm binary" in error.message

@@ -19,16 +19,16 @@ from jmespath import functions
 
 from gate.config import apply_config, load_config
 from gate.errors import PolicyError
-from gate.evaluate import evaluate
-from gate.functions import GateFunctions
-from gate.globs import match_path
-from gate.policy import Policy
-from gate.policy_assembly import check_unique
-from gate.policy_compile import load_policy_text
-from gate.policy_loading import load_builtin, load_directory
-from gate.resources import Resource, read_resources
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.functions import GateFunctions
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_assembly import check_unique
+from gate.evaluation.policy_compile import load_policy_text
+from gate.evaluation.policy_loading import load_builtin, load_directory
+from gate.loading.globs import match_path
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 from gate.results import FAIL, PASS, SKIP, WARN, Result
-from gate.sources import SourceFile
 from tests.conftest import RunGate
 
 ROOT = Path(__file__).resolve().parents[1]

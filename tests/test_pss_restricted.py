@@ -22,12 +22,12 @@ import pytest
 import yaml
 
 from gate.config import Config, apply_config
-from gate.evaluate import evaluate
-from gate.policy import Policy
-from gate.policy_loading import load_builtin
-from gate.resources import Resource, read_resources
+from gate.evaluation.evaluate import evaluate
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_loading import load_builtin
+from gate.loading.resources import Resource, read_resources
+from gate.loading.sources import SourceFile
 from gate.results import FAIL, PASS, SKIP, WARN, Result
-from gate.sources import SourceFile
 from tests.conftest import RunGate
 
 BUILTIN: dict[str, Policy] = {policy.id: policy for policy in load_builtin()}

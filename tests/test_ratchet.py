@@ -1,7 +1,7 @@
 """The ratchet of ``gate diff``: which head findings the change brings, and which block."""
 from __future__ import annotations
 
-from gate.ratchet import FINDINGS, classify, finding_key
+from gate.governance.ratchet import FINDINGS, classify, finding_key
 from gate.results import FAIL, PASS, SKIP, WAIVED, WARN, Result
 from tests.report_factory import make_policy, make_result
 

@@ -1,4 +1,4 @@
-"""Release tags in version order (gate/releases/tags.py), on a real repository."""
+"""Release tags in version order (gate/governance/releases/tags.py), on a real repository."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -6,8 +6,8 @@ from pathlib import Path
 import pytest
 
 from gate.git.repository import open_repository
-from gate.releases.settings import ReleaseSettings
-from gate.releases.tags import release_tags, version_key
+from gate.governance.releases.settings import ReleaseSettings
+from gate.governance.releases.tags import release_tags, version_key
 from tests.gitrepo import GitRepo
 
 

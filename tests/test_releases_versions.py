@@ -1,5 +1,5 @@
-"""What each environment deploys at a tree (gate/releases/versions.py): rendered overlays,
-Helm values merged as Helm merges them, and what cannot be read."""
+"""What each environment deploys at a tree (gate/governance/releases/versions.py):
+rendered overlays, Helm values merged as Helm merges them, and what cannot be read."""
 from __future__ import annotations
 
 from pathlib import Path
@@ -8,9 +8,9 @@ import pytest
 
 from gate.config import load_config
 from gate.git.repository import open_repository
-from gate.releases.versions import Deployment, read_deployment
+from gate.governance.releases.versions import Deployment, read_deployment
+from gate.loading.trees import WorkTree
 from gate.rulesource import disk
-from gate.trees import WorkTree
 from tests.releaserepo import DIGEST_MS3_140, HISTORY, build_release_repo, tree_files
 
 MS3 = "registry.example.com/shop/ms3"

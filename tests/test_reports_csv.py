@@ -127,7 +127,7 @@ def test_gate_check_writes_the_csv_file(tmp_path: Path, gate_cli: RunGate) -> No
     assert latest and {r["status"] for r in latest} == {"failed"}
     assert {r["file"] for r in latest} == {"pod.yaml"}
     # Every control of the policy gives the result a row of its own.
-    from gate.policy_loading import load_builtin
+    from gate.evaluation.policy_loading import load_builtin
 
     [policy] = [p for p in load_builtin() if p.id == "no-latest-tag"]
     assert sorted(r["control"] for r in latest) == sorted(set(policy.info.controls))

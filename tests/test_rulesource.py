@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from gate import governance
 from gate.commands.common import load_all, load_rules
 from gate.config import load_config
 from gate.errors import ConfigError, PolicyError
+from gate.evaluation.policy_loading import load_directory, policy_files
 from gate.git.repository import open_repository
-from gate.policy_loading import load_directory, policy_files
+from gate.governance import judging as governance
 from gate.rulesource import DiskRules, RevisionRules, nearest_config
 from tests.gitrepo import GitRepo
 from tests.memtree import MemoryTree

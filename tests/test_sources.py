@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from gate.errors import ConfigError
-from gate.resources import Note, Resource, read_resources
-from gate.sources import STDIN_NAME, SourceFile, display_name, read_source
-from gate.workspace import Workspace
-from gate.yamlio import YamlInputError
+from gate.loading.resources import Note, Resource, read_resources
+from gate.loading.sources import STDIN_NAME, SourceFile, display_name, read_source
+from gate.loading.workspace import Workspace
+from gate.loading.yamlio import YamlInputError
 
 
 def touch(path: Path, text: str = "a: 1\n") -> Path:
@@ -35,7 +35,7 @@ def tree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
-# -- what a run reads (gate.workspace) -------------------------------------------------
+# -- what a run reads (gate.loading.workspace) -------------------------------------------------
 
 
 def expand_paths(paths: list[str]) -> list[str]:

@@ -12,6 +12,14 @@ import jsonschema
 import pytest
 
 from gate.errors import ConfigError
+from gate.governance.waivers import (
+    INLINE_PREFIX,
+    Waiver,
+    apply_waivers,
+    check_policies,
+    inline_reason,
+    load_waivers,
+)
 from gate.results import (
     ACTIVE,
     CHANGE_API_VERSION,
@@ -29,14 +37,6 @@ from gate.results import (
     WaiverRef,
     WaiverUse,
     change_ref,
-)
-from gate.waivers import (
-    INLINE_PREFIX,
-    Waiver,
-    apply_waivers,
-    check_policies,
-    inline_reason,
-    load_waivers,
 )
 from tests.report_factory import make_policy
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 import yaml
 
-from gate import yamlio
-from gate.yamlio import (
+from gate.loading import yamlio
+from gate.loading.yamlio import (
     ALIAS_EXPANSION_FACTOR,
     ALIAS_EXPANSION_FLOOR,
     MAX_DEPTH,

@@ -124,12 +124,12 @@ def parse_formats(specs: list[str], known: Iterable[str] = FORMATS,
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate import governance
     from gate.clock import evaluation_time
-    from gate.evaluate import evaluate_units, resource_policies, wants_documents
-    from gate.evaluate import report as build_report
-    from gate.parallel import available_cpus
-    from gate.workspace import Workspace
+    from gate.evaluation.evaluate import evaluate_units, resource_policies, wants_documents
+    from gate.evaluation.evaluate import report as build_report
+    from gate.evaluation.parallel import available_cpus
+    from gate.governance import judging as governance
+    from gate.loading.workspace import Workspace
 
     formats = parse_formats(args.format)
     time = evaluation_time(args.now)
@@ -154,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     baseline = _baseline(args, outcome.results, time.instant.date(), expires)
     record = None
     if baseline is not None:
-        from gate.baseline import use_baseline
+        from gate.governance.baseline import use_baseline
 
         outcome.results, record, digest = use_baseline(
             baseline, outcome.results, time.instant.date(), {p.id for p in loaded},
@@ -177,7 +177,7 @@ def _baseline_expiry(args: argparse.Namespace, today: date) -> date | None:
         if args.baseline_expires is not None:
             raise ConfigError("--baseline-expires goes with --create-baseline")
         return None
-    from gate.baseline import expiry
+    from gate.governance.baseline import expiry
 
     return expiry(args.baseline_expires, today)
 
@@ -188,7 +188,7 @@ def _baseline(args: argparse.Namespace, results: list[Result], today: date,
     ``--create-baseline FILE`` writes now from ``results``."""
     if args.create_baseline is None or expires is None:
         return str(args.baseline) if args.baseline is not None else None
-    from gate.baseline import write_baseline
+    from gate.governance.baseline import write_baseline
 
     count = write_baseline(args.create_baseline, results, today, expires)
     sys.stderr.write(f"gate: wrote {count} finding(s) to {args.create_baseline}; its entries "

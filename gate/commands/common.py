@@ -2,20 +2,19 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from gate.config import Config, apply_config, load_config
-from gate.policy import Policy
-from gate.policy_assembly import assemble
-from gate.policy_loading import load_builtin, load_directory
+from gate.evaluation.policy import Policy
+from gate.evaluation.policy_assembly import assemble
+from gate.evaluation.policy_loading import load_builtin, load_directory
+from gate.governance.judging import Rules, load_waivers
+from gate.governance.judging import policy_inputs as judged_inputs
 from gate.results import SEVERITIES
 from gate.rulesource import RuleSource, disk
 
 if TYPE_CHECKING:
     from gate.policy_sources import SourceCache
-    from gate.trees import FileTree
-    from gate.waivers import Waiver
 
 
 def add_policy_options(parser: argparse.ArgumentParser) -> None:
@@ -71,10 +70,8 @@ def add_time_options(parser: argparse.ArgumentParser, at: bool = False) -> None:
 def policy_inputs(args: argparse.Namespace, config: Config) -> list[tuple[str, str]]:
     """(name, sha256) of the policy files, config and waivers this run was judged by,
     read where the config was read."""
-    from gate.governance import policy_inputs as inputs
-
     builtin = config.builtin and not args.no_builtin
-    return inputs(config, builtin, [*config.policy_dirs, *args.policies])
+    return judged_inputs(config, builtin, [*config.policy_dirs, *args.policies])
 
 
 def load_all(args: argparse.Namespace, source: RuleSource | None = None,
@@ -94,24 +91,8 @@ def load_all(args: argparse.Namespace, source: RuleSource | None = None,
     return config, policies, apply_config(config, policies)
 
 
-@dataclass
-class Rules:
-    """The rules a run is judged by, and where they were read."""
-
-    config: Config
-    policies: list[Policy]  # enabled and configured
-    waivers: list[Waiver]
-    inputs: list[tuple[str, str]]  # (name, sha256) of each file, for the audit
-    source: str  # "working tree", or the revision's label, e.g. "target origin/main (abc1234)"
-    #: The git tree the rules were read from (None: the working tree); the release
-    #: manifest is read there too.
-    tree: FileTree | None = None
-
-
 def load_rules(args: argparse.Namespace, source: RuleSource | None = None) -> Rules:
     """Config, policies and waivers from ``source`` (the working tree by default)."""
-    from gate.governance import load_waivers
-
     config, loaded, policies = load_all(args, source)
     waivers = load_waivers(config, loaded)
     return Rules(config, policies, waivers, policy_inputs(args, config), config.files.label)

@@ -18,13 +18,13 @@ from gate.commands.check import (
     write_reports,
 )
 from gate.commands.common import (
-    Rules,
     add_fail_on,
     add_policy_options,
     add_time_options,
     load_rules,
 )
 from gate.errors import ConfigError, GateError
+from gate.governance.judging import Rules
 from gate.results import ChangedFile, ChangeSummary, Report
 
 if TYPE_CHECKING:
@@ -86,16 +86,16 @@ def _mode(args: argparse.Namespace) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate import governance
-    from gate.change_commits import change_commits
-    from gate.change_context import change_context
-    from gate.change_log import commit_log
-    from gate.changeset import Side, compare
     from gate.clock import evaluation_time
+    from gate.evaluation.changeset import Side, compare
     from gate.git.commits import Commit
     from gate.git.repository import open_repository
-    from gate.localchange import held_for_merge
-    from gate.ratchet import classify, existing_counts, is_existing
+    from gate.governance import judging as governance
+    from gate.governance.change_commits import change_commits
+    from gate.governance.change_context import change_context
+    from gate.governance.change_log import commit_log
+    from gate.governance.localchange import held_for_merge
+    from gate.governance.ratchet import classify, existing_counts, is_existing
 
     mode = _mode(args)
     formats = parse_formats(args.format)
@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         commits, commit_notes = own.commits, own.notes
         target = (base_sha, f"target {args.base}")
     else:
-        from gate.trees import WorkTree
+        from gate.loading.trees import WorkTree
 
         head_commit = repository.head_sha()
         base = Side(repository.tree_at(head_commit) if head_commit else None)
@@ -169,7 +169,7 @@ def run(args: argparse.Namespace) -> int:
             raise type(exc)(f"{exc.message} (rules read from {rules.source})", exc.file,
                             exc.line) from None
     if mode == "commits" and merge_base is not None:
-        from gate.releases.rollback import rollback_judge
+        from gate.governance.releases.rollback import rollback_judge
 
         context.rollbacks = rollback_judge(repository, config, merge_base, base_sha,
                                            summary.files, comparison, args.kustomize)
@@ -211,9 +211,9 @@ def _load_rules(args: argparse.Namespace, repository: Repository, sha: str | Non
     commits), read straight from its git tree (errors then say so)."""
     if args.rules_from != "base":
         return load_rules(args)
-    from gate.changeset import EmptyTree
+    from gate.evaluation.changeset import EmptyTree
+    from gate.loading.trees import FileTree
     from gate.rulesource import RevisionRules
-    from gate.trees import FileTree
 
     tree: FileTree
     if sha is None:

@@ -3,7 +3,7 @@
 Both environments are rendered from one tree (the working tree, or ``--ref REF`` read
 from git), as ``gate check`` renders them; their resources are paired and compared
 field by field, leaving out the fields allowed to differ (``drift:`` in ``.gate.yaml``,
-gate/drift_config.py). Exit 0: no drift; 1: drift; 2: an input error, or a unit of
+gate/governance/drift_config.py). Exit 0: no drift; 1: drift; 2: an input error, or a unit of
 either environment that could not be rendered (listed as not compared).
 """
 from __future__ import annotations
@@ -17,12 +17,19 @@ from typing import Any
 from gate import safewrite
 from gate.commands.check import KUSTOMIZE_MODES, parse_formats
 from gate.config import Config, load_config
-from gate.drift import Drift, EnvironmentReader, FieldDifference, Lone, NotCompared, compare
 from gate.errors import ConfigError
+from gate.governance.drift import (
+    Drift,
+    EnvironmentReader,
+    FieldDifference,
+    Lone,
+    NotCompared,
+    compare,
+)
+from gate.loading.sources import display_name
+from gate.loading.trees import FileTree
 from gate.reports._escape import clean_tree, one_line
 from gate.rulesource import disk
-from gate.sources import display_name
-from gate.trees import FileTree
 
 FORMATS = ("text", "json")
 #: Version of the JSON output (its shape: docs/drift.md).
@@ -62,10 +69,10 @@ def add_parser(commands: Any) -> None:
 
 def _tree(args: argparse.Namespace) -> tuple[FileTree, str, str, dict[str, str] | None]:
     """(the tree, its root on disk, PATH relative to it, the ref read or None)."""
-    from gate.workspace import tree_root
+    from gate.loading.workspace import tree_root
 
     if args.ref is None:
-        from gate.trees import WorkTree
+        from gate.loading.trees import WorkTree
 
         if not os.path.exists(args.path):
             raise ConfigError(f"no such file or directory: {args.path}")
@@ -93,8 +100,8 @@ def environments_of(config: Config, known: list[str], names: list[str]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from gate.renderers.base import RenderSettings
-    from gate.tree_reading import tree_reader
+    from gate.loading.renderers.base import RenderSettings
+    from gate.loading.tree_reading import tree_reader
 
     formats = parse_formats(args.format, FORMATS, "output")
     files = disk()

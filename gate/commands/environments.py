@@ -3,7 +3,7 @@
 For every manifest file of the repository (or of the PATHs given): each environment it
 reaches, how (as written, through a Kustomize overlay, through a Helm chart) and what
 decided it (a config entry's glob at its line, an Argo CD Application at its file and
-line). The answer is gate.placement's, from the planning and environment map the checks
+line). The answer is gate.loading.placement's, from the planning and environment map the checks
 use, so it is how ``gate check`` and ``gate diff`` judge those files. Paths are relative
 to the repository root, as config globs and Applications name them.
 """
@@ -14,17 +14,17 @@ import json
 import os
 from typing import Any
 
-from gate.argocd.model import DeployedPath
 from gate.commands.check import KUSTOMIZE_MODES
 from gate.config import load_config
 from gate.errors import ConfigError
-from gate.placement import Placement, Placements, Route, place
-from gate.renderers.base import RenderSettings
+from gate.loading.argocd.model import DeployedPath
+from gate.loading.placement import Placement, Placements, Route, place
+from gate.loading.renderers.base import RenderSettings
+from gate.loading.sources import display_name
+from gate.loading.trees import WorkTree
+from gate.loading.workspace import tree_root
 from gate.reports._escape import clean_tree, one_line
 from gate.rulesource import disk
-from gate.sources import display_name
-from gate.trees import WorkTree
-from gate.workspace import tree_root
 
 FORMATS = ("text", "json")
 #: Version of the JSON output (gate/schemas/environments.schema.json).

@@ -8,7 +8,7 @@ from typing import Any
 
 from gate.commands.common import add_policy_options, load_all
 from gate.errors import ConfigError
-from gate.policy import Policy
+from gate.evaluation.policy import Policy
 from gate.results import PolicyInfo
 
 
@@ -80,7 +80,7 @@ def run(args: argparse.Namespace) -> int:
         if policy.id == args.policy_id:
             print(describe(effective.get(policy.id, policy), policy.id in effective), end="")
             return 0
-    from gate.releases.verify import CERTIFIED
+    from gate.governance.releases.verify import CERTIFIED
 
     if args.policy_id == CERTIFIED.id:
         print(describe_check(CERTIFIED, "in gate release verify",

@@ -72,10 +72,10 @@ def _rule_source(args: argparse.Namespace) -> RuleSource | None:
         if args.base is not None:
             raise ConfigError("--base goes with --rules-from base")
         return None
-    from gate.changeset import EmptyTree
+    from gate.evaluation.changeset import EmptyTree
     from gate.git.repository import open_repository
+    from gate.loading.trees import FileTree
     from gate.rulesource import RevisionRules
-    from gate.trees import FileTree
 
     repository = open_repository(".")
     if args.base is not None:

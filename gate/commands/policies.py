@@ -8,8 +8,16 @@ from typing import Any
 
 from gate.commands.common import add_policy_options, load_all
 from gate.errors import ConfigError
-from gate.frameworks import FRAMEWORKS, OTHER, OTHER_ALIAS, Framework, find, framework_of, sort_key
-from gate.policy import Policy
+from gate.evaluation.policy import Policy
+from gate.governance.frameworks import (
+    FRAMEWORKS,
+    OTHER,
+    OTHER_ALIAS,
+    Framework,
+    find,
+    framework_of,
+    sort_key,
+)
 
 
 def add_parser(commands: Any) -> None:

@@ -29,7 +29,6 @@ from gate.commands.check import (
     write_reports,
 )
 from gate.commands.common import (
-    Rules,
     add_fail_on,
     add_policy_options,
     add_time_options,
@@ -37,6 +36,7 @@ from gate.commands.common import (
     load_rules,
 )
 from gate.errors import ConfigError
+from gate.governance.judging import Rules
 
 VIEW_FORMATS = ("text", "markdown", "json", "html")
 
@@ -115,7 +115,7 @@ def _json(document: dict[str, Any]) -> str:
 
 def _history(args: argparse.Namespace, config: Any) -> Any:
     from gate.git.repository import open_repository
-    from gate.releases.history import ReleaseHistory
+    from gate.governance.releases.history import ReleaseHistory
 
     return ReleaseHistory(open_repository("."), config, args.kustomize)
 
@@ -130,8 +130,8 @@ def _config(args: argparse.Namespace) -> Any:
 
 
 def run_show(args: argparse.Namespace) -> int:
-    from gate.releases import show_formats
-    from gate.releases.show import release_view
+    from gate.governance.releases.show import release_view
+    from gate.reports import release_show
 
     formats = parse_formats(args.format, VIEW_FORMATS, "output")
     history = _history(args, _config(args))
@@ -139,10 +139,10 @@ def run_show(args: argparse.Namespace) -> int:
         view = release_view(history, args.ref)
     finally:
         history.repository.close()
-    _write(formats, {"text": lambda: show_formats.text(view),
-                     "markdown": lambda: show_formats.markdown(view),
-                     "json": lambda: _json(show_formats.to_json(view)),
-                     "html": lambda: show_formats.html(view)})
+    _write(formats, {"text": lambda: release_show.text(view),
+                     "markdown": lambda: release_show.markdown(view),
+                     "json": lambda: _json(release_show.to_json(view)),
+                     "html": lambda: release_show.html(view)})
     return 0
 
 
@@ -160,8 +160,8 @@ def _release_tag(history: Any, name: str) -> Any:
 
 
 def run_diff(args: argparse.Namespace) -> int:
-    from gate.releases import notes_formats
-    from gate.releases.notes import TicketReader, release_notes, ticket_policy
+    from gate.governance.releases.notes import TicketReader, release_notes, ticket_policy
+    from gate.reports import release_notes as notes_report
 
     formats = parse_formats(args.format, VIEW_FORMATS, "output")
     args.fetch, args.cache_dir = False, None
@@ -172,10 +172,10 @@ def run_diff(args: argparse.Namespace) -> int:
         notes = release_notes(history, old, new, TicketReader(ticket_policy(loaded, configured)))
     finally:
         history.repository.close()
-    _write(formats, {"text": lambda: notes_formats.text(notes),
-                     "markdown": lambda: notes_formats.markdown(notes),
-                     "json": lambda: _json(notes_formats.to_json(notes)),
-                     "html": lambda: notes_formats.html(notes)})
+    _write(formats, {"text": lambda: notes_report.text(notes),
+                     "markdown": lambda: notes_report.markdown(notes),
+                     "json": lambda: _json(notes_report.to_json(notes)),
+                     "html": lambda: notes_report.html(notes)})
     return 0
 
 
@@ -199,7 +199,7 @@ def _verify_rules(args: argparse.Namespace, history: Any, tag: Any) -> Rules:
 
 def run_verify(args: argparse.Namespace) -> int:
     from gate.clock import evaluation_time
-    from gate.releases.verify import verify
+    from gate.governance.releases.verify import verify
 
     formats = parse_formats(args.format)
     time = evaluation_time(args.now)

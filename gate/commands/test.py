@@ -11,7 +11,7 @@ from gate.commands.check import parse_formats
 from gate.errors import ConfigError
 
 if TYPE_CHECKING:
-    from gate.policytest_running import FileOutcome, Outcome
+    from gate.policytest.running import FileOutcome, Outcome
 
 FORMATS = ("text", "json")
 
@@ -38,8 +38,8 @@ def add_parser(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     # On demand: every command module is imported at start-up; the test runner is not.
-    from gate.policytest_loading import discover, load_test_file
-    from gate.policytest_running import PolicyCache, run_file
+    from gate.policytest.loading import discover, load_test_file
+    from gate.policytest.running import PolicyCache, run_file
 
     formats = parse_formats(args.format, FORMATS, "output")
     paths = discover(args.paths)

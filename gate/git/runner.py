@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from gate import executables
 from gate.errors import GateError
-from gate.trees import below
+from gate.loading.trees import below
 
 
 @contextmanager

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Iterator
 
 from gate import executables
 from gate.git.runner import GitError, GitRunner, as_text, check_sha, split_paths, use_git
-from gate.trees import (
+from gate.loading.trees import (
     DANGLING,
     LEAVES,
     LOOP,
@@ -113,13 +113,13 @@ class TreeReader(GitRunner):
 class GitTree:
     """The files of one commit, from git objects: listed once, read on demand.
 
-    Resolved as a checkout would be, and bounded as :class:`~gate.trees.WorkTree`
+    Resolved as a checkout would be, and bounded as :class:`~gate.loading.trees.WorkTree`
     is: a symbolic link (mode 120000) is followed when its target, read from its
     blob and resolved component by component, stays inside the tree, and
-    refused (:class:`~gate.trees.RefusedPath`) when it leaves it, dangles or
+    refused (:class:`~gate.loading.trees.RefusedPath`) when it leaves it, dangles or
     loops; a submodule (mode 160000) is refused, its content being in another
     repository, and listed by :meth:`special_entries`; a blob over
-    :data:`~gate.trees.MAX_FILE_BYTES` is refused. Refused entries are listed
+    :data:`~gate.loading.trees.MAX_FILE_BYTES` is refused. Refused entries are listed
     and ``is_file``, so whoever needs one reports it by its path.
     """
 

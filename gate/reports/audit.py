@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from gate.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
+from gate.governance.frameworks import FRAMEWORKS, OTHER, Framework, framework_of, sort_key, split
 from gate.results import (
     ACTIVE,
     BASELINED,

@@ -41,6 +41,7 @@ import hashlib
 import json
 from typing import Any
 
+from gate.loading.resources import InputError
 from gate.reports import RenderOptions
 from gate.reports._escape import clean_tree, one_line
 from gate.reports.sarif import (
@@ -52,7 +53,6 @@ from gate.reports.sarif import (
     fingerprints,
     subject,
 )
-from gate.resources import InputError
 from gate.results import FAIL, OVERRIDDEN, WARN, Report, Result, Unjudged
 
 #: Statuses that are Code Quality issues; waived, pass and skip are not.

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gate.loading.resources import InputError, Note
 from gate.reports import RenderOptions
 from gate.reports.audit import finding_message, overrides
 from gate.reports.contents import (
@@ -62,7 +63,6 @@ from gate.reports.html_section import (
     untrusted,
     where,
 )
-from gate.resources import InputError, Note
 from gate.results import (
     BASELINED,
     FAIL,

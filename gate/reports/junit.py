@@ -81,10 +81,10 @@ from collections.abc import Iterable, Sequence
 
 from junitparser import Attr, Error, Failure, IntAttr, JUnitXml, Skipped, TestCase, TestSuite
 
+from gate.loading.resources import InputError
 from gate.reports import RenderOptions
 from gate.reports._escape import one_line, shorten, strip_illegal
 from gate.reports.audit import rollback_text
-from gate.resources import InputError
 from gate.results import (
     BASELINED,
     FAIL,

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gate.loading.resources import InputError, Note
 from gate.reports import RenderOptions
 from gate.reports.audit import finding_message, overrides
 from gate.reports.contents import (
@@ -74,7 +75,6 @@ from gate.reports.markdown_audit import (
 )
 from gate.reports.markdown_section import STATUS_COLUMNS, Section, document, with_count
 from gate.reports.markdown_text import escape, place, plural, resource, table_row
-from gate.resources import InputError, Note
 from gate.results import (
     BASELINED,
     FAIL,

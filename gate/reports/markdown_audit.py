@@ -4,7 +4,7 @@ The change ``gate diff`` judged (compared refs, changed files, rollbacks, the re
 deletes), the certification table of ``gate release verify``, and the audit section for
 a compliance officer to file: what was judged, when and by which gate, the fingerprint
 of the policies and config (its inputs folded), the per-control tables (one per
-compliance framework, see ``gate/frameworks.py``), the change log (every commit with its
+compliance framework, see ``gate/governance/frameworks.py``), the change log (every commit with its
 author, committer, dates, signature status, trailers and tickets), waivers, overrides
 (with their four-eyes approval) and change evidence. Also how an emergency override is
 named, which the report's head and the overridden findings share.

@@ -45,10 +45,10 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
+from gate.loading.resources import InputError
 from gate.reports import RenderOptions
 from gate.reports._escape import clean_tree, one_line
 from gate.reports.audit import commit_range, rollback_text
-from gate.resources import InputError
 from gate.results import (
     ACTIVE,
     BASELINED,
