@@ -12,14 +12,8 @@ import jsonschema
 import pytest
 
 from gate.errors import ConfigError
-from gate.governance.waivers import (
-    INLINE_PREFIX,
-    Waiver,
-    apply_waivers,
-    check_policies,
-    inline_reason,
-    load_waivers,
-)
+from gate.evaluation.inline_waivers import INLINE_PREFIX, inline_reason
+from gate.governance.waivers import Waiver, apply_waivers, check_policies, load_waivers
 from gate.results import (
     ACTIVE,
     CHANGE_API_VERSION,
