@@ -30,6 +30,7 @@ from tests import wheelhouse as wheels
 from tests.cimerge import SCENARIOS, Scenario
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_FILE = ROOT / "action.yml"
@@ -44,10 +45,8 @@ def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str
     """``check-jsonschema --builtin-schema SCHEMA PATH``: the schema vendored in the
     installed package, so no network."""
     pytest.importorskip("check_jsonschema")
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+    return run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, path],
+               timeout=120)
 
 
 # -- scratch repositories and the runner's files ---------------------------------------------

@@ -21,6 +21,7 @@ from tests import cimerge
 from tests.cimerge import SCENARIOS, Checkout, Scenario, assert_judged_by_the_authors_commits
 from tests.gitrepo import GitRepo, git_environment
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -43,10 +44,8 @@ def load(path: Path) -> Any:
 def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
     """Validate with a schema vendored in the installed check-jsonschema package."""
     pytest.importorskip("check_jsonschema")
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
+    return run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, path],
+               timeout=120)
 
 
 def gate_diff_commands(text: str) -> list[list[str]]:

@@ -14,6 +14,7 @@ import pytest
 from gate.errors import GateError
 from gate.git import Change, GitError, Repository, open_repository
 from gate.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
+from tests.processes import run_binary
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
@@ -50,8 +51,8 @@ class Repo:
         return repo
 
     def git(self, *args: str, input: bytes | None = None) -> str:
-        done = subprocess.run(["git", *_CONFIG, *args], cwd=self.path, env=self._env(),
-                              input=input, capture_output=True, check=False, timeout=30)
+        done = run_binary(["git", *_CONFIG, *args], cwd=self.path, env=self._env(), input=input,
+                          timeout=30)
         assert done.returncode == 0, done.stderr.decode()
         return done.stdout.decode("utf-8", "surrogateescape")
 

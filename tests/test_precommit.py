@@ -22,6 +22,7 @@ import yaml
 
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import run
 from tests.wheelhouse import Wheelhouse, offline_pip_environment
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
@@ -77,11 +78,8 @@ def try_repo(hook_repo: Path, repo: GitRepo, tmp_path: Path,
     # No network: pip's only index is the wheelhouse, for gate's dependencies and for
     # the setuptools of its isolated build; the hook's virtualenv sees no other packages.
     env = offline_pip_environment(env, wheelhouse.folder)
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", "--color", "never", str(hook_repo)],
-        cwd=repo.path, env=env, capture_output=True, text=True, encoding="utf-8",
-        errors="replace", stdin=subprocess.DEVNULL, timeout=INSTALL_TIMEOUT, check=False,
-    )
+    done = run([sys.executable, "-m", "pre_commit", "try-repo", "--color", "never", hook_repo],
+               cwd=repo.path, env=env, timeout=INSTALL_TIMEOUT)
     output = done.stdout + done.stderr
     if done.returncode not in (0, 1) or "An unexpected error has occurred" in output:
         log = Path(env["PRE_COMMIT_HOME"]) / "pre-commit.log"
