@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+import pytest
+
 TIMEOUT = 60  # seconds; a hang fails the test instead of blocking CI
 # Variables of the caller's environment that would change gate's output.
 SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "GATE_DEBUG", "TERM")
@@ -58,6 +60,14 @@ def output_of(argv: Sequence[Argument], *, cwd: Argument | None = None,
     command = " ".join(os.fspath(a) for a in argv)
     assert done.returncode == 0, f"{command}: exit {done.returncode}: {done.stderr}"
     return done.stdout
+
+
+def check_jsonschema(schema: str, path: Argument) -> subprocess.CompletedProcess[str]:
+    """``check-jsonschema --builtin-schema SCHEMA PATH``: a schema vendored in the installed
+    check-jsonschema package, so no network (the test skips without the package)."""
+    pytest.importorskip("check_jsonschema")
+    return run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, path],
+               timeout=120)
 
 
 def gate_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:

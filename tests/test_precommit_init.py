@@ -92,9 +92,8 @@ def test_the_ratchet_hook_gate_init_writes_on_real_commits(
     repo.write(".gate.yaml", repo.read(".gate.yaml") + CALENDAR)
     repo.commit("gate, with a year-end freeze")  # no hook installed yet
     env = hook_environment(tmp_path / "pre-commit-home")
-    installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"],
-                               cwd=repo.path, env=env, capture_output=True, text=True,
-                               timeout=60, check=False)
+    installed = run([sys.executable, "-m", "pre_commit", "install"], cwd=repo.path, env=env,
+                    timeout=60)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (repo.path / ".git" / "hooks" / "pre-commit").is_file()
     # What the pre-commit config replaced would have done: block on the old finding.
