@@ -8,8 +8,9 @@ touch the outer repository).
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
+
+from tests.processes import run_binary
 
 TIMEOUT = 30  # seconds for one git command
 
@@ -37,8 +38,7 @@ ENV = git_environment()
 
 def run_git(cwd: Path, *args: str, env: dict[str, str] | None = None) -> str:
     """``git ARGS`` in ``cwd``; fails the test with git's stderr if it fails."""
-    done = subprocess.run(["git", *_CONFIG, *args], cwd=cwd, env=env or ENV,
-                          capture_output=True, check=False, timeout=TIMEOUT)
+    done = run_binary(["git", *_CONFIG, *args], cwd=cwd, env=env or ENV, timeout=TIMEOUT)
     assert done.returncode == 0, f"git {' '.join(args)}: {done.stderr.decode()}"
     return done.stdout.decode("utf-8", "surrogateescape")
 

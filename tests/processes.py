@@ -14,7 +14,9 @@ import subprocess
 import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, overload
+from typing import Any
+
+import pytest
 
 TIMEOUT = 60  # seconds; a hang fails the test instead of blocking CI
 # Variables of the caller's environment that would change gate's output.
@@ -23,26 +25,31 @@ SCRUBBED = ("NO_COLOR", "FORCE_COLOR", "GATE_DEBUG", "TERM")
 Argument = str | os.PathLike[str]
 
 
-@overload
-def run(argv: Sequence[Argument], *, cwd: Argument | None = ..., env: Mapping[str, str] | None
-        = ..., input: str | None = ..., timeout: float = ...,
-        ) -> subprocess.CompletedProcess[str]: ...
-@overload
-def run(argv: Sequence[Argument], *, cwd: Argument | None = ..., env: Mapping[str, str] | None
-        = ..., input: bytes, timeout: float = ...) -> subprocess.CompletedProcess[bytes]: ...
 def run(argv: Sequence[Argument], *, cwd: Argument | None = None,
-        env: Mapping[str, str] | None = None, input: str | bytes | None = None,
-        timeout: float = TIMEOUT) -> subprocess.CompletedProcess[Any]:
-    """``argv`` run to its end, its output captured: text (UTF-8, undecodable bytes
-    replaced) unless ``input`` is bytes. Stdin is empty unless ``input`` is given; ``env``
-    replaces the environment when given; the exit status is the caller's to judge."""
-    as_text = not isinstance(input, bytes)
+        env: Mapping[str, str] | None = None, input: str | None = None,
+        timeout: float = TIMEOUT, before_exec: Callable[[], None] | None = None,
+        ) -> subprocess.CompletedProcess[str]:
+    """``argv`` run to its end, its output captured as text (UTF-8, undecodable bytes
+    replaced). Stdin is empty unless ``input`` is given; ``env``, when given, is the whole
+    environment; ``before_exec`` runs in the child (a limit on its memory, say); the exit
+    status is the caller's to judge."""
     return subprocess.run(
         [os.fspath(a) for a in argv], cwd=cwd, input=input,
         stdin=subprocess.DEVNULL if input is None else None,
-        env=None if env is None else dict(env), capture_output=True,
-        text=as_text, encoding="utf-8" if as_text else None,
-        errors="replace" if as_text else None, timeout=timeout, check=False)
+        env=None if env is None else dict(env), capture_output=True, text=True,
+        encoding="utf-8", errors="replace", timeout=timeout, check=False,
+        preexec_fn=before_exec)
+
+
+def run_binary(argv: Sequence[Argument], *, cwd: Argument | None = None,
+               env: Mapping[str, str] | None = None, input: bytes | None = None,
+               timeout: float = TIMEOUT) -> subprocess.CompletedProcess[bytes]:
+    """As :func:`run`, with bytes in and out (git's paths and contents are bytes)."""
+    return subprocess.run(
+        [os.fspath(a) for a in argv], cwd=cwd, input=input,
+        stdin=subprocess.DEVNULL if input is None else None,
+        env=None if env is None else dict(env), capture_output=True, timeout=timeout,
+        check=False)
 
 
 def output_of(argv: Sequence[Argument], *, cwd: Argument | None = None,
@@ -53,6 +60,14 @@ def output_of(argv: Sequence[Argument], *, cwd: Argument | None = None,
     command = " ".join(os.fspath(a) for a in argv)
     assert done.returncode == 0, f"{command}: exit {done.returncode}: {done.stderr}"
     return done.stdout
+
+
+def check_jsonschema(schema: str, path: Argument) -> subprocess.CompletedProcess[str]:
+    """``check-jsonschema --builtin-schema SCHEMA PATH``: a schema vendored in the installed
+    check-jsonschema package, so no network (the test skips without the package)."""
+    pytest.importorskip("check_jsonschema")
+    return run([sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, path],
+               timeout=120)
 
 
 def gate_environment(env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -18,7 +18,6 @@ import itertools
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import threading
@@ -32,6 +31,7 @@ import yaml
 
 from gate.results import stable_name
 from tests.gitrepo import ENV, run_git
+from tests.processes import run
 
 REALREPOS = Path(__file__).parent / "realrepos"
 GATE = [sys.executable, "-m", "gate"]
@@ -117,8 +117,7 @@ def run_gate(args: list[str], cwd: Path, report: Path) -> GateRun:
     report.unlink(missing_ok=True)
     full = [*args, "--now", NOW, "-f", f"json={report}"]
     env = {**ENV, "PYTHONPATH": str(Path(__file__).parent.parent), "NO_COLOR": "1"}
-    done = subprocess.run([*GATE, *full], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT, check=False)
+    done = run([*GATE, *full], cwd=cwd, env=env, timeout=TIMEOUT)
     data = json.loads(report.read_text(encoding="utf-8")) if report.exists() else None
     return GateRun(full, cwd, done.returncode, done.stderr, data)
 
@@ -182,8 +181,7 @@ class History:
     def __post_init__(self) -> None:
         self.clone = self.root / "clone"
         bundle = REALREPOS / self.name / "history.bundle"
-        subprocess.run(["git", "clone", "-q", str(bundle), str(self.clone)], env=ENV,
-                       check=True, capture_output=True, timeout=60)
+        run_git(bundle.parent, "clone", "-q", str(bundle), str(self.clone))
         log = run_git(self.clone, "log", "--reverse", "--format=%H %(trailers:key=Upstream-Commit,"
                       "valueonly,separator=)")
         self.upstream = {}
@@ -204,8 +202,7 @@ class History:
             tmp = self.root / "trees" / f"{sha}.tmp"
             tmp.mkdir(parents=True)
             archive = tmp.with_suffix(".tar")
-            subprocess.run(["git", "archive", "-o", str(archive), sha], cwd=self.clone,
-                           env=ENV, check=True, capture_output=True, timeout=60)
+            run_git(self.clone, "archive", "-o", str(archive), sha)
             with tarfile.open(archive) as tar:
                 tar.extractall(tmp, filter="data")
             archive.unlink()

@@ -47,11 +47,11 @@ author one minute after it.
 """
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.gitrepo import ENV, TIMEOUT, run_git
+from tests.processes import run_binary
 
 REGISTRY = "registry.example.com/shop"
 MICROSERVICES = ("ms1", "ms2", "ms3")
@@ -292,9 +292,8 @@ def build_release_repo(path: Path) -> Path:
     """The repository at ``path`` (created), ``main`` checked out; returns ``path``."""
     path.mkdir(parents=True, exist_ok=True)
     run_git(path, "init", "-q")
-    done = subprocess.run(["git", "fast-import", "--quiet", "--done"], cwd=path, env=ENV,
-                          input=fast_import_stream() + b"done\n", capture_output=True,
-                          check=False, timeout=TIMEOUT)
+    done = run_binary(["git", "fast-import", "--quiet", "--done"], cwd=path, env=ENV,
+                      input=fast_import_stream() + b"done\n", timeout=TIMEOUT)
     assert done.returncode == 0, f"git fast-import: {done.stderr.decode()}"
     run_git(path, "checkout", "-q", "-f", "main")
     return path

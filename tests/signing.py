@@ -7,7 +7,6 @@ with its agent afterwards. Nothing touches the user's keyring.
 from __future__ import annotations
 
 import shutil
-import subprocess
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -15,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.gitrepo import ENV, GitRepo, run_git
+from tests.processes import run, run_binary
 
 TIMEOUT = 60
 
@@ -38,8 +38,7 @@ class Keyring:
 
 
 def _gpg(home: Path, *args: str) -> str:
-    done = subprocess.run(["gpg", "--batch", "--quiet", "--homedir", str(home), *args],
-                          capture_output=True, check=False, timeout=TIMEOUT)
+    done = run_binary(["gpg", "--batch", "--quiet", "--homedir", home, *args], timeout=TIMEOUT)
     assert done.returncode == 0, f"gpg {' '.join(args)}: {done.stderr.decode()}"
     return done.stdout.decode()
 
@@ -61,8 +60,7 @@ def keyring(name: str, email: str) -> Iterator[Keyring]:
                         if line.startswith("fpr:")]
         yield Keyring(home, name, email, fingerprints[0])
     finally:
-        subprocess.run(["gpgconf", "--homedir", str(home), "--kill", "gpg-agent"],
-                       capture_output=True, check=False, timeout=TIMEOUT)
+        run(["gpgconf", "--homedir", home, "--kill", "gpg-agent"], timeout=TIMEOUT)
         shutil.rmtree(home, ignore_errors=True)
 
 

@@ -30,6 +30,7 @@ from tests import wheelhouse as wheels
 from tests.cimerge import SCENARIOS, Scenario
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import check_jsonschema, run
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_FILE = ROOT / "action.yml"
@@ -38,16 +39,6 @@ EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
 POD_PINNED = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
 # What the runner accepts as the name of a workflow command.
 COMMAND = re.compile(r"^::([A-Za-z0-9_-]+)(?: ([^:]*))?::(.*)$")
-
-
-def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
-    """``check-jsonschema --builtin-schema SCHEMA PATH``: the schema vendored in the
-    installed package, so no network."""
-    pytest.importorskip("check_jsonschema")
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
 
 
 # -- scratch repositories and the runner's files ---------------------------------------------
@@ -474,9 +465,8 @@ def run_step(step: Mapping[str, Any], context: Mapping[str, Any], base_env: Mapp
     env.update({name: evaluate(str(value), context)
                 for name, value in (step.get("env") or {}).items()})
     cwd = workspace / evaluate(str(step.get("working-directory", ".")), context)
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                          cwd=cwd, env=env, capture_output=True, text=True, timeout=600,
-                          check=False)
+    done = run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=cwd, env=env,
+               timeout=600)
     return done, read_outputs(output)
 
 

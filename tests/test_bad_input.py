@@ -17,7 +17,7 @@ import pytest
 
 from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, POD_LATEST
-from tests.processes import TIMEOUT
+from tests.processes import TIMEOUT, run
 
 
 def output_of(proc: subprocess.CompletedProcess[str]) -> str:
@@ -379,11 +379,8 @@ def test_alias_bomb_is_refused_in_bounded_memory(
         def limit_memory() -> None:  # expanding 10**10 nodes would need far more
             resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
 
-        proc = subprocess.run(
-            [sys.executable, "-m", "gate", "check", "lol.yaml"], cwd=tmp_path,
-            capture_output=True, text=True, timeout=TIMEOUT, preexec_fn=limit_memory,
-            stdin=subprocess.DEVNULL, check=False,
-        )
+        proc = run([sys.executable, "-m", "gate", "check", "lol.yaml"], cwd=tmp_path,
+                   timeout=TIMEOUT, before_exec=limit_memory)
     else:  # pragma: no cover
         proc = run_gate("check", "lol.yaml", cwd=tmp_path)
     message = assert_error(proc, "lol.yaml", None, "alias")

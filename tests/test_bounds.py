@@ -6,7 +6,6 @@ never a traceback, an internal error, a hang or unbounded memory.
 """
 from __future__ import annotations
 
-import os
 import re
 import resource
 import subprocess
@@ -18,6 +17,7 @@ import pytest
 
 from gate import limits
 from tests.gitrepo import GitRepo
+from tests.processes import gate_environment, run
 
 MEMORY = 2 * 1024**3  # bytes of address space the child may map
 TIMEOUT = 60  # seconds
@@ -29,14 +29,8 @@ def _cap_memory() -> None:
 
 def run_capped(*args: str, cwd: Path, env: dict[str, str] | None = None
                ) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items()
-                   if k not in ("NO_COLOR", "FORCE_COLOR", "GATE_DEBUG", "TERM")}
-    environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *args], cwd=cwd, env=environment,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
-        errors="replace", timeout=TIMEOUT, check=False, preexec_fn=_cap_memory,
-    )
+    return run([sys.executable, "-m", "gate", *args], cwd=cwd, env=gate_environment(env),
+               timeout=TIMEOUT, before_exec=_cap_memory)
 
 
 def assert_input_error(proc: subprocess.CompletedProcess[str], file: str | None,

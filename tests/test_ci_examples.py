@@ -21,6 +21,7 @@ from tests import cimerge
 from tests.cimerge import SCENARIOS, Checkout, Scenario, assert_judged_by_the_authors_commits
 from tests.gitrepo import GitRepo, git_environment
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import check_jsonschema, run
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
@@ -38,15 +39,6 @@ POD_PINNED = POD_LATEST.replace("nginx:latest", "nginx:1.27.3")
 
 def load(path: Path) -> Any:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
-    """Validate with a schema vendored in the installed check-jsonschema package."""
-    pytest.importorskip("check_jsonschema")
-    return subprocess.run(
-        [sys.executable, "-m", "check_jsonschema", "--builtin-schema", schema, str(path)],
-        capture_output=True, text=True, timeout=120, check=False,
-    )
 
 
 def gate_diff_commands(text: str) -> list[list[str]]:
@@ -196,8 +188,7 @@ def test_jenkinsfile_fails_the_stage_and_records_junit_always() -> None:
 
 @pytest.mark.e2e
 def test_shell_recipe_is_valid_bash() -> None:
-    done = subprocess.run(["bash", "-n", str(SHELL)], capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = run(["bash", "-n", str(SHELL)], timeout=30)
     assert done.returncode == 0, done.stderr
     assert os.access(SHELL, os.X_OK)
     [command] = gate_diff_commands(SHELL.read_text(encoding="utf-8"))
@@ -231,8 +222,7 @@ def test_shell_recipe_runs_and_exits_with_gates_status(
     repo.checkout("-b", "feature")
     repo.write("apps/web.yaml", manifest)
     repo.commit("add web")
-    done = subprocess.run(["bash", str(SHELL), "main"], cwd=repo.path, env=gate_on_path,
-                          capture_output=True, text=True, timeout=120, check=False)
+    done = run(["bash", str(SHELL), "main"], cwd=repo.path, env=gate_on_path, timeout=120)
     assert done.returncode == status, done.stdout + done.stderr
     reports = repo.path / "gate-reports"
     assert sorted(p.name for p in reports.iterdir()) == sorted(
@@ -262,9 +252,7 @@ def test_recipes_name_the_reports_as_the_action_does() -> None:
 @pytest.mark.e2e
 def test_pre_commit_config_example_is_valid_and_names_real_hooks() -> None:
     pytest.importorskip("pre_commit")
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
-                           str(PRE_COMMIT)], capture_output=True, text=True, timeout=60,
-                          check=False)
+    done = run([sys.executable, "-m", "pre_commit", "validate-config", PRE_COMMIT], timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     [repo] = load(PRE_COMMIT)["repos"]
     assert {hook["id"] for hook in repo["hooks"]} <= HOOK_IDS
@@ -306,8 +294,7 @@ def run_script(script: str, shell: list[str], cwd: Path, env: dict[str, str],
                tmp_path: Path) -> subprocess.CompletedProcess[str]:
     path = tmp_path / "ci-script.sh"
     path.write_text(script, encoding="utf-8")
-    return subprocess.run([*shell, str(path)], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=300, check=False)
+    return run([*shell, str(path)], cwd=cwd, env=env, timeout=300)
 
 
 def judged(checkout: Checkout, scenario: Scenario,
@@ -447,6 +434,6 @@ def test_the_shell_recipe_on_a_merge_commit_reads_the_authors_commits(
     env = {**gate_on_path, "SOURCE_DATE_EPOCH": scenario.epoch}
     if given:
         env["GATE_HEAD_COMMIT"] = checkout.author_head
-    done = subprocess.run(["bash", str(SHELL), "origin/main"], cwd=checkout.workspace.path,
-                          env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = run(["bash", str(SHELL), "origin/main"], cwd=checkout.workspace.path, env=env,
+               timeout=120)
     judged(checkout, scenario, done)

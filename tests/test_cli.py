@@ -15,7 +15,7 @@ from gate import __version__
 from gate.evaluation.policy_loading import load_builtin
 from tests.conftest import RunGate
 from tests.manifests import CONFIGMAP, HARDENED, POD_LATEST
-from tests.processes import TIMEOUT
+from tests.processes import TIMEOUT, run
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
@@ -85,8 +85,7 @@ def test_version_console_script(tmp_path: Path) -> None:
     gate = str(beside) if beside.is_file() else shutil.which("gate")
     if gate is None:
         pytest.skip("the gate console script is not on PATH")
-    proc = subprocess.run([gate, "--version"], cwd=tmp_path, capture_output=True, text=True,
-                          timeout=TIMEOUT, check=False)
+    proc = run([gate, "--version"], cwd=tmp_path, timeout=TIMEOUT)
     assert proc.returncode == 0
     assert proc.stdout == f"gate {__version__}\n"
 

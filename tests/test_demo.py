@@ -6,7 +6,6 @@ README of the demo tells a reader to, with the built-in policies and no configur
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
 import sys
@@ -15,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from gate.evaluation.policy_loading import load_builtin
+from tests.processes import gate_environment, run
 
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = "fixtures/demo"
@@ -36,12 +36,8 @@ FINDING_LINE = re.compile(r"^\S+\.ya?ml:\d+: ")
 
 
 def gate(*args: str) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
-    env["NO_COLOR"] = "1"
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *args], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
-    )
+    return run([sys.executable, "-m", "gate", *args], cwd=ROOT,
+               env=gate_environment({"NO_COLOR": "1"}), timeout=120)
 
 
 def prefix(file: str, line: int, policy: str, status: str) -> str:

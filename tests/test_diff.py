@@ -23,6 +23,7 @@ from jsonschema import Draft202012Validator
 
 from gate.evaluation.policy_loading import load_builtin
 from tests.gitrepo import ENV, GitRepo, run_git
+from tests.processes import run
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
@@ -203,11 +204,7 @@ Diff = Callable[..., Run]
 
 
 def gate(cwd: Path, *args: str | os.PathLike[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *(os.fspath(arg) for arg in args)], cwd=cwd, env=_GATE_ENV,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, encoding="utf-8",
-        timeout=TIMEOUT, check=False,
-    )
+    return run([sys.executable, "-m", "gate", *args], cwd=cwd, env=_GATE_ENV, timeout=TIMEOUT)
 
 
 def validated(path: Path) -> dict[str, Any]:

@@ -13,6 +13,7 @@ import pytest
 
 from gate.schema_validation import load_schema
 from tests.manifests import WEB_DEPLOYMENT
+from tests.processes import output_of, run
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
@@ -63,12 +64,8 @@ environments:
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
-        cwd=repo, env={**os.environ, **GIT_ENV}, capture_output=True, text=True,
-        timeout=TIMEOUT, check=True,
-    )
-    return proc.stdout
+    return output_of(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args],
+                     cwd=repo, env={**os.environ, **GIT_ENV}, timeout=TIMEOUT)
 
 
 def write(repo: Path, path: str, text: str) -> None:
@@ -84,11 +81,9 @@ def commit(repo: Path, message: str) -> None:
 
 def gate(repo: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
     report_path = repo.parent / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "gate", "diff", *args, "-f", "text", "-f", f"json={report_path}"],
-        cwd=repo, capture_output=True, text=True, timeout=TIMEOUT,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
+    proc = run([sys.executable, "-m", "gate", "diff", *args, "-f", "text", "-f",
+                f"json={report_path}"], cwd=repo, env={**os.environ, "NO_COLOR": "1"},
+               timeout=TIMEOUT)
     assert "Traceback" not in proc.stderr, proc.stderr
     report: dict[str, Any] = {}
     if report_path.exists():

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import sys
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from gate import docgen
 from gate.config import apply_config, load_config
 from gate.evaluation.policy import Policy
 from gate.evaluation.policy_loading import load_builtin
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "policies"
@@ -27,8 +27,7 @@ def page(policy_id: str) -> str:
 @pytest.mark.e2e
 def test_committed_pages_are_up_to_date(tmp_path: Path) -> None:
     """Byte for byte what the generator writes now, and nothing else."""
-    proc = subprocess.run([sys.executable, "-m", "gate.docgen", str(tmp_path / "out")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60, check=False)
+    proc = run([sys.executable, "-m", "gate.docgen", str(tmp_path / "out")], cwd=ROOT, timeout=60)
     assert proc.returncode == 0, proc.stderr
     generated = {p.name: p.read_bytes() for p in (tmp_path / "out").iterdir()}
     committed = {p.name: p.read_bytes() for p in DOCS.iterdir()}

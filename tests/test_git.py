@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -16,6 +15,7 @@ from gate.git.diffs import Change
 from gate.git.repository import Repository, open_repository
 from gate.git.runner import GitError
 from gate.loading.trees import SUBMODULE, FileTree, RefusedPath, TreePathError
+from tests.processes import output_of, run_binary
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
@@ -52,8 +52,8 @@ class Repo:
         return repo
 
     def git(self, *args: str, input: bytes | None = None) -> str:
-        done = subprocess.run(["git", *_CONFIG, *args], cwd=self.path, env=self._env(),
-                              input=input, capture_output=True, check=False, timeout=30)
+        done = run_binary(["git", *_CONFIG, *args], cwd=self.path, env=self._env(), input=input,
+                          timeout=30)
         assert done.returncode == 0, done.stderr.decode()
         return done.stdout.decode("utf-8", "surrogateescape")
 
@@ -171,7 +171,7 @@ def test_open_outside_a_repository_is_a_gate_error(tmp_path: Path) -> None:
 
 def test_open_a_bare_repository_is_refused(tmp_path: Path) -> None:
     bare = tmp_path / "bare.git"
-    subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True, env=ENV)
+    output_of(["git", "init", "-q", "--bare", str(bare)], env=ENV)
     with pytest.raises(GitError, match="bare repository"):
         open_repository(str(bare))
 
@@ -689,8 +689,7 @@ def test_an_unmerged_index_is_refused(repo: Repo, opened: Callable[..., Reposito
     repo.git("switch", "-q", "main")
     repo.write("a.yaml", "main\n")
     repo.commit()
-    subprocess.run(["git", *_CONFIG, "merge", "-q", "other"], cwd=repo.path, env=ENV,
-                   capture_output=True, check=False)
+    run_binary(["git", *_CONFIG, "merge", "-q", "other"], cwd=repo.path, env=ENV)
     repository = opened(repo)
     with unchanged(repo):
         with pytest.raises(GitError, match=r"unmerged paths \(a\.yaml\).*resolve"):
@@ -895,8 +894,7 @@ def test_no_operation_changes_the_index_or_the_working_tree(
         with unchanged(repo):
             assert operation() is not None or name == "relative_to_root", name
     index = (repo.path / ".git/index").read_bytes()
-    subprocess.run(["git", "diff", "--name-status"], cwd=repo.path, env=ENV, check=True,
-                   capture_output=True)
+    output_of(["git", "diff", "--name-status"], cwd=repo.path, env=ENV)
     assert (repo.path / ".git/index").read_bytes() != index  # what the test guards against
 
 
@@ -922,7 +920,7 @@ def test_a_linked_worktree(repo: Repo, tmp_path: Path,
     linked = tmp_path / "linked"
     repo.git("worktree", "add", "-q", "-b", "topic", str(linked))
     (linked / "a.yaml").write_text("topic, staged\n")
-    subprocess.run(["git", "add", "a.yaml"], cwd=linked, env=ENV, check=True)
+    output_of(["git", "add", "a.yaml"], cwd=linked, env=ENV)
     (linked / "b.yaml").write_text("untracked\n")
     with open_repository(str(linked)) as repository:
         assert repository.root == str(linked)

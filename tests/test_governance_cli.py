@@ -113,11 +113,11 @@ def results_of(report: dict[str, Any], policy: str, status: str | None = None
 # -- release windows and freezes -------------------------------------------------------
 
 
-def test_a_freeze_blocks_prod_and_names_its_end(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_freeze_blocks_prod_and_names_its_end(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, FREEZE)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("bump prod")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1, proc.stdout
     [failure] = results_of(report, "release-window", "fail")
     assert failure["resource"]["kind"] == "Change"
@@ -126,28 +126,28 @@ def test_a_freeze_blocks_prod_and_names_its_end(tmp_path: Path, run_gate: RunGat
     assert "year-end trading freeze" in failure["message"]
     assert "release-window" in proc.stdout
     # The end is exclusive: at the end instant the change may merge.
-    proc, report = diff(run_gate, repo, "--now", THAWED)
+    proc, report = diff(gate_cli, repo, "--now", THAWED)
     assert proc.returncode == 0, proc.stdout
     assert {r["status"] for r in results_of(report, "release-window")} == {"pass"}
 
 
-def test_a_prod_freeze_does_not_block_dev(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_prod_freeze_does_not_block_dev(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, FREEZE)
     set_tag(repo, "dev", "1.0.1")
     repo.commit("bump dev")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 0, proc.stdout
     assert report["change"]["environments"] == ["dev"]
     assert results_of(report, "release-window") == []  # no freeze names dev
 
 
 def test_a_base_change_is_gated_in_every_environment_it_reaches(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, FREEZE)
     repo.replace("base/deployment.yaml", "memory: 128Mi", "memory: 256Mi")
     repo.commit("more memory")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert report["change"]["environments"] == ["dev", "prod", "staging"]
     by_env = {r["resource"]["environment"]: r["status"]
@@ -163,12 +163,12 @@ def test_a_base_change_is_gated_in_every_environment_it_reaches(
     ("2026-12-04T15:30:00+01:00", False, "deny window 'friday-evening' is active until "
                                          "2026-12-04T17:00:00+01:00"),  # deny wins
 ])
-def test_allow_and_deny_windows(tmp_path: Path, run_gate: RunGate, now: str, allowed: bool,
+def test_allow_and_deny_windows(tmp_path: Path, gate_cli: RunGate, now: str, allowed: bool,
                                 says: str) -> None:
     repo = make_repo(tmp_path, OFFICE_HOURS)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("bump prod")
-    proc, report = diff(run_gate, repo, "--now", now)
+    proc, report = diff(gate_cli, repo, "--now", now)
     assert proc.returncode == (0 if allowed else 1), proc.stdout
     [result] = results_of(report, "release-window")
     assert result["status"] == ("pass" if allowed else "fail")
@@ -176,21 +176,21 @@ def test_allow_and_deny_windows(tmp_path: Path, run_gate: RunGate, now: str, all
         assert says in result["message"]
 
 
-def test_evaluation_time_sources(tmp_path: Path, run_gate: RunGate) -> None:
+def test_evaluation_time_sources(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, FREEZE)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("bump prod")
     frozen_epoch = "1798102800"  # 2026-12-24T09:00:00Z
-    proc, report = diff(run_gate, repo, env={"SOURCE_DATE_EPOCH": frozen_epoch})
+    proc, report = diff(gate_cli, repo, env={"SOURCE_DATE_EPOCH": frozen_epoch})
     assert proc.returncode == 1
     assert report["audit"]["evaluated_at"] == "2026-12-24T09:00:00Z"
     assert report["audit"]["time_source"] == "SOURCE_DATE_EPOCH"
     # --now wins over SOURCE_DATE_EPOCH
-    proc, report = diff(run_gate, repo, "--now", THAWED, env={"SOURCE_DATE_EPOCH": frozen_epoch})
+    proc, report = diff(gate_cli, repo, "--now", THAWED, env={"SOURCE_DATE_EPOCH": frozen_epoch})
     assert proc.returncode == 0
     assert report["audit"]["time_source"] == "--now"
     # --at commit: the head commit's committer time (2023, long before the freeze)
-    proc, report = diff(run_gate, repo, "--at", "commit")
+    proc, report = diff(gate_cli, repo, "--at", "commit")
     assert proc.returncode == 0
     assert report["audit"]["time_source"] == "head commit"
     assert report["audit"]["evaluated_at"].startswith("2023-11-14T22:")
@@ -201,10 +201,10 @@ def test_evaluation_time_sources(tmp_path: Path, run_gate: RunGate) -> None:
     (("--now", "yesterday"), "not an ISO-8601 date-time"),
     (("--now", FROZEN, "--at", "commit"), "alternatives"),
 ])
-def test_bad_evaluation_times_are_usage_errors(tmp_path: Path, run_gate: RunGate,
+def test_bad_evaluation_times_are_usage_errors(tmp_path: Path, gate_cli: RunGate,
                                                args: tuple[str, ...], says: str) -> None:
     repo = make_repo(tmp_path, FREEZE)
-    proc, _ = diff(run_gate, repo, *args)
+    proc, _ = diff(gate_cli, repo, *args)
     assert proc.returncode == 2
     assert says in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
@@ -218,10 +218,10 @@ def test_bad_evaluation_times_are_usage_errors(tmp_path: Path, run_gate: RunGate
     ("calendar:\n  windows:\n    - name: w\n      kind: deny\n      schedule: '0 1 * * *'\n"
      "      duration: two hours\n", 13, "duration"),
 ])
-def test_invalid_calendars_are_config_errors(tmp_path: Path, run_gate: RunGate, calendar: str,
+def test_invalid_calendars_are_config_errors(tmp_path: Path, gate_cli: RunGate, calendar: str,
                                              line: int, says: str) -> None:
     repo = make_repo(tmp_path, calendar)
-    proc, _ = diff(run_gate, repo, "--now", FROZEN)
+    proc, _ = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 2, proc.stdout
     assert proc.stderr.startswith(f".gate.yaml:{line}:"), proc.stderr
     assert says in proc.stderr
@@ -236,31 +236,31 @@ policies:
 """
 
 
-def test_change_ticket_on_the_head_commit(tmp_path: Path, run_gate: RunGate) -> None:
+def test_change_ticket_on_the_head_commit(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, TICKETS)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("bump prod")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 1
     [failure] = results_of(report, "change-ticket", "fail")
     assert "has no 'Change-Request' trailer" in failure["message"]
     assert "bump prod" in failure["message"]
     repo.commit("bump prod, with its ticket\n\nChange-Request: CHG104233")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 0, proc.stdout
     evidence = report["audit"]["evidence"]
     assert [(e["label"], e["environment"], e["values"]) for e in evidence] == [
         ("Change tickets", "prod", ["CHG104233"])]
 
 
-def test_change_ticket_on_every_commit(tmp_path: Path, run_gate: RunGate) -> None:
+def test_change_ticket_on_every_commit(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, TICKETS + "    parameters: {commits: all}\n")
     set_tag(repo, "prod", "1.0.1")
     repo.commit("first\n\nChange-Request: CHG1")
     set_tag(repo, "prod", "1.0.2")
     repo.commit("second")
     repo.commit("third\n\nchange-request: CHG3")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 1
     [failure] = results_of(report, "change-ticket", "fail")
     assert "('second')" in failure["message"]
@@ -268,12 +268,12 @@ def test_change_ticket_on_every_commit(tmp_path: Path, run_gate: RunGate) -> Non
 
 
 def test_change_ticket_is_not_needed_outside_its_environments(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, TICKETS)
     set_tag(repo, "dev", "1.0.1")
     repo.commit("bump dev")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 0
     assert results_of(report, "change-ticket") == []
 
@@ -287,24 +287,24 @@ policies:
 """
 
 
-def test_promotion_of_an_image_staging_ran(tmp_path: Path, run_gate: RunGate) -> None:
+def test_promotion_of_an_image_staging_ran(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, PROMOTION,
                      tags={"dev": "1.1.0", "staging": "1.1.0", "prod": "1.0.0"})
     set_tag(repo, "prod", "1.1.0")
     repo.commit("promote 1.1.0")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 0, proc.stdout
     assert {r["status"] for r in results_of(report, "promotion-certified")} == {"pass"}
 
 
-def test_promotion_of_an_uncertified_image_is_blocked(tmp_path: Path, run_gate: RunGate) -> None:
+def test_promotion_of_an_uncertified_image_is_blocked(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, PROMOTION,
                      tags={"dev": "1.2.0", "staging": "1.1.0", "prod": "1.0.0"})
     # Staging and prod move together: staging at the base never ran 1.2.0.
     set_tag(repo, "staging", "1.2.0")
     set_tag(repo, "prod", "1.2.0")
     repo.commit("ship 1.2.0 everywhere")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 1
     [failure] = results_of(report, "promotion-certified", "fail")
     assert failure["message"] == (
@@ -326,29 +326,29 @@ services:
 """
 
 
-def test_a_release_manifest_is_the_source_of_truth(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_release_manifest_is_the_source_of_truth(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, PROMOTION + "release_manifest: releases/current.yaml\n")
     repo.write("releases/current.yaml", RELEASE.format(version="1.3.0"))
     set_tag(repo, "prod", "1.3.0")
     repo.commit("release 2026.11.2")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 0, proc.stdout
     assert any(name.startswith("release manifest") for name in
                (i["name"] for i in report["audit"]["inputs"]))
     set_tag(repo, "prod", "1.3.1")
     repo.commit("hotfix outside the release")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 1
     [failure] = results_of(report, "promotion-certified", "fail")
     assert "does not match release 2026.11.2 (web is certified at 1.3.0)" in failure["message"]
 
 
-def test_a_broken_release_manifest_is_a_config_error(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_broken_release_manifest_is_a_config_error(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, PROMOTION + "release_manifest: releases/current.yaml\n")
     repo.write("releases/current.yaml", RELEASE.format(version="1.3.0") + "    extra: 1\n")
     set_tag(repo, "prod", "1.3.0")
     repo.commit("release")
-    proc, _ = diff(run_gate, repo)
+    proc, _ = diff(gate_cli, repo)
     assert proc.returncode == 2
     assert proc.stderr.startswith("releases/current.yaml:8:"), proc.stderr
 
@@ -366,13 +366,13 @@ def approve(repo: GitRepo, ticket: str = "INC-1234", author: str = APPROVER) -> 
 
 
 def test_an_allowed_override_lets_an_overridable_policy_pass(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
     approval = approve(repo)
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 0, proc.stdout
     [overridden] = results_of(report, "release-window", "overridden")
     assert overridden["override"]["ticket"] == "INC-1234"
@@ -387,12 +387,12 @@ def test_an_allowed_override_lets_an_overridable_policy_pass(
 
 
 def test_an_override_is_ignored_where_the_config_forbids_it(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, FREEZE)
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert results_of(report, "release-window", "fail")
     assert any("overrides are not allowed" in note for note in report["change"]["notes"])
@@ -400,24 +400,24 @@ def test_an_override_is_ignored_where_the_config_forbids_it(
 
 
 def test_an_override_does_not_cover_a_policy_that_is_not_overridable(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, FREEZE + TICKETS + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
     approve(repo)
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert results_of(report, "release-window", "overridden")
     [failure] = results_of(report, "change-ticket", "fail")
     assert "not overridable" in failure["message"]
 
 
-def test_a_malformed_override_is_ignored_with_a_note(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_malformed_override_is_ignored_with_a_note(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("hotfix\n\nGate-Override: please")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1
     assert any("Gate-Override trailer" in n and "ignored" in n for n in report["change"]["notes"])
 
@@ -426,23 +426,23 @@ def test_a_malformed_override_is_ignored_with_a_note(tmp_path: Path, run_gate: R
 
 
 def test_overrides_allowed_without_approvers_is_a_config_error(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, FREEZE + "overrides:\n  allowed: true\n")
     line = repo.line_of(".gate.yaml", "allowed: true")
     set_tag(repo, "prod", "1.0.1")
     repo.commit(f"hotfix\n\n{OVERRIDE}")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 2 and report == {}
     assert proc.stderr.startswith(f".gate.yaml:{line}: error: overrides.allowed: "), proc.stderr
     assert "overrides.approvers" in proc.stderr
 
 
 def test_an_approver_that_is_no_address_is_a_config_error(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path, "overrides:\n  allowed: true\n  approvers:\n    - Dana Lead\n")
-    proc, _ = diff(run_gate, repo)
+    proc, _ = diff(gate_cli, repo)
     line = repo.line_of(".gate.yaml", "- Dana Lead")
     assert proc.returncode == 2
     assert proc.stderr.startswith(f".gate.yaml:{line}: error: overrides.approvers[0]: "
@@ -456,7 +456,7 @@ def test_an_approver_that_is_no_address_is_a_config_error(
     ("Dana Lead <dana@example.com>:INC-9", "no commit of the change carries"),
 ], ids=["none", "own-author", "not-listed", "other-ticket"])
 def test_an_override_without_a_second_persons_approval_keeps_blocking(
-    tmp_path: Path, run_gate: RunGate, approval: str | None, why: str
+    tmp_path: Path, gate_cli: RunGate, approval: str | None, why: str
 ) -> None:
     repo = make_repo(tmp_path, FREEZE + ALLOW_OVERRIDES)
     set_tag(repo, "prod", "1.0.1")
@@ -464,7 +464,7 @@ def test_an_override_without_a_second_persons_approval_keeps_blocking(
     if approval is not None:
         author, _, ticket = approval.partition(":")
         approve(repo, ticket or "INC-1234", author)
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 1, proc.stdout
     assert results_of(report, "release-window", "fail")
     assert report["audit"]["overrides"] == []
@@ -475,7 +475,7 @@ def test_an_override_without_a_second_persons_approval_keeps_blocking(
 
 
 def test_a_signed_approval_counts_only_with_a_good_signature_of_an_approver(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     from tests.signing import keyring, signed_commit
 
@@ -487,7 +487,7 @@ def test_a_signed_approval_counts_only_with_a_good_signature_of_an_approver(
         set_tag(repo, "prod", "1.0.1")
         repo.commit(f"hotfix\n\n{OVERRIDE}")
         approve(repo)
-        proc, report = diff(run_gate, repo, "--now", FROZEN, env=dana.env())
+        proc, report = diff(gate_cli, repo, "--now", FROZEN, env=dana.env())
         assert proc.returncode == 1
         [note] = [n for n in report["change"]["notes"] if "Gate-Override" in n]
         assert "has no good signature by a listed approver" in note and "(git says N)" in note
@@ -497,7 +497,7 @@ def test_a_signed_approval_counts_only_with_a_good_signature_of_an_approver(
         repo.commit(f"hotfix\n\n{OVERRIDE}")
         signed_commit(repo, "Approve\n\nGate-Approve: INC-1234", eve, author=APPROVER)
         eve_trusted = eve.env()
-        proc, report = diff(run_gate, repo, "--now", FROZEN, env=eve_trusted)
+        proc, report = diff(gate_cli, repo, "--now", FROZEN, env=eve_trusted)
         assert proc.returncode == 1
         [note] = [n for n in report["change"]["notes"] if "Gate-Override" in n]
         assert "(git says G by 'Eve Else <eve@example.com>')" in note
@@ -507,7 +507,7 @@ def test_a_signed_approval_counts_only_with_a_good_signature_of_an_approver(
         repo.commit(f"hotfix\n\n{OVERRIDE}")
         approval = signed_commit(repo, "Approve\n\nGate-Approve: INC-1234", dana,
                                  author=APPROVER)
-        proc, report = diff(run_gate, repo, "--now", FROZEN, env=dana.env())
+        proc, report = diff(gate_cli, repo, "--now", FROZEN, env=dana.env())
         assert proc.returncode == 0, proc.stdout + proc.stderr
         [used] = report["audit"]["overrides"]
         assert (used["approved_by"], used["approval_commit"]) == (APPROVER, approval)
@@ -529,43 +529,43 @@ waivers:
 """
 
 
-def test_waivers_expire_and_the_report_says_so(tmp_path: Path, run_gate: RunGate) -> None:
+def test_waivers_expire_and_the_report_says_so(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path)
     repo.write("waivers.yaml", WAIVERS.format(expires="2026-12-31"))
     set_tag(repo, "prod", "latest")
     repo.commit("prod on latest")
-    proc, report = diff(run_gate, repo, "--now", "2026-12-31T23:00:00Z")
+    proc, report = diff(gate_cli, repo, "--now", "2026-12-31T23:00:00Z")
     assert proc.returncode == 0, proc.stdout
     [waived] = results_of(report, "no-latest-tag", "waived")
     assert waived["waiver"]["approved_by"] == "jane.doe@example.com"
     assert waived["waiver"]["expires"] == "2026-12-31"
     [use] = report["audit"]["waivers"]
     assert (use["state"], use["matched"]) == ("active", 1)
-    proc, report = diff(run_gate, repo, "--now", "2027-01-01T00:00:00Z")
+    proc, report = diff(gate_cli, repo, "--now", "2027-01-01T00:00:00Z")
     assert proc.returncode == 1
     [failure] = results_of(report, "no-latest-tag", "fail")
     assert "expired on 2026-12-31" in failure["message"]
     assert report["audit"]["waivers"][0]["state"] == "expired"
 
 
-def test_a_waiver_without_approver_is_rejected(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_waiver_without_approver_is_rejected(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path)
     repo.write("waivers.yaml", WAIVERS.format(expires="2026-12-31").replace(
         "    approved_by: jane.doe@example.com\n", ""))
     repo.commit("waiver")
-    proc, _ = diff(run_gate, repo, "--now", FROZEN)
+    proc, _ = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 2
     assert proc.stderr.startswith("waivers.yaml:2:"), proc.stderr
     assert "approved_by" in proc.stderr
 
 
 def test_stale_waivers_are_reported_by_a_whole_repository_check(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path)
     repo.write("waivers.yaml", WAIVERS.format(expires="2027-03-31"))
     report_path = tmp_path / "check.json"
-    proc = run_gate("check", ".", "--now", FROZEN, "-f", f"json={report_path}", cwd=repo.path)
+    proc = gate_cli("check", ".", "--now", FROZEN, "-f", f"json={report_path}", cwd=repo.path)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     report = json.loads(report_path.read_text(encoding="utf-8"))
     [use] = report["audit"]["waivers"]
@@ -579,7 +579,7 @@ INLINE = """\
 
 
 @pytest.mark.parametrize("allowed", [True, False])
-def test_inline_waivers_only_where_the_policy_allows(tmp_path: Path, run_gate: RunGate,
+def test_inline_waivers_only_where_the_policy_allows(tmp_path: Path, gate_cli: RunGate,
                                                      allowed: bool) -> None:
     config = ("policies:\n  no-latest-tag:\n    inline_waivers: true\n" if allowed else "")
     repo = make_repo(tmp_path, config)
@@ -587,7 +587,7 @@ def test_inline_waivers_only_where_the_policy_allows(tmp_path: Path, run_gate: R
                  "  labels: {app.kubernetes.io/name: web}\n" + INLINE + "spec")
     set_tag(repo, "prod", "latest")
     repo.commit("latest, waived inline")
-    proc, report = diff(run_gate, repo, "--now", FROZEN)
+    proc, report = diff(gate_cli, repo, "--now", FROZEN)
     [result] = [r for r in results_of(report, "no-latest-tag")
                 if r["resource"]["environment"] == "prod"]
     if allowed:
@@ -603,15 +603,15 @@ def test_inline_waivers_only_where_the_policy_allows(tmp_path: Path, run_gate: R
 # -- the audit record ------------------------------------------------------------------
 
 
-def test_reports_are_byte_identical_and_fingerprinted(tmp_path: Path, run_gate: RunGate) -> None:
+def test_reports_are_byte_identical_and_fingerprinted(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, FREEZE + TICKETS)
     set_tag(repo, "prod", "latest")
     repo.commit("bump\n\nChange-Request: CHG5")
     outputs = []
     for _ in range(2):
         md, js = tmp_path / "r.md", tmp_path / "r.json"
-        proc = run_gate("diff", "--base", "base", "--now", FROZEN, "-f", f"markdown={md}",
-                        "-f", f"json={js}", cwd=repo.path)
+        proc = gate_cli("diff", "--base", "base", "--now", FROZEN, "-f", f"markdown={md}",
+                       "-f", f"json={js}", cwd=repo.path)
         assert proc.returncode == 1, proc.stderr
         outputs.append((md.read_bytes(), js.read_bytes()))
     assert outputs[0] == outputs[1]
@@ -625,7 +625,7 @@ def test_reports_are_byte_identical_and_fingerprinted(tmp_path: Path, run_gate: 
     assert audit["fingerprint"] in markdown and "CHG5" in markdown
     # Another config gives another fingerprint.
     repo.write(".gate.yaml", repo.read(".gate.yaml") + "fail_on: info\n")
-    proc, changed = diff(run_gate, repo, "--now", FROZEN)
+    proc, changed = diff(gate_cli, repo, "--now", FROZEN)
     assert changed["audit"]["fingerprint"] != audit["fingerprint"]
 
 
@@ -633,17 +633,17 @@ def test_reports_are_byte_identical_and_fingerprinted(tmp_path: Path, run_gate: 
 
 
 def test_a_change_cannot_switch_off_the_rule_that_judges_it(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     repo = make_repo(tmp_path)
     set_tag(repo, "prod", "latest")
     repo.write(".gate.yaml", repo.read(".gate.yaml")
                + "policies:\n  no-latest-tag: {enabled: false}\n")
     repo.commit("prod on latest, and the rule against it off")
-    proc, report = diff(run_gate, repo)
+    proc, report = diff(gate_cli, repo)
     assert proc.returncode == 0  # judged by the rules it brings
     assert report["audit"]["rules_from"] == "working tree"
-    proc, report = diff(run_gate, repo, "--rules-from", "base")
+    proc, report = diff(gate_cli, repo, "--rules-from", "base")
     assert proc.returncode == 1, proc.stdout
     assert results_of(report, "no-latest-tag", "fail")
     assert report["audit"]["rules_from"] == f"target base ({repo.sha('base')[:7]})"
@@ -653,20 +653,20 @@ def test_a_change_cannot_switch_off_the_rule_that_judges_it(
     assert names[".gate.yaml"] == hashlib.sha256(base_config).hexdigest()
 
 
-def test_a_change_cannot_waive_its_own_finding(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_change_cannot_waive_its_own_finding(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path)
     set_tag(repo, "prod", "latest")
     repo.write("waivers.yaml", WAIVERS.format(expires="2027-12-31"))
     repo.commit("prod on latest, waived by the same change")
-    proc, _ = diff(run_gate, repo, "--now", FROZEN)
+    proc, _ = diff(gate_cli, repo, "--now", FROZEN)
     assert proc.returncode == 0
-    proc, report = diff(run_gate, repo, "--now", FROZEN, "--rules-from", "base")
+    proc, report = diff(gate_cli, repo, "--now", FROZEN, "--rules-from", "base")
     assert proc.returncode == 1
     assert report["audit"]["waivers"] == []
 
 
 def test_rules_from_base_read_policy_directories_and_waivers_there(
-    tmp_path: Path, run_gate: RunGate
+    tmp_path: Path, gate_cli: RunGate
 ) -> None:
     policy = (Path(__file__).resolve().parents[1] / "fixtures" / "policies" / "custom")
     custom = next(p for p in sorted(policy.glob("*.yaml")))
@@ -678,7 +678,7 @@ def test_rules_from_base_read_policy_directories_and_waivers_there(
     set_tag(repo, "prod", "latest")
     repo.remove(f"compliance/policies/{custom.name}")
     repo.commit("prod on latest; the custom policy removed")
-    proc, report = diff(run_gate, repo, "--now", FROZEN, "--rules-from", "base")
+    proc, report = diff(gate_cli, repo, "--now", FROZEN, "--rules-from", "base")
     assert "Traceback" not in proc.stderr
     policies = {p["id"] for p in report["policies"]}
     loaded = {i["name"] for i in report["audit"]["inputs"]}
@@ -688,22 +688,22 @@ def test_rules_from_base_read_policy_directories_and_waivers_there(
     assert waived["waiver"]["source"] == "waivers.yaml:2"
 
 
-def test_a_broken_base_config_is_named_as_the_base(tmp_path: Path, run_gate: RunGate) -> None:
+def test_a_broken_base_config_is_named_as_the_base(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, "fail_on: sometimes\n")
     repo.write(".gate.yaml", ENVIRONMENTS)
     repo.commit("mend the config")
-    proc, _ = diff(run_gate, repo)
+    proc, _ = diff(gate_cli, repo)
     assert proc.returncode == 0
-    proc, _ = diff(run_gate, repo, "--rules-from", "base")
+    proc, _ = diff(gate_cli, repo, "--rules-from", "base")
     assert proc.returncode == 2
     [line] = proc.stderr.strip().splitlines()
     assert line.startswith(".gate.yaml:8:") and "rules read from target base (" in line
 
 
-def test_the_text_report_lists_the_change_tickets(tmp_path: Path, run_gate: RunGate) -> None:
+def test_the_text_report_lists_the_change_tickets(tmp_path: Path, gate_cli: RunGate) -> None:
     repo = make_repo(tmp_path, TICKETS)
     set_tag(repo, "prod", "1.0.1")
     repo.commit("bump prod\n\nChange-Request: CHG104233")
-    proc, _ = diff(run_gate, repo)
+    proc, _ = diff(gate_cli, repo)
     assert proc.returncode == 0
     assert "Change tickets (prod): CHG104233 [change-ticket]" in proc.stdout.splitlines()

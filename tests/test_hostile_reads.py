@@ -45,6 +45,7 @@ from gate.loading.trees import (
 from tests.gitrepo import ENV as GIT_ENV
 from tests.gitrepo import GitRepo
 from tests.manifests import WEB_DEPLOYMENT
+from tests.processes import run
 
 MEMORY_LIMIT = 1024 * 1024 * 1024  # bytes of address space for a child gate
 TIMEOUT = 90  # seconds: a walk that never ends fails the test instead of hanging it
@@ -141,11 +142,8 @@ def run_gate(cwd: Path, *args: str, git_log: Path | None = None,
     if git_log is not None:
         environment["PATH"] = f"{git_log.parent / 'wrappers'}{os.pathsep}{environment['PATH']}"
     environment.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "gate", *args], cwd=cwd, env=environment,
-        stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=TIMEOUT,
-        preexec_fn=_limit_memory, check=False,
-    )
+    return run([sys.executable, "-m", "gate", *args], cwd=cwd, env=environment,
+               timeout=TIMEOUT, before_exec=_limit_memory)
 
 
 def hostile_links(root: Path, outside: Path) -> None:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -22,6 +21,7 @@ from gate.loading.resources import Resource, read_resources
 from gate.loading.sources import SourceFile
 from gate.results import FAIL, PASS, SKIP, WARN
 from tests.conftest import REPO_ROOT, RunGate
+from tests.processes import run
 
 WRITTEN = [
     ".gate.yaml",
@@ -230,9 +230,8 @@ def test_pre_commit_config_enables_the_ratchet_hook_of_gates_repository(started:
 @pytest.mark.e2e
 def test_pre_commit_config_is_valid_for_pre_commit(started: Path) -> None:
     pytest.importorskip("pre_commit")
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-config",
-                           str(started / ".pre-commit-config.yaml")],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = run([sys.executable, "-m", "pre_commit", "validate-config",
+                started / ".pre-commit-config.yaml"], timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
 
 

@@ -23,6 +23,7 @@ from packaging.utils import canonicalize_name
 from gate import __version__
 from tests import wheelhouse as wheels
 from tests.gitrepo import GitRepo, git_environment, run_git
+from tests.processes import output_of, run
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / "constraints" / "gate.txt"
@@ -241,8 +242,7 @@ def test_the_file_says_how_it_is_made() -> None:
     assert "pip-compile with Python 3.10" in text
     assert re.search(r"^#\s+constraints/update$", text, re.M)
     assert os.access(UPDATE, os.X_OK)
-    done = subprocess.run(["bash", "-n", str(UPDATE)], capture_output=True, text=True,
-                          timeout=30, check=False)
+    done = run(["bash", "-n", str(UPDATE)], timeout=30)
     assert done.returncode == 0, done.stderr
 
 
@@ -308,15 +308,15 @@ def gitlab_install(tmp_path: Path, wheelhouse: wheels.Wheelhouse,
     source.commit("after the release")
 
     venv = tmp_path / "image-python"
-    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    output_of([sys.executable, "-m", "venv", str(venv)], timeout=300)
     env = wheels.offline_pip_environment(git_environment(), wheelhouse.folder)
     env.update(PATH=f"{venv / 'bin'}{os.pathsep}{env['PATH']}",
                GATE_SOURCE=f"file://{source.path}", GATE_REF=ref)
     script = "set -eo pipefail\n" + "\n".join(pipeline["gate"]["before_script"])
     workspace = tmp_path / "workspace"
     workspace.mkdir()
-    done = subprocess.run(["bash", "--noprofile", "--norc", "-c", script], cwd=workspace,
-                          env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = run(["bash", "--noprofile", "--norc", "-c", script], cwd=workspace, env=env,
+               timeout=600)
     assert not (workspace / "constraints").exists()  # nothing written into the checkout
     return done, venv
 

@@ -9,7 +9,6 @@ either (the corpus leaves out files that are not manifests) must fail built-in t
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from gate.loading.renderers.kustomize.builder import render_builtin
 from gate.loading.renderers.kustomize.loading import KUSTOMIZATION_FILES
 from gate.loading.trees import WorkTree
 from gate.loading.yamlio import load_documents
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures" / "kustomize"
@@ -33,8 +33,7 @@ pytestmark = pytest.mark.skipif(KUBECTL is None, reason="kubectl is not installe
 def kubectl_kustomize(directory: Path) -> tuple[list[Any] | None, str]:
     """The documents kubectl renders, or None and the error it printed."""
     assert KUBECTL is not None
-    result = subprocess.run([KUBECTL, "kustomize", str(directory)], capture_output=True,
-                            text=True, timeout=60, check=False)
+    result = run([KUBECTL, "kustomize", str(directory)], timeout=60)
     if result.returncode != 0:
         return None, result.stderr.strip()
     documents = load_documents(result.stdout, str(directory))

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from tests.processes import run
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
 
@@ -15,13 +16,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.skipif(shutil.which("ruff") is None, reason="ruff is not installed")
 def test_ruff_clean() -> None:
-    result = subprocess.run(["ruff", "check", "."], cwd=ROOT, capture_output=True, text=True,
-                            timeout=120)
+    result = run(["ruff", "check", "."], cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
 def test_mypy_clean() -> None:
     pytest.importorskip("mypy")
-    result = subprocess.run([sys.executable, "-m", "mypy"], cwd=ROOT, capture_output=True,
-                            text=True, timeout=600)
+    result = run([sys.executable, "-m", "mypy"], cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stdout + result.stderr

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
@@ -15,6 +14,7 @@ import pytest
 
 from gate.evaluation.parallel import CHUNK, WorkerError, fork_map
 from tests.conftest import REPO_ROOT, RunGate
+from tests.processes import output_of
 
 PARENT = os.getpid()
 NOW = ["--now", "2026-12-07T09:00:00Z"]
@@ -131,8 +131,8 @@ def big_tree(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Hundreds of plain files in three environments, the demo's overlays and a broken
     file: enough units for several workers, and every kind of outcome."""
     root = tmp_path_factory.mktemp("parallel") / "repo"
-    subprocess.run([sys.executable, str(REPO_ROOT / "bench" / "generate.py"), "400",
-                    str(root / "generated"), "--seed", "7"], check=True, capture_output=True)
+    output_of([sys.executable, REPO_ROOT / "bench" / "generate.py", "400", root / "generated",
+               "--seed", "7"])
     shutil.copytree(REPO_ROOT / "fixtures" / "demo", root / "demo")
     (root / "generated" / "broken.yaml").write_text("kind: [unclosed\n", encoding="utf-8")
     (root / ".git").mkdir()

@@ -22,6 +22,7 @@ import yaml
 
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import run
 from tests.wheelhouse import Wheelhouse, offline_pip_environment
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
@@ -77,11 +78,8 @@ def try_repo(hook_repo: Path, repo: GitRepo, tmp_path: Path,
     # No network: pip's only index is the wheelhouse, for gate's dependencies and for
     # the setuptools of its isolated build; the hook's virtualenv sees no other packages.
     env = offline_pip_environment(env, wheelhouse.folder)
-    done = subprocess.run(
-        [sys.executable, "-m", "pre_commit", "try-repo", "--color", "never", str(hook_repo)],
-        cwd=repo.path, env=env, capture_output=True, text=True, encoding="utf-8",
-        errors="replace", stdin=subprocess.DEVNULL, timeout=INSTALL_TIMEOUT, check=False,
-    )
+    done = run([sys.executable, "-m", "pre_commit", "try-repo", "--color", "never", hook_repo],
+               cwd=repo.path, env=env, timeout=INSTALL_TIMEOUT)
     output = done.stdout + done.stderr
     if done.returncode not in (0, 1) or "An unexpected error has occurred" in output:
         log = Path(env["PRE_COMMIT_HOME"]) / "pre-commit.log"
@@ -108,8 +106,7 @@ def section(output: str, hook_id: str) -> str:
 
 
 def test_the_manifest_is_valid_and_declares_both_hooks() -> None:
-    done = subprocess.run([sys.executable, "-m", "pre_commit", "validate-manifest", str(HOOKS)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    done = run([sys.executable, "-m", "pre_commit", "validate-manifest", str(HOOKS)], timeout=60)
     assert done.returncode == 0, done.stdout + done.stderr
     hooks = {hook["id"]: hook for hook in yaml.safe_load(HOOKS.read_text(encoding="utf-8"))}
     assert set(hooks) == {"gate", "gate-diff"}

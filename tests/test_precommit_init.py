@@ -20,6 +20,7 @@ from gate import __version__
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
+from tests.processes import run
 from tests.test_precommit import INSTALL_TIMEOUT, snapshot
 
 pytestmark = pytest.mark.e2e  # every test here starts git or the CLI
@@ -67,12 +68,9 @@ def hook_environment(home: Path) -> dict[str, str]:
 def commit(repo: GitRepo, message: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     """``git commit`` of what is staged, with the hooks pre-commit installed."""
     date = f"{int(NIGHT.timestamp())} +0100"
-    return subprocess.run(
-        ["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message],
-        cwd=repo.path, env={**env, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date},
-        capture_output=True, text=True, encoding="utf-8", errors="replace",
-        stdin=subprocess.DEVNULL, timeout=INSTALL_TIMEOUT, check=False,
-    )
+    return run(["git", "-c", "commit.gpgsign=false", "commit", "-q", "-m", message],
+               cwd=repo.path, env={**env, "GIT_AUTHOR_DATE": date, "GIT_COMMITTER_DATE": date},
+               timeout=INSTALL_TIMEOUT)
 
 
 def head(repo: GitRepo) -> str:
@@ -94,9 +92,8 @@ def test_the_ratchet_hook_gate_init_writes_on_real_commits(
     repo.write(".gate.yaml", repo.read(".gate.yaml") + CALENDAR)
     repo.commit("gate, with a year-end freeze")  # no hook installed yet
     env = hook_environment(tmp_path / "pre-commit-home")
-    installed = subprocess.run([sys.executable, "-m", "pre_commit", "install"],
-                               cwd=repo.path, env=env, capture_output=True, text=True,
-                               timeout=60, check=False)
+    installed = run([sys.executable, "-m", "pre_commit", "install"], cwd=repo.path, env=env,
+                    timeout=60)
     assert installed.returncode == 0, installed.stdout + installed.stderr
     assert (repo.path / ".git" / "hooks" / "pre-commit").is_file()
     # What the pre-commit config replaced would have done: block on the old finding.

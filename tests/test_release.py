@@ -3,12 +3,12 @@ CI running the README's commands (docs/releasing.md)."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
 
 from gate import __version__
+from tests.processes import run
 
 ROOT = Path(__file__).resolve().parents[1]
 TAG = f"v{__version__}"
@@ -95,6 +95,5 @@ def test_ci_runs_the_readmes_commands_in_a_fresh_virtualenv() -> None:
     venv = next(n for n, line in enumerate(lines) if re.search(r'-m venv "\$work/venv"', line))
     activate = lines.index('. "$work/venv/bin/activate"')
     assert venv < activate < lines.index(install) < lines.index(fast) < lines.index(e2e)
-    done = subprocess.run(["bash", "-n", str(ROOT / ".ci" / "run")], capture_output=True,
-                          text=True, timeout=30, check=False)
+    done = run(["bash", "-n", str(ROOT / ".ci" / "run")], timeout=30)
     assert done.returncode == 0, done.stderr

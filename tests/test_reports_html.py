@@ -43,6 +43,7 @@ from gate.results import (
 from tests.conftest import RunGate
 from tests.gitrepo import GitRepo
 from tests.manifests import POD_LATEST
+from tests.processes import run
 from tests.releaserepo import build_release_repo, freeze_with_rollbacks, step_sha
 from tests.report_factory import (
     HELM_NOT_ASKED,
@@ -744,10 +745,7 @@ def run_chromium(chromium: str, *args: str, proxy: ConnectionRecorder | None = N
             # Every request, loopback included, goes to the recorder.
             argv += [f"--proxy-server=http://127.0.0.1:{proxy.port}",
                      "--proxy-bypass-list=<-loopback>"]
-        done = subprocess.run([*argv, *args], capture_output=True, text=True,
-                              encoding="utf-8", errors="replace", timeout=CHROMIUM_TIMEOUT,
-                              check=False, stdin=subprocess.DEVNULL,
-                              env={**os.environ, "HOME": profile})
+        done = run([*argv, *args], env={**os.environ, "HOME": profile}, timeout=CHROMIUM_TIMEOUT)
     assert done.returncode == 0, done.stderr[-2000:]
     return done
 

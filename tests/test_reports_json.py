@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -15,6 +13,7 @@ import pytest
 from gate.reports import RenderOptions
 from gate.reports.json import REPORT_VERSION, render
 from gate.results import FAIL, PASS, UNJUDGED_CATEGORIES, WAIVED, Report
+from tests.processes import gate_process
 from tests.report_factory import (
     HELM_NOT_ASKED,
     IMAGE_POLICY,
@@ -66,10 +65,7 @@ def report_schema() -> dict[str, Any]:
 
 def run_json(tmp_path: Path, *files: Path) -> tuple[int, dict[str, Any]]:
     out = tmp_path / "report.json"
-    proc = subprocess.run(
-        [sys.executable, "-m", "gate", "check", *map(str, files), "-f", f"json={out}"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=60,
-    )
+    proc = gate_process("check", *files, "-f", f"json={out}", cwd=tmp_path)
     assert "Traceback" not in proc.stderr
     return proc.returncode, json.loads(out.read_text("utf-8"))
 
