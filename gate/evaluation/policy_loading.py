@@ -85,10 +85,18 @@ def builtin_files() -> Iterator[tuple[str, str]]:
 
 
 def load_builtin() -> list[Policy]:
+    """The built-in pack. Compiled once per process: a loaded policy is never changed in
+    place (configuring one makes a copy, ``Policy.configured``), so every run of the
+    process (``gate_cli`` in the tests, say) can share the compiled pack."""
+    return list(_compiled_builtin())
+
+
+@cache
+def _compiled_builtin() -> tuple[Policy, ...]:
     policies: list[Policy] = []
     for name, text in builtin_files():
         policies.extend(load_policy_text(text, name, trusted=True))
-    return policies
+    return tuple(policies)
 
 
 @cache
