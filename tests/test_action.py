@@ -30,7 +30,7 @@ from tests import wheelhouse as wheels
 from tests.cimerge import SCENARIOS, Scenario
 from tests.gitrepo import GitRepo, git_environment, run_git
 from tests.manifests import CONFIGMAP, POD_LATEST
-from tests.processes import check_jsonschema, run
+from tests.processes import check_jsonschema, output_of, run
 
 ROOT = Path(__file__).resolve().parents[1]
 ACTION_FILE = ROOT / "action.yml"
@@ -544,10 +544,10 @@ def test_the_composite_action_installs_gate_and_passes_a_clean_change(
     python = context["steps"]["install"]["outputs"]["python"]
     assert python.startswith(env["RUNNER_TEMP"])
     # The virtualenv holds what the constraints pin, gate, and nothing of the base's.
-    listed = subprocess.run([python, "-I", "-m", "pip", "list", "--format", "json"],
-                            env=env, capture_output=True, text=True, timeout=120, check=True)
+    listed = output_of([python, "-I", "-m", "pip", "list", "--format", "json"], env=env,
+                       timeout=120)
     installed = {canonicalize_name(item["name"]): item["version"]
-                 for item in json.loads(listed.stdout)}
+                 for item in json.loads(listed)}
     pinned = wheelhouse.pins()
     assert {name: installed.get(name) for name in pinned} == pinned
     assert installed[wheels.distribution_name()] == gate_version

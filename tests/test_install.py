@@ -330,14 +330,12 @@ def test_the_gitlab_recipe_installs_gate_at_its_ref(
     source's constraints file pins with its hashes."""
     done, venv = gitlab_install(tmp_path, wheelhouse, wheelhouse.hashed_requirements())
     assert done.returncode == 0, done.stdout + done.stderr
-    version = subprocess.run([str(venv / "bin" / "gate"), "--version"], capture_output=True,
-                             text=True, timeout=60, check=True)
-    assert version.stdout == f"gate {__version__}\n"
-    frozen = subprocess.run([str(venv / "bin" / "python"), "-I", "-m", "pip", "list",
-                             "--format", "freeze"], capture_output=True, text=True,
-                            timeout=120, check=True)
+    version = output_of([venv / "bin" / "gate", "--version"], timeout=60)
+    assert version == f"gate {__version__}\n"
+    frozen = output_of([venv / "bin" / "python", "-I", "-m", "pip", "list", "--format", "freeze"],
+                       timeout=120)
     installed = {canonicalize_name(name): version for name, version in
-                 (line.split("==") for line in frozen.stdout.split())}
+                 (line.split("==") for line in frozen.split())}
     assert {name: installed.get(name) for name in wheelhouse.pins()} == wheelhouse.pins()
     assert installed[NAME] == __version__
 
