@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 import croniter  # noqa: F401
 import pytest
 
-import gate.git  # noqa: F401
+import gate.git.runner  # noqa: F401
 from tests.processes import SCRUBBED, gate_process, processes_forbidden
 
 if TYPE_CHECKING:
